@@ -1,0 +1,274 @@
+package order
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// WebhookSchema is the JSON Schema of the generic order webhook body, served
+// to shops as documentation and used to validate every delivery.
+//
+//go:embed webhook.schema.json
+var WebhookSchema []byte
+
+// SourceGeneric names deliveries to POST /webhooks/orders.
+const SourceGeneric = "generic"
+
+var genericSchema = mustCompileSchema(WebhookSchema)
+
+func mustCompileSchema(doc []byte) *jsonschema.Schema {
+	parsed, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		panic(fmt.Sprintf("parse embedded webhook schema: %v", err))
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	c.RegisterFormat(currencyFormat)
+	const url = "mem://order-webhook.json"
+	if err := c.AddResource(url, parsed); err != nil {
+		panic(fmt.Sprintf("add embedded webhook schema: %v", err))
+	}
+	return c.MustCompile(url)
+}
+
+// currencyFormat is the schema format "iso4217": a currency code the currency
+// tables know, so an unknown currency is reported with every other mistake.
+var currencyFormat = &jsonschema.Format{
+	Name: "iso4217",
+	Validate: func(v any) error {
+		s, ok := v.(string)
+		if !ok {
+			return nil
+		}
+		_, err := CurrencyScale(s)
+		return err
+	},
+}
+
+// genericWire mirrors the JSON body; the schema has already checked types.
+type genericWire struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	OccurredAt string `json:"occurred_at"`
+	Order      struct {
+		ID       string `json:"id"`
+		Currency string `json:"currency"`
+		Total    *int64 `json:"total"`
+		PlacedAt string `json:"placed_at"`
+		Customer *struct {
+			ID               string  `json:"id"`
+			Email            *string `json:"email"`
+			Name             *string `json:"name"`
+			AcceptsMarketing *bool   `json:"accepts_marketing"`
+			ConsentSource    *string `json:"consent_source"`
+			ConsentAt        *string `json:"consent_at"`
+			LineUserID       *string `json:"line_user_id"`
+		} `json:"customer"`
+		Items []struct {
+			SKU      string  `json:"sku"`
+			Name     string  `json:"name"`
+			Category *string `json:"category"`
+			Brand    *string `json:"brand"`
+			Price    int64   `json:"price"`
+			Quantity int     `json:"quantity"`
+		} `json:"items"`
+		CouponCodes []string `json:"coupon_codes"`
+	} `json:"order"`
+}
+
+// DecodeGeneric parses and validates a generic order webhook body. A bad body
+// returns an *InvalidError naming every bad field.
+func DecodeGeneric(body []byte) (Event, error) {
+	doc, err := ParseJSONObject(body)
+	if err != nil {
+		return Event{}, err
+	}
+	if err := genericSchema.Validate(doc); err != nil {
+		return Event{}, schemaFieldErrors(err)
+	}
+	var w genericWire
+	if err := json.Unmarshal(body, &w); err != nil {
+		return Event{}, &InvalidError{Fields: []FieldError{{Field: "body", Message: err.Error()}}}
+	}
+
+	bad := &InvalidError{}
+	ev := Event{DeliveryID: w.ID, Source: SourceGeneric, Type: EventType(w.Type)}
+	ev.OccurredAt = parseTime(bad, "occurred_at", w.OccurredAt)
+	o := &ev.Order
+	o.ID = w.Order.ID
+	o.Currency = w.Order.Currency
+	if w.Order.Total != nil {
+		o.Total = *w.Order.Total
+	}
+	o.PlacedAt = ev.OccurredAt
+	if w.Order.PlacedAt != "" {
+		o.PlacedAt = parseTime(bad, "order.placed_at", w.Order.PlacedAt)
+	}
+	if c := w.Order.Customer; c != nil {
+		o.Customer = &Customer{ID: c.ID, Email: deref(c.Email), Name: deref(c.Name), LineUserID: deref(c.LineUserID)}
+		if c.AcceptsMarketing != nil {
+			consent := Consent{State: ConsentDenied, Source: "webhook:generic", At: ev.OccurredAt}
+			if *c.AcceptsMarketing {
+				consent.State = ConsentGranted
+			}
+			if s := deref(c.ConsentSource); s != "" {
+				consent.Source = s
+			}
+			if c.ConsentAt != nil {
+				consent.At = parseTime(bad, "order.customer.consent_at", *c.ConsentAt)
+			}
+			o.Customer.Consent = consent
+		}
+	}
+	for _, it := range w.Order.Items {
+		o.Items = append(o.Items, Item{SKU: it.SKU, Name: it.Name, Category: deref(it.Category), Brand: deref(it.Brand), UnitPrice: it.Price, Quantity: it.Quantity})
+	}
+	o.CouponCodes = w.Order.CouponCodes
+	if err := bad.OrNil(); err != nil {
+		return Event{}, err
+	}
+	return ev, nil
+}
+
+// ParseJSONObject parses a request body that must be one JSON object in
+// UTF-8. Anything else is an *InvalidError naming "body". Numbers come back
+// as json.Number, so no integer is silently rounded.
+func ParseJSONObject(body []byte) (map[string]any, error) {
+	bodyError := func(msg string) error {
+		return &InvalidError{Fields: []FieldError{{Field: "body", Message: msg}}}
+	}
+	switch {
+	case len(bytes.TrimSpace(body)) == 0:
+		return nil, bodyError("is empty; send a JSON object")
+	case !utf8.Valid(body):
+		return nil, bodyError("is not valid UTF-8")
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return nil, bodyError("is not valid JSON: " + err.Error())
+	}
+	obj, ok := doc.(map[string]any)
+	if !ok {
+		return nil, bodyError("must be a JSON object")
+	}
+	return obj, nil
+}
+
+func parseTime(bad *InvalidError, field, s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		bad.Add(field, "must be an RFC 3339 time such as 2026-11-21T09:30:00+09:00")
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+var english = message.NewPrinter(language.English)
+
+// schemaFieldErrors flattens a schema validation error into one FieldError per
+// failing leaf, with the JSON path written the way a developer would
+// (order.items[0].quantity).
+func schemaFieldErrors(err error) error {
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		return &InvalidError{Fields: []FieldError{{Field: "body", Message: err.Error()}}}
+	}
+	bad := &InvalidError{}
+	seen := map[FieldError]bool{}
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		var fe []FieldError
+		if req, ok := e.ErrorKind.(*kind.Required); ok {
+			for _, m := range req.Missing {
+				fe = append(fe, FieldError{Field: fieldPath(append(append([]string{}, e.InstanceLocation...), m)), Message: "is required"})
+			}
+		} else {
+			fe = append(fe, FieldError{Field: fieldPath(e.InstanceLocation), Message: schemaMessage(e.ErrorKind)})
+		}
+		for _, f := range fe {
+			if !seen[f] {
+				seen[f] = true
+				bad.Fields = append(bad.Fields, f)
+			}
+		}
+	}
+	walk(verr)
+	sort.SliceStable(bad.Fields, func(i, j int) bool { return bad.Fields[i].Field < bad.Fields[j].Field })
+	return bad
+}
+
+// schemaMessage words the common schema failures the way a developer reads
+// them ("must be at least 1, got -1"); the rest keep the library's wording.
+func schemaMessage(k jsonschema.ErrorKind) string {
+	switch k := k.(type) {
+	case *kind.Type:
+		return fmt.Sprintf("must be %s, got %s", strings.Join(k.Want, " or "), k.Got)
+	case *kind.Minimum:
+		return fmt.Sprintf("must be at least %s, got %s", k.Want.RatString(), k.Got.RatString())
+	case *kind.Maximum:
+		return fmt.Sprintf("must be at most %s, got %s", k.Want.RatString(), k.Got.RatString())
+	case *kind.MinLength:
+		if k.Want == 1 {
+			return "must not be empty"
+		}
+		return fmt.Sprintf("must be at least %d characters, got %d", k.Want, k.Got)
+	case *kind.MaxLength:
+		return fmt.Sprintf("must be at most %d characters, got %d", k.Want, k.Got)
+	case *kind.MinItems:
+		return fmt.Sprintf("must have at least %d entries, got %d", k.Want, k.Got)
+	case *kind.MaxItems:
+		return fmt.Sprintf("must have at most %d entries, got %d", k.Want, k.Got)
+	case *kind.Pattern:
+		return fmt.Sprintf("must match %s", k.Want)
+	case *kind.Format:
+		if k.Want == currencyFormat.Name {
+			return k.Err.Error()
+		}
+		return fmt.Sprintf("must be a valid %s", k.Want)
+	}
+	return k.LocalizedString(english)
+}
+
+func fieldPath(loc []string) string {
+	if len(loc) == 0 {
+		return "body"
+	}
+	var b strings.Builder
+	for _, p := range loc {
+		if _, err := strconv.Atoi(p); err == nil {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}

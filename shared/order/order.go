@@ -1,0 +1,121 @@
+// Package order holds the normalised order model that every shop integration
+// decodes into, and the decoder for tsunagu's generic order webhook.
+package order
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/text/currency"
+)
+
+// EventType names what happened to an order.
+type EventType string
+
+// The order lifecycle events tsunagu understands, in lifecycle order.
+const (
+	Created   EventType = "order.created"
+	Fulfilled EventType = "order.fulfilled"
+	Delivered EventType = "order.delivered"
+	Cancelled EventType = "order.cancelled"
+)
+
+// Rank orders the lifecycle: a status only ever moves to a higher rank, which
+// is what lets out-of-order deliveries converge. Cancelled outranks everything.
+func (t EventType) Rank() int {
+	switch t {
+	case Created:
+		return 1
+	case Fulfilled:
+		return 2
+	case Delivered:
+		return 3
+	case Cancelled:
+		return 4
+	}
+	return 0
+}
+
+// Valid reports whether t is one of the four known event types.
+func (t EventType) Valid() bool { return t.Rank() > 0 }
+
+// Event is one delivery from a shop: something happened to an order.
+type Event struct {
+	// DeliveryID de-duplicates deliveries; it is unique per Source.
+	DeliveryID string
+	// Source names the integration that delivered the event ("generic", "shopify").
+	Source     string
+	Type       EventType
+	OccurredAt time.Time
+	Order      Order
+}
+
+// Order is the normalised order. Events after order.created may carry only
+// the ID; HasDetails tells whether the rest was sent.
+type Order struct {
+	ID          string
+	Currency    string
+	Total       int64 // integer minor units of Currency
+	PlacedAt    time.Time
+	Customer    *Customer
+	Items       []Item
+	CouponCodes []string
+}
+
+// HasDetails reports whether the order carries its contents (customer and
+// items), as order.created always does and later events may.
+func (o Order) HasDetails() bool { return o.Customer != nil && len(o.Items) > 0 }
+
+// Customer is the buyer as the shop knows them.
+type Customer struct {
+	ID         string
+	Email      string
+	Name       string
+	LineUserID string
+	Consent    Consent
+}
+
+// ConsentState is what a customer said about marketing messages.
+type ConsentState string
+
+// Consent states. Unknown means the delivery said nothing, which never
+// overwrites a stored answer.
+const (
+	ConsentUnknown ConsentState = ""
+	ConsentGranted ConsentState = "granted"
+	ConsentDenied  ConsentState = "denied"
+)
+
+// Consent records a marketing consent answer with its evidence: where and
+// when it was given.
+type Consent struct {
+	State  ConsentState
+	Source string
+	At     time.Time
+}
+
+// Item is one order line. Category and Brand may be empty; the catalog fills
+// them by SKU when it knows the product.
+type Item struct {
+	SKU       string
+	Name      string
+	Category  string
+	Brand     string
+	UnitPrice int64 // integer minor units of the order currency
+	Quantity  int
+}
+
+// Subtotal is the line amount in minor units.
+func (i Item) Subtotal() int64 { return i.UnitPrice * int64(i.Quantity) }
+
+// CurrencyScale returns the number of minor-unit digits of an ISO 4217 code
+// (JPY 0, USD 2), or an error naming the code when it is not a currency.
+func CurrencyScale(code string) (int, error) {
+	u, err := currency.ParseISO(code)
+	if err != nil || u.String() != strings.ToUpper(code) || code != strings.ToUpper(code) {
+		return 0, fmt.Errorf("%q is not an ISO 4217 currency code", code)
+	}
+	scale, _ := currency.Standard.Rounding(u)
+	return scale, nil
+}

@@ -1,0 +1,69 @@
+package signature
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestVerifyTsunagu(t *testing.T) {
+	now := time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC)
+	body := []byte(`{"id":"evt-1"}`)
+	good := SignTsunagu("dev-secret", now, body)
+	_, oldV1, _ := strings.Cut(SignTsunagu("old-secret", now, body), ",")
+	rotating := good + "," + oldV1 // t=...,v1=<new>,v1=<old>
+	tests := []struct {
+		name   string
+		secret string
+		header string
+		body   []byte
+		now    time.Time
+		want   error
+	}{
+		{name: "valid", secret: "dev-secret", header: good, body: body, now: now},
+		{name: "valid within tolerance", secret: "dev-secret", header: good, body: body, now: now.Add(4 * time.Minute)},
+		{name: "rotation: new secret matches", secret: "dev-secret", header: rotating, body: body, now: now},
+		{name: "rotation: old secret matches", secret: "old-secret", header: rotating, body: body, now: now},
+		{name: "missing", secret: "dev-secret", header: "", body: body, now: now, want: ErrMissing},
+		{name: "no v1", secret: "dev-secret", header: "t=1763685000", body: body, now: now, want: ErrMalformed},
+		{name: "garbage", secret: "dev-secret", header: "hello", body: body, now: now, want: ErrMalformed},
+		{name: "non-hex v1", secret: "dev-secret", header: "t=1763685000,v1=zz", body: body, now: now, want: ErrMalformed},
+		{name: "stale", secret: "dev-secret", header: good, body: body, now: now.Add(6 * time.Minute), want: ErrStale},
+		{name: "from the future", secret: "dev-secret", header: good, body: body, now: now.Add(-6 * time.Minute), want: ErrStale},
+		{name: "wrong secret", secret: "other", header: good, body: body, now: now, want: ErrMismatch},
+		{name: "tampered body", secret: "dev-secret", header: good, body: []byte(`{"id":"evt-2"}`), now: now, want: ErrMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := VerifyTsunagu(tt.secret, tt.header, tt.body, tt.now)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("VerifyTsunagu = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerifyShopify(t *testing.T) {
+	body := []byte(`{"id":820982911946154508}`)
+	good := SignShopify("shpss_secret", body)
+	tests := []struct {
+		name   string
+		header string
+		body   []byte
+		want   error
+	}{
+		{name: "valid", header: good, body: body},
+		{name: "missing", header: "", body: body, want: ErrMissing},
+		{name: "not base64", header: "%%%", body: body, want: ErrMalformed},
+		{name: "short", header: "AAAA", body: body, want: ErrMalformed},
+		{name: "tampered", header: good, body: []byte(`{"id":1}`), want: ErrMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := VerifyShopify("shpss_secret", tt.header, tt.body); !errors.Is(err, tt.want) {
+				t.Errorf("VerifyShopify = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

@@ -50,12 +50,12 @@ type wireOrder struct {
 	CurrentTotalPrice     string      `json:"current_total_price"`
 	BuyerAcceptsMarketing bool        `json:"buyer_accepts_marketing"`
 	Customer              *struct {
-		ID                       json.Number `json:"id"`
-		Email                    string      `json:"email"`
-		FirstName                string      `json:"first_name"`
-		LastName                 string      `json:"last_name"`
-		AcceptsMarketing         *bool       `json:"accepts_marketing"`
-		AcceptsMarketingUpdateAt string      `json:"accepts_marketing_updated_at"`
+		ID                       json.Number  `json:"id"`
+		Email                    string       `json:"email"`
+		FirstName                string       `json:"first_name"`
+		LastName                 string       `json:"last_name"`
+		AcceptsMarketing         *bool        `json:"accepts_marketing"`
+		AcceptsMarketingUpdateAt string       `json:"accepts_marketing_updated_at"`
 		EmailMarketingConsent    *wireConsent `json:"email_marketing_consent"`
 	} `json:"customer"`
 	LineItems []struct {

@@ -1,0 +1,301 @@
+// Package customer keeps a customer's profile: contact details, marketing
+// consent, and purchase statistics (counts, spend, categories, brands, RFM
+// scores, lifecycle stage) derived from the orders applied to it.
+//
+// A profile is a pure function of the orders and contact updates applied to
+// it, whatever their order or repetition, so duplicated and out-of-order
+// deliveries converge to the same state.
+package customer
+
+import (
+	"sort"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+)
+
+// Stage is a customer's lifecycle stage.
+type Stage string
+
+// Lifecycle stages. StageNone is a customer with no standing order (for
+// example, their only order was cancelled).
+const (
+	StageNone    Stage = "none"
+	StageNew     Stage = "new"
+	StageRepeat  Stage = "repeat"
+	StageLoyal   Stage = "loyal"
+	StageAtRisk  Stage = "at_risk"
+	StageDormant Stage = "dormant"
+)
+
+// Thresholds configure RFM scoring and lifecycle stages; marketers set them
+// in rules/settings.yaml.
+type Thresholds struct {
+	// Currency is the shop currency; Monetary counts spend in it.
+	Currency string
+	// RecencyDays are the upper bounds (days since last order) for R scores
+	// 5, 4, 3 and 2; anything older scores 1.
+	RecencyDays [4]int
+	// FrequencyOrders are the lower bounds (orders) for F scores 2, 3, 4 and 5.
+	FrequencyOrders [4]int
+	// Monetary are the lower bounds (minor units spent) for M scores 2, 3, 4 and 5.
+	Monetary [4]int64
+	// LoyalMinOrders is how many orders make a customer loyal.
+	LoyalMinOrders int
+	// AtRiskAfterDays and DormantAfterDays are days since the last order.
+	AtRiskAfterDays  int
+	DormantAfterDays int
+}
+
+// OrderSummary is what a profile keeps of one order: enough to add it to
+// the statistics and to take it back out when it is cancelled.
+type OrderSummary struct {
+	PlacedAt   time.Time       `dynamodbav:"placed_at"`
+	Currency   string          `dynamodbav:"currency"`
+	Total      int64           `dynamodbav:"total"`
+	Status     order.EventType `dynamodbav:"status"`
+	Categories map[string]int  `dynamodbav:"categories,omitempty"`
+	Brands     map[string]int  `dynamodbav:"brands,omitempty"`
+	SKUs       []string        `dynamodbav:"skus,omitempty,stringset"`
+	HasDetails bool            `dynamodbav:"has_details"`
+}
+
+// Summarize reduces an order in a given status to its summary.
+func Summarize(o order.Order, status order.EventType) OrderSummary {
+	s := OrderSummary{PlacedAt: o.PlacedAt.UTC(), Currency: o.Currency, Total: o.Total, Status: status, HasDetails: o.HasDetails()}
+	seen := map[string]bool{}
+	for _, it := range o.Items {
+		if it.Category != "" {
+			if s.Categories == nil {
+				s.Categories = map[string]int{}
+			}
+			s.Categories[it.Category] += it.Quantity
+		}
+		if it.Brand != "" {
+			if s.Brands == nil {
+				s.Brands = map[string]int{}
+			}
+			s.Brands[it.Brand] += it.Quantity
+		}
+		if !seen[it.SKU] {
+			seen[it.SKU] = true
+			s.SKUs = append(s.SKUs, it.SKU)
+		}
+	}
+	sort.Strings(s.SKUs)
+	return s
+}
+
+// supersedes reports whether s carries newer knowledge than old: a later
+// lifecycle status, or the same status with the order details filled in.
+func (s OrderSummary) supersedes(old OrderSummary) bool {
+	if r, oldR := s.Status.Rank(), old.Status.Rank(); r != oldR {
+		return r > oldR
+	}
+	return s.HasDetails && !old.HasDetails
+}
+
+// Consent is the customer's current marketing consent with its evidence.
+type Consent struct {
+	State  order.ConsentState `dynamodbav:"state"`
+	Source string             `dynamodbav:"source,omitempty"`
+	At     time.Time          `dynamodbav:"at"`
+}
+
+// RFM holds recency, frequency and monetary scores from 1 (low) to 5 (high).
+type RFM struct {
+	R int `dynamodbav:"r"`
+	F int `dynamodbav:"f"`
+	M int `dynamodbav:"m"`
+}
+
+// Profile is one customer as tsunagu knows them.
+type Profile struct {
+	ID         string    `dynamodbav:"customer_id"`
+	Email      string    `dynamodbav:"email,omitempty"`
+	Name       string    `dynamodbav:"name,omitempty"`
+	LineUserID string    `dynamodbav:"line_user_id,omitempty"`
+	ContactAt  time.Time `dynamodbav:"contact_at"`
+	Consent    Consent   `dynamodbav:"consent"`
+
+	// Orders holds a summary of every order applied, by order id.
+	Orders map[string]OrderSummary `dynamodbav:"orders"`
+
+	// Statistics derived from Orders by Recompute; cancelled orders excluded.
+	OrderCount     int            `dynamodbav:"order_count"`
+	TotalSpent     int64          `dynamodbav:"total_spent"` // in the shop currency
+	FirstOrderAt   time.Time      `dynamodbav:"first_order_at"`
+	LastOrderAt    time.Time      `dynamodbav:"last_order_at"`
+	AverageOrder   int64          `dynamodbav:"average_order"`
+	CategoryCounts map[string]int `dynamodbav:"category_counts"`
+	BrandCounts    map[string]int `dynamodbav:"brand_counts"`
+	// AsOf is the latest event time applied; RFM and Stage are as of then,
+	// so they too are independent of processing order.
+	AsOf  time.Time `dynamodbav:"as_of"`
+	RFM   RFM       `dynamodbav:"rfm"`
+	Stage Stage     `dynamodbav:"stage"`
+}
+
+// ApplyOrder records an order summary seen at eventAt. It reports whether
+// anything changed; applying the same or an older summary changes nothing.
+func (p *Profile) ApplyOrder(orderID string, s OrderSummary, eventAt time.Time) bool {
+	changed := false
+	if eventAt.After(p.AsOf) {
+		p.AsOf = eventAt.UTC()
+		changed = true
+	}
+	old, ok := p.Orders[orderID]
+	if ok && !s.supersedes(old) {
+		return changed
+	}
+	if p.Orders == nil {
+		p.Orders = map[string]OrderSummary{}
+	}
+	p.Orders[orderID] = s
+	return true
+}
+
+// ApplyContact takes the customer's details from a delivery made at eventAt.
+// Newer details win; consent moves only with evidence at least as new as what
+// is stored, and an unknown consent never overwrites a known one. Ties are
+// broken by value, never by arrival, so any delivery order gives one result.
+func (p *Profile) ApplyContact(c order.Customer, eventAt time.Time) bool {
+	changed := false
+	if p.ID == "" {
+		p.ID = c.ID
+		changed = true
+	}
+	eventAt = eventAt.UTC()
+	if !eventAt.Before(p.ContactAt) {
+		newer := eventAt.After(p.ContactAt)
+		for _, f := range []struct {
+			dst *string
+			src string
+		}{{&p.Email, c.Email}, {&p.Name, c.Name}, {&p.LineUserID, c.LineUserID}} {
+			if f.src != "" && f.src != *f.dst && (newer || *f.dst == "" || f.src > *f.dst) {
+				*f.dst = f.src
+				changed = true
+			}
+		}
+		if newer {
+			p.ContactAt = eventAt
+			changed = true
+		}
+	}
+	if c.Consent.State != order.ConsentUnknown {
+		next := Consent{State: c.Consent.State, Source: c.Consent.Source, At: c.Consent.At.UTC()}
+		if next.outranks(p.Consent) {
+			p.Consent = next
+			changed = true
+		}
+	}
+	return changed
+}
+
+// outranks orders consent statements: the later one wins; at the same
+// instant a refusal beats a grant, then the source name decides.
+func (c Consent) outranks(old Consent) bool {
+	switch {
+	case old.State == order.ConsentUnknown:
+		return true
+	case !c.At.Equal(old.At):
+		return c.At.After(old.At)
+	case c.State != old.State:
+		return c.State == order.ConsentDenied
+	}
+	return c.Source > old.Source
+}
+
+// Recompute derives the statistics, RFM scores and stage from Orders.
+func (p *Profile) Recompute(th Thresholds) {
+	p.OrderCount, p.TotalSpent, p.AverageOrder = 0, 0, 0
+	p.FirstOrderAt, p.LastOrderAt = time.Time{}, time.Time{}
+	p.CategoryCounts, p.BrandCounts = map[string]int{}, map[string]int{}
+	counted := 0
+	for _, s := range p.Orders {
+		if s.Status == order.Cancelled || !s.HasDetails {
+			continue
+		}
+		p.OrderCount++
+		if s.Currency == th.Currency {
+			p.TotalSpent += s.Total
+			counted++
+		}
+		if p.FirstOrderAt.IsZero() || s.PlacedAt.Before(p.FirstOrderAt) {
+			p.FirstOrderAt = s.PlacedAt
+		}
+		if s.PlacedAt.After(p.LastOrderAt) {
+			p.LastOrderAt = s.PlacedAt
+		}
+		for k, n := range s.Categories {
+			p.CategoryCounts[k] += n
+		}
+		for k, n := range s.Brands {
+			p.BrandCounts[k] += n
+		}
+	}
+	if counted > 0 {
+		p.AverageOrder = p.TotalSpent / int64(counted)
+	}
+	p.RFM = p.ScoreAt(th, p.AsOf)
+	p.Stage = p.StageAt(th, p.AsOf)
+}
+
+// DaysSinceLastOrder is the number of whole days from the last standing
+// order to now, or -1 when there is none.
+func (p *Profile) DaysSinceLastOrder(now time.Time) int {
+	if p.LastOrderAt.IsZero() {
+		return -1
+	}
+	d := int(now.Sub(p.LastOrderAt).Hours() / 24)
+	return max(d, 0)
+}
+
+// ScoreAt returns the RFM scores as of now.
+func (p *Profile) ScoreAt(th Thresholds, now time.Time) RFM {
+	if p.OrderCount == 0 {
+		return RFM{}
+	}
+	r := 1
+	days := p.DaysSinceLastOrder(now)
+	for i, bound := range th.RecencyDays {
+		if days <= bound {
+			r = 5 - i
+			break
+		}
+	}
+	return RFM{R: r, F: 1 + countAtLeast(int64(p.OrderCount), th.FrequencyOrders[:]), M: 1 + countAtLeast(p.TotalSpent, th.Monetary[:])}
+}
+
+func countAtLeast[T int | int64](v int64, bounds []T) int {
+	n := 0
+	for _, b := range bounds {
+		if v >= int64(b) {
+			n++
+		}
+	}
+	return n
+}
+
+// StageAt returns the lifecycle stage as of now.
+func (p *Profile) StageAt(th Thresholds, now time.Time) Stage {
+	days := p.DaysSinceLastOrder(now)
+	switch {
+	case p.OrderCount == 0:
+		return StageNone
+	case days >= th.DormantAfterDays:
+		return StageDormant
+	case days >= th.AtRiskAfterDays:
+		return StageAtRisk
+	case p.OrderCount >= th.LoyalMinOrders:
+		return StageLoyal
+	case p.OrderCount >= 2:
+		return StageRepeat
+	}
+	return StageNew
+}
+
+// MarketingAllowed reports whether the customer consented to marketing email.
+func (p *Profile) MarketingAllowed() bool {
+	return p.Consent.State == order.ConsentGranted && p.Email != ""
+}

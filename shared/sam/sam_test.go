@@ -1,0 +1,66 @@
+package sam
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+func TestProjectTemplate(t *testing.T) {
+	tpl, err := Load(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes, err := tpl.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"POST /webhooks/orders":         "PurchaseFunction",
+		"POST /webhooks/shopify/orders": "PurchaseFunction",
+	}
+	got := map[string]string{}
+	for _, r := range routes {
+		got[r.RouteKey()] = r.Function
+	}
+	for k, fn := range want {
+		if got[k] != fn {
+			t.Errorf("route %s served by %q, want %q", k, got[k], fn)
+		}
+	}
+	fns, err := tpl.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var purchase *Function
+	for i := range fns {
+		if fns[i].LogicalID == "PurchaseFunction" {
+			purchase = &fns[i]
+		}
+	}
+	if purchase == nil {
+		t.Fatal("no PurchaseFunction")
+	}
+	env := map[string]EnvVar{}
+	for _, e := range purchase.Env {
+		env[e.Name] = e
+	}
+	if e := env["TABLE_NAME"]; e.Literal || e.Value != "!Ref Table" {
+		t.Errorf("TABLE_NAME = %+v, want the global !Ref Table", e)
+	}
+	if e := env["TSUNAGU_RULES_DIR"]; !e.Literal || e.Value != "/var/task/rules" {
+		t.Errorf("TSUNAGU_RULES_DIR = %+v", e)
+	}
+	if purchase.Timeout.Seconds() != 10 {
+		t.Errorf("timeout = %s", purchase.Timeout)
+	}
+
+	in, err := tpl.TableInput("Table", "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(in.TableName) != "t1" || len(in.KeySchema) != 2 || len(in.GlobalSecondaryIndexes) != 1 || aws.ToString(in.GlobalSecondaryIndexes[0].IndexName) != "gsi1" {
+		t.Errorf("table input = %+v", in)
+	}
+}

@@ -156,8 +156,11 @@ func (t *Template) TableInput(logicalID, tableName string) (*dynamodb.CreateTabl
 		return nil, fmt.Errorf("table input: no AWS::DynamoDB::Table named %s in the template", logicalID)
 	}
 	var spec struct {
-		AttributeDefinitions   []struct{ AttributeName, AttributeType string } `yaml:"AttributeDefinitions"`
-		KeySchema              []keyElement                                    `yaml:"KeySchema"`
+		AttributeDefinitions []struct {
+			AttributeName string `yaml:"AttributeName"`
+			AttributeType string `yaml:"AttributeType"`
+		} `yaml:"AttributeDefinitions"`
+		KeySchema              []keyElement `yaml:"KeySchema"`
 		GlobalSecondaryIndexes []struct {
 			IndexName  string       `yaml:"IndexName"`
 			KeySchema  []keyElement `yaml:"KeySchema"`

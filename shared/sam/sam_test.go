@@ -63,4 +63,9 @@ func TestProjectTemplate(t *testing.T) {
 	if aws.ToString(in.TableName) != "t1" || len(in.KeySchema) != 2 || len(in.GlobalSecondaryIndexes) != 1 || aws.ToString(in.GlobalSecondaryIndexes[0].IndexName) != "gsi1" {
 		t.Errorf("table input = %+v", in)
 	}
+	for _, a := range in.AttributeDefinitions {
+		if a.AttributeType != "S" {
+			t.Errorf("attribute %s has type %q, want S", aws.ToString(a.AttributeName), a.AttributeType)
+		}
+	}
 }

@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// MessageRetention is how long the message log keeps an entry: long enough
+// for "at most once per 12 months" rules and for a year of history.
+const MessageRetention = 400 * 24 * time.Hour
+
+// MessageStatus is where a message stands in the log.
+type MessageStatus string
+
+// Message statuses. Sending is a claim: one worker is sending it now.
+// Failed is retryable; Sent, Rejected and Skipped are final.
+const (
+	MessageSending  MessageStatus = "sending"
+	MessageSent     MessageStatus = "sent"
+	MessageFailed   MessageStatus = "failed"
+	MessageRejected MessageStatus = "rejected"
+	MessageSkipped  MessageStatus = "skipped"
+)
+
+// MessageRecord is one entry of the message log, keyed by the message's
+// deterministic key, so a retried send finds the entry of the first try.
+type MessageRecord struct {
+	Key        string        `dynamodbav:"message_key"`
+	CampaignID string        `dynamodbav:"campaign_id"`
+	Channel    string        `dynamodbav:"channel"`
+	CustomerID string        `dynamodbav:"customer_id"`
+	Status     MessageStatus `dynamodbav:"status"`
+	Reason     string        `dynamodbav:"reason,omitempty"`
+	ProviderID string        `dynamodbav:"provider_id,omitempty"`
+	Attempts   int           `dynamodbav:"attempts"`
+	ClaimedAt  time.Time     `dynamodbav:"claimed_at"`
+	FinishedAt time.Time     `dynamodbav:"finished_at"`
+}
+
+type messageItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	GSI1PK string `dynamodbav:"gsi1pk"`
+	GSI1SK string `dynamodbav:"gsi1sk"`
+	TTL    int64  `dynamodbav:"ttl"`
+	MessageRecord
+}
+
+func messagePK(key string) string { return "MESSAGE#" + key }
+
+// CustomerMessagesPartition is the gsi1 partition holding a customer's
+// message log, sorted by time.
+func CustomerMessagesPartition(customerID string) string { return "MESSAGES#" + customerID }
+
+// ClaimMessage takes the right to send the message rec describes. It
+// succeeds when the key is new or its last attempt failed retryably. When it
+// does not, the existing entry is returned so the caller can tell a message
+// already sent from one another worker is sending right now.
+func (s *Store) ClaimMessage(ctx context.Context, rec MessageRecord, now time.Time) (claimed bool, existing MessageRecord, err error) {
+	rec.Status, rec.ClaimedAt = MessageSending, now.UTC()
+	vals, err := marshalMap(rec)
+	if err != nil {
+		return false, MessageRecord{}, err
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table),
+		Key:       key(messagePK(rec.Key), "MESSAGE"),
+		UpdateExpression: aws.String("SET message_key = :message_key, campaign_id = :campaign_id, channel = :channel, customer_id = :customer_id, " +
+			"#status = :status, claimed_at = :claimed_at, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, #ttl = :ttl REMOVE reason ADD attempts :one"),
+		ConditionExpression:      aws.String("attribute_not_exists(pk) OR #status = :failed"),
+		ExpressionAttributeNames: map[string]string{"#status": "status", "#ttl": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":message_key": vals["message_key"], ":campaign_id": vals["campaign_id"], ":channel": vals["channel"],
+			":customer_id": vals["customer_id"], ":status": vals["status"], ":claimed_at": vals["claimed_at"],
+			":gsi1pk": &types.AttributeValueMemberS{Value: CustomerMessagesPartition(rec.CustomerID)},
+			":gsi1sk": &types.AttributeValueMemberS{Value: rec.ClaimedAt.Format(time.RFC3339Nano) + "#" + rec.Key},
+			":ttl":    ttlValue(now.Add(MessageRetention)),
+			":one":    &types.AttributeValueMemberN{Value: "1"},
+			":failed": &types.AttributeValueMemberS{Value: string(MessageFailed)},
+		},
+	})
+	if err == nil {
+		return true, MessageRecord{}, nil
+	}
+	if !isConditionFailed(err) {
+		return false, MessageRecord{}, fmt.Errorf("claim message %s: %w", rec.Key, err)
+	}
+	existing, err = s.GetMessage(ctx, rec.Key)
+	return false, existing, err
+}
+
+// FinishMessage records the outcome of a claimed message. Only the claim
+// holder (same claimed_at) can finish it.
+func (s *Store) FinishMessage(ctx context.Context, rec MessageRecord, status MessageStatus, reason, providerID string, now time.Time) error {
+	set := "SET #status = :status, finished_at = :finished"
+	vals := map[string]types.AttributeValue{
+		":status":   &types.AttributeValueMemberS{Value: string(status)},
+		":finished": &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)},
+		":sending":  &types.AttributeValueMemberS{Value: string(MessageSending)},
+		":claimed":  &types.AttributeValueMemberS{Value: rec.ClaimedAt.UTC().Format(time.RFC3339Nano)},
+	}
+	if reason != "" {
+		set += ", reason = :reason"
+		vals[":reason"] = &types.AttributeValueMemberS{Value: reason}
+	}
+	if providerID != "" {
+		set += ", provider_id = :provider"
+		vals[":provider"] = &types.AttributeValueMemberS{Value: providerID}
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(messagePK(rec.Key), "MESSAGE"),
+		UpdateExpression:          aws.String(set),
+		ConditionExpression:       aws.String("#status = :sending AND claimed_at = :claimed"),
+		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		ExpressionAttributeValues: vals,
+	})
+	if err != nil {
+		return fmt.Errorf("finish message %s: %w", rec.Key, err)
+	}
+	return nil
+}
+
+// RecordSkipped logs a message that was decided against (no consent, held
+// out, capped...) with the reason. The first decision for a key stands.
+func (s *Store) RecordSkipped(ctx context.Context, rec MessageRecord, reason string, now time.Time) error {
+	rec.Status, rec.Reason, rec.ClaimedAt, rec.FinishedAt = MessageSkipped, reason, now.UTC(), now.UTC()
+	item, err := marshalMap(messageItem{
+		PK: messagePK(rec.Key), SK: "MESSAGE",
+		GSI1PK: CustomerMessagesPartition(rec.CustomerID), GSI1SK: rec.ClaimedAt.Format(time.RFC3339Nano) + "#" + rec.Key,
+		TTL: now.Add(MessageRetention).Unix(), MessageRecord: rec,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("record skipped message %s: %w", rec.Key, err)
+	}
+	return nil
+}
+
+// GetMessage reads one message log entry; an unknown key returns ErrNotFound.
+func (s *Store) GetMessage(ctx context.Context, key string) (MessageRecord, error) {
+	item, err := s.getItem(ctx, messagePK(key), "MESSAGE", time.Now())
+	if err != nil {
+		return MessageRecord{}, fmt.Errorf("get message %s: %w", key, err)
+	}
+	if item == nil {
+		return MessageRecord{}, fmt.Errorf("get message %s: %w", key, ErrNotFound)
+	}
+	var it messageItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return MessageRecord{}, fmt.Errorf("decode message %s: %w", key, err)
+	}
+	return it.MessageRecord, nil
+}
+
+// CustomerMessages lists a customer's message log since a time, oldest first.
+func (s *Store) CustomerMessages(ctx context.Context, customerID string, since time.Time) ([]MessageRecord, error) {
+	var out []MessageRecord
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		IndexName:              aws.String("gsi1"),
+		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk >= :since"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":    &types.AttributeValueMemberS{Value: CustomerMessagesPartition(customerID)},
+			":since": &types.AttributeValueMemberS{Value: since.UTC().Format(time.RFC3339Nano)},
+		},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list messages of %s: %w", customerID, err)
+		}
+		for _, item := range page.Items {
+			var it messageItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, fmt.Errorf("decode message: %w", err)
+			}
+			out = append(out, it.MessageRecord)
+		}
+	}
+	return out, nil
+}

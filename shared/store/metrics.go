@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"sync"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// RequestCounter counts the HTTP requests an AWS SDK client sends, retries
+// included, by operation name. Benchmarks attach it to the DynamoDB client
+// with Register to report requests per order.
+type RequestCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+// Register adds the counting middleware to a client's stack; pass it in
+// the client's APIOptions.
+func (c *RequestCounter) Register(stack *middleware.Stack) error {
+	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("tsunaguRequestCounter",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			op := awsmiddleware.GetOperationName(ctx)
+			c.mu.Lock()
+			if c.counts == nil {
+				c.counts = map[string]int{}
+			}
+			c.counts[op]++
+			c.mu.Unlock()
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+}
+
+// Snapshot returns the counts so far, by operation name.
+func (c *RequestCounter) Snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.counts))
+	for k, v := range c.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Reset sets every count back to zero.
+func (c *RequestCounter) Reset() {
+	c.mu.Lock()
+	c.counts = nil
+	c.mu.Unlock()
+}

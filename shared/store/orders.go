@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+)
+
+// OrderState is an order as stored: its details (once any delivery carried
+// them) and the furthest lifecycle status any delivery reported.
+type OrderState struct {
+	Order    order.Order
+	Status   order.EventType
+	StatusAt time.Time
+}
+
+// Known reports whether the order's details (customer, items) are stored.
+func (o OrderState) Known() bool { return o.Order.Customer != nil }
+
+type orderItem struct {
+	PK          string          `dynamodbav:"pk"`
+	SK          string          `dynamodbav:"sk"`
+	GSI1PK      string          `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK      string          `dynamodbav:"gsi1sk,omitempty"`
+	OrderID     string          `dynamodbav:"order_id"`
+	CustomerID  string          `dynamodbav:"customer_id,omitempty"`
+	Currency    string          `dynamodbav:"currency,omitempty"`
+	Total       int64           `dynamodbav:"total"`
+	PlacedAt    time.Time       `dynamodbav:"placed_at"`
+	Items       []orderLineItem `dynamodbav:"items,omitempty"`
+	CouponCodes []string        `dynamodbav:"coupon_codes,omitempty"`
+	Status      string          `dynamodbav:"status"`
+	StatusRank  int             `dynamodbav:"status_rank"`
+	StatusAt    time.Time       `dynamodbav:"status_at"`
+}
+
+type orderLineItem struct {
+	SKU       string `dynamodbav:"sku"`
+	Name      string `dynamodbav:"name"`
+	Category  string `dynamodbav:"category,omitempty"`
+	Brand     string `dynamodbav:"brand,omitempty"`
+	UnitPrice int64  `dynamodbav:"unit_price"`
+	Quantity  int    `dynamodbav:"quantity"`
+}
+
+func orderPK(id string) string { return "ORDER#" + id }
+
+// OrdersByDayPartition is the gsi1 partition holding the orders placed on a
+// UTC calendar day, sorted by placement time.
+func OrdersByDayPartition(day time.Time) string { return "ORDERS#" + day.UTC().Format(time.DateOnly) }
+
+// ApplyOrderEvent merges one delivery into the stored order and returns the
+// result. The status only moves forward (created < fulfilled < delivered <
+// cancelled) and details are written once, by whichever delivery carries them
+// first, so deliveries in any order and any number converge.
+func (s *Store) ApplyOrderEvent(ctx context.Context, ev order.Event) (OrderState, error) {
+	details, err := orderDetails(ev.Order)
+	if err != nil {
+		return OrderState{}, err
+	}
+	rank := ev.Type.Rank()
+	advance := expression.Set(expression.Name("order_id"), expression.Value(ev.Order.ID)).
+		Set(expression.Name("status"), expression.Value(string(ev.Type))).
+		Set(expression.Name("status_rank"), expression.Value(rank)).
+		Set(expression.Name("status_at"), expression.Value(ev.OccurredAt.UTC().Format(time.RFC3339Nano)))
+	for name, v := range details {
+		advance = advance.Set(expression.Name(name), expression.IfNotExists(expression.Name(name), expression.Value(v)))
+	}
+	onlyForward := expression.AttributeNotExists(expression.Name("status_rank")).
+		Or(expression.Name("status_rank").LessThan(expression.Value(rank)))
+	st, applied, err := s.updateOrder(ctx, ev.Order.ID, advance, onlyForward)
+	if err != nil || applied {
+		return st, err
+	}
+	// The stored status is already as far or further. Fill in details if this
+	// delivery is the first to carry them; otherwise read what is there.
+	if len(details) > 0 {
+		var fill expression.UpdateBuilder
+		for name, v := range details {
+			fill = fill.Set(expression.Name(name), expression.Value(v))
+		}
+		notYetKnown := expression.AttributeExists(expression.Name("pk")).And(expression.AttributeNotExists(expression.Name("customer_id")))
+		if st, applied, err := s.updateOrder(ctx, ev.Order.ID, fill, notYetKnown); err != nil || applied {
+			return st, err
+		}
+	}
+	return s.GetOrder(ctx, ev.Order.ID)
+}
+
+// updateOrder applies a conditional update; applied is false when the
+// condition did not hold.
+func (s *Store) updateOrder(ctx context.Context, id string, update expression.UpdateBuilder, cond expression.ConditionBuilder) (st OrderState, applied bool, err error) {
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return OrderState{}, false, fmt.Errorf("build order %s update: %w", id, err)
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(orderPK(id), "ORDER"),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if isConditionFailed(err) {
+		return OrderState{}, false, nil
+	}
+	if err != nil {
+		return OrderState{}, false, fmt.Errorf("update order %s: %w", id, err)
+	}
+	st, err = decodeOrder(out.Attributes)
+	return st, err == nil, err
+}
+
+// GetOrder reads an order; an unknown order returns ErrNotFound.
+func (s *Store) GetOrder(ctx context.Context, id string) (OrderState, error) {
+	item, err := s.getItem(ctx, orderPK(id), "ORDER", time.Now())
+	if err != nil {
+		return OrderState{}, fmt.Errorf("get order %s: %w", id, err)
+	}
+	if item == nil {
+		return OrderState{}, fmt.Errorf("get order %s: %w", id, ErrNotFound)
+	}
+	return decodeOrder(item)
+}
+
+// orderDetails returns the order's detail attributes by name, or nothing
+// when the delivery carries no details.
+func orderDetails(o order.Order) (map[string]types.AttributeValue, error) {
+	if !o.HasDetails() {
+		return nil, nil
+	}
+	it := orderItem{
+		GSI1PK: OrdersByDayPartition(o.PlacedAt), GSI1SK: o.PlacedAt.UTC().Format(time.RFC3339Nano) + "#" + o.ID,
+		CustomerID: o.Customer.ID, Currency: o.Currency, Total: o.Total, PlacedAt: o.PlacedAt.UTC(), CouponCodes: o.CouponCodes,
+	}
+	for _, li := range o.Items {
+		it.Items = append(it.Items, orderLineItem(li))
+	}
+	m, err := marshalMap(it)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range []string{"pk", "sk", "order_id", "status", "status_rank", "status_at"} {
+		delete(m, k)
+	}
+	return m, nil
+}
+
+func decodeOrder(item map[string]types.AttributeValue) (OrderState, error) {
+	var it orderItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return OrderState{}, fmt.Errorf("decode order: %w", err)
+	}
+	st := OrderState{Status: order.EventType(it.Status), StatusAt: it.StatusAt}
+	st.Order = order.Order{ID: it.OrderID, Currency: it.Currency, Total: it.Total, PlacedAt: it.PlacedAt, CouponCodes: it.CouponCodes}
+	if it.CustomerID != "" {
+		st.Order.Customer = &order.Customer{ID: it.CustomerID}
+	}
+	for _, li := range it.Items {
+		st.Order.Items = append(st.Order.Items, order.Item(li))
+	}
+	return st, nil
+}

@@ -23,7 +23,7 @@ func day(d int) time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).A
 func yokanOrder(id string, placed time.Time, total int64) order.Order {
 	return order.Order{ID: id, Currency: "JPY", Total: total, PlacedAt: placed,
 		Customer: &order.Customer{ID: "c-1"},
-		Items: []order.Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", Brand: "椿茶園", UnitPrice: total / 2, Quantity: 2}}}
+		Items:    []order.Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", Brand: "椿茶園", UnitPrice: total / 2, Quantity: 2}}}
 }
 
 // step is one delivery applied to a profile.

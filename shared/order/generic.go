@@ -7,15 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+
+	"github.com/tsunagu-dev/tsunagu/shared/validation"
 )
 
 // WebhookSchema is the JSON Schema of the generic order webhook body, served
@@ -183,8 +181,6 @@ func deref(s *string) string {
 	return *s
 }
 
-var english = message.NewPrinter(language.English)
-
 // schemaFieldErrors flattens a schema validation error into one FieldError per
 // failing leaf, with the JSON path written the way a developer would
 // (order.items[0].quantity).
@@ -206,10 +202,10 @@ func schemaFieldErrors(err error) error {
 		var fe []FieldError
 		if req, ok := e.ErrorKind.(*kind.Required); ok {
 			for _, m := range req.Missing {
-				fe = append(fe, FieldError{Field: fieldPath(append(append([]string{}, e.InstanceLocation...), m)), Message: "is required"})
+				fe = append(fe, FieldError{Field: validation.Field(append(append([]string{}, e.InstanceLocation...), m)), Message: "is required"})
 			}
 		} else {
-			fe = append(fe, FieldError{Field: fieldPath(e.InstanceLocation), Message: schemaMessage(e.ErrorKind)})
+			fe = append(fe, FieldError{Field: validation.Field(e.InstanceLocation), Message: validation.Message(e.ErrorKind)})
 		}
 		for _, f := range fe {
 			if !seen[f] {
@@ -223,52 +219,3 @@ func schemaFieldErrors(err error) error {
 	return bad
 }
 
-// schemaMessage words the common schema failures the way a developer reads
-// them ("must be at least 1, got -1"); the rest keep the library's wording.
-func schemaMessage(k jsonschema.ErrorKind) string {
-	switch k := k.(type) {
-	case *kind.Type:
-		return fmt.Sprintf("must be %s, got %s", strings.Join(k.Want, " or "), k.Got)
-	case *kind.Minimum:
-		return fmt.Sprintf("must be at least %s, got %s", k.Want.RatString(), k.Got.RatString())
-	case *kind.Maximum:
-		return fmt.Sprintf("must be at most %s, got %s", k.Want.RatString(), k.Got.RatString())
-	case *kind.MinLength:
-		if k.Want == 1 {
-			return "must not be empty"
-		}
-		return fmt.Sprintf("must be at least %d characters, got %d", k.Want, k.Got)
-	case *kind.MaxLength:
-		return fmt.Sprintf("must be at most %d characters, got %d", k.Want, k.Got)
-	case *kind.MinItems:
-		return fmt.Sprintf("must have at least %d entries, got %d", k.Want, k.Got)
-	case *kind.MaxItems:
-		return fmt.Sprintf("must have at most %d entries, got %d", k.Want, k.Got)
-	case *kind.Pattern:
-		return fmt.Sprintf("must match %s", k.Want)
-	case *kind.Format:
-		if k.Want == currencyFormat.Name {
-			return k.Err.Error()
-		}
-		return fmt.Sprintf("must be a valid %s", k.Want)
-	}
-	return k.LocalizedString(english)
-}
-
-func fieldPath(loc []string) string {
-	if len(loc) == 0 {
-		return "body"
-	}
-	var b strings.Builder
-	for _, p := range loc {
-		if _, err := strconv.Atoi(p); err == nil {
-			b.WriteString("[" + p + "]")
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
-}

@@ -1,0 +1,97 @@
+package rules
+
+import (
+	"sort"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+)
+
+// Env is everything an audience expression can see. Expressions are
+// compiled against it once, at load, so a misspelt field is a lint error.
+type Env struct {
+	Customer CustomerFacts `expr:"customer"`
+	Order    OrderFacts    `expr:"order"`
+	// Event is the trigger being evaluated, such as "order.created".
+	Event string `expr:"event"`
+	// DaysSinceLastOrder counts whole days from the customer's latest
+	// standing order to now (-1 for none).
+	DaysSinceLastOrder int `expr:"days_since_last_order"`
+	// BoughtCategory reports whether the customer ever bought the category.
+	BoughtCategory func(category string) bool `expr:"bought_category"`
+	// BoughtBrand reports whether the customer ever bought the brand.
+	BoughtBrand func(brand string) bool `expr:"bought_brand"`
+	// HasCoupon reports whether this order used a coupon code.
+	HasCoupon bool `expr:"has_coupon"`
+}
+
+// CustomerFacts is the customer as expressions see them.
+type CustomerFacts struct {
+	ID               string         `expr:"id"`
+	OrderCount       int            `expr:"order_count"`
+	TotalSpent       int64          `expr:"total_spent"`
+	AverageOrder     int64          `expr:"average_order"`
+	Stage            string         `expr:"stage"`
+	R                int            `expr:"r"`
+	F                int            `expr:"f"`
+	M                int            `expr:"m"`
+	AcceptsMarketing bool           `expr:"accepts_marketing"`
+	HasEmail         bool           `expr:"has_email"`
+	HasLine          bool           `expr:"has_line"`
+	Categories       map[string]int `expr:"categories"`
+	Brands           map[string]int `expr:"brands"`
+}
+
+// OrderFacts is the triggering order as expressions see it.
+type OrderFacts struct {
+	ID          string   `expr:"id"`
+	Total       int64    `expr:"total"`
+	Currency    string   `expr:"currency"`
+	ItemCount   int      `expr:"item_count"`
+	Categories  []string `expr:"categories"`
+	Brands      []string `expr:"brands"`
+	SKUs        []string `expr:"skus"`
+	CouponCodes []string `expr:"coupon_codes"`
+	// First is true when this is the customer's first standing order.
+	First bool `expr:"first"`
+}
+
+// NewEnv builds the expression environment for one customer and order at
+// time now, scoring the customer with the shop's thresholds.
+func NewEnv(event string, p customer.Profile, o order.Order, th customer.Thresholds, now time.Time) Env {
+	rfm := p.ScoreAt(th, now)
+	env := Env{
+		Event: event,
+		Customer: CustomerFacts{
+			ID: p.ID, OrderCount: p.OrderCount, TotalSpent: p.TotalSpent, AverageOrder: p.AverageOrder,
+			Stage: string(p.StageAt(th, now)), R: rfm.R, F: rfm.F, M: rfm.M,
+			AcceptsMarketing: p.MarketingAllowed(), HasEmail: p.Email != "", HasLine: p.LineUserID != "",
+			Categories: p.CategoryCounts, Brands: p.BrandCounts,
+		},
+		Order:              OrderFacts{ID: o.ID, Total: o.Total, Currency: o.Currency, CouponCodes: o.CouponCodes, SKUs: []string{}, Categories: []string{}, Brands: []string{}},
+		DaysSinceLastOrder: p.DaysSinceLastOrder(now),
+		BoughtCategory:     func(c string) bool { return p.CategoryCounts[c] > 0 },
+		BoughtBrand:        func(b string) bool { return p.BrandCounts[b] > 0 },
+		HasCoupon:          len(o.CouponCodes) > 0,
+	}
+	cats, brands := map[string]bool{}, map[string]bool{}
+	for _, it := range o.Items {
+		env.Order.ItemCount += it.Quantity
+		env.Order.SKUs = append(env.Order.SKUs, it.SKU)
+		if it.Category != "" && !cats[it.Category] {
+			cats[it.Category] = true
+			env.Order.Categories = append(env.Order.Categories, it.Category)
+		}
+		if it.Brand != "" && !brands[it.Brand] {
+			brands[it.Brand] = true
+			env.Order.Brands = append(env.Order.Brands, it.Brand)
+		}
+	}
+	sort.Strings(env.Order.Categories)
+	sort.Strings(env.Order.Brands)
+	if s, ok := p.Orders[o.ID]; ok && s.Status != order.Cancelled {
+		env.Order.First = p.OrderCount == 1 || !p.FirstOrderAt.Before(s.PlacedAt)
+	}
+	return env
+}

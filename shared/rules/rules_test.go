@@ -1,0 +1,283 @@
+package rules
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+)
+
+const shippedRules = "../../rules"
+
+// shipped copies the shipped rule set into memory, so each case can change
+// one file and expect exactly its own problems.
+func shipped(t *testing.T) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(os.DirFS(shippedRules), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(shippedRules + "/" + p)
+		m[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestShippedRulesLoad(t *testing.T) {
+	set, err := Load(shippedRules)
+	if err != nil {
+		t.Fatalf("shipped rules do not load:\n%v", err)
+	}
+	c := set.Campaign("post-purchase-thanks")
+	if c == nil || c.Trigger != order.Created || c.Kind != Marketing || !set.Templates["post-purchase-thanks"].HasLegalFooter {
+		t.Errorf("post-purchase-thanks = %+v", c)
+	}
+}
+
+func TestShippedSchemasMatchEmbedded(t *testing.T) {
+	entries, _ := fs.ReadDir(Schemas, "schema")
+	for _, e := range entries {
+		embedded, _ := fs.ReadFile(Schemas, "schema/"+e.Name())
+		onDisk, err := os.ReadFile(shippedRules + "/schema/" + e.Name())
+		if err != nil || string(onDisk) != string(embedded) {
+			t.Errorf("rules/schema/%s differs from shared/rules/schema/%s; copy it so editors check what lint checks", e.Name(), e.Name())
+		}
+	}
+}
+
+const campaignFile = "campaigns/post-purchase-thanks.yaml"
+
+func TestLintProblems(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string // path -> new content ("" deletes)
+		want  []string
+	}{
+		{
+			name:  "unknown field with suggestion",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\ntrigerr: order.created\nactions: [{type: email, template: post-purchase-thanks}]\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:4:1: unknown field "trigerr"; did you mean "trigger"?`},
+		},
+		{
+			name:  "missing required fields",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\n"},
+			want: []string{
+				`rules/campaigns/post-purchase-thanks.yaml:1:1: missing required field "actions"`,
+				`rules/campaigns/post-purchase-thanks.yaml:1:1: missing required field "name"`,
+				`rules/campaigns/post-purchase-thanks.yaml:1:1: missing required field "trigger"`,
+			},
+		},
+		{
+			name:  "wrong types and values",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\nenabled: yes please\ntrigger: order.paid\npriority: high\nactions: [{type: fax, template: post-purchase-thanks}]\n"},
+			want: []string{
+				`rules/campaigns/post-purchase-thanks.yaml:3:10: enabled must be boolean, got string`,
+				`rules/campaigns/post-purchase-thanks.yaml:4:10: trigger must be one of order.created, order.fulfilled, order.delivered, order.cancelled`,
+				`rules/campaigns/post-purchase-thanks.yaml:5:11: priority must be integer, got string`,
+				`rules/campaigns/post-purchase-thanks.yaml:6:18: actions[0].type must be one of email`,
+			},
+		},
+		{
+			name:  "audience syntax error at its position",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\naudience: customer.order_count >= \nactions: [{type: email, template: post-purchase-thanks}]\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:4:33: audience: unexpected token EOF`},
+		},
+		{
+			name:  "audience unknown field in a block scalar",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\naudience: |\n  customer.accepts_marketing &&\n    customer.ordr_count > 1\nactions: [{type: email, template: post-purchase-thanks}]\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:6:14: audience: type rules.CustomerFacts has no field ordr_count`},
+		},
+		{
+			name:  "audience that is not a condition",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\naudience: customer.order_count\nactions: [{type: email, template: post-purchase-thanks}]\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:4:11: audience: expected bool, but got int`},
+		},
+		{
+			name:  "unknown template",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\nactions:\n  - type: email\n    template: thanks-v2\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:6:15: unknown template "thanks-v2": no directory templates/thanks-v2`},
+		},
+		{
+			name:  "id must match file name",
+			files: map[string]string{"campaigns/other.yaml": "id: post-purchase-thanks\nname: x\ntrigger: order.created\nactions: [{type: email, template: post-purchase-thanks}]\n"},
+			want: []string{
+				`rules/campaigns/other.yaml:1:5: campaign id "post-purchase-thanks" must match its file name "other"`,
+				`rules/campaigns/post-purchase-thanks.yaml:5:5: campaign id "post-purchase-thanks" is already used by rules/campaigns/other.yaml`,
+			},
+		},
+		{
+			name:  "YAML syntax error",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: [x\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:2:1: YAML syntax: did not find expected ',' or ']'`},
+		},
+		{
+			name: "marketing email without legal footer",
+			files: map[string]string{
+				"templates/_layout/body.html": `<html>{{template "content" .}}</html>`,
+				"templates/_layout/body.txt":  `{{template "content" .}}`,
+			},
+			want: []string{`rules/campaigns/post-purchase-thanks.yaml:15:15: template "post-purchase-thanks" is used for marketing but does not show the sender's name, postal address, contact and unsubscribe link (特定電子メール法); keep the _layout footer`},
+		},
+		{
+			name:  "template merge field that does not exist",
+			files: map[string]string{"templates/post-purchase-thanks/body.txt": "{{.Customer.Name}}様\n\n{{.Customer.Nickname}}\n"},
+			want:  []string{`rules/templates/post-purchase-thanks/body.txt:3:11: executing "content" at <.Customer.Nickname>: can't evaluate field Nickname in type rules.CustomerData`},
+		},
+		{
+			name:  "template syntax error",
+			files: map[string]string{"templates/post-purchase-thanks/subject.txt": "{{.Customer.Name}様\n"},
+			want:  []string{`rules/templates/post-purchase-thanks/subject.txt:1:1: bad character U+007D '}'`},
+		},
+		{
+			name:  "template missing a part",
+			files: map[string]string{"templates/post-purchase-thanks/body.txt": ""},
+			want:  []string{`rules/templates/post-purchase-thanks:1:1: template "post-purchase-thanks" needs body.txt`},
+		},
+		{
+			name:  "settings: bad zone and currency",
+			files: map[string]string{"settings.yaml": strings.NewReplacer("Asia/Tokyo", "Asia/Kyoto", "currency: JPY", "currency: YEN").Replace(readShipped(t, "settings.yaml"))},
+			want: []string{
+				`rules/settings.yaml:11:13: shop.timezone "Asia/Kyoto" is not an IANA time zone such as Asia/Tokyo`,
+				`rules/settings.yaml:12:13: shop.currency "YEN" is not an ISO 4217 currency code`,
+			},
+		},
+		{
+			name:  "settings: bounds out of order",
+			files: map[string]string{"settings.yaml": strings.Replace(readShipped(t, "settings.yaml"), "[2, 3, 5, 10]", "[2, 3, 3, 10]", 1)},
+			want:  []string{`rules/settings.yaml:28:28: rfm.frequency_orders must be in ascending order`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := shipped(t)
+			for p, content := range tt.files {
+				if content == "" {
+					delete(fsys, p)
+					continue
+				}
+				fsys[p] = &fstest.MapFile{Data: []byte(content)}
+			}
+			_, err := LoadFS(fsys, "rules")
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("LoadFS error = %v, want Problems", err)
+			}
+			got := strings.Split(ps.Error(), "\n")
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func readShipped(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(shippedRules + "/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestAudience(t *testing.T) {
+	set, err := Load(shippedRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC)
+	o := order.Order{ID: "1001", Currency: "JPY", Total: 4300, PlacedAt: now, Customer: &order.Customer{ID: "c-1"},
+		Items: []order.Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", UnitPrice: 2150, Quantity: 2}}}
+	profile := func(consent order.ConsentState, email string) customer.Profile {
+		var p customer.Profile
+		p.ApplyContact(order.Customer{ID: "c-1", Email: email, Consent: order.Consent{State: consent, At: now}}, now)
+		p.ApplyOrder(o.ID, customer.Summarize(o, order.Created), now)
+		p.Recompute(set.Settings.Thresholds)
+		return p
+	}
+	tests := []struct {
+		name string
+		p    customer.Profile
+		want bool
+	}{
+		{name: "consented", p: profile(order.ConsentGranted, "misaki@example.jp"), want: true},
+		{name: "refused", p: profile(order.ConsentDenied, "misaki@example.jp"), want: false},
+		{name: "never asked", p: profile(order.ConsentUnknown, "misaki@example.jp"), want: false},
+		{name: "no email", p: profile(order.ConsentGranted, ""), want: false},
+	}
+	c := set.Campaign("post-purchase-thanks")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := NewEnv("order.created", tt.p, o, set.Settings.Thresholds, now)
+			got, err := c.InAudience(env)
+			if err != nil || got != tt.want {
+				t.Errorf("InAudience = %v, %v; want %v", got, err, tt.want)
+			}
+			if !env.Order.First || !env.BoughtCategory("sweets") || env.BoughtCategory("tea") {
+				t.Errorf("env = %+v", env)
+			}
+		})
+	}
+}
+
+func TestRecommend(t *testing.T) {
+	set, err := Load(shippedRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		counts     map[string]int
+		justBought []string
+		want       []string
+	}{
+		{name: "sweets buyer gets tea and teaware", counts: map[string]int{"sweets": 2}, justBought: []string{"sweets"}, want: []string{"羊羹に合う宇治煎茶", "お茶の時間を彩る急須と湯呑み"}},
+		{name: "most bought category first, nothing just bought", counts: map[string]int{"tea": 5, "sweets": 1}, justBought: []string{"tea", "teaware"}, want: []string{"お茶請けに、季節の和菓子"}},
+		{name: "limit", counts: map[string]int{"tea": 5, "sweets": 1}, want: []string{"お茶請けに、季節の和菓子"}},
+		{name: "unknown category", counts: map[string]int{"shoes": 1}, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			limit := 3
+			if tt.name == "limit" {
+				limit = 1
+			}
+			var got []string
+			for _, r := range set.Recommend(tt.counts, tt.justBought, limit) {
+				got = append(got, r.Title)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("Recommend = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRender(t *testing.T) {
+	set, err := Load(shippedRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := SampleData(set.Settings)
+	d.Customer.Name = `<script>alert("x")</script>`
+	r, err := set.Templates["post-purchase-thanks"].Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(r.HTML, "<script>") || !strings.Contains(r.HTML, "&lt;script&gt;") {
+		t.Error("HTML body must escape merge fields")
+	}
+	if !strings.Contains(r.Text, "4,300円") || !strings.Contains(r.Text, "2026年11月21日") {
+		t.Errorf("text body formats money and dates in the shop's way:\n%s", r.Text)
+	}
+}

@@ -1,0 +1,312 @@
+package rules
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+)
+
+// TemplatesDir holds one directory per message template, plus _layout.
+const TemplatesDir = "templates"
+
+// LayoutDir is the template directory every email is wrapped in; it carries
+// the legal footer.
+const LayoutDir = "_layout"
+
+// Template file names inside a template directory.
+const (
+	SubjectFile = "subject.txt"
+	HTMLFile    = "body.html"
+	TextFile    = "body.txt"
+)
+
+// Template is one compiled email template: subject, HTML and text bodies,
+// the bodies wrapped in the shared layout.
+type Template struct {
+	Name    string
+	subject *texttemplate.Template
+	html    *htmltemplate.Template // the layout, with the body as "content"
+	text    *texttemplate.Template // the layout, with the body as "content"
+	// HasLegalFooter is true when a sample rendering shows the sender's
+	// name, postal address, contact and unsubscribe link in both bodies.
+	HasLegalFooter bool
+}
+
+// Rendered is a template rendered for one recipient.
+type Rendered struct {
+	Subject string
+	HTML    string
+	Text    string
+}
+
+// MessageData is what templates see. Its field names are the merge fields
+// marketers write, such as {{.Customer.Name}}.
+type MessageData struct {
+	Shop            Shop
+	Customer        CustomerData
+	Order           OrderData
+	Recommendations []Recommendation
+	// UnsubscribeURL is the one-click unsubscribe link for this recipient.
+	UnsubscribeURL string
+}
+
+// CustomerData is the recipient.
+type CustomerData struct {
+	Name string
+}
+
+// OrderData is the triggering order, formatted for display.
+type OrderData struct {
+	ID       string
+	PlacedAt time.Time
+	Total    int64
+	Currency string
+	Items    []ItemData
+}
+
+// ItemData is one order line.
+type ItemData struct {
+	Name     string
+	Quantity int
+	Price    int64
+}
+
+// Recommendation is one cross-sell suggestion.
+type Recommendation struct {
+	Title    string
+	URL      string
+	ImageURL string
+}
+
+// Render fills the template for one recipient. An error means this message
+// cannot be sent (and nothing partial is returned).
+func (t *Template) Render(d MessageData) (Rendered, error) {
+	var subj, html, text bytes.Buffer
+	if err := t.subject.Execute(&subj, d); err != nil {
+		return Rendered{}, fmt.Errorf("render %s subject: %w", t.Name, err)
+	}
+	if err := t.html.Execute(&html, d); err != nil {
+		return Rendered{}, fmt.Errorf("render %s html: %w", t.Name, err)
+	}
+	if err := t.text.Execute(&text, d); err != nil {
+		return Rendered{}, fmt.Errorf("render %s text: %w", t.Name, err)
+	}
+	return Rendered{Subject: strings.Join(strings.Fields(subj.String()), " "), HTML: html.String(), Text: text.String()}, nil
+}
+
+// funcs are the helpers templates can call, for the shop's zone.
+func funcs(s Settings) map[string]any {
+	p := message.NewPrinter(language.Japanese)
+	return map[string]any{
+		// money formats minor units: 4300 JPY is 4,300円, 5999 USD is USD 59.99.
+		"money": func(amount int64, currency string) string {
+			scale, err := order.CurrencyScale(currency)
+			if err != nil || scale == 0 {
+				if currency == "JPY" || currency == "" {
+					return p.Sprintf("%d円", amount)
+				}
+				return p.Sprintf("%s %d", currency, amount)
+			}
+			div := int64(1)
+			for range scale {
+				div *= 10
+			}
+			return p.Sprintf("%s %d.%0*d", currency, amount/div, scale, amount%div)
+		},
+		// date shows a time as a date in the shop's zone: 2026年11月21日.
+		"date": func(t time.Time) string {
+			return t.In(s.Location).Format("2006年1月2日")
+		},
+	}
+}
+
+// loadTemplates compiles every template directory. Templates with
+// problems are left out of the map and named in broken.
+func (l *loader) loadTemplates(s Settings) (out map[string]*Template, broken map[string]bool) {
+	out, broken = map[string]*Template{}, map[string]bool{}
+	fm := funcs(s)
+	layoutHTML, layoutText := l.readLayout(fm)
+	entries, err := fs.ReadDir(l.fsys, TemplatesDir)
+	if err != nil {
+		l.report(Problem{File: l.name(TemplatesDir), Line: 1, Col: 1, Message: "missing templates directory"})
+		return out, broken
+	}
+	if layoutHTML == nil || layoutText == nil {
+		for _, e := range entries {
+			broken[e.Name()] = true
+		}
+		return out, broken
+	}
+	sample := SampleData(s)
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == LayoutDir {
+			continue
+		}
+		dir := path.Join(TemplatesDir, e.Name())
+		src := map[string]string{}
+		for _, name := range []string{SubjectFile, HTMLFile, TextFile} {
+			b, err := fs.ReadFile(l.fsys, path.Join(dir, name))
+			if err != nil {
+				l.report(Problem{File: l.name(dir), Line: 1, Col: 1, Message: fmt.Sprintf("template %q needs %s", e.Name(), name)})
+				continue
+			}
+			src[name] = string(b)
+		}
+		broken[e.Name()] = true // until it compiles and renders
+		if len(src) < 3 {
+			continue
+		}
+		t := &Template{Name: e.Name()}
+		var err error
+		if t.subject, err = texttemplate.New(SubjectFile).Option("missingkey=error").Funcs(fm).Parse(src[SubjectFile]); err != nil {
+			l.templateError(dir, SubjectFile, err)
+		}
+		if t.html, err = htmltemplate.Must(layoutHTML.Clone()).New("content").Parse(src[HTMLFile]); err != nil {
+			l.templateError(dir, HTMLFile, err)
+		}
+		if t.text, err = texttemplate.Must(layoutText.Clone()).New("content").Parse(src[TextFile]); err != nil {
+			l.templateError(dir, TextFile, err)
+		}
+		if t.subject == nil || t.html == nil || t.text == nil {
+			continue
+		}
+		// Execute from the layout, which includes the content.
+		t.html, t.text = t.html.Lookup("layout"), t.text.Lookup("layout")
+		// A sample rendering finds merge fields that do not exist.
+		r, ok := l.sampleRender(dir, t, sample)
+		if !ok {
+			continue
+		}
+		t.HasLegalFooter = showsLegalFooter(r.HTML, sample, true) && showsLegalFooter(r.Text, sample, false)
+		out[t.Name] = t
+		delete(broken, t.Name)
+	}
+	return out, broken
+}
+
+// sampleRender renders each part with sample data, reporting failures at
+// the file and position that caused them.
+func (l *loader) sampleRender(dir string, t *Template, d MessageData) (Rendered, bool) {
+	var r Rendered
+	var buf bytes.Buffer
+	ok := true
+	if err := t.subject.Execute(&buf, d); err != nil {
+		l.templateError(dir, SubjectFile, err)
+		ok = false
+	}
+	r.Subject = buf.String()
+	buf.Reset()
+	if err := t.html.Execute(&buf, d); err != nil {
+		l.templateError(dir, HTMLFile, err)
+		ok = false
+	}
+	r.HTML = buf.String()
+	buf.Reset()
+	if err := t.text.Execute(&buf, d); err != nil {
+		l.templateError(dir, TextFile, err)
+		ok = false
+	}
+	r.Text = buf.String()
+	return r, ok
+}
+
+// readLayout parses the shared email layout, which must include the message
+// body with {{template "content" .}}.
+func (l *loader) readLayout(fm map[string]any) (*htmltemplate.Template, *texttemplate.Template) {
+	dir := path.Join(TemplatesDir, LayoutDir)
+	read := func(name string) (string, bool) {
+		b, err := fs.ReadFile(l.fsys, path.Join(dir, name))
+		if err != nil {
+			l.report(Problem{File: l.name(path.Join(dir, name)), Line: 1, Col: 1, Message: "the email layout is missing; it carries the legal footer"})
+			return "", false
+		}
+		if !strings.Contains(string(b), `{{template "content" .}}`) {
+			l.report(Problem{File: l.name(path.Join(dir, name)), Line: 1, Col: 1, Message: `the layout must include the message with {{template "content" .}}`})
+			return "", false
+		}
+		return string(b), true
+	}
+	var h *htmltemplate.Template
+	var t *texttemplate.Template
+	if src, ok := read(HTMLFile); ok {
+		var err error
+		if h, err = htmltemplate.New("layout").Option("missingkey=error").Funcs(fm).Parse(src); err != nil {
+			l.templateError(dir, HTMLFile, err)
+		}
+	}
+	if src, ok := read(TextFile); ok {
+		var err error
+		if t, err = texttemplate.New("layout").Option("missingkey=error").Funcs(fm).Parse(src); err != nil {
+			l.templateError(dir, TextFile, err)
+		}
+	}
+	return h, t
+}
+
+// templateErrorPos matches Go template errors: "template: content:12:8: ..."
+// or "template: content:12: ...".
+var templateErrorPos = regexp.MustCompile(`template: ([\w.]+):(\d+):(?:(\d+):)? (.*)$`)
+
+// templateError reports a template parse or execution error at its line and
+// column, in the layout or the template's own file as the error names.
+func (l *loader) templateError(dir, file string, err error) {
+	msg := err.Error()
+	var execErr texttemplate.ExecError
+	if errors.As(err, &execErr) {
+		msg = execErr.Err.Error()
+	}
+	p := Problem{File: l.name(path.Join(dir, file)), Line: 1, Col: 1, Message: msg}
+	if m := templateErrorPos.FindStringSubmatch(msg); m != nil {
+		p.Line, _ = strconv.Atoi(m[2])
+		if m[3] != "" {
+			p.Col, _ = strconv.Atoi(m[3])
+		}
+		p.Message = m[4]
+		if m[1] == "layout" {
+			p.File = l.name(path.Join(TemplatesDir, LayoutDir, file))
+		}
+	}
+	l.report(p)
+}
+
+// showsLegalFooter checks that a sample rendering carries what 特定電子メール法
+// requires of a marketing email: the sender's name, postal address, a
+// contact, and the unsubscribe link.
+func showsLegalFooter(body string, d MessageData, html bool) bool {
+	unsub := d.UnsubscribeURL
+	if html {
+		unsub = htmltemplate.HTMLEscapeString(unsub)
+	}
+	for _, want := range []string{d.Shop.Name, d.Shop.PostalAddress, d.Shop.ContactEmail, unsub} {
+		if !strings.Contains(body, want) {
+			return false
+		}
+	}
+	return true
+}
+
+// SampleData is a complete sample recipient, used to check templates at
+// load and for previews.
+func SampleData(s Settings) MessageData {
+	return MessageData{
+		Shop:     s.Shop,
+		Customer: CustomerData{Name: "高橋 美咲"},
+		Order: OrderData{ID: "1001", PlacedAt: time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC), Total: 4300, Currency: s.Shop.Currency,
+			Items: []ItemData{{Name: "本練羊羹", Quantity: 2, Price: 2150}}},
+		Recommendations: []Recommendation{{Title: "羊羹に合う日本茶", URL: s.Shop.URL + "/collections/tea"}},
+		UnsubscribeURL:  "https://example.invalid/unsubscribe?token=sample",
+	}
+}

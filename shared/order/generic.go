@@ -218,4 +218,3 @@ func schemaFieldErrors(err error) error {
 	sort.SliceStable(bad.Fields, func(i, j int) bool { return bad.Fields[i].Field < bad.Fields[j].Field })
 	return bad
 }
-

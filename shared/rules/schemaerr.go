@@ -71,4 +71,3 @@ func suggest(name string, known []string) string {
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
 }
-

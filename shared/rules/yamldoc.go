@@ -171,4 +171,3 @@ func (d *document) schemaProblems(s *jsonschema.Schema) []Problem {
 	walk(verr)
 	return out
 }
-

@@ -1,0 +1,44 @@
+# tsunagu: see README.md. `make run` starts the local stack, `make test` runs every test.
+
+GO            ?= go
+PORT          ?= 3000
+# SAM builds for Lambda's arm64; the local stack builds for this machine.
+LAMBDA_GOARCH ?= arm64
+LOCAL_DIR     := infra/local
+
+.PHONY: run test bench lint build emulators clean
+
+## run: the whole local stack in the foreground (Ctrl-C stops it all)
+run:
+	PORT=$(PORT) $(GO) run ./cmd/tsunagu run
+
+## test: every test, including those against the emulators the tests start
+test: lint
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+## bench: benchmarks against the emulators; writes BENCHMARKS.md
+bench:
+	$(GO) run ./cmd/tsunagu bench --out BENCHMARKS.md
+
+## lint: check the rule files in rules/ (every problem as file:line:col)
+lint:
+	$(GO) run ./cmd/tsunagu lint rules
+
+## build: what `sam build` runs, for every function
+build:
+	sam build
+
+# --- SAM build targets (BuildMethod: makefile). SAM sets ARTIFACTS_DIR. ---
+# Each function is a static linux binary named bootstrap, with the rules it
+# was built with beside it (TSUNAGU_RULES_DIR=/var/task/rules).
+define lambda_build
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -trimpath -tags lambda.norpc -ldflags="-s -w" -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+	rm -rf $(ARTIFACTS_DIR)/rules && cp -R rules $(ARTIFACTS_DIR)/rules
+endef
+
+build-PurchaseFunction:
+	$(call lambda_build,purchase)
+
+clean:
+	rm -rf .aws-sam .local

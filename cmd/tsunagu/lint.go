@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+)
+
+// lintRules checks a rule directory (default rules/) and prints every
+// problem as file:line:col: message. It fails when there is any.
+func lintRules(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprintln(fs.Output(), "usage: tsunagu lint [DIR]   (default: rules)") }
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := "rules"
+	if fs.NArg() > 1 {
+		fs.Usage()
+		return errUsage
+	}
+	if fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	set, err := rules.Load(dir)
+	var problems rules.Problems
+	if errors.As(err, &problems) {
+		fmt.Fprintln(os.Stdout, problems.Error())
+		return fmt.Errorf("%d problem(s) in %s", len(problems), dir)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: ok (%d campaigns, %d templates)\n", dir, len(set.Campaigns), len(set.Templates))
+	return nil
+}

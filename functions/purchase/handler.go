@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tsunagu-dev/tsunagu/shared/campaign"
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/shopify"
+	"github.com/tsunagu-dev/tsunagu/shared/signature"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+)
+
+// Route keys this function serves (template.yaml declares them).
+const (
+	genericRoute = "POST /webhooks/orders"
+	shopifyRoute = "POST /webhooks/shopify/orders"
+)
+
+// Store is what the handler needs of the DynamoDB store.
+type Store interface {
+	DeliveryDone(ctx context.Context, source, id string, now time.Time) (bool, error)
+	MarkDelivered(ctx context.Context, source, id, eventType, orderID string, now time.Time) (bool, error)
+	ApplyOrderEvent(ctx context.Context, ev order.Event) (store.OrderState, error)
+	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
+}
+
+// Campaigns runs the campaigns an order event triggers.
+type Campaigns interface {
+	Run(ctx context.Context, t campaign.Trigger) ([]campaign.Outcome, error)
+}
+
+// Handler turns order webhooks into stored orders, updated customer
+// profiles and campaign messages. Each step is idempotent, keyed by the
+// delivery, order and message ids, so any retry converges.
+type Handler struct {
+	Store         Store
+	Campaigns     Campaigns
+	Thresholds    customer.Thresholds
+	WebhookSecret string // X-Tsunagu-Signature
+	ShopifySecret string // X-Shopify-Hmac-Sha256
+	Now           func() time.Time
+}
+
+// answer is the JSON body of an accepted delivery.
+type answer struct {
+	Accepted  bool               `json:"accepted"`
+	Duplicate bool               `json:"duplicate"`
+	Delivery  string             `json:"delivery_id"`
+	OrderID   string             `json:"order_id"`
+	Event     order.EventType    `json:"event"`
+	Status    order.EventType    `json:"order_status,omitempty"`
+	Messages  []campaign.Outcome `json:"messages"`
+}
+
+// Handle answers one API Gateway request. Client mistakes are answers
+// (4xx); only a failure to reach the store or the mail service is a 5xx,
+// so the shop retries, and a retry finishes what this one started.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	start := h.Now()
+	body, ok := httpapi.Body(req)
+	switch {
+	case !ok:
+		return invalid(&order.InvalidError{Fields: []order.FieldError{{Field: "body", Message: "is not valid base64"}}}), nil
+	case len(body) > httpapi.MaxBody:
+		return httpapi.Error(http.StatusRequestEntityTooLarge, "body is larger than 256 KiB"), nil
+	}
+	var ev order.Event
+	var err error
+	switch req.RouteKey {
+	case genericRoute:
+		if err := signature.VerifyTsunagu(h.WebhookSecret, httpapi.Header(req, "X-Tsunagu-Signature"), body, start); err != nil {
+			return unauthorized(ctx, "X-Tsunagu-Signature", err), nil
+		}
+		ev, err = order.DecodeGeneric(body)
+	case shopifyRoute:
+		if err := signature.VerifyShopify(h.ShopifySecret, httpapi.Header(req, "X-Shopify-Hmac-Sha256"), body); err != nil {
+			return unauthorized(ctx, "X-Shopify-Hmac-Sha256", err), nil
+		}
+		ev, err = shopify.Decode(shopify.Delivery{
+			Topic:       httpapi.Header(req, "X-Shopify-Topic"),
+			WebhookID:   httpapi.Header(req, "X-Shopify-Webhook-Id"),
+			TriggeredAt: httpapi.Header(req, "X-Shopify-Triggered-At"),
+		}, body)
+	default:
+		return httpapi.Error(http.StatusNotFound, "no such route"), nil
+	}
+	var bad *order.InvalidError
+	if errors.As(err, &bad) {
+		slog.InfoContext(ctx, "webhook rejected", "route", req.RouteKey, "bad_fields", len(bad.Fields))
+		return invalid(bad), nil
+	}
+	if err != nil {
+		return unavailable(ctx, err), nil
+	}
+	a, err := h.process(ctx, ev, start)
+	if err != nil {
+		return unavailable(ctx, err), nil
+	}
+	slog.InfoContext(ctx, "webhook processed", "source", ev.Source, "delivery_id", ev.DeliveryID, "order_id", ev.Order.ID,
+		"event", ev.Type, "duplicate", a.Duplicate, "messages", len(a.Messages), "duration_ms", h.Now().Sub(start).Milliseconds())
+	return httpapi.JSON(http.StatusOK, a), nil
+}
+
+// process runs the idempotent steps for one valid delivery.
+func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (answer, error) {
+	a := answer{Accepted: true, Delivery: ev.DeliveryID, OrderID: ev.Order.ID, Event: ev.Type, Messages: []campaign.Outcome{}}
+	done, err := h.Store.DeliveryDone(ctx, ev.Source, ev.DeliveryID, now)
+	if err != nil {
+		return a, err
+	}
+	if done {
+		a.Duplicate = true
+		return a, nil
+	}
+	st, err := h.Store.ApplyOrderEvent(ctx, ev)
+	if err != nil {
+		return a, err
+	}
+	a.Status = st.Status
+	if st.Known() {
+		profile, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
+			changed := false
+			if ev.Order.Customer != nil {
+				changed = p.ApplyContact(*ev.Order.Customer, ev.OccurredAt)
+			}
+			if p.ApplyOrder(st.Order.ID, customer.Summarize(st.Order, st.Status), ev.OccurredAt) {
+				changed = true
+			}
+			if changed {
+				p.Recompute(h.Thresholds)
+			}
+			return changed
+		})
+		if err != nil {
+			return a, err
+		}
+		// A cancelled order triggers only cancellation campaigns, whatever
+		// order its events arrived in.
+		if st.Status != order.Cancelled || ev.Type == order.Cancelled {
+			a.Messages, err = h.Campaigns.Run(ctx, campaign.Trigger{
+				Event: string(ev.Type), Key: "order:" + st.Order.ID + ":" + string(ev.Type), At: now, Profile: profile, Order: st.Order,
+			})
+			if err != nil {
+				return a, err
+			}
+		}
+	}
+	first, err := h.Store.MarkDelivered(ctx, ev.Source, ev.DeliveryID, string(ev.Type), ev.Order.ID, now)
+	if err != nil {
+		return a, err
+	}
+	a.Duplicate = !first
+	return a, nil
+}
+
+func invalid(bad *order.InvalidError) events.APIGatewayV2HTTPResponse {
+	return httpapi.JSON(http.StatusBadRequest, map[string]any{"error": "invalid request", "fields": bad.Fields})
+}
+
+func unauthorized(ctx context.Context, header string, err error) events.APIGatewayV2HTTPResponse {
+	slog.InfoContext(ctx, "webhook signature refused", "header", header, "reason", err.Error())
+	return httpapi.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid signature", "header": header, "reason": err.Error()})
+}
+
+func unavailable(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
+	slog.ErrorContext(ctx, "webhook processing failed", "error", err)
+	resp := httpapi.Error(http.StatusServiceUnavailable, "temporarily unavailable; retry later")
+	resp.Headers["Retry-After"] = "30"
+	return resp
+}

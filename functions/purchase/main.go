@@ -1,0 +1,30 @@
+// Command purchase is the Lambda function behind the order webhooks
+// (POST /webhooks/orders and POST /webhooks/shopify/orders).
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/deps"
+	"github.com/tsunagu-dev/tsunagu/shared/logging"
+)
+
+func main() {
+	slog.SetDefault(logging.NewLambdaLogger())
+	env := config.New(os.LookupEnv)
+	webhookSecret, shopifySecret := env.Required("TSUNAGU_WEBHOOK_SECRET"), env.Required("SHOPIFY_WEBHOOK_SECRET")
+	d, err := deps.Build(context.Background(), env)
+	if err != nil {
+		slog.Error("cold start failed", "error", err)
+		os.Exit(1)
+	}
+	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Thresholds: d.Rules.Settings.Thresholds,
+		WebhookSecret: webhookSecret, ShopifySecret: shopifySecret, Now: time.Now}
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,70 @@
+// Package deps builds, once per cold start, what the functions share: AWS
+// clients, the store, the checked rule set and the campaign runner, all from
+// the function's environment. A function refuses to start when its
+// configuration or its rules are invalid.
+package deps
+
+import (
+	"context"
+	"fmt"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/tsunagu-dev/tsunagu/shared/campaign"
+	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/email"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
+)
+
+// Deps is what a function is built from.
+type Deps struct {
+	Store     *store.Store
+	Rules     *rules.Set
+	Campaigns *campaign.Runner
+}
+
+// Build reads the shared variables (TABLE_NAME, TSUNAGU_RULES_DIR,
+// TSUNAGU_PUBLIC_URL, UNSUBSCRIBE_SECRET, MAIL_FROM, SES_CONFIGURATION_SET)
+// from env, loads the rules and makes the AWS clients. The SDK reads
+// credentials, region and endpoints (AWS_ENDPOINT_URL_DYNAMODB,
+// AWS_ENDPOINT_URL_SESV2) from the environment itself. Problems with env
+// are reported together with those the caller read before calling Build.
+func Build(ctx context.Context, env *config.Env) (*Deps, error) {
+	table := env.Required("TABLE_NAME")
+	rulesDir := env.Required("TSUNAGU_RULES_DIR")
+	publicURL := env.BaseURL("TSUNAGU_PUBLIC_URL")
+	unsubSecret := env.Required("UNSUBSCRIBE_SECRET")
+	mailFrom := env.Required("MAIL_FROM")
+	configSet := env.Optional("SES_CONFIGURATION_SET", "")
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	set, err := rules.Load(rulesDir)
+	if err != nil {
+		return nil, fmt.Errorf("load rules from %s:\n%w", rulesDir, err)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	sealer, err := unsubscribe.NewSealer(unsubSecret)
+	if err != nil {
+		return nil, err
+	}
+	mailer, err := email.NewSender(sesv2.NewFromConfig(awsCfg), set.Settings.FromName, mailFrom, set.Settings.ReplyTo, configSet)
+	if err != nil {
+		return nil, err
+	}
+	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
+	return &Deps{
+		Store: st,
+		Rules: set,
+		Campaigns: &campaign.Runner{
+			Rules: set, Log: st, Mailer: mailer, Unsubscribe: sealer, PublicURL: publicURL, RecommendationLimit: 3,
+		},
+	}, nil
+}

@@ -58,6 +58,9 @@ func TestShippedSchemasMatchEmbedded(t *testing.T) {
 
 const campaignFile = "campaigns/post-purchase-thanks.yaml"
 
+// minimalCampaign is a valid campaign file, for cases about other files.
+const minimalCampaign = "id: post-purchase-thanks\nname: x\ntrigger: order.created\nactions: [{type: email, template: post-purchase-thanks}]\n"
+
 func TestLintProblems(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -110,10 +113,13 @@ func TestLintProblems(t *testing.T) {
 		},
 		{
 			name:  "id must match file name",
-			files: map[string]string{"campaigns/other.yaml": "id: post-purchase-thanks\nname: x\ntrigger: order.created\nactions: [{type: email, template: post-purchase-thanks}]\n"},
+			files: map[string]string{
+				"campaigns/other.yaml": minimalCampaign,
+				campaignFile:           minimalCampaign,
+			},
 			want: []string{
 				`rules/campaigns/other.yaml:1:5: campaign id "post-purchase-thanks" must match its file name "other"`,
-				`rules/campaigns/post-purchase-thanks.yaml:5:5: campaign id "post-purchase-thanks" is already used by rules/campaigns/other.yaml`,
+				`rules/campaigns/post-purchase-thanks.yaml:1:5: campaign id "post-purchase-thanks" is already used by rules/campaigns/other.yaml`,
 			},
 		},
 		{
@@ -124,10 +130,11 @@ func TestLintProblems(t *testing.T) {
 		{
 			name: "marketing email without legal footer",
 			files: map[string]string{
+				campaignFile:                  minimalCampaign,
 				"templates/_layout/body.html": `<html>{{template "content" .}}</html>`,
 				"templates/_layout/body.txt":  `{{template "content" .}}`,
 			},
-			want: []string{`rules/campaigns/post-purchase-thanks.yaml:15:15: template "post-purchase-thanks" is used for marketing but does not show the sender's name, postal address, contact and unsubscribe link (特定電子メール法); keep the _layout footer`},
+			want: []string{`rules/campaigns/post-purchase-thanks.yaml:4:35: template "post-purchase-thanks" is used for marketing but does not show the sender's name, postal address, contact and unsubscribe link (特定電子メール法); keep the _layout footer`},
 		},
 		{
 			name:  "template merge field that does not exist",
@@ -191,7 +198,11 @@ func readShipped(t *testing.T, name string) string {
 }
 
 func TestAudience(t *testing.T) {
-	set, err := Load(shippedRules)
+	fsys := shipped(t)
+	fsys[campaignFile] = &fstest.MapFile{Data: []byte("id: post-purchase-thanks\nname: x\ntrigger: order.created\n" +
+		"audience: customer.accepts_marketing && customer.has_email && bought_category(\"sweets\") && order.first && days_since_last_order == 0\n" +
+		"actions: [{type: email, template: post-purchase-thanks}]\n")}
+	set, err := LoadFS(fsys, "rules")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,8 +114,13 @@ func NewTable(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := DynamoDB().CreateTable(context.Background(), in); err != nil {
+	db := DynamoDB()
+	if _, err := db.CreateTable(context.Background(), in); err != nil {
 		tb.Fatalf("create table %s: %v", name, err)
+	}
+	waiter := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 10 * time.Millisecond })
+	if err := waiter.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 10*time.Second); err != nil {
+		tb.Fatalf("wait for table %s: %v", name, err)
 	}
 	return name
 }

@@ -112,7 +112,7 @@ func TestLintProblems(t *testing.T) {
 			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:6:15: unknown template "thanks-v2": no directory templates/thanks-v2`},
 		},
 		{
-			name:  "id must match file name",
+			name: "id must match file name",
 			files: map[string]string{
 				"campaigns/other.yaml": minimalCampaign,
 				campaignFile:           minimalCampaign,

@@ -22,8 +22,9 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"lint": {"check rule files: every problem as file:line:col: message", lintRules},
-	"run":  {"start the local stack (emulators, table, rules, gateway on $PORT)", runStack},
+	"bench": {"run the benchmarks against the emulators and write BENCHMARKS.md", benchCommand},
+	"lint":  {"check rule files: every problem as file:line:col: message", lintRules},
+	"run":   {"start the local stack (emulators, table, rules, gateway on $PORT)", runStack},
 }
 
 // errUsage marks a mistake in how the command was called (exit status 2).

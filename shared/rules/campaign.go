@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/tsunagu-dev/tsunagu/shared/order"
 )
 
 // CampaignsDir holds one YAML file per campaign.
@@ -26,6 +27,32 @@ const (
 	Transactional Kind = "transactional"
 )
 
+// Trigger names what starts a campaign for a customer.
+type Trigger string
+
+// Triggers. Order and thank-you triggers come from the shop's events;
+// lifecycle triggers come from the scheduler.
+const (
+	TriggerOrderCreated   Trigger = "order.created"
+	TriggerOrderFulfilled Trigger = "order.fulfilled"
+	TriggerOrderDelivered Trigger = "order.delivered"
+	TriggerOrderCancelled Trigger = "order.cancelled"
+	TriggerThankyouViewed Trigger = "thankyou.viewed"
+	TriggerBirthday       Trigger = "lifecycle.birthday"
+	TriggerReplenishment  Trigger = "lifecycle.replenishment"
+)
+
+// ActionType names what an action does.
+type ActionType string
+
+// Action types.
+const (
+	ActionEmail         ActionType = "email"
+	ActionLine          ActionType = "line"
+	ActionCoupon        ActionType = "coupon"
+	ActionReviewRequest ActionType = "review_request"
+)
+
 // Campaign is one compiled campaign file.
 type Campaign struct {
 	ID       string
@@ -33,18 +60,63 @@ type Campaign struct {
 	File     string
 	Enabled  bool
 	Kind     Kind
-	Trigger  order.EventType
+	Trigger  Trigger
 	Priority int
+	// ActiveFrom and ActiveUntil bound when the campaign runs; zero means
+	// open. ActiveUntil is exclusive (the day after the last active day).
+	ActiveFrom, ActiveUntil time.Time
+	Delay                   Delay
+	// Holdout is the percentage of the audience deliberately left out.
+	Holdout int
+	// Caps are this campaign's own caps per customer.
+	Caps []Cap
 	// Audience is the compiled audience expression; nil means everyone.
 	Audience       *vm.Program
 	AudienceSource string
-	Actions        []Action
+	// audienceParts are the conjuncts of a top-level "a && b && c"
+	// audience, compiled one by one to explain which part failed.
+	audienceParts []audiencePart
+	// Variants are the A/B arms; a campaign without variants has one,
+	// named "", with all the weight.
+	Variants []Variant
 }
 
-// Action is one thing a campaign does for each customer in its audience.
+// Variant is one arm of an A/B test.
+type Variant struct {
+	Name    string
+	Weight  int
+	Actions []Action
+}
+
+// Action is one thing a campaign does for a customer.
 type Action struct {
-	Type     string // "email"
+	Type     ActionType
 	Template string
+	Coupon   *CouponSpec
+}
+
+// CouponSpec describes the coupon a coupon action issues.
+type CouponSpec struct {
+	Name       string
+	PercentOff int
+	AmountOff  int64
+	MinOrder   int64
+	ExpiresIn  time.Duration
+}
+
+type audiencePart struct {
+	source  string
+	program *vm.Program
+}
+
+type actionSpec struct {
+	Type       string `yaml:"type"`
+	Template   string `yaml:"template"`
+	Name       string `yaml:"name"`
+	PercentOff int    `yaml:"percent_off"`
+	AmountOff  int64  `yaml:"amount_off"`
+	MinOrder   int64  `yaml:"min_order"`
+	ExpiresIn  string `yaml:"expires_in"`
 }
 
 type campaignSpec struct {
@@ -52,14 +124,28 @@ type campaignSpec struct {
 	Name        string `yaml:"name"`
 	Description string `yaml:"description"`
 	Enabled     *bool  `yaml:"enabled"`
-	Kind        string `yaml:"kind"`
-	Trigger     string `yaml:"trigger"`
-	Priority    *int   `yaml:"priority"`
-	Audience    string `yaml:"audience"`
-	Actions     []struct {
-		Type     string `yaml:"type"`
-		Template string `yaml:"template"`
-	} `yaml:"actions"`
+	Active      struct {
+		From  string `yaml:"from"`
+		Until string `yaml:"until"`
+	} `yaml:"active"`
+	Kind     string       `yaml:"kind"`
+	Trigger  string       `yaml:"trigger"`
+	Delay    string       `yaml:"delay"`
+	Priority *int         `yaml:"priority"`
+	Holdout  int          `yaml:"holdout"`
+	Caps     []capSpec    `yaml:"caps"`
+	Audience string       `yaml:"audience"`
+	Actions  []actionSpec `yaml:"actions"`
+	Variants []struct {
+		Name    string       `yaml:"name"`
+		Weight  int          `yaml:"weight"`
+		Actions []actionSpec `yaml:"actions"`
+	} `yaml:"variants"`
+}
+
+// IsActive reports whether the campaign runs at t.
+func (c *Campaign) IsActive(t time.Time) bool {
+	return c.Enabled && (c.ActiveFrom.IsZero() || !t.Before(c.ActiveFrom)) && (c.ActiveUntil.IsZero() || t.Before(c.ActiveUntil))
 }
 
 // InAudience evaluates the campaign's audience for env.
@@ -74,7 +160,27 @@ func (c *Campaign) InAudience(env Env) (bool, error) {
 	return out.(bool), nil
 }
 
-func (l *loader) loadCampaigns(templates map[string]*Template, broken map[string]bool) []*Campaign {
+// FailingPart names the part of the audience that is false for env: the
+// first false conjunct of "a && b && c", or the whole expression.
+func (c *Campaign) FailingPart(env Env) string {
+	for _, p := range c.audienceParts {
+		if out, err := expr.Run(p.program, env); err != nil || out != true {
+			return p.source
+		}
+	}
+	return c.AudienceSource
+}
+
+// Actions returns every action of every variant.
+func (c *Campaign) Actions() []Action {
+	var out []Action
+	for _, v := range c.Variants {
+		out = append(out, v.Actions...)
+	}
+	return out
+}
+
+func (l *loader) loadCampaigns(s Settings, templates map[string]*Template, broken map[string]bool, segments map[string]*Segment) []*Campaign {
 	var out []*Campaign
 	seen := map[string]string{}
 	for _, rel := range l.yamlFiles(CampaignsDir) {
@@ -87,7 +193,9 @@ func (l *loader) loadCampaigns(templates map[string]*Template, broken map[string
 			l.report(doc.problemAt(doc.root, "%v", err))
 			continue
 		}
-		c := &Campaign{ID: spec.ID, Name: spec.Name, File: doc.file, Enabled: true, Kind: Marketing, Trigger: order.EventType(spec.Trigger), Priority: 100, AudienceSource: spec.Audience}
+		at := func(path ...string) *yaml.Node { return doc.lookup(path, false) }
+		c := &Campaign{ID: spec.ID, Name: spec.Name, File: doc.file, Enabled: true, Kind: Marketing, Trigger: Trigger(spec.Trigger),
+			Priority: 100, Holdout: spec.Holdout, AudienceSource: spec.Audience}
 		if spec.Enabled != nil {
 			c.Enabled = *spec.Enabled
 		}
@@ -97,31 +205,48 @@ func (l *loader) loadCampaigns(templates map[string]*Template, broken map[string
 		if spec.Priority != nil {
 			c.Priority = *spec.Priority
 		}
+		if spec.Delay != "" {
+			c.Delay, _ = ParseDelay(spec.Delay) // checked by the schema format
+		}
+		for _, cp := range spec.Caps {
+			c.Caps = append(c.Caps, cp.compile())
+		}
 		if first, dup := seen[c.ID]; dup {
-			l.report(doc.problemAt(doc.lookup([]string{"id"}, false), "campaign id %q is already used by %s", c.ID, first))
+			l.report(doc.problemAt(at("id"), "campaign id %q is already used by %s", c.ID, first))
 		}
 		seen[c.ID] = doc.file
 		if want := strings.TrimSuffix(path.Base(rel), path.Ext(rel)); want != c.ID {
-			l.report(doc.problemAt(doc.lookup([]string{"id"}, false), "campaign id %q must match its file name %q", c.ID, want))
+			l.report(doc.problemAt(at("id"), "campaign id %q must match its file name %q", c.ID, want))
+		}
+		if spec.Active.From != "" {
+			c.ActiveFrom, _ = time.ParseInLocation(time.DateOnly, spec.Active.From, s.Location)
+		}
+		if spec.Active.Until != "" {
+			until, _ := time.ParseInLocation(time.DateOnly, spec.Active.Until, s.Location)
+			c.ActiveUntil = until.AddDate(0, 0, 1)
+			if !c.ActiveFrom.IsZero() && !c.ActiveUntil.After(c.ActiveFrom) {
+				l.report(doc.problemAt(at("active", "until"), "active.until is before active.from"))
+			}
 		}
 		if spec.Audience != "" {
-			prog, err := expr.Compile(spec.Audience, expr.Env(Env{}), expr.AsBool())
-			if err != nil {
-				l.report(expressionProblem(doc, doc.lookup([]string{"audience"}, false), err))
-			}
-			c.Audience = prog
+			l.compileAudience(doc, c, segments)
 		}
-		for i, a := range spec.Actions {
-			c.Actions = append(c.Actions, Action{Type: a.Type, Template: a.Template})
-			tpl, ok := templates[a.Template]
-			at := doc.lookup([]string{"actions", fmt.Sprint(i), "template"}, false)
-			switch {
-			case broken[a.Template]:
-				// Its own problems are reported at the template's files.
-			case !ok:
-				l.report(doc.problemAt(at, "unknown template %q: no directory %s/%s", a.Template, TemplatesDir, a.Template))
-			case c.Kind == Marketing && !tpl.HasLegalFooter:
-				l.report(doc.problemAt(at, "template %q is used for marketing but does not show the sender's name, postal address, contact and unsubscribe link (特定電子メール法); keep the _layout footer", a.Template))
+		switch {
+		case len(spec.Actions) > 0 && len(spec.Variants) > 0:
+			l.report(doc.problemAt(at("variants"), "a campaign has either actions or variants, not both"))
+		case len(spec.Actions) == 0 && len(spec.Variants) == 0:
+			l.report(doc.problemAt(doc.root, "a campaign needs actions (or variants, for an A/B test)"))
+		case len(spec.Actions) > 0:
+			c.Variants = []Variant{{Weight: 100, Actions: l.compileActions(doc, c, []string{"actions"}, spec.Actions, templates, broken)}}
+		default:
+			total := 0
+			for i, v := range spec.Variants {
+				total += v.Weight
+				c.Variants = append(c.Variants, Variant{Name: v.Name, Weight: v.Weight,
+					Actions: l.compileActions(doc, c, []string{"variants", fmt.Sprint(i), "actions"}, v.Actions, templates, broken)})
+			}
+			if total != 100 {
+				l.report(doc.problemAt(at("variants"), "variant weights add up to %d; they must add up to 100", total))
 			}
 		}
 		out = append(out, c)
@@ -129,13 +254,141 @@ func (l *loader) loadCampaigns(templates map[string]*Template, broken map[string
 	return out
 }
 
-// expressionProblem positions an expression compile error inside the YAML
-// file: the expression's own line and column are added to where the scalar
-// starts, allowing for quotes and block scalars.
-func expressionProblem(doc *document, n *yaml.Node, err error) Problem {
+// compileAudience compiles the audience, checks the segments it names, and
+// compiles its top-level conjuncts for explanations.
+func (l *loader) compileAudience(doc *document, c *Campaign, segments map[string]*Segment) {
+	n := doc.lookup([]string{"audience"}, false)
+	prog, err := expr.Compile(c.AudienceSource, expr.Env(Env{}), expr.AsBool())
+	if err != nil {
+		l.report(expressionProblem(doc, n, "audience", err))
+		return
+	}
+	for _, call := range segmentCalls(c.AudienceSource) {
+		if _, ok := segments[call.name]; !ok {
+			l.report(expressionProblem(doc, n, "audience", &file.Error{Location: call.loc, Message: fmt.Sprintf("unknown segment %q; segments are defined in %s", call.name, SegmentsFile)}))
+		}
+	}
+	c.Audience = prog
+	tree, err := parser.Parse(c.AudienceSource)
+	if err != nil {
+		return
+	}
+	for _, part := range conjuncts(tree.Node) {
+		src := part.String()
+		if p, err := expr.Compile(src, expr.Env(Env{}), expr.AsBool()); err == nil {
+			c.audienceParts = append(c.audienceParts, audiencePart{source: src, program: p})
+		}
+	}
+}
+
+// conjuncts splits "a && b && c" into its parts.
+func conjuncts(n ast.Node) []ast.Node {
+	if b, ok := n.(*ast.BinaryNode); ok && (b.Operator == "&&" || b.Operator == "and") {
+		return append(conjuncts(b.Left), conjuncts(b.Right)...)
+	}
+	return []ast.Node{n}
+}
+
+type segmentCall struct {
+	name string
+	loc  file.Location
+}
+
+// segmentCalls finds in_segment("name") calls in an expression.
+func segmentCalls(src string) []segmentCall {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil
+	}
+	v := &segmentVisitor{}
+	ast.Walk(&tree.Node, v)
+	return v.calls
+}
+
+type segmentVisitor struct{ calls []segmentCall }
+
+func (v *segmentVisitor) Visit(n *ast.Node) {
+	call, ok := (*n).(*ast.CallNode)
+	if !ok || len(call.Arguments) != 1 {
+		return
+	}
+	if id, ok := call.Callee.(*ast.IdentifierNode); ok && id.Value == "in_segment" {
+		if s, ok := call.Arguments[0].(*ast.StringNode); ok {
+			v.calls = append(v.calls, segmentCall{name: s.Value, loc: s.Location()})
+		}
+	}
+}
+
+func (l *loader) compileActions(doc *document, c *Campaign, base []string, specs []actionSpec, templates map[string]*Template, broken map[string]bool) []Action {
+	var out []Action
+	for i, a := range specs {
+		at := func(field string) *yaml.Node {
+			return doc.lookup(append(append([]string{}, base...), fmt.Sprint(i), field), false)
+		}
+		act := Action{Type: ActionType(a.Type), Template: a.Template}
+		switch act.Type {
+		case ActionCoupon:
+			cs := &CouponSpec{Name: a.Name, PercentOff: a.PercentOff, AmountOff: a.AmountOff, MinOrder: a.MinOrder}
+			switch {
+			case a.PercentOff > 0 && a.AmountOff > 0:
+				l.report(doc.problemAt(at("amount_off"), "a coupon takes percent_off or amount_off, not both"))
+			case a.PercentOff == 0 && a.AmountOff == 0:
+				l.report(doc.problemAt(at("type"), "a coupon needs percent_off or amount_off"))
+			}
+			if a.ExpiresIn == "" {
+				l.report(doc.problemAt(at("type"), "a coupon needs an expiry: add expires_in, such as 30d"))
+			} else {
+				cs.ExpiresIn, _ = ParseDuration(a.ExpiresIn) // checked by the schema format
+			}
+			act.Coupon = cs
+		default:
+			l.checkTemplate(doc, c, act, at("template"), templates, broken)
+		}
+		out = append(out, act)
+	}
+	return out
+}
+
+// checkTemplate checks that an action's template exists with the parts its
+// channel needs, and that marketing emails carry the legal footer.
+func (l *loader) checkTemplate(doc *document, c *Campaign, a Action, at *yaml.Node, templates map[string]*Template, broken map[string]bool) {
+	tpl, ok := templates[a.Template]
+	switch {
+	case broken[a.Template]:
+		// Its own problems are reported at the template's files.
+	case !ok:
+		l.report(doc.problemAt(at, "unknown template %q: no directory %s/%s", a.Template, TemplatesDir, a.Template))
+	case a.Type == ActionLine && !tpl.HasLine():
+		l.report(doc.problemAt(at, "template %q has no %s for a LINE message", a.Template, LineFile))
+	case a.Type != ActionLine && !tpl.HasEmail():
+		l.report(doc.problemAt(at, "template %q has no email parts (%s, %s, %s)", a.Template, SubjectFile, HTMLFile, TextFile))
+	case a.Type != ActionLine && c.Kind == Marketing && !tpl.HasLegalFooter:
+		l.report(doc.problemAt(at, "template %q is used for marketing but does not show the sender's name, postal address, contact and unsubscribe link (特定電子メール法); keep the _layout footer", a.Template))
+	}
+}
+
+// expressionProblem positions an expression error inside the YAML file: the
+// expression's own line and column are added to where the scalar starts,
+// allowing for quotes and block scalars.
+func expressionProblem(doc *document, n *yaml.Node, label string, err error) Problem {
 	var ferr *file.Error
 	if !errors.As(err, &ferr) {
-		return doc.problemAt(n, "audience: %v", err)
+		return doc.problemAt(n, "%s: %v", label, err)
+	}
+	if ferr.Line == 0 { // not yet bound to its source
+		src := n.Value
+		ferr.Line, ferr.Column = 1, 0
+		for i, r := range []rune(src) {
+			if i == ferr.From {
+				break
+			}
+			if r == '\n' {
+				ferr.Line++
+				ferr.Column = 0
+			} else {
+				ferr.Column++
+			}
+		}
 	}
 	line, col := n.Line, n.Column+ferr.Column
 	switch n.Style {
@@ -151,5 +404,5 @@ func expressionProblem(doc *document, n *yaml.Node, err error) Problem {
 			col = ferr.Column + 1
 		}
 	}
-	return Problem{File: doc.file, Line: line, Col: col, Message: "audience: " + ferr.Message}
+	return Problem{File: doc.file, Line: line, Col: col, Message: label + ": " + ferr.Message}
 }

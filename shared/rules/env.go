@@ -4,6 +4,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/expr-lang/expr"
+
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 )
@@ -24,18 +26,23 @@ type Env struct {
 	BoughtBrand func(brand string) bool `expr:"bought_brand"`
 	// HasCoupon reports whether this order used a coupon code.
 	HasCoupon bool `expr:"has_coupon"`
+	// InSegment reports whether the customer is in a named segment of
+	// segments.yaml.
+	InSegment func(name string) bool `expr:"in_segment"`
 }
 
 // CustomerFacts is the customer as expressions see them.
 type CustomerFacts struct {
-	ID               string         `expr:"id"`
-	OrderCount       int            `expr:"order_count"`
-	TotalSpent       int64          `expr:"total_spent"`
-	AverageOrder     int64          `expr:"average_order"`
-	Stage            string         `expr:"stage"`
-	R                int            `expr:"r"`
-	F                int            `expr:"f"`
-	M                int            `expr:"m"`
+	ID           string `expr:"id"`
+	OrderCount   int    `expr:"order_count"`
+	TotalSpent   int64  `expr:"total_spent"`
+	AverageOrder int64  `expr:"average_order"`
+	Stage        string `expr:"stage"`
+	R            int    `expr:"r"`
+	F            int    `expr:"f"`
+	M            int    `expr:"m"`
+	// Decile ranks total spent among all customers: 1 (lowest) to 10.
+	Decile           int            `expr:"decile"`
 	AcceptsMarketing bool           `expr:"accepts_marketing"`
 	HasEmail         bool           `expr:"has_email"`
 	HasLine          bool           `expr:"has_line"`
@@ -58,14 +65,16 @@ type OrderFacts struct {
 }
 
 // NewEnv builds the expression environment for one customer and order at
-// time now, scoring the customer with the shop's thresholds.
-func NewEnv(event string, p customer.Profile, o order.Order, th customer.Thresholds, now time.Time) Env {
+// time now, scoring the customer with the shop's thresholds and the decile
+// bounds given (the nightly job's, or the configured ones).
+func (s *Set) NewEnv(event string, p customer.Profile, o order.Order, deciles [9]int64, now time.Time) Env {
+	th := s.Settings.Thresholds
 	rfm := p.ScoreAt(th, now)
 	env := Env{
 		Event: event,
 		Customer: CustomerFacts{
 			ID: p.ID, OrderCount: p.OrderCount, TotalSpent: p.TotalSpent, AverageOrder: p.AverageOrder,
-			Stage: string(p.StageAt(th, now)), R: rfm.R, F: rfm.F, M: rfm.M,
+			Stage: string(p.StageAt(th, now)), R: rfm.R, F: rfm.F, M: rfm.M, Decile: decile(p.TotalSpent, deciles),
 			AcceptsMarketing: p.MarketingAllowed(), HasEmail: p.Email != "", HasLine: p.LineUserID != "",
 			Categories: p.CategoryCounts, Brands: p.BrandCounts,
 		},
@@ -90,8 +99,21 @@ func NewEnv(event string, p customer.Profile, o order.Order, th customer.Thresho
 	}
 	sort.Strings(env.Order.Categories)
 	sort.Strings(env.Order.Brands)
-	if s, ok := p.Orders[o.ID]; ok && s.Status != order.Cancelled {
-		env.Order.First = p.OrderCount == 1 || !p.FirstOrderAt.Before(s.PlacedAt)
+	if sum, ok := p.Orders[o.ID]; ok && sum.Status != order.Cancelled {
+		env.Order.First = p.OrderCount == 1 || !p.FirstOrderAt.Before(sum.PlacedAt)
+	}
+	memo := map[string]bool{}
+	env.InSegment = func(name string) bool {
+		if v, ok := memo[name]; ok {
+			return v
+		}
+		seg := s.Segments[name]
+		if seg == nil {
+			return false
+		}
+		out, err := expr.Run(seg.program, env)
+		memo[name] = err == nil && out == true
+		return memo[name]
 	}
 	return env
 }

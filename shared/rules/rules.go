@@ -35,6 +35,9 @@ type Set struct {
 	Campaigns []*Campaign // highest priority first, then by id
 	Templates map[string]*Template
 	CrossSell []CrossSellRelation
+	Segments  map[string]*Segment
+	// Deciles are the configured bounds of total spent for deciles 2-10.
+	Deciles [9]int64
 }
 
 // Campaign returns the campaign with the given id, or nil.
@@ -80,10 +83,11 @@ func (l *loader) load() *Set {
 		return nil // everything else depends on the shop settings
 	}
 	set.Settings = settings
+	set.Segments, set.Deciles = l.loadSegments()
 	var broken map[string]bool
 	set.Templates, broken = l.loadTemplates(settings)
 	set.CrossSell = l.loadCrossSell()
-	set.Campaigns = l.loadCampaigns(set.Templates, broken)
+	set.Campaigns = l.loadCampaigns(settings, set.Templates, broken, set.Segments)
 	sort.SliceStable(set.Campaigns, func(i, j int) bool {
 		a, b := set.Campaigns[i], set.Campaigns[j]
 		if a.Priority != b.Priority {

@@ -13,14 +13,70 @@ import (
 // SettingsFile is the shop settings file inside the rules directory.
 const SettingsFile = "settings.yaml"
 
-// Settings is rules/settings.yaml: who the shop is and how customers are scored.
+// Settings is rules/settings.yaml: who the shop is, how customers are
+// scored and how close marketing may come.
 type Settings struct {
 	Shop       Shop
 	FromName   string
 	ReplyTo    string
 	Location   *time.Location
 	Thresholds customer.Thresholds
+	Distance   Distance
 }
+
+// Distance is the shop-wide respectful distance.
+type Distance struct {
+	// Caps limit marketing messages per customer across channels.
+	Caps []Cap
+	// Quiet holds each channel's quiet hours; a channel without an entry
+	// has none.
+	Quiet map[string]Window
+}
+
+// Cap allows at most Max messages in any window of length Per.
+type Cap struct {
+	Max int
+	Per time.Duration
+}
+
+// Window is a daily span of shop time, [From, To) in minutes after
+// midnight; it wraps past midnight when From > To (21:00-09:00).
+type Window struct {
+	From, To int
+}
+
+// Contains reports whether t falls in the window, in zone loc.
+func (w Window) Contains(t time.Time, loc *time.Location) bool {
+	local := t.In(loc)
+	m := local.Hour()*60 + local.Minute()
+	if w.From <= w.To {
+		return m >= w.From && m < w.To
+	}
+	return m >= w.From || m < w.To
+}
+
+// End returns the first moment at or after t that is outside the window.
+func (w Window) End(t time.Time, loc *time.Location) time.Time {
+	if !w.Contains(t, loc) {
+		return t
+	}
+	local := t.In(loc)
+	end := time.Date(local.Year(), local.Month(), local.Day(), w.To/60, w.To%60, 0, 0, loc)
+	if !end.After(local) {
+		end = end.AddDate(0, 0, 1)
+	}
+	return end.UTC()
+}
+
+func (w Window) String() string {
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", w.From/60, w.From%60, w.To/60, w.To%60)
+}
+
+// DefaultCaps and DefaultQuietHours apply when settings.yaml does not say.
+var (
+	DefaultCaps       = []Cap{{Max: 1, Per: 24 * time.Hour}, {Max: 3, Per: 7 * 24 * time.Hour}}
+	DefaultQuietHours = map[string]Window{"line": {From: 21 * 60, To: 9 * 60}}
+)
 
 // Shop is the sender identity every marketing email must show.
 type Shop struct {
@@ -30,6 +86,8 @@ type Shop struct {
 	ContactEmail  string
 	ContactPhone  string
 	Currency      string
+	// ReviewURL is the shop's review page with {sku} for the product.
+	ReviewURL string
 }
 
 type settingsSpec struct {
@@ -41,6 +99,7 @@ type settingsSpec struct {
 		ContactPhone  string `yaml:"contact_phone"`
 		Timezone      string `yaml:"timezone"`
 		Currency      string `yaml:"currency"`
+		ReviewURL     string `yaml:"review_url"`
 	} `yaml:"shop"`
 	Email struct {
 		FromName string `yaml:"from_name"`
@@ -56,10 +115,34 @@ type settingsSpec struct {
 		FrequencyOrders [4]int   `yaml:"frequency_orders"`
 		Monetary        [4]int64 `yaml:"monetary"`
 	} `yaml:"rfm"`
+	Distance struct {
+		Caps       []capSpec              `yaml:"caps"`
+		QuietHours map[string]*windowSpec `yaml:"quiet_hours"`
+	} `yaml:"distance"`
+}
+
+type capSpec struct {
+	Max int    `yaml:"max"`
+	Per string `yaml:"per"`
+}
+
+type windowSpec struct {
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+func (c capSpec) compile() Cap {
+	per, _ := ParseDuration(c.Per) // checked by the schema format
+	return Cap{Max: c.Max, Per: per}
+}
+
+func clockMinutes(hhmm string) int {
+	t, _ := time.Parse("15:04", hhmm) // checked by the schema pattern
+	return t.Hour()*60 + t.Minute()
 }
 
 // customFormats are the schema formats rule files use beyond the standard ones.
-var customFormats = []*jsonschema.Format{
+var customFormats = append([]*jsonschema.Format{
 	{Name: "timezone", Validate: func(v any) error {
 		s, ok := v.(string)
 		if !ok {
@@ -78,7 +161,7 @@ var customFormats = []*jsonschema.Format{
 		_, err := order.CurrencyScale(s)
 		return err
 	}},
-}
+}, durationFormats...)
 
 func (l *loader) loadSettings() (Settings, bool) {
 	doc := l.readDoc(SettingsFile, compiledSchemas["settings"])
@@ -93,7 +176,7 @@ func (l *loader) loadSettings() (Settings, bool) {
 	loc, _ := time.LoadLocation(spec.Shop.Timezone) // checked by the schema format
 	s := Settings{
 		Shop: Shop{Name: spec.Shop.Name, URL: spec.Shop.URL, PostalAddress: spec.Shop.PostalAddress,
-			ContactEmail: spec.Shop.ContactEmail, ContactPhone: spec.Shop.ContactPhone, Currency: spec.Shop.Currency},
+			ContactEmail: spec.Shop.ContactEmail, ContactPhone: spec.Shop.ContactPhone, Currency: spec.Shop.Currency, ReviewURL: spec.Shop.ReviewURL},
 		FromName: spec.Email.FromName,
 		ReplyTo:  spec.Email.ReplyTo,
 		Location: loc,
@@ -108,6 +191,23 @@ func (l *loader) loadSettings() (Settings, bool) {
 	}
 	if s.FromName == "" {
 		s.FromName = s.Shop.Name
+	}
+	s.Distance.Caps = DefaultCaps
+	if spec.Distance.Caps != nil {
+		s.Distance.Caps = nil
+		for _, c := range spec.Distance.Caps {
+			s.Distance.Caps = append(s.Distance.Caps, c.compile())
+		}
+	}
+	s.Distance.Quiet = map[string]Window{}
+	for ch, w := range DefaultQuietHours {
+		s.Distance.Quiet[ch] = w
+	}
+	for ch, w := range spec.Distance.QuietHours {
+		delete(s.Distance.Quiet, ch) // null: no quiet hours
+		if w != nil {
+			s.Distance.Quiet[ch] = Window{From: clockMinutes(w.From), To: clockMinutes(w.To)}
+		}
 	}
 	ok := true
 	for _, b := range []struct {

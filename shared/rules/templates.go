@@ -26,23 +26,44 @@ const TemplatesDir = "templates"
 // the legal footer.
 const LayoutDir = "_layout"
 
-// Template file names inside a template directory.
+// Template file names inside a template directory: the three email parts
+// and the LINE message. A template has the email parts, the LINE part or both.
 const (
 	SubjectFile = "subject.txt"
 	HTMLFile    = "body.html"
 	TextFile    = "body.txt"
+	LineFile    = "line.txt"
 )
 
-// Template is one compiled email template: subject, HTML and text bodies,
-// the bodies wrapped in the shared layout.
+// Template is one compiled message template: an email (subject, HTML and
+// text bodies, the bodies wrapped in the shared layout) and/or a LINE text.
 type Template struct {
 	Name    string
 	subject *texttemplate.Template
 	html    *htmltemplate.Template // the layout, with the body as "content"
 	text    *texttemplate.Template // the layout, with the body as "content"
+	line    *texttemplate.Template
 	// HasLegalFooter is true when a sample rendering shows the sender's
 	// name, postal address, contact and unsubscribe link in both bodies.
 	HasLegalFooter bool
+}
+
+// HasEmail reports whether the template can render an email.
+func (t *Template) HasEmail() bool { return t.subject != nil }
+
+// HasLine reports whether the template can render a LINE message.
+func (t *Template) HasLine() bool { return t.line != nil }
+
+// RenderLine fills the LINE message for one recipient.
+func (t *Template) RenderLine(d MessageData) (string, error) {
+	if t.line == nil {
+		return "", fmt.Errorf("render %s: no %s", t.Name, LineFile)
+	}
+	var b bytes.Buffer
+	if err := t.line.Execute(&b, d); err != nil {
+		return "", fmt.Errorf("render %s line: %w", t.Name, err)
+	}
+	return strings.TrimSpace(b.String()), nil
 }
 
 // Rendered is a template rendered for one recipient.
@@ -59,8 +80,27 @@ type MessageData struct {
 	Customer        CustomerData
 	Order           OrderData
 	Recommendations []Recommendation
+	// Coupon is the coupon this campaign issued, if it has a coupon action.
+	Coupon *CouponData
+	// Reviews are the products a review request asks about.
+	Reviews []ReviewData
 	// UnsubscribeURL is the one-click unsubscribe link for this recipient.
 	UnsubscribeURL string
+}
+
+// CouponData is an issued coupon as templates show it.
+type CouponData struct {
+	Code      string
+	Name      string
+	Discount  string // "10%OFF" or "500円引き"
+	MinOrder  int64
+	ExpiresAt time.Time
+}
+
+// ReviewData is one product a customer is asked to review.
+type ReviewData struct {
+	Name string
+	URL  string
 }
 
 // CustomerData is the recipient.
@@ -95,6 +135,9 @@ type Recommendation struct {
 // cannot be sent (and nothing partial is returned).
 func (t *Template) Render(d MessageData) (Rendered, error) {
 	var subj, html, text bytes.Buffer
+	if !t.HasEmail() {
+		return Rendered{}, fmt.Errorf("render %s: no email parts", t.Name)
+	}
 	if err := t.subject.Execute(&subj, d); err != nil {
 		return Rendered{}, fmt.Errorf("render %s subject: %w", t.Name, err)
 	}
@@ -156,45 +199,92 @@ func (l *loader) loadTemplates(s Settings) (out map[string]*Template, broken map
 			continue
 		}
 		dir := path.Join(TemplatesDir, e.Name())
-		src := map[string]string{}
-		for _, name := range []string{SubjectFile, HTMLFile, TextFile} {
-			b, err := fs.ReadFile(l.fsys, path.Join(dir, name))
-			if err != nil {
-				l.report(Problem{File: l.name(dir), Line: 1, Col: 1, Message: fmt.Sprintf("template %q needs %s", e.Name(), name)})
-				continue
-			}
-			src[name] = string(b)
-		}
-		broken[e.Name()] = true // until it compiles and renders
-		if len(src) < 3 {
+		t, ok := l.loadTemplate(dir, e.Name(), fm, layoutHTML, layoutText, sample)
+		if !ok {
+			broken[e.Name()] = true
 			continue
 		}
-		t := &Template{Name: e.Name()}
-		var err error
+		out[t.Name] = t
+	}
+	return out, broken
+}
+
+// loadTemplate compiles one template directory and renders it with sample
+// data, which finds merge fields that do not exist.
+func (l *loader) loadTemplate(dir, name string, fm map[string]any, layoutHTML *htmltemplate.Template, layoutText *texttemplate.Template, sample MessageData) (*Template, bool) {
+	src := map[string]string{}
+	for _, f := range []string{SubjectFile, HTMLFile, TextFile, LineFile} {
+		if b, err := fs.ReadFile(l.fsys, path.Join(dir, f)); err == nil {
+			src[f] = string(b)
+		}
+	}
+	_, hasSubject := src[SubjectFile]
+	_, hasHTML := src[HTMLFile]
+	_, hasText := src[TextFile]
+	_, hasLine := src[LineFile]
+	emailParts := 0
+	for _, has := range []bool{hasSubject, hasHTML, hasText} {
+		if has {
+			emailParts++
+		}
+	}
+	switch {
+	case emailParts == 0 && !hasLine:
+		l.report(Problem{File: l.name(dir), Line: 1, Col: 1, Message: fmt.Sprintf("template %q has no files: an email needs %s, %s and %s; a LINE message needs %s", name, SubjectFile, HTMLFile, TextFile, LineFile)})
+		return nil, false
+	case emailParts > 0 && emailParts < 3:
+		for f, has := range map[string]bool{SubjectFile: hasSubject, HTMLFile: hasHTML, TextFile: hasText} {
+			if !has {
+				l.report(Problem{File: l.name(dir), Line: 1, Col: 1, Message: fmt.Sprintf("template %q needs %s", name, f)})
+			}
+		}
+		return nil, false
+	}
+	t := &Template{Name: name}
+	ok := true
+	var err error
+	if emailParts == 3 {
 		if t.subject, err = texttemplate.New(SubjectFile).Option("missingkey=error").Funcs(fm).Parse(src[SubjectFile]); err != nil {
 			l.templateError(dir, SubjectFile, err)
+			ok = false
 		}
 		if t.html, err = htmltemplate.Must(layoutHTML.Clone()).New("content").Parse(src[HTMLFile]); err != nil {
 			l.templateError(dir, HTMLFile, err)
+			ok = false
 		}
 		if t.text, err = texttemplate.Must(layoutText.Clone()).New("content").Parse(src[TextFile]); err != nil {
 			l.templateError(dir, TextFile, err)
+			ok = false
 		}
-		if t.subject == nil || t.html == nil || t.text == nil {
-			continue
+		if ok {
+			// Execute from the layout, which includes the content.
+			t.html, t.text = t.html.Lookup("layout"), t.text.Lookup("layout")
 		}
-		// Execute from the layout, which includes the content.
-		t.html, t.text = t.html.Lookup("layout"), t.text.Lookup("layout")
-		// A sample rendering finds merge fields that do not exist.
-		r, ok := l.sampleRender(dir, t, sample)
-		if !ok {
-			continue
+	}
+	if hasLine {
+		if t.line, err = texttemplate.New(LineFile).Option("missingkey=error").Funcs(fm).Parse(src[LineFile]); err != nil {
+			l.templateError(dir, LineFile, err)
+			ok = false
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	if t.HasEmail() {
+		r, rendered := l.sampleRender(dir, t, sample)
+		if !rendered {
+			return nil, false
 		}
 		t.HasLegalFooter = showsLegalFooter(r.HTML, sample, true) && showsLegalFooter(r.Text, sample, false)
-		out[t.Name] = t
-		delete(broken, t.Name)
 	}
-	return out, broken
+	if t.HasLine() {
+		var b bytes.Buffer
+		if err := t.line.Execute(&b, sample); err != nil {
+			l.templateError(dir, LineFile, err)
+			return nil, false
+		}
+	}
+	return t, true
 }
 
 // sampleRender renders each part with sample data, reporting failures at
@@ -307,6 +397,9 @@ func SampleData(s Settings) MessageData {
 		Order: OrderData{ID: "1001", PlacedAt: time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC), Total: 4300, Currency: s.Shop.Currency,
 			Items: []ItemData{{Name: "本練羊羹", Quantity: 2, Price: 2150}}},
 		Recommendations: []Recommendation{{Title: "羊羹に合う日本茶", URL: s.Shop.URL + "/collections/tea"}},
-		UnsubscribeURL:  "https://example.invalid/unsubscribe?token=sample",
+		Coupon: &CouponData{Code: "TSN-SAMPLE-CODE", Name: "次回使える10%OFFクーポン", Discount: "10%OFF", MinOrder: 3000,
+			ExpiresAt: time.Date(2026, 12, 21, 14, 59, 0, 0, time.UTC)},
+		Reviews:        []ReviewData{{Name: "本練羊羹", URL: s.Shop.URL + "/products/SWEET-YOKAN/reviews/new"}},
+		UnsubscribeURL: "https://example.invalid/unsubscribe?token=sample",
 	}
 }

@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// Coupon is one issued, single-use coupon.
+type Coupon struct {
+	Code       string    `dynamodbav:"code"`
+	Campaign   string    `dynamodbav:"campaign_id"`
+	CustomerID string    `dynamodbav:"customer_id"`
+	TriggerKey string    `dynamodbav:"trigger_key"`
+	Name       string    `dynamodbav:"name"`
+	PercentOff int       `dynamodbav:"percent_off,omitempty"`
+	AmountOff  int64     `dynamodbav:"amount_off,omitempty"`
+	Currency   string    `dynamodbav:"currency"`
+	MinOrder   int64     `dynamodbav:"min_order"`
+	IssuedAt   time.Time `dynamodbav:"issued_at"`
+	ExpiresAt  time.Time `dynamodbav:"expires_at"`
+	// RedeemedOrder and RedeemedAt are set once an order used it.
+	RedeemedOrder string    `dynamodbav:"redeemed_order,omitempty"`
+	RedeemedAt    time.Time `dynamodbav:"redeemed_at"`
+}
+
+type couponItem struct {
+	PK  string `dynamodbav:"pk"`
+	SK  string `dynamodbav:"sk"`
+	TTL int64  `dynamodbav:"ttl"`
+	Coupon
+}
+
+// couponRetention keeps a coupon's record a year past its expiry, for reports.
+const couponRetention = 365 * 24 * time.Hour
+
+func couponPK(code string) string { return "COUPON#" + code }
+
+// IssueCoupon stores a coupon unless one with its code exists, and returns
+// the stored one. Codes are derived from (campaign, trigger, customer), so
+// issuing again for the same trigger returns the first coupon unchanged.
+func (s *Store) IssueCoupon(ctx context.Context, c Coupon) (Coupon, error) {
+	item, err := marshalMap(couponItem{PK: couponPK(c.Code), SK: "COUPON", TTL: c.ExpiresAt.Add(couponRetention).Unix(), Coupon: c})
+	if err != nil {
+		return Coupon{}, err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	if err == nil {
+		return c, nil
+	}
+	if !isConditionFailed(err) {
+		return Coupon{}, fmt.Errorf("issue coupon for %s/%s: %w", c.Campaign, c.CustomerID, err)
+	}
+	return s.GetCoupon(ctx, c.Code)
+}
+
+// GetCoupon reads a coupon by code; an unknown code returns ErrNotFound.
+func (s *Store) GetCoupon(ctx context.Context, code string) (Coupon, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(couponPK(code), "COUPON"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return Coupon{}, fmt.Errorf("get coupon: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return Coupon{}, fmt.Errorf("get coupon: %w", ErrNotFound)
+	}
+	var it couponItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return Coupon{}, fmt.Errorf("decode coupon: %w", err)
+	}
+	return it.Coupon, nil
+}
+
+// RedeemCoupon records that an order used a coupon. It returns the coupon
+// (with the campaign it came from) and whether this order's use counts:
+// false for an unknown code, one used by another order, one past its expiry
+// when the order was placed, or another customer's. Recording the same order
+// again is harmless.
+func (s *Store) RedeemCoupon(ctx context.Context, code, orderID, customerID string, at time.Time) (Coupon, bool, error) {
+	c, err := s.GetCoupon(ctx, code)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Coupon{}, false, nil
+		}
+		return Coupon{}, false, err
+	}
+	switch {
+	case c.RedeemedOrder == orderID:
+		return c, true, nil
+	case c.RedeemedOrder != "", c.CustomerID != customerID, !at.Before(c.ExpiresAt):
+		return c, false, nil
+	}
+	upd := expression.Set(expression.Name("redeemed_order"), expression.Value(orderID)).
+		Set(expression.Name("redeemed_at"), expression.Value(at.UTC().Format(time.RFC3339Nano)))
+	cond := expression.AttributeNotExists(expression.Name("redeemed_order")).Or(expression.Name("redeemed_order").Equal(expression.Value(orderID)))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return Coupon{}, false, fmt.Errorf("build coupon redemption: %w", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(couponPK(code), "COUPON"),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if isConditionFailed(err) {
+		return c, false, nil // another order took it first
+	}
+	if err != nil {
+		return Coupon{}, false, fmt.Errorf("redeem coupon: %w", err)
+	}
+	c.RedeemedOrder, c.RedeemedAt = orderID, at.UTC()
+	return c, true, nil
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// TimerShards spreads pending timers over this many gsi1 partitions, so no
+// partition of the due-time index is hot.
+const TimerShards = 16
+
+// timerRetention keeps a finished timer's record for a while, for support.
+const timerRetention = 30 * 24 * time.Hour
+
+// Timer is a campaign step waiting for its time: a delay, or quiet hours.
+type Timer struct {
+	Key        string    `dynamodbav:"timer_key"`
+	DueAt      time.Time `dynamodbav:"due_at"`
+	Campaign   string    `dynamodbav:"campaign_id"`
+	CustomerID string    `dynamodbav:"customer_id"`
+	Trigger    string    `dynamodbav:"trigger"`
+	TriggerKey string    `dynamodbav:"trigger_key"`
+	OrderID    string    `dynamodbav:"order_id,omitempty"`
+	// Reason is why it waits: "delay" or "quiet_hours".
+	Reason string `dynamodbav:"reason"`
+	// Status is "armed" until it fires or is cancelled.
+	Status string `dynamodbav:"status"`
+}
+
+// Timer statuses.
+const (
+	TimerArmed     = "armed"
+	TimerFired     = "fired"
+	TimerCancelled = "cancelled"
+)
+
+type timerItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
+	TTL    int64  `dynamodbav:"ttl"`
+	Timer
+}
+
+func timerPK(key string) string { return "TIMER#" + key }
+
+// TimerShard is the due-index partition a timer key belongs to.
+func TimerShard(key string) int {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % TimerShards)
+}
+
+// DuePartition is the gsi1 partition of one shard of pending timers.
+func DuePartition(shard int) string { return fmt.Sprintf("DUE#%02d", shard) }
+
+// ArmTimer stores a pending timer unless one with its key exists (the same
+// trigger seen twice arms one timer). It reports whether this call armed it.
+func (s *Store) ArmTimer(ctx context.Context, t Timer) (bool, error) {
+	t.Status = TimerArmed
+	item, err := marshalMap(timerItem{
+		PK: timerPK(t.Key), SK: "TIMER",
+		GSI1PK: DuePartition(TimerShard(t.Key)), GSI1SK: t.DueAt.UTC().Format(time.RFC3339Nano) + "#" + t.Key,
+		TTL: t.DueAt.Add(timerRetention).Unix(), Timer: t,
+	})
+	if err != nil {
+		return false, err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("arm timer %s: %w", t.Key, err)
+	}
+	return true, nil
+}
+
+// FinishTimer moves an armed timer to a final status (fired or cancelled)
+// and takes it out of the due index. It reports whether this call did it;
+// false means someone else finished it first.
+func (s *Store) FinishTimer(ctx context.Context, key, status string) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: timerPK(key)}, "sk": &types.AttributeValueMemberS{Value: "TIMER"}},
+		UpdateExpression:          aws.String("SET #status = :final REMOVE gsi1pk, gsi1sk"),
+		ConditionExpression:       aws.String("#status = :armed"),
+		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":final": &types.AttributeValueMemberS{Value: status}, ":armed": &types.AttributeValueMemberS{Value: TimerArmed}},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("finish timer %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// GetTimer reads a timer; an unknown key returns ErrNotFound.
+func (s *Store) GetTimer(ctx context.Context, key string) (Timer, error) {
+	item, err := s.getItem(ctx, timerPK(key), "TIMER", time.Now())
+	if err != nil {
+		return Timer{}, fmt.Errorf("get timer %s: %w", key, err)
+	}
+	if item == nil {
+		return Timer{}, fmt.Errorf("get timer %s: %w", key, ErrNotFound)
+	}
+	var it timerItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return Timer{}, fmt.Errorf("decode timer %s: %w", key, err)
+	}
+	return it.Timer, nil
+}

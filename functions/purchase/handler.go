@@ -13,6 +13,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
@@ -146,7 +147,7 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 		// order its events arrived in.
 		if st.Status != order.Cancelled || ev.Type == order.Cancelled {
 			a.Messages, err = h.Campaigns.Run(ctx, campaign.Trigger{
-				Event: string(ev.Type), Key: "order:" + st.Order.ID + ":" + string(ev.Type), At: now, Profile: profile, Order: st.Order,
+				Event: rules.Trigger(ev.Type), Key: "order:" + st.Order.ID + ":" + string(ev.Type), At: now, Profile: profile, Order: st.Order,
 			})
 			if err != nil {
 				return a, err

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
+	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
@@ -68,11 +69,12 @@ func newHandler(t *testing.T, st *store.Store, ses *sesv2.Client) *Handler {
 		t.Fatal(err)
 	}
 	sealer, _ := unsubscribe.NewSealer(secret)
+	coder, _ := coupon.NewCoder(secret)
 	mailer, err := email.NewSender(ses, set.Settings.FromName, "shop@tsubaki-chaen.example.jp", set.Settings.ReplyTo, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner := &campaign.Runner{Rules: set, Log: st, Mailer: mailer, Unsubscribe: sealer, PublicURL: publicURL, RecommendationLimit: 3}
+	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}
 	return &Handler{Store: st, Campaigns: runner, Thresholds: set.Settings.Thresholds, WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return fixedNow }}
 }
 
@@ -211,7 +213,7 @@ func TestNoConsentNoMarketingEmail(t *testing.T) {
 	e := newEnv(t)
 	to := testenv.UniqueEmail(t, "kenji")
 	status, a := e.do(t, genericRequest(genericBody("evt-2", "order.created", "2001", to, false)))
-	if status != http.StatusOK || len(a.Messages) != 1 || a.Messages[0].Status != "skipped" || a.Messages[0].Reason != "no_consent" {
+	if status != http.StatusOK || len(a.Messages) != 1 || a.Messages[0].Status != "no_consent" {
 		t.Fatalf("answer = %d %+v", status, a)
 	}
 	if n := len(testenv.SentEmails(t, to)); n != 0 {
@@ -274,10 +276,10 @@ func TestConcurrentDeliveriesHaveOneEffect(t *testing.T) {
 	}
 	orders, profiles, messages := 0, 0, 0
 	for _, it := range e.items(t) {
-		switch pk := fmt.Sprint(it["pk"]); {
+		switch pk, sk := fmt.Sprint(it["pk"]), fmt.Sprint(it["sk"]); {
 		case strings.Contains(pk, "ORDER#"):
 			orders++
-		case strings.Contains(pk, "CUSTOMER#"):
+		case strings.Contains(sk, "PROFILE"):
 			profiles++
 		case strings.Contains(pk, "MESSAGE#"):
 			messages++

@@ -1,10 +1,11 @@
 // Package campaign runs the marketer's campaigns for one trigger (an order
-// event, later a page view or a timer): it decides per campaign whether the
-// customer gets the message, records every decision, renders and sends.
+// event, a thank-you page view, a timer firing): it decides per campaign
+// whether the customer gets the message (Decider), records every decision,
+// and renders and sends what is due (Runner).
 //
-// Every message has a deterministic key (campaign, action, trigger,
-// customer), claimed in the message log before it is sent, so a retried or
-// duplicated trigger never sends twice.
+// Every message has a deterministic key (campaign, action, trigger
+// occurrence, customer), claimed in the message log before it is sent, so a
+// retried or duplicated trigger never sends twice.
 package campaign
 
 import (
@@ -14,20 +15,25 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
-	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
-// Log is the message log the runner claims and records messages in.
-type Log interface {
+// Store is what the runner needs of the store.
+type Store interface {
 	ClaimMessage(ctx context.Context, rec store.MessageRecord, now time.Time) (bool, store.MessageRecord, error)
 	FinishMessage(ctx context.Context, rec store.MessageRecord, status store.MessageStatus, reason, providerID string, now time.Time) error
 	RecordSkipped(ctx context.Context, rec store.MessageRecord, reason string, now time.Time) error
+	RecentSends(ctx context.Context, customerID string) ([]store.Send, error)
+	ReserveSend(ctx context.Context, customerID string, send store.Send, keep time.Duration, check store.CapCheck) (string, error)
+	ArmTimer(ctx context.Context, t store.Timer) (bool, error)
+	IssueCoupon(ctx context.Context, c store.Coupon) (store.Coupon, error)
+	ClaimReviewRequest(ctx context.Context, customerID, sku, messageKey string, at time.Time) (bool, string, error)
 }
 
 // Mailer sends one rendered email.
@@ -40,179 +46,318 @@ type UnsubscribeLinks interface {
 	URL(baseURL, customerID, channel string) string
 }
 
+// CouponCodes derives the code of a campaign's coupon for one trigger
+// occurrence and customer.
+type CouponCodes interface {
+	Code(campaignID, triggerKey, customerID string) string
+}
+
 // Runner runs campaigns. Its fields are set once at cold start.
 type Runner struct {
-	Rules       *rules.Set
-	Log         Log
+	Decider
+	Store       Store
 	Mailer      Mailer
 	Unsubscribe UnsubscribeLinks
+	Coupons     CouponCodes
 	// PublicURL is the base URL of the HTTP API, for unsubscribe links.
 	PublicURL string
 	// RecommendationLimit caps cross-sell suggestions per message.
 	RecommendationLimit int
 }
 
-// Trigger is one occasion to run campaigns for a customer.
-type Trigger struct {
-	// Event is the trigger name campaigns subscribe to ("order.created").
-	Event string
-	// Key identifies this occurrence, so the same occurrence seen twice
-	// makes the same message keys ("order:1001:order.created").
-	Key     string
-	At      time.Time
-	Profile customer.Profile
-	Order   order.Order
-}
-
-// Outcome is what happened for one campaign action.
+// Outcome is what happened for one campaign or one of its actions.
 type Outcome struct {
 	Campaign string `json:"campaign"`
+	Variant  string `json:"variant,omitempty"`
 	Channel  string `json:"channel,omitempty"`
 	Status   string `json:"status"`
 	Reason   string `json:"reason,omitempty"`
+	// DueAt is when a waiting campaign goes on.
+	DueAt *time.Time `json:"due_at,omitempty"`
 }
 
-// Outcome statuses besides the message log's own (sent, skipped, rejected).
+// Outcome statuses besides the verdicts and the message log's statuses.
 const (
-	StatusNotInAudience = "not_in_audience"
-	StatusAlreadySent   = "already_sent"
-	StatusInProgress    = "in_progress"
+	StatusAlreadySent = "already_sent"
+	StatusInProgress  = "in_progress"
+	StatusIssued      = "issued"
+	StatusDryRun      = "dry_run"
 )
 
-// Decision reasons recorded in the message log for skipped messages.
+// Decision reasons recorded in the message log besides the verdicts.
 const (
-	ReasonNoConsent    = "no_consent"
-	ReasonNoAddress    = "no_address"
-	ReasonRenderFailed = "render_failed"
+	ReasonRenderFailed    = "render_failed"
+	ReasonNothingToReview = "nothing_to_review"
 )
 
-// Run evaluates every enabled campaign for the trigger, highest priority
-// first, and sends what is due. It returns the outcome of each action. An
-// error means a retryable failure (store or transport down): the caller
-// should fail so the trigger is retried; finished messages will not repeat.
+// Run decides for every campaign the trigger concerns and carries the
+// decisions out. It returns an outcome per campaign action. An error means a
+// retryable failure (store or mail service down): the caller should fail so
+// the trigger is retried; finished steps will not repeat.
 func (r *Runner) Run(ctx context.Context, t Trigger) ([]Outcome, error) {
+	var sent []store.Send
+	if r.needsSends(t) {
+		var err error
+		if sent, err = r.Store.RecentSends(ctx, t.Profile.ID); err != nil {
+			return nil, err
+		}
+	}
 	var out []Outcome
-	var env *rules.Env
-	for _, c := range r.Rules.Campaigns {
-		if !c.Enabled || string(c.Trigger) != t.Event {
-			continue
-		}
-		if env == nil {
-			e := rules.NewEnv(t.Event, t.Profile, t.Order, r.Rules.Settings.Thresholds, t.At)
-			env = &e
-		}
-		in, err := c.InAudience(*env)
+	for _, d := range r.Decide(t, sent) {
+		o, err := r.carryOut(ctx, t, d)
+		out = append(out, o...)
 		if err != nil {
-			// An expression that fails at run time for this customer skips
-			// the campaign for them; the rest go on.
-			slog.WarnContext(ctx, "audience evaluation failed", "campaign", c.ID, "error", err)
-			out = append(out, Outcome{Campaign: c.ID, Status: string(store.MessageSkipped), Reason: "audience_error"})
-			continue
-		}
-		if !in {
-			out = append(out, Outcome{Campaign: c.ID, Status: StatusNotInAudience})
-			continue
-		}
-		for i, a := range c.Actions {
-			o, err := r.runAction(ctx, t, c, i, a, env)
-			if err != nil {
-				return out, err
-			}
-			out = append(out, o)
+			return out, err
 		}
 	}
 	return out, nil
 }
 
+// needsSends reports whether any active marketing campaign listens to the
+// trigger, so a trigger nobody listens to costs no read.
+func (r *Runner) needsSends(t Trigger) bool {
+	for _, c := range r.Rules.Campaigns {
+		if c.Trigger == t.Event && c.Kind == rules.Marketing && c.IsActive(t.At) {
+			return true
+		}
+	}
+	return false
+}
+
 // MessageKey is the deterministic key of one campaign action for one
 // trigger occurrence and customer.
 func MessageKey(campaignID string, action int, triggerKey, customerID string) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%s\x00%s", campaignID, action, triggerKey, customerID)))
+	return hashKey(campaignID, fmt.Sprint(action), triggerKey, customerID)
+}
+
+// TimerKey is the deterministic key of a campaign's wait for one trigger
+// occurrence and customer.
+func TimerKey(campaignID, triggerKey, customerID, reason string) string {
+	return hashKey("timer", campaignID, triggerKey, customerID, reason)
+}
+
+func hashKey(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(sum[:16])
 }
 
-func (r *Runner) runAction(ctx context.Context, t Trigger, c *rules.Campaign, i int, a rules.Action, env *rules.Env) (Outcome, error) {
-	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: a.Type, CustomerID: t.Profile.ID}
-	o := Outcome{Campaign: c.ID, Channel: a.Type}
-	skip := func(reason string) (Outcome, error) {
-		if err := r.Log.RecordSkipped(ctx, rec, reason, t.At); err != nil {
-			return o, err
-		}
-		o.Status, o.Reason = string(store.MessageSkipped), reason
-		return o, nil
-	}
+func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome, error) {
+	c := d.Campaign
+	base := Outcome{Campaign: c.ID, Variant: d.Variant, Status: string(d.Verdict), Reason: d.Reason}
 	switch {
-	case c.Kind == rules.Marketing && t.Profile.Consent.State != order.ConsentGranted:
-		return skip(ReasonNoConsent)
-	case t.Profile.Email == "":
-		return skip(ReasonNoAddress)
-	}
-	msg, err := r.renderEmail(t, c, a, env)
-	if err != nil {
-		slog.WarnContext(ctx, "message render failed", "campaign", c.ID, "template", a.Template, "error", err)
-		return skip(ReasonRenderFailed)
-	}
-	claimed, existing, err := r.Log.ClaimMessage(ctx, rec, t.At)
-	if err != nil {
-		return o, err
-	}
-	if !claimed {
-		o.Status = StatusAlreadySent
-		if existing.Status == store.MessageSending {
-			o.Status = StatusInProgress
-		} else if existing.Status != store.MessageSent {
-			o.Status, o.Reason = string(existing.Status), existing.Reason
+	case d.Verdict == Inactive || d.Verdict == NotInAudience:
+		return []Outcome{base}, nil
+	case d.Verdict == Wait:
+		reason := "delay"
+		if d.Reason == "quiet_hours" {
+			reason = "quiet_hours"
 		}
-		return o, nil
+		_, err := r.Store.ArmTimer(ctx, store.Timer{
+			Key: TimerKey(c.ID, t.Key, t.Profile.ID, reason), DueAt: d.DueAt, Campaign: c.ID, CustomerID: t.Profile.ID,
+			Trigger: string(t.Event), TriggerKey: t.Key, OrderID: t.Order.ID, Reason: reason,
+		})
+		due := d.DueAt
+		base.DueAt = &due
+		return []Outcome{base}, err
+	case d.Recorded():
+		rec := store.MessageRecord{Key: MessageKey(c.ID, 0, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: channelOf(firstMessage(d.Actions)), CustomerID: t.Profile.ID}
+		return []Outcome{base}, r.Store.RecordSkipped(ctx, rec, string(d.Verdict), t.At)
+	}
+	if c.Kind == rules.Marketing {
+		// Count this campaign against the caps, atomically: a concurrent
+		// trigger may have taken the last slot since Decide looked.
+		reason, err := r.Store.ReserveSend(ctx, t.Profile.ID,
+			store.Send{Key: reservationKey(c.ID, t), At: t.At, Campaign: c.ID, Channel: channelOf(firstMessage(d.Actions))},
+			CapWindow(r.Rules), func(sent []store.Send) string { return CapReason(r.Rules, c, t.At, sent, "") })
+		if err != nil {
+			return nil, err
+		}
+		if reason != "" {
+			rec := store.MessageRecord{Key: MessageKey(c.ID, 0, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: channelOf(firstMessage(d.Actions)), CustomerID: t.Profile.ID}
+			base.Status, base.Reason = string(Capped), reason
+			return []Outcome{base}, r.Store.RecordSkipped(ctx, rec, string(Capped), t.At)
+		}
+	}
+	var out []Outcome
+	var coupon *store.Coupon
+	for i, a := range d.Actions {
+		o := Outcome{Campaign: c.ID, Variant: d.Variant}
+		var err error
+		switch a.Type {
+		case rules.ActionCoupon:
+			coupon, err = r.issueCoupon(ctx, t, c, a)
+			o.Channel, o.Status = "coupon", StatusIssued
+		case rules.ActionEmail:
+			o, err = r.sendEmail(ctx, t, d, i, a, coupon, nil)
+		case rules.ActionReviewRequest:
+			o, err = r.requestReviews(ctx, t, d, i, a, coupon)
+		case rules.ActionLine:
+			o, err = r.recordLineDryRun(ctx, t, d, i, a, coupon)
+		}
+		out = append(out, o)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func firstMessage(actions []rules.Action) rules.Action {
+	for _, a := range actions {
+		if a.Type != rules.ActionCoupon {
+			return a
+		}
+	}
+	return rules.Action{Type: rules.ActionEmail}
+}
+
+func (r *Runner) issueCoupon(ctx context.Context, t Trigger, c *rules.Campaign, a rules.Action) (*store.Coupon, error) {
+	spec := a.Coupon
+	cp, err := r.Store.IssueCoupon(ctx, store.Coupon{
+		Code: r.Coupons.Code(c.ID, t.Key, t.Profile.ID), Campaign: c.ID, CustomerID: t.Profile.ID, TriggerKey: t.Key,
+		Name: spec.Name, PercentOff: spec.PercentOff, AmountOff: spec.AmountOff, Currency: r.Rules.Settings.Shop.Currency,
+		MinOrder: spec.MinOrder, IssuedAt: t.At.UTC(), ExpiresAt: t.At.Add(spec.ExpiresIn).UTC(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cp, nil
+}
+
+// requestReviews asks about the order's products the customer has neither
+// reviewed nor been asked about in the last 12 months.
+func (r *Runner) requestReviews(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon) (Outcome, error) {
+	key := MessageKey(d.Campaign.ID, i, t.Key, t.Profile.ID)
+	var reviews []rules.ReviewData
+	seen := map[string]bool{}
+	for _, it := range t.Order.Items {
+		if seen[it.SKU] {
+			continue
+		}
+		seen[it.SKU] = true
+		ok, _, err := r.Store.ClaimReviewRequest(ctx, t.Profile.ID, it.SKU, key, t.At)
+		if err != nil {
+			return Outcome{Campaign: d.Campaign.ID}, err
+		}
+		if ok {
+			reviews = append(reviews, rules.ReviewData{Name: it.Name, URL: strings.ReplaceAll(r.Rules.Settings.Shop.ReviewURL, "{sku}", url.PathEscape(it.SKU))})
+		}
+	}
+	if len(reviews) == 0 {
+		o := Outcome{Campaign: d.Campaign.ID, Variant: d.Variant, Channel: "email", Status: string(store.MessageSkipped), Reason: ReasonNothingToReview}
+		rec := store.MessageRecord{Key: key, CampaignID: d.Campaign.ID, Channel: "email", CustomerID: t.Profile.ID}
+		return o, r.Store.RecordSkipped(ctx, rec, ReasonNothingToReview, t.At)
+	}
+	return r.sendEmail(ctx, t, d, i, a, coupon, reviews)
+}
+
+// messageData is what templates see for this customer and trigger.
+func (r *Runner) messageData(t Trigger, coupon *store.Coupon, reviews []rules.ReviewData, channel string) rules.MessageData {
+	var justBought []string
+	for _, it := range t.Order.Items {
+		justBought = append(justBought, it.Category)
+	}
+	data := rules.MessageData{
+		Shop:            r.Rules.Settings.Shop,
+		Customer:        rules.CustomerData{Name: t.Profile.Name},
+		Order:           rules.OrderData{ID: t.Order.ID, PlacedAt: t.Order.PlacedAt, Total: t.Order.Total, Currency: t.Order.Currency},
+		Recommendations: r.Rules.Recommend(t.Profile.CategoryCounts, justBought, r.RecommendationLimit),
+		Reviews:         reviews,
+		UnsubscribeURL:  r.Unsubscribe.URL(r.PublicURL, t.Profile.ID, channel),
+	}
+	if data.Customer.Name == "" {
+		data.Customer.Name = "お客"
+	}
+	for _, it := range t.Order.Items {
+		data.Order.Items = append(data.Order.Items, rules.ItemData{Name: it.Name, Quantity: it.Quantity, Price: it.UnitPrice})
+	}
+	if coupon != nil {
+		data.Coupon = &rules.CouponData{Code: coupon.Code, Name: coupon.Name, MinOrder: coupon.MinOrder, ExpiresAt: coupon.ExpiresAt,
+			Discount: r.Rules.Discount(coupon.PercentOff, coupon.AmountOff)}
+	}
+	return data
+}
+
+// sendEmail renders, claims, sends and records one email.
+func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon, reviews []rules.ReviewData) (Outcome, error) {
+	c := d.Campaign
+	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: "email", CustomerID: t.Profile.ID}
+	o := Outcome{Campaign: c.ID, Variant: d.Variant, Channel: "email"}
+	if t.Profile.Email == "" {
+		o.Status, o.Reason = string(store.MessageSkipped), string(NoAddress)
+		return o, r.Store.RecordSkipped(ctx, rec, string(NoAddress), t.At)
+	}
+	data := r.messageData(t, coupon, reviews, "email")
+	rendered, err := r.Rules.Templates[a.Template].Render(data)
+	if err != nil {
+		// One customer's data broke the template: skip this message,
+		// record why, and let the rest go on.
+		slog.WarnContext(ctx, "message render failed", "campaign", c.ID, "template", a.Template, "error", err)
+		o.Status, o.Reason = string(store.MessageSkipped), ReasonRenderFailed
+		return o, r.Store.RecordSkipped(ctx, rec, ReasonRenderFailed, t.At)
+	}
+	msg := email.Message{
+		To: t.Profile.Email, Subject: rendered.Subject, HTML: rendered.HTML, Text: rendered.Text, Campaign: c.ID,
+		Headers: []email.Header{
+			{Name: "List-Unsubscribe", Value: "<" + data.UnsubscribeURL + ">"},
+			{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},
+		},
+	}
+	claimed, existing, err := r.Store.ClaimMessage(ctx, rec, t.At)
+	if err != nil || !claimed {
+		return alreadyHandled(o, existing), err
 	}
 	rec.ClaimedAt = t.At.UTC()
 	id, sendErr := r.Mailer.Send(ctx, msg)
 	switch {
 	case sendErr == nil:
 		o.Status = string(store.MessageSent)
-		return o, r.Log.FinishMessage(ctx, rec, store.MessageSent, "", id, t.At)
+		return o, r.Store.FinishMessage(ctx, rec, store.MessageSent, "", id, t.At)
 	case errors.Is(sendErr, email.ErrRejected):
 		slog.WarnContext(ctx, "email rejected", "campaign", c.ID, "error", sendErr)
 		o.Status, o.Reason = string(store.MessageRejected), "rejected_by_provider"
-		return o, r.Log.FinishMessage(ctx, rec, store.MessageRejected, o.Reason, "", t.At)
+		return o, r.Store.FinishMessage(ctx, rec, store.MessageRejected, o.Reason, "", t.At)
 	}
 	// Retryable: release the claim so the retry can send it.
-	if err := r.Log.FinishMessage(ctx, rec, store.MessageFailed, "transport_error", "", t.At); err != nil {
+	if err := r.Store.FinishMessage(ctx, rec, store.MessageFailed, "transport_error", "", t.At); err != nil {
 		return o, errors.Join(sendErr, err)
 	}
 	return o, sendErr
 }
 
-// renderEmail renders the action's template for this customer and order and
-// adds the one-click unsubscribe headers (RFC 8058).
-func (r *Runner) renderEmail(t Trigger, c *rules.Campaign, a rules.Action, env *rules.Env) (email.Message, error) {
-	tpl := r.Rules.Templates[a.Template]
-	if tpl == nil {
-		return email.Message{}, fmt.Errorf("template %q is not loaded", a.Template)
+// recordLineDryRun renders a LINE message and records it as a dry run:
+// LINE sending arrives with the LINE channel integration.
+func (r *Runner) recordLineDryRun(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon) (Outcome, error) {
+	c := d.Campaign
+	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: "line", CustomerID: t.Profile.ID}
+	o := Outcome{Campaign: c.ID, Variant: d.Variant, Channel: "line"}
+	if t.Profile.LineUserID == "" {
+		o.Status, o.Reason = string(store.MessageSkipped), string(NoAddress)
+		return o, r.Store.RecordSkipped(ctx, rec, string(NoAddress), t.At)
 	}
-	unsub := r.Unsubscribe.URL(r.PublicURL, t.Profile.ID, "email")
-	data := rules.MessageData{
-		Shop:            r.Rules.Settings.Shop,
-		Customer:        rules.CustomerData{Name: t.Profile.Name},
-		Order:           rules.OrderData{ID: t.Order.ID, PlacedAt: t.Order.PlacedAt, Total: t.Order.Total, Currency: t.Order.Currency},
-		Recommendations: r.Rules.Recommend(t.Profile.CategoryCounts, env.Order.Categories, r.RecommendationLimit),
-		UnsubscribeURL:  unsub,
+	if _, err := r.Rules.Templates[a.Template].RenderLine(r.messageData(t, coupon, nil, "line")); err != nil {
+		slog.WarnContext(ctx, "message render failed", "campaign", c.ID, "template", a.Template, "error", err)
+		o.Status, o.Reason = string(store.MessageSkipped), ReasonRenderFailed
+		return o, r.Store.RecordSkipped(ctx, rec, ReasonRenderFailed, t.At)
 	}
-	for _, it := range t.Order.Items {
-		data.Order.Items = append(data.Order.Items, rules.ItemData{Name: it.Name, Quantity: it.Quantity, Price: it.UnitPrice})
+	claimed, existing, err := r.Store.ClaimMessage(ctx, rec, t.At)
+	if err != nil || !claimed {
+		return alreadyHandled(o, existing), err
 	}
-	if data.Customer.Name == "" {
-		data.Customer.Name = "お客"
+	rec.ClaimedAt = t.At.UTC()
+	o.Status = StatusDryRun
+	return o, r.Store.FinishMessage(ctx, rec, store.MessageDryRun, "line_not_configured", "", t.At)
+}
+
+// alreadyHandled reports a message another attempt claimed first.
+func alreadyHandled(o Outcome, existing store.MessageRecord) Outcome {
+	switch existing.Status {
+	case store.MessageSent:
+		o.Status = StatusAlreadySent
+	case store.MessageSending:
+		o.Status = StatusInProgress
+	default:
+		o.Status, o.Reason = string(existing.Status), existing.Reason
 	}
-	rendered, err := tpl.Render(data)
-	if err != nil {
-		return email.Message{}, err
-	}
-	return email.Message{
-		To: t.Profile.Email, Subject: rendered.Subject, HTML: rendered.HTML, Text: rendered.Text, Campaign: c.ID,
-		Headers: []email.Header{
-			{Name: "List-Unsubscribe", Value: "<" + unsub + ">"},
-			{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},
-		},
-	}, nil
+	return o
 }

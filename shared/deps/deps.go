@@ -14,6 +14,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
 	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
@@ -28,7 +29,8 @@ type Deps struct {
 }
 
 // Build reads the shared variables (TABLE_NAME, TSUNAGU_RULES_DIR,
-// TSUNAGU_PUBLIC_URL, UNSUBSCRIBE_SECRET, MAIL_FROM, SES_CONFIGURATION_SET)
+// TSUNAGU_PUBLIC_URL, UNSUBSCRIBE_SECRET, COUPON_SECRET, MAIL_FROM,
+// SES_CONFIGURATION_SET)
 // from env, loads the rules and makes the AWS clients. The SDK reads
 // credentials, region and endpoints (AWS_ENDPOINT_URL_DYNAMODB,
 // AWS_ENDPOINT_URL_SESV2) from the environment itself. Problems with env
@@ -38,6 +40,7 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 	rulesDir := env.Required("TSUNAGU_RULES_DIR")
 	publicURL := env.BaseURL("TSUNAGU_PUBLIC_URL")
 	unsubSecret := env.Required("UNSUBSCRIBE_SECRET")
+	couponSecret := env.Required("COUPON_SECRET")
 	mailFrom := env.Required("MAIL_FROM")
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
 	if err := env.Err(); err != nil {
@@ -59,12 +62,17 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 	if err != nil {
 		return nil, err
 	}
+	coder, err := coupon.NewCoder(couponSecret)
+	if err != nil {
+		return nil, err
+	}
 	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
 	return &Deps{
 		Store: st,
 		Rules: set,
 		Campaigns: &campaign.Runner{
-			Rules: set, Log: st, Mailer: mailer, Unsubscribe: sealer, PublicURL: publicURL, RecommendationLimit: 3,
+			Decider: campaign.Decider{Rules: set, Deciles: set.Deciles},
+			Store:   st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
 		},
 	}, nil
 }

@@ -40,7 +40,7 @@ func TestShippedRulesLoad(t *testing.T) {
 		t.Fatalf("shipped rules do not load:\n%v", err)
 	}
 	c := set.Campaign("post-purchase-thanks")
-	if c == nil || c.Trigger != order.Created || c.Kind != Marketing || !set.Templates["post-purchase-thanks"].HasLegalFooter {
+	if c == nil || c.Trigger != TriggerOrderCreated || c.Kind != Marketing || !set.Templates["post-purchase-thanks"].HasLegalFooter {
 		t.Errorf("post-purchase-thanks = %+v", c)
 	}
 }
@@ -76,7 +76,6 @@ func TestLintProblems(t *testing.T) {
 			name:  "missing required fields",
 			files: map[string]string{campaignFile: "id: post-purchase-thanks\n"},
 			want: []string{
-				`rules/campaigns/post-purchase-thanks.yaml:1:1: missing required field "actions"`,
 				`rules/campaigns/post-purchase-thanks.yaml:1:1: missing required field "name"`,
 				`rules/campaigns/post-purchase-thanks.yaml:1:1: missing required field "trigger"`,
 			},
@@ -86,9 +85,9 @@ func TestLintProblems(t *testing.T) {
 			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\nenabled: yes please\ntrigger: order.paid\npriority: high\nactions: [{type: fax, template: post-purchase-thanks}]\n"},
 			want: []string{
 				`rules/campaigns/post-purchase-thanks.yaml:3:10: enabled must be boolean, got string`,
-				`rules/campaigns/post-purchase-thanks.yaml:4:10: trigger must be one of order.created, order.fulfilled, order.delivered, order.cancelled`,
+				`rules/campaigns/post-purchase-thanks.yaml:4:10: trigger must be one of order.created, order.fulfilled, order.delivered, order.cancelled, thankyou.viewed, lifecycle.birthday, lifecycle.replenishment`,
 				`rules/campaigns/post-purchase-thanks.yaml:5:11: priority must be integer, got string`,
-				`rules/campaigns/post-purchase-thanks.yaml:6:18: actions[0].type must be one of email`,
+				`rules/campaigns/post-purchase-thanks.yaml:6:18: actions[0].type must be one of email, line, coupon, review_request`,
 			},
 		},
 		{
@@ -162,7 +161,7 @@ func TestLintProblems(t *testing.T) {
 		{
 			name:  "settings: bounds out of order",
 			files: map[string]string{"settings.yaml": strings.Replace(readShipped(t, "settings.yaml"), "[2, 3, 5, 10]", "[2, 3, 3, 10]", 1)},
-			want:  []string{`rules/settings.yaml:28:28: rfm.frequency_orders must be in ascending order`},
+			want:  []string{`rules/settings.yaml:29:28: rfm.frequency_orders must be in ascending order`},
 		},
 	}
 	for _, tt := range tests {
@@ -229,7 +228,7 @@ func TestAudience(t *testing.T) {
 	c := set.Campaign("post-purchase-thanks")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := NewEnv("order.created", tt.p, o, set.Settings.Thresholds, now)
+			env := set.NewEnv("order.created", tt.p, o, set.Deciles, now)
 			got, err := c.InAudience(env)
 			if err != nil || got != tt.want {
 				t.Errorf("InAudience = %v, %v; want %v", got, err, tt.want)

@@ -150,25 +150,37 @@ func (t *Template) Render(d MessageData) (Rendered, error) {
 	return Rendered{Subject: strings.Join(strings.Fields(subj.String()), " "), HTML: html.String(), Text: text.String()}, nil
 }
 
+var japanese = message.NewPrinter(language.Japanese)
+
+// Money formats minor units for customers: 4300 JPY is 4,300円, 5999 USD
+// is USD 59.99.
+func Money(amount int64, currency string) string {
+	scale, err := order.CurrencyScale(currency)
+	if err != nil || scale == 0 {
+		if currency == "JPY" || currency == "" {
+			return japanese.Sprintf("%d円", amount)
+		}
+		return japanese.Sprintf("%s %d", currency, amount)
+	}
+	div := int64(1)
+	for range scale {
+		div *= 10
+	}
+	return japanese.Sprintf("%s %d.%0*d", currency, amount/div, scale, amount%div)
+}
+
+// Discount words a coupon's discount: "10%OFF" or "500円引き".
+func (s *Set) Discount(percentOff int, amountOff int64) string {
+	if percentOff > 0 {
+		return fmt.Sprintf("%d%%OFF", percentOff)
+	}
+	return Money(amountOff, s.Settings.Shop.Currency) + "引き"
+}
+
 // funcs are the helpers templates can call, for the shop's zone.
 func funcs(s Settings) map[string]any {
-	p := message.NewPrinter(language.Japanese)
 	return map[string]any{
-		// money formats minor units: 4300 JPY is 4,300円, 5999 USD is USD 59.99.
-		"money": func(amount int64, currency string) string {
-			scale, err := order.CurrencyScale(currency)
-			if err != nil || scale == 0 {
-				if currency == "JPY" || currency == "" {
-					return p.Sprintf("%d円", amount)
-				}
-				return p.Sprintf("%s %d", currency, amount)
-			}
-			div := int64(1)
-			for range scale {
-				div *= 10
-			}
-			return p.Sprintf("%s %d.%0*d", currency, amount/div, scale, amount%div)
-		},
+		"money": Money,
 		// date shows a time as a date in the shop's zone: 2026年11月21日.
 		"date": func(t time.Time) string {
 			return t.In(s.Location).Format("2006年1月2日")

@@ -26,6 +26,9 @@ const (
 	MessageFailed   MessageStatus = "failed"
 	MessageRejected MessageStatus = "rejected"
 	MessageSkipped  MessageStatus = "skipped"
+	// MessageDryRun is a message rendered and recorded but not sent, for a
+	// channel that is not configured.
+	MessageDryRun MessageStatus = "dry_run"
 )
 
 // MessageRecord is one entry of the message log, keyed by the message's

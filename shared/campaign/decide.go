@@ -1,0 +1,280 @@
+package campaign
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+)
+
+// Trigger is one occasion to run campaigns for a customer.
+type Trigger struct {
+	// Event is the trigger name campaigns subscribe to ("order.created").
+	Event rules.Trigger
+	// Key identifies this occurrence, so the same occurrence seen twice
+	// makes the same message keys ("order:1001:order.created").
+	Key string
+	// At is the time decisions are made for (now, or a timer's due time).
+	At      time.Time
+	Profile customer.Profile
+	Order   order.Order
+	// Campaign, when set, limits the run to one campaign: a timer firing.
+	Campaign string
+	// Fired is true when a timer brings the trigger back after its wait:
+	// the campaign's delay is over.
+	Fired bool
+}
+
+// Verdict is what was decided for one campaign.
+type Verdict string
+
+// Verdicts. Send goes ahead; Wait arms a timer; the rest do nothing, and
+// all but Inactive and NotInAudience are recorded in the message log.
+const (
+	Send                 Verdict = "send"
+	Wait                 Verdict = "wait"
+	Inactive             Verdict = "inactive"
+	NotInAudience        Verdict = "not_in_audience"
+	NoConsent            Verdict = "no_consent"
+	NoAddress            Verdict = "no_address"
+	HeldOut              Verdict = "held_out"
+	SuppressedByPriority Verdict = "suppressed_by_priority"
+	Capped               Verdict = "capped"
+	OrderCancelled       Verdict = "order_cancelled"
+)
+
+// Decision is the verdict for one campaign, with its reason.
+type Decision struct {
+	Campaign *rules.Campaign
+	Verdict  Verdict
+	// Reason explains the verdict: the failing part of the audience, the
+	// cap reached, the wait ("delay" or "quiet_hours").
+	Reason string
+	// Variant is the A/B arm the customer is in ("" without variants).
+	Variant string
+	Actions []rules.Action
+	// DueAt is when a waiting campaign goes on.
+	DueAt time.Time
+}
+
+// Recorded reports whether the decision is kept in the message log.
+func (d Decision) Recorded() bool {
+	switch d.Verdict {
+	case Send, Inactive, NotInAudience, Wait:
+		return false
+	}
+	return true
+}
+
+// Decider makes the decisions for a trigger without side effects, so runs,
+// simulations and backtests decide alike.
+type Decider struct {
+	Rules *rules.Set
+	// Deciles are the decile bounds in force (the nightly job's, or the
+	// configured ones).
+	Deciles [9]int64
+}
+
+// Decide returns a decision for every campaign the trigger concerns, in
+// priority order. sent are the customer's marketing messages counted
+// against caps so far.
+func (d *Decider) Decide(t Trigger, sent []store.Send) []Decision {
+	set := d.Rules
+	var out []Decision
+	var env *rules.Env
+	prioritySlotTaken := false
+	for _, c := range set.Campaigns {
+		if c.Trigger != t.Event || (t.Campaign != "" && c.ID != t.Campaign) {
+			continue
+		}
+		dec := Decision{Campaign: c}
+		dec.Variant, dec.Actions = variantFor(c, t.Profile.ID)
+		if !c.IsActive(t.At) {
+			dec.Verdict, dec.Reason = Inactive, activeReason(c)
+			out = append(out, dec)
+			continue
+		}
+		if env == nil {
+			e := set.NewEnv(string(t.Event), t.Profile, t.Order, d.Deciles, t.At)
+			env = &e
+		}
+		in, err := c.InAudience(*env)
+		switch {
+		case err != nil:
+			dec.Verdict, dec.Reason = NotInAudience, "audience could not be evaluated: "+err.Error()
+		case !in:
+			dec.Verdict, dec.Reason = NotInAudience, "false: "+c.FailingPart(*env)
+		case t.Order.ID != "" && t.Event != rules.TriggerOrderCancelled && orderCancelled(t):
+			dec.Verdict, dec.Reason = OrderCancelled, "the order was cancelled"
+		case c.Kind == rules.Marketing && t.Profile.Consent.State != order.ConsentGranted:
+			dec.Verdict, dec.Reason = NoConsent, "no marketing consent"
+		case !reachable(t.Profile, dec.Actions):
+			dec.Verdict, dec.Reason = NoAddress, "no address for any of the campaign's channels"
+		case c.Holdout > 0 && bucket("holdout", c.ID, t.Profile.ID) < c.Holdout:
+			dec.Verdict, dec.Reason = HeldOut, fmt.Sprintf("in the %d%% holdout", c.Holdout)
+		case !t.Fired && !c.Delay.IsZero():
+			dec.Verdict, dec.Reason, dec.DueAt = Wait, "delay "+c.Delay.String(), c.Delay.Due(t.At, set.Settings.Location)
+		case c.Kind == rules.Marketing && prioritySlotTaken:
+			dec.Verdict, dec.Reason = SuppressedByPriority, "a higher-priority campaign fires on this event"
+		default:
+			if c.Kind == rules.Marketing {
+				prioritySlotTaken = true
+				if reason := CapReason(set, c, t.At, sent, reservationKey(c.ID, t)); reason != "" {
+					dec.Verdict, dec.Reason = Capped, reason
+					break
+				}
+			}
+			if due, ok := quietUntil(set, dec.Actions, t.At); ok {
+				dec.Verdict, dec.Reason, dec.DueAt = Wait, "quiet_hours", due
+				break
+			}
+			dec.Verdict = Send
+		}
+		out = append(out, dec)
+	}
+	return out
+}
+
+// CapReason returns why one more marketing message from campaign c at time
+// at would break a cap, given what was sent, or "" when it would not. The
+// send with key self is this very message counted by an earlier attempt;
+// it does not count against itself.
+func CapReason(set *rules.Set, c *rules.Campaign, at time.Time, sent []store.Send, self string) string {
+	check := func(caps []rules.Cap, scope string, count func(store.Send) bool) string {
+		for _, cp := range caps {
+			n := 0
+			for _, s := range sent {
+				if s.Key != self && at.Sub(s.At) < cp.Per && count(s) {
+					n++
+				}
+			}
+			if n >= cp.Max {
+				return fmt.Sprintf("%s cap: %d per %s reached", scope, cp.Max, humanDuration(cp.Per))
+			}
+		}
+		return ""
+	}
+	if r := check(set.Settings.Distance.Caps, "shop-wide", func(store.Send) bool { return true }); r != "" {
+		return r
+	}
+	return check(c.Caps, "campaign", func(s store.Send) bool { return s.Campaign == c.ID })
+}
+
+// reservationKey is the key a campaign's firing for one trigger occurrence
+// is counted against the caps under.
+func reservationKey(campaignID string, t Trigger) string {
+	return MessageKey(campaignID, -1, t.Key, t.Profile.ID)
+}
+
+// CapWindow is the longest window any cap looks back over: sends older than
+// this no longer matter.
+func CapWindow(set *rules.Set) time.Duration {
+	longest := time.Duration(0)
+	for _, cp := range set.Settings.Distance.Caps {
+		longest = max(longest, cp.Per)
+	}
+	for _, c := range set.Campaigns {
+		for _, cp := range c.Caps {
+			longest = max(longest, cp.Per)
+		}
+	}
+	return longest
+}
+
+func humanDuration(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+// quietUntil reports whether any message action's channel is in its quiet
+// hours at t, and when the last of them ends.
+func quietUntil(set *rules.Set, actions []rules.Action, t time.Time) (time.Time, bool) {
+	var until time.Time
+	quiet := false
+	for _, a := range actions {
+		w, ok := set.Settings.Distance.Quiet[channelOf(a)]
+		if ok && w.Contains(t, set.Settings.Location) {
+			quiet = true
+			if end := w.End(t, set.Settings.Location); end.After(until) {
+				until = end
+			}
+		}
+	}
+	return until, quiet
+}
+
+// channelOf is the channel a message action sends on; review requests go
+// by email.
+func channelOf(a rules.Action) string {
+	if a.Type == rules.ActionLine {
+		return "line"
+	}
+	return "email"
+}
+
+func reachable(p customer.Profile, actions []rules.Action) bool {
+	for _, a := range actions {
+		switch a.Type {
+		case rules.ActionEmail, rules.ActionReviewRequest:
+			if p.Email != "" {
+				return true
+			}
+		case rules.ActionLine:
+			if p.LineUserID != "" {
+				return true
+			}
+		}
+	}
+	// A campaign of coupons only still needs someone to tell; it has no
+	// channel, so it is reachable whenever it has actions at all.
+	for _, a := range actions {
+		if a.Type != rules.ActionCoupon {
+			return false
+		}
+	}
+	return len(actions) > 0
+}
+
+func orderCancelled(t Trigger) bool {
+	s, ok := t.Profile.Orders[t.Order.ID]
+	return ok && s.Status == order.Cancelled
+}
+
+func activeReason(c *rules.Campaign) string {
+	if !c.Enabled {
+		return "switched off (enabled: false)"
+	}
+	return "outside its active dates"
+}
+
+// variantFor picks a customer's A/B arm: the same every time for the same
+// customer and campaign.
+func variantFor(c *rules.Campaign, customerID string) (string, []rules.Action) {
+	if len(c.Variants) == 1 {
+		return c.Variants[0].Name, c.Variants[0].Actions
+	}
+	b := bucket("variant", c.ID, customerID)
+	for _, v := range c.Variants {
+		if b < v.Weight {
+			return v.Name, v.Actions
+		}
+		b -= v.Weight
+	}
+	last := c.Variants[len(c.Variants)-1]
+	return last.Name, last.Actions
+}
+
+// bucket maps (purpose, campaign, customer) to 0..99, uniformly and
+// deterministically; holdout and variants use different purposes so they
+// are independent.
+func bucket(purpose, campaignID, customerID string) int {
+	sum := sha256.Sum256([]byte(purpose + "\x00" + campaignID + "\x00" + customerID))
+	return int(binary.BigEndian.Uint64(sum[:8]) % 100)
+}

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,40 +99,59 @@ func (d *document) lookup(path []string, keyNode bool) *yaml.Node {
 
 // toJSONValue converts the YAML tree into the plain values JSON Schema
 // validation expects (objects, arrays, strings, json.Number, bools, nil).
+// Scalars keep their written text unless YAML types them as numbers,
+// booleans or null, so an unquoted date (2026-12-01) stays a string.
 func toJSONValue(n *yaml.Node) (any, error) {
-	var v any
-	if err := n.Decode(&v); err != nil {
-		return nil, err
-	}
-	raw, err := json.Marshal(normalize(v))
-	if err != nil {
-		return nil, err
-	}
-	return jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-}
-
-// normalize turns yaml.v3's map[string]any with non-string keys into
-// JSON-marshalable maps.
-func normalize(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = normalize(e)
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
 		}
-		return t
-	case map[any]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[fmt.Sprint(k)] = normalize(e)
+		return toJSONValue(n.Content[0])
+	case yaml.AliasNode:
+		return toJSONValue(n.Alias)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if _, dup := m[k]; dup {
+				return nil, fmt.Errorf("key %q appears twice", k)
+			}
+			v, err := toJSONValue(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
 		}
-		return m
-	case []any:
-		for i, e := range t {
-			t[i] = normalize(e)
+		return m, nil
+	case yaml.SequenceNode:
+		out := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			v, err := toJSONValue(c)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
 		}
-		return t
+		return out, nil
 	}
-	return v
+	switch n.ShortTag() {
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	case "!!int", "!!float":
+		var f any
+		if err := n.Decode(&f); err != nil {
+			return nil, err
+		}
+		return json.Number(fmt.Sprint(f)), nil
+	}
+	return n.Value, nil
 }
 
 // schemaProblems validates a document against a schema and returns one

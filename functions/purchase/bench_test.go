@@ -95,7 +95,9 @@ func benchmarkWebhook(b *testing.B, set *rules.Set) {
 	}
 	b.StopTimer()
 	slices.Sort(durations)
-	pct := func(p float64) float64 { return float64(durations[int(p*float64(len(durations)-1))].Microseconds()) / 1000 }
+	pct := func(p float64) float64 {
+		return float64(durations[int(p*float64(len(durations)-1))].Microseconds()) / 1000
+	}
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	reads, writes := 0, 0

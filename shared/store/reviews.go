@@ -58,4 +58,3 @@ func (s *Store) ClaimReviewRequest(ctx context.Context, customerID, sku, message
 	}
 	return true, "", nil
 }
-

@@ -409,7 +409,7 @@ func SampleData(s Settings) MessageData {
 		Order: OrderData{ID: "1001", PlacedAt: time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC), Total: 4300, Currency: s.Shop.Currency,
 			Items: []ItemData{{Name: "本練羊羹", Quantity: 2, Price: 2150}}},
 		Recommendations: []Recommendation{{Title: "羊羹に合う日本茶", URL: s.Shop.URL + "/collections/tea"}},
-		Coupon: &CouponData{Code: "TSN-SAMPLE-CODE", Name: "次回使える10%OFFクーポン", Discount: "10%OFF", MinOrder: 3000,
+		Coupon: &CouponData{Code: "TSN-SAMPLE-CODE", Name: "10%OFFクーポン", Discount: "10%OFF", MinOrder: 3000,
 			ExpiresAt: time.Date(2026, 12, 21, 14, 59, 0, 0, time.UTC)},
 		Reviews:        []ReviewData{{Name: "本練羊羹", URL: s.Shop.URL + "/products/SWEET-YOKAN/reviews/new"}},
 		UnsubscribeURL: "https://example.invalid/unsubscribe?token=sample",

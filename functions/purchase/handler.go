@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
+	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
@@ -31,6 +32,7 @@ type Store interface {
 	MarkDelivered(ctx context.Context, source, id, eventType, orderID string, now time.Time) (bool, error)
 	ApplyOrderEvent(ctx context.Context, ev order.Event) (store.OrderState, error)
 	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
+	RedeemCoupon(ctx context.Context, code, orderID, customerID string, at time.Time) (store.Coupon, bool, error)
 }
 
 // Campaigns runs the campaigns an order event triggers.
@@ -59,6 +61,14 @@ type answer struct {
 	Event     order.EventType    `json:"event"`
 	Status    order.EventType    `json:"order_status,omitempty"`
 	Messages  []campaign.Outcome `json:"messages"`
+	Coupons   []couponUse        `json:"coupons,omitempty"`
+}
+
+// couponUse reports a coupon code the order used.
+type couponUse struct {
+	Code     string `json:"code"`
+	Redeemed bool   `json:"redeemed"`
+	Campaign string `json:"campaign,omitempty"`
 }
 
 // Handle answers one API Gateway request. Client mistakes are answers
@@ -143,6 +153,11 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 		if err != nil {
 			return a, err
 		}
+		if ev.Type == order.Created && st.Status != order.Cancelled {
+			if a.Coupons, err = h.redeemCoupons(ctx, st.Order); err != nil {
+				return a, err
+			}
+		}
 		// A cancelled order triggers only cancellation campaigns, whatever
 		// order its events arrived in.
 		if st.Status != order.Cancelled || ev.Type == order.Cancelled {
@@ -160,6 +175,22 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 	}
 	a.Duplicate = !first
 	return a, nil
+}
+
+// redeemCoupons records the order's use of coupons tsunagu issued, with
+// the campaign each came from. Codes tsunagu did not issue are reported as
+// not redeemed; the shop's own codes are none of its business.
+func (h *Handler) redeemCoupons(ctx context.Context, o order.Order) ([]couponUse, error) {
+	var uses []couponUse
+	for _, raw := range o.CouponCodes {
+		code := coupon.Normalize(raw)
+		c, ok, err := h.Store.RedeemCoupon(ctx, code, o.ID, o.Customer.ID, o.PlacedAt)
+		if err != nil {
+			return nil, err
+		}
+		uses = append(uses, couponUse{Code: code, Redeemed: ok, Campaign: c.Campaign})
+	}
+	return uses, nil
 }
 
 func invalid(bad *order.InvalidError) events.APIGatewayV2HTTPResponse {

@@ -109,6 +109,7 @@ type answerBody struct {
 	Duplicate bool               `json:"duplicate"`
 	Status    string             `json:"order_status"`
 	Messages  []campaign.Outcome `json:"messages"`
+	Coupons   []couponUse        `json:"coupons"`
 	Error     string             `json:"error"`
 	Fields    []struct {
 		Field   string `json:"field"`
@@ -474,5 +475,36 @@ func TestOutagesAreRetriedToOneEffect(t *testing.T) {
 	p, _ := sesDown.store.GetProfile(context.Background(), "c-8001")
 	if p.OrderCount != 1 {
 		t.Errorf("order count after retry = %d, want 1", p.OrderCount)
+	}
+}
+
+func TestCouponRedemptionIsRecordedWithItsCampaign(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	issued, err := e.store.IssueCoupon(ctx, store.Coupon{Code: "TSN-ABCD-EFGH-JKMN", Campaign: "second-purchase-nudge", CustomerID: "c-9001",
+		Name: "10%OFF", PercentOff: 10, Currency: "JPY", IssuedAt: fixedNow.Add(-24 * time.Hour), ExpiresAt: fixedNow.Add(29 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := func(deliveryID, orderID string) answerBody {
+		body := genericBody(deliveryID, "order.created", orderID, testenv.UniqueEmail(t, "misaki"), true)
+		body = []byte(strings.Replace(string(body), `"coupon_codes": []`, `"coupon_codes": ["tsn-abcd-efgh-jkmn", "SHOP-OWN-CODE"]`, 1))
+		body = []byte(strings.Replace(string(body), `"c-`+orderID+`"`, `"c-9001"`, 1))
+		status, a := e.do(t, genericRequest(body))
+		if status != http.StatusOK {
+			t.Fatalf("status %d: %+v", status, a)
+		}
+		return a
+	}
+	a := use("evt-coupon-1", "9001")
+	if len(a.Coupons) != 2 || !a.Coupons[0].Redeemed || a.Coupons[0].Campaign != "second-purchase-nudge" || a.Coupons[1].Redeemed {
+		t.Fatalf("coupons = %+v", a.Coupons)
+	}
+	got, _ := e.store.GetCoupon(ctx, issued.Code)
+	if got.RedeemedOrder != "9001" {
+		t.Errorf("coupon = %+v, want redeemed by order 9001", got)
+	}
+	if again := use("evt-coupon-2", "9002"); again.Coupons[0].Redeemed {
+		t.Errorf("a single-use coupon was redeemed twice: %+v", again.Coupons)
 	}
 }

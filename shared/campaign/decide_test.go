@@ -17,8 +17,19 @@ import (
 )
 
 // ruleSet loads the shipped settings, segments and templates with the given
-// campaign files instead of the shipped ones.
+// campaigns (id to body without id and name) instead of the shipped ones.
 func ruleSet(t testing.TB, campaigns map[string]string) *rules.Set {
+	t.Helper()
+	files := map[string]string{}
+	for id, body := range campaigns {
+		files[rules.CampaignsDir+"/"+id+".yaml"] = "id: " + id + "\nname: " + id + "\n" + body
+	}
+	return ruleSetFiles(t, files)
+}
+
+// ruleSetFiles loads the shipped rules without their campaigns, plus files
+// (path to content).
+func ruleSetFiles(t testing.TB, files map[string]string) *rules.Set {
 	t.Helper()
 	dir := filepath.Join("..", "..", "rules")
 	fsys := fstest.MapFS{}
@@ -33,8 +44,8 @@ func ruleSet(t testing.TB, campaigns map[string]string) *rules.Set {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for id, body := range campaigns {
-		fsys[rules.CampaignsDir+"/"+id+".yaml"] = &fstest.MapFile{Data: []byte("id: " + id + "\nname: " + id + "\n" + body)}
+	for p, content := range files {
+		fsys[p] = &fstest.MapFile{Data: []byte(content)}
 	}
 	set, err := rules.LoadFS(fsys, "rules")
 	if err != nil {

@@ -5,6 +5,7 @@ package testenv
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -180,8 +181,12 @@ func SentEmails(tb testing.TB, to string) []Email {
 	return out
 }
 
+var addressSeq atomic.Int64
+
 // UniqueEmail returns an address no other test uses, so tests that share the
-// SES emulator can count their own mail.
+// SES emulator can count their own mail. The local part stays within the
+// 64 characters an address allows.
 func UniqueEmail(tb testing.TB, local string) string {
-	return fmt.Sprintf("%s+%s-%d@example.jp", local, strings.NewReplacer("/", "-", " ", "-").Replace(tb.Name()), time.Now().UnixNano())
+	sum := sha256.Sum256([]byte(tb.Name()))
+	return fmt.Sprintf("%s+%x-%d-%d@example.jp", local, sum[:4], os.Getpid(), addressSeq.Add(1))
 }

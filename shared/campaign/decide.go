@@ -1,10 +1,11 @@
 package campaign
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"time"
+
+	"github.com/expr-lang/expr/vm"
 
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
@@ -78,6 +79,9 @@ type Decider struct {
 	// Deciles are the decile bounds in force (the nightly job's, or the
 	// configured ones).
 	Deciles [9]int64
+	// Explain names the failing part of an audience in the reason, at the
+	// cost of evaluating its parts again (for simulations and backtests).
+	Explain bool
 }
 
 // Decide returns a decision for every campaign the trigger concerns, in
@@ -85,8 +89,9 @@ type Decider struct {
 // against caps so far.
 func (d *Decider) Decide(t Trigger, sent []store.Send) []Decision {
 	set := d.Rules
-	var out []Decision
+	out := make([]Decision, 0, len(set.Campaigns))
 	var env *rules.Env
+	var machine vm.VM // one expression VM for all the campaigns of this trigger
 	prioritySlotTaken := false
 	for _, c := range set.Campaigns {
 		if c.Trigger != t.Event || (t.Campaign != "" && c.ID != t.Campaign) {
@@ -103,12 +108,15 @@ func (d *Decider) Decide(t Trigger, sent []store.Send) []Decision {
 			e := set.NewEnv(string(t.Event), t.Profile, t.Order, d.Deciles, t.At)
 			env = &e
 		}
-		in, err := c.InAudience(*env)
+		in, err := c.InAudience(&machine, env)
 		switch {
 		case err != nil:
 			dec.Verdict, dec.Reason = NotInAudience, "audience could not be evaluated: "+err.Error()
 		case !in:
-			dec.Verdict, dec.Reason = NotInAudience, "false: "+c.FailingPart(*env)
+			dec.Verdict, dec.Reason = NotInAudience, "audience is false"
+			if d.Explain {
+				dec.Reason = "false: " + c.FailingPart(env)
+			}
 		case t.Order.ID != "" && t.Event != rules.TriggerOrderCancelled && orderCancelled(t):
 			dec.Verdict, dec.Reason = OrderCancelled, "the order was cancelled"
 		case c.Kind == rules.Marketing && t.Profile.Consent.State != order.ConsentGranted:
@@ -272,9 +280,21 @@ func variantFor(c *rules.Campaign, customerID string) (string, []rules.Action) {
 }
 
 // bucket maps (purpose, campaign, customer) to 0..99, uniformly and
-// deterministically; holdout and variants use different purposes so they
-// are independent.
+// deterministically across processes; holdout and variants use different
+// purposes so they are independent. FNV-1a with a splitmix64 finalizer is
+// fast and mixes well enough for percentages.
 func bucket(purpose, campaignID, customerID string) int {
-	sum := sha256.Sum256([]byte(purpose + "\x00" + campaignID + "\x00" + customerID))
-	return int(binary.BigEndian.Uint64(sum[:8]) % 100)
+	h := fnv.New64a()
+	h.Write([]byte(purpose))
+	h.Write([]byte{0})
+	h.Write([]byte(campaignID))
+	h.Write([]byte{0})
+	h.Write([]byte(customerID))
+	x := h.Sum64()
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return int(x % 100)
 }

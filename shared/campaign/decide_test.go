@@ -118,7 +118,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &Decider{Rules: ruleSet(t, tt.campaigns)}
+			d := &Decider{Rules: ruleSet(t, tt.campaigns), Explain: true}
 			got := d.Decide(trigger(tt.profile, tt.at), tt.sent)
 			if v := verdicts(got); v != tt.want {
 				t.Errorf("verdicts = %s, want %s (%+v)", v, tt.want, got)

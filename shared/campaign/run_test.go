@@ -35,13 +35,21 @@ func newRunner(t *testing.T, set *rules.Set) (*Runner, *store.Store) {
 // buyer is a consenting customer with a fresh address and one order.
 func buyer(t *testing.T, id string, items ...order.Item) (customer.Profile, order.Order) {
 	t.Helper()
+	p, o := profileWithOrder(id, items...)
+	p.Email = testenv.UniqueEmail(t, id)
+	return p, o
+}
+
+// benchBuyer is a buyer for benchmarks, which send nothing.
+func benchBuyer() (customer.Profile, order.Order) { return profileWithOrder("c-bench") }
+
+func profileWithOrder(id string, items ...order.Item) (customer.Profile, order.Order) {
 	if len(items) == 0 {
 		items = []order.Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", UnitPrice: 2150, Quantity: 2}}
 	}
 	at := tokyo(12, 0)
 	o := order.Order{ID: "o-" + id, Currency: "JPY", Total: 4300, PlacedAt: at, Customer: &order.Customer{ID: id}, Items: items}
 	p := consenting(id)
-	p.Email = testenv.UniqueEmail(t, id)
 	p.Name = "高橋 美咲"
 	p.ApplyOrder(o.ID, customer.Summarize(o, order.Delivered), at)
 	p.Recompute(customer.Thresholds{Currency: "JPY", RecencyDays: [4]int{30, 60, 90, 180}, FrequencyOrders: [4]int{2, 3, 5, 10}, Monetary: [4]int64{5000, 10000, 30000, 100000}, LoyalMinOrders: 5, AtRiskAfterDays: 90, DormantAfterDays: 180})

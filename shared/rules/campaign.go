@@ -148,12 +148,13 @@ func (c *Campaign) IsActive(t time.Time) bool {
 	return c.Enabled && (c.ActiveFrom.IsZero() || !t.Before(c.ActiveFrom)) && (c.ActiveUntil.IsZero() || t.Before(c.ActiveUntil))
 }
 
-// InAudience evaluates the campaign's audience for env.
-func (c *Campaign) InAudience(env Env) (bool, error) {
+// InAudience evaluates the campaign's audience for env on machine (a VM
+// reused across evaluations; not safe for concurrent use).
+func (c *Campaign) InAudience(machine *vm.VM, env *Env) (bool, error) {
 	if c.Audience == nil {
 		return true, nil
 	}
-	out, err := expr.Run(c.Audience, env)
+	out, err := machine.Run(c.Audience, env)
 	if err != nil {
 		return false, fmt.Errorf("campaign %s: evaluate audience: %w", c.ID, err)
 	}
@@ -162,7 +163,7 @@ func (c *Campaign) InAudience(env Env) (bool, error) {
 
 // FailingPart names the part of the audience that is false for env: the
 // first false conjunct of "a && b && c", or the whole expression.
-func (c *Campaign) FailingPart(env Env) string {
+func (c *Campaign) FailingPart(env *Env) string {
 	for _, p := range c.audienceParts {
 		if out, err := expr.Run(p.program, env); err != nil || out != true {
 			return p.source
@@ -258,7 +259,7 @@ func (l *loader) loadCampaigns(s Settings, templates map[string]*Template, broke
 // compiles its top-level conjuncts for explanations.
 func (l *loader) compileAudience(doc *document, c *Campaign, segments map[string]*Segment) {
 	n := doc.lookup([]string{"audience"}, false)
-	prog, err := expr.Compile(c.AudienceSource, expr.Env(Env{}), expr.AsBool())
+	prog, err := expr.Compile(c.AudienceSource, expr.Env(&Env{}), expr.AsBool())
 	if err != nil {
 		l.report(expressionProblem(doc, n, "audience", err))
 		return
@@ -275,7 +276,7 @@ func (l *loader) compileAudience(doc *document, c *Campaign, segments map[string
 	}
 	for _, part := range conjuncts(tree.Node) {
 		src := part.String()
-		if p, err := expr.Compile(src, expr.Env(Env{}), expr.AsBool()); err == nil {
+		if p, err := expr.Compile(src, expr.Env(&Env{}), expr.AsBool()); err == nil {
 			c.audienceParts = append(c.audienceParts, audiencePart{source: src, program: p})
 		}
 	}

@@ -111,7 +111,7 @@ func (s *Set) NewEnv(event string, p customer.Profile, o order.Order, deciles [9
 		if seg == nil {
 			return false
 		}
-		out, err := expr.Run(seg.program, env)
+		out, err := expr.Run(seg.program, &env)
 		memo[name] = err == nil && out == true
 		return memo[name]
 	}

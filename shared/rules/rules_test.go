@@ -9,6 +9,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/expr-lang/expr/vm"
+
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 )
@@ -230,7 +232,7 @@ func TestAudience(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := set.NewEnv("order.created", tt.p, o, set.Deciles, now)
-			got, err := c.InAudience(env)
+			got, err := c.InAudience(&vm.VM{}, &env)
 			if err != nil || got != tt.want {
 				t.Errorf("InAudience = %v, %v; want %v", got, err, tt.want)
 			}

@@ -61,7 +61,7 @@ func (l *loader) loadSegments() (map[string]*Segment, [9]int64) {
 			l.report(doc.problemAt(at, "segment %q: a segment cannot use in_segment; write the condition out", name))
 			continue
 		}
-		prog, err := expr.Compile(s.Where, expr.Env(Env{}), expr.AsBool())
+		prog, err := expr.Compile(s.Where, expr.Env(&Env{}), expr.AsBool())
 		if err != nil {
 			l.report(expressionProblem(doc, at, "segments."+name+".where", err))
 			continue

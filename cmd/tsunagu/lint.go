@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 )
@@ -29,12 +28,12 @@ func lintRules(_ context.Context, args []string) error {
 	set, err := rules.Load(dir)
 	var problems rules.Problems
 	if errors.As(err, &problems) {
-		fmt.Fprintln(os.Stdout, problems.Error())
+		fmt.Fprintln(stdout, problems.Error())
 		return fmt.Errorf("%d problem(s) in %s", len(problems), dir)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: ok (%d campaigns, %d templates)\n", dir, len(set.Campaigns), len(set.Templates))
+	fmt.Fprintf(stdout, "%s: ok (%d campaigns, %d templates)\n", dir, len(set.Campaigns), len(set.Templates))
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
@@ -22,10 +23,16 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"bench": {"run the benchmarks against the emulators and write BENCHMARKS.md", benchCommand},
-	"lint":  {"check rule files: every problem as file:line:col: message", lintRules},
-	"run":   {"start the local stack (emulators, table, rules, gateway on $PORT)", runStack},
+	"backtest": {"replay stored orders through a campaign: who would have received what, per day", backtestCampaign},
+	"bench":    {"run the benchmarks against the emulators and write BENCHMARKS.md", benchCommand},
+	"lint":     {"check rule files: every problem as file:line:col: message", lintRules},
+	"preview":  {"render a campaign's messages for a sample customer", previewCampaign},
+	"simulate": {"which campaigns an order event fires, and why the others do not", simulateEvent},
+	"run":      {"start the local stack (emulators, table, rules, gateway on $PORT)", runStack},
 }
+
+// stdout is where commands write their results (tests capture it).
+var stdout io.Writer = os.Stdout
 
 // errUsage marks a mistake in how the command was called (exit status 2).
 var errUsage = errors.New("usage")

@@ -138,17 +138,7 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 	a.Status = st.Status
 	if st.Known() {
 		profile, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
-			changed := false
-			if ev.Order.Customer != nil {
-				changed = p.ApplyContact(*ev.Order.Customer, ev.OccurredAt)
-			}
-			if p.ApplyOrder(st.Order.ID, customer.Summarize(st.Order, st.Status), ev.OccurredAt) {
-				changed = true
-			}
-			if changed {
-				p.Recompute(h.Thresholds)
-			}
-			return changed
+			return p.ApplyDelivery(ev.Order.Customer, st.Order, st.Status, ev.OccurredAt, h.Thresholds)
 		})
 		if err != nil {
 			return a, err

@@ -162,7 +162,7 @@ func CapReason(set *rules.Set, c *rules.Campaign, at time.Time, sent []store.Sen
 				}
 			}
 			if n >= cp.Max {
-				return fmt.Sprintf("%s cap: %d per %s reached", scope, cp.Max, humanDuration(cp.Per))
+				return fmt.Sprintf("%s cap: %d per %s reached", scope, cp.Max, rules.FormatDuration(cp.Per))
 			}
 		}
 		return ""
@@ -192,13 +192,6 @@ func CapWindow(set *rules.Set) time.Duration {
 		}
 	}
 	return longest
-}
-
-func humanDuration(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	}
-	return d.String()
 }
 
 // quietUntil reports whether any message action's channel is in its quiet

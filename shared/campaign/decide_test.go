@@ -114,7 +114,7 @@ func TestDecide(t *testing.T) {
 		{name: "transactional is exempt from caps", campaigns: map[string]string{"a": "kind: transactional\n" + emailAction}, profile: consenting("c1"), at: noon, sent: []store.Send{sentAt(time.Hour, "x")}, want: "a=send"},
 		{name: "LINE quiet hours at night", campaigns: map[string]string{"a": "trigger: order.created\nactions: [{type: line, template: post-purchase-thanks}]\n"}, profile: consenting("c1"), at: tokyo(22, 30), want: "a=wait", reason: "quiet_hours"},
 		{name: "email has no quiet hours", campaigns: map[string]string{"a": emailAction}, profile: consenting("c1"), at: tokyo(22, 30), want: "a=send"},
-		{name: "delay waits", campaigns: map[string]string{"a": "delay: 3d\n" + emailAction}, profile: consenting("c1"), at: noon, want: "a=wait", reason: "delay 72h0m0s"},
+		{name: "delay waits", campaigns: map[string]string{"a": "delay: 3d\n" + emailAction}, profile: consenting("c1"), at: noon, want: "a=wait", reason: "delay 3d"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -206,6 +206,24 @@ func (c Consent) outranks(old Consent) bool {
 	return c.Source > old.Source
 }
 
+// ApplyDelivery applies one order delivery made at eventAt: the buyer's
+// details (when the delivery carries them) and the order in the given
+// status, recomputing the statistics when anything changed. It reports
+// whether anything did.
+func (p *Profile) ApplyDelivery(buyer *order.Customer, o order.Order, status order.EventType, eventAt time.Time, th Thresholds) bool {
+	changed := false
+	if buyer != nil {
+		changed = p.ApplyContact(*buyer, eventAt)
+	}
+	if p.ApplyOrder(o.ID, Summarize(o, status), eventAt) {
+		changed = true
+	}
+	if changed {
+		p.Recompute(th)
+	}
+	return changed
+}
+
 // Recompute derives the statistics, RFM scores and stage from Orders.
 func (p *Profile) Recompute(th Thresholds) {
 	p.OrderCount, p.TotalSpent, p.AverageOrder = 0, 0, 0

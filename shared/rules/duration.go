@@ -44,11 +44,21 @@ func (d Delay) Due(t time.Time, loc *time.Location) time.Time {
 	return next.UTC()
 }
 
+// String writes the delay as a marketer would: "21d", "36h", "next day 10:00".
 func (d Delay) String() string {
 	if d.NextDay {
 		return fmt.Sprintf("next day %02d:%02d", d.Hour, d.Minute)
 	}
-	return d.After.String()
+	return FormatDuration(d.After)
+}
+
+// FormatDuration writes whole days as "7d" and anything else as Go does.
+func FormatDuration(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d > 0 && d%day == 0 {
+		return fmt.Sprintf("%dd", d/day)
+	}
+	return d.String()
 }
 
 var nextDayDelay = regexp.MustCompile(`^next day ([01]?[0-9]|2[0-3]):([0-5][0-9])$`)

@@ -171,3 +171,31 @@ func decodeOrder(item map[string]types.AttributeValue) (OrderState, error) {
 	}
 	return st, nil
 }
+
+// OrdersPlacedOn lists the orders placed on a UTC calendar day, in placement
+// order (access pattern 8: a Query of gsi1, never a Scan).
+func (s *Store) OrdersPlacedOn(ctx context.Context, day time.Time) ([]OrderState, error) {
+	var out []OrderState
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		IndexName:              aws.String("gsi1"),
+		KeyConditionExpression: aws.String("gsi1pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: OrdersByDayPartition(day)},
+		},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list orders of %s: %w", day.Format(time.DateOnly), err)
+		}
+		for _, item := range page.Items {
+			st, err := decodeOrder(item)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}

@@ -198,3 +198,22 @@ func TestMessageClaims(t *testing.T) {
 		t.Errorf("customer log = %+v", log)
 	}
 }
+
+func TestOrdersPlacedOn(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	for i, at := range []time.Time{t0, t0.Add(time.Hour), t0.Add(24 * time.Hour)} {
+		ev := createdEvent(fmt.Sprint("d", i))
+		ev.Order.PlacedAt = at
+		if _, err := s.ApplyOrderEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stub := order.Event{Type: order.Cancelled, OccurredAt: t0, Order: order.Order{ID: "stub"}}
+	if _, err := s.ApplyOrderEvent(ctx, stub); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.OrdersPlacedOn(ctx, t0)
+	if err != nil || len(got) != 2 || got[0].Order.ID != "d0" || got[1].Order.ID != "d1" {
+		t.Errorf("orders of the day = %+v, %v; want d0, d1 (a stub without details is not listed)", got, err)
+	}
+}

@@ -1,0 +1,59 @@
+package campaign
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+)
+
+// PreviewMessage is one message a campaign would send, rendered.
+type PreviewMessage struct {
+	Variant string
+	Channel string // "email" or "line"
+	rules.Rendered
+	Line string
+}
+
+// Preview renders every message action of every variant of a campaign for
+// a trigger, as it would be sent, without deciding, storing or sending
+// anything. Coupons show the code they would get; review requests ask about
+// every product of the order.
+func (r *Runner) Preview(t Trigger, campaignID string) ([]PreviewMessage, error) {
+	c := r.Rules.Campaign(campaignID)
+	if c == nil {
+		return nil, fmt.Errorf("preview: no campaign %q in the rules", campaignID)
+	}
+	var out []PreviewMessage
+	for _, v := range c.Variants {
+		var coupon *store.Coupon
+		for _, a := range v.Actions {
+			var reviews []rules.ReviewData
+			switch a.Type {
+			case rules.ActionCoupon:
+				coupon = &store.Coupon{Code: r.Coupons.Code(c.ID, t.Key, t.Profile.ID), Name: a.Coupon.Name, PercentOff: a.Coupon.PercentOff,
+					AmountOff: a.Coupon.AmountOff, MinOrder: a.Coupon.MinOrder, ExpiresAt: t.At.Add(a.Coupon.ExpiresIn)}
+				continue
+			case rules.ActionReviewRequest:
+				for _, it := range t.Order.Items {
+					reviews = append(reviews, rules.ReviewData{Name: it.Name, URL: strings.ReplaceAll(r.Rules.Settings.Shop.ReviewURL, "{sku}", url.PathEscape(it.SKU))})
+				}
+			}
+			tpl := r.Rules.Templates[a.Template]
+			m := PreviewMessage{Variant: v.Name, Channel: channelOf(a)}
+			var err error
+			if a.Type == rules.ActionLine {
+				m.Line, err = tpl.RenderLine(r.messageData(t, coupon, nil, "line"))
+			} else {
+				m.Rendered, err = tpl.Render(r.messageData(t, coupon, reviews, "email"))
+			}
+			if err != nil {
+				return nil, fmt.Errorf("preview %s: %w", c.ID, err)
+			}
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}

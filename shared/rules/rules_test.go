@@ -162,6 +162,56 @@ func TestLintProblems(t *testing.T) {
 			},
 		},
 		{
+			name:  "unknown segment",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\naudience: in_segment(\"vips\") && order.first\nactions: [{type: email, template: post-purchase-thanks}]\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:4:22: audience: unknown segment "vips"; segments are defined in segments.yaml`},
+		},
+		{
+			name:  "coupon without expiry or discount",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\nactions:\n  - {type: coupon, name: 10%OFF}\n"},
+			want: []string{
+				`rules/campaigns/post-purchase-thanks.yaml:5:12: a coupon needs an expiry: add expires_in, such as 30d`,
+				`rules/campaigns/post-purchase-thanks.yaml:5:12: a coupon needs percent_off or amount_off`,
+			},
+		},
+		{
+			name:  "coupon fields on an email action",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\nactions:\n  - {type: email, template: post-purchase-thanks, percent_off: 10}\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:5:51: unknown field "actions[0].percent_off"`},
+		},
+		{
+			name: "variant weights and both actions and variants",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\nactions: [{type: email, template: post-purchase-thanks}]\nvariants:\n" +
+				"  - {name: a, weight: 60, actions: [{type: email, template: post-purchase-thanks}]}\n  - {name: b, weight: 60, actions: [{type: email, template: post-purchase-thanks}]}\n"},
+			want: []string{`rules/campaigns/post-purchase-thanks.yaml:6:3: a campaign has either actions or variants, not both`},
+		},
+		{
+			name: "variant weights must add up",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\nvariants:\n" +
+				"  - {name: a, weight: 60, actions: [{type: email, template: post-purchase-thanks}]}\n  - {name: b, weight: 60, actions: [{type: email, template: post-purchase-thanks}]}\n"},
+			want: []string{`rules/campaigns/post-purchase-thanks.yaml:5:3: variant weights add up to 120; they must add up to 100`},
+		},
+		{
+			name:  "LINE action needs line.txt",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\nactions: [{type: line, template: review-request}]\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:4:34: template "review-request" has no line.txt for a LINE message`},
+		},
+		{
+			name:  "bad delay and dates",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\ndelay: tomorrow\nactive: {from: 2026-12-01, until: 2026-11-01}\nactions: [{type: email, template: post-purchase-thanks}]\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:4:8: delay "tomorrow" is not a delay such as 72h, 3d or "next day 10:00"`},
+		},
+		{
+			name:  "active window backwards",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\nactive: {from: 2026-12-01, until: 2026-11-01}\nactions: [{type: email, template: post-purchase-thanks}]\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:4:35: active.until is before active.from`},
+		},
+		{
+			name:  "segment using a segment",
+			files: map[string]string{"segments.yaml": "segments:\n  a: {where: 'in_segment(\"b\")'}\n  b: {where: customer.order_count > 1}\n"},
+			want:  []string{`rules/segments.yaml:2:14: segment "a": a segment cannot use in_segment; write the condition out`},
+		},
+		{
 			name:  "settings: bounds out of order",
 			files: map[string]string{"settings.yaml": strings.Replace(readShipped(t, "settings.yaml"), "[2, 3, 5, 10]", "[2, 3, 3, 10]", 1)},
 			want:  []string{`rules/settings.yaml:29:28: rfm.frequency_orders must be in ascending order`},

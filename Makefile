@@ -9,8 +9,10 @@ LOCAL_DIR     := infra/local
 .PHONY: run test bench lint build emulators clean
 
 ## run: the whole local stack in the foreground (Ctrl-C stops it all)
+# Built, then run, rather than `go run`: go run exits 1 on Ctrl-C itself.
 run:
-	PORT=$(PORT) $(GO) run ./cmd/tsunagu run
+	$(GO) build -o .local/bin/tsunagu ./cmd/tsunagu
+	PORT=$(PORT) .local/bin/tsunagu run
 
 ## test: every test, including those against the emulators the tests start
 test: lint

@@ -15,12 +15,8 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
-// Local stack defaults, as `make run` starts it.
-const (
-	localDynamoDB = "http://127.0.0.1:4567"
-	localTable    = "tsunagu"
-	storeRegion   = "ap-northeast-1"
-)
+// localTable is the table `make run` creates (unless TABLE_NAME says otherwise).
+const localTable = "tsunagu"
 
 // dataFlags choose where commands that read or write data go: the local
 // stack by default, AWS with --aws.
@@ -52,9 +48,9 @@ func (f *dataFlags) open(ctx context.Context) (*store.Store, error) {
 	}
 	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
 	if endpoint == "" {
-		endpoint = localDynamoDB
+		endpoint = "http://" + dynamoAddr
 	}
-	cfg := aws.Config{Region: storeRegion, Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), RetryMaxAttempts: 2}
+	cfg := aws.Config{Region: localRegion, Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), RetryMaxAttempts: 2}
 	return store.New(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) }), table), nil
 }
 

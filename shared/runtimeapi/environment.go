@@ -230,9 +230,20 @@ func (e *environment) next(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(inv.payload) // a broken connection means the process died: wait settles it
-	case <-r.Context().Done(): // the process went away, or Stop
+	case <-r.Context().Done(): // the process hung up, or Stop
 		f.mu.Lock()
 		f.idle = without(f.idle, e)
+		select {
+		case inv := <-e.deliver: // handed over as the poll ended: give it to another process
+			e.timer.Stop()
+			e.state, e.current = stateFinishing, nil
+			e.served--
+			inv.report.InitDuration = 0
+			f.queue = append([]*invocation{inv}, f.queue...)
+			f.dispatch()
+			f.scale()
+		default:
+		}
 		f.mu.Unlock()
 	}
 }

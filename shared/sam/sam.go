@@ -29,6 +29,7 @@ type Template struct {
 type Function struct {
 	LogicalID string
 	Timeout   time.Duration
+	MemoryMB  int
 	Env       []EnvVar
 	Routes    []Route
 	Schedules []Schedule
@@ -96,7 +97,7 @@ func (t *Template) Functions() ([]Function, error) {
 			continue
 		}
 		props := child(res, "Properties")
-		fn := Function{LogicalID: id, Timeout: 3 * time.Second}
+		fn := Function{LogicalID: id, Timeout: 3 * time.Second, MemoryMB: 128} // Lambda's defaults
 		for _, n := range []*yaml.Node{t.globals, props} {
 			if v := scalar(child(n, "Timeout")); v != "" {
 				secs, err := strconv.Atoi(v)
@@ -104,6 +105,13 @@ func (t *Template) Functions() ([]Function, error) {
 					return nil, fmt.Errorf("function %s: Timeout %q: %w", id, v, err)
 				}
 				fn.Timeout = time.Duration(secs) * time.Second
+			}
+			if v := scalar(child(n, "MemorySize")); v != "" {
+				mb, err := strconv.Atoi(v)
+				if err != nil {
+					return nil, fmt.Errorf("function %s: MemorySize %q: %w", id, v, err)
+				}
+				fn.MemoryMB = mb
 			}
 		}
 		env := map[string]EnvVar{}

@@ -52,8 +52,8 @@ func TestProjectTemplate(t *testing.T) {
 	if e := env["TSUNAGU_RULES_DIR"]; !e.Literal || e.Value != "/var/task/rules" {
 		t.Errorf("TSUNAGU_RULES_DIR = %+v", e)
 	}
-	if purchase.Timeout.Seconds() != 10 {
-		t.Errorf("timeout = %s", purchase.Timeout)
+	if purchase.Timeout.Seconds() != 10 || purchase.MemoryMB != 256 {
+		t.Errorf("timeout = %s, memory = %d MB", purchase.Timeout, purchase.MemoryMB)
 	}
 
 	in, err := tpl.TableInput("Table", "t1")

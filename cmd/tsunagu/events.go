@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/gateway"
+	"github.com/tsunagu-dev/tsunagu/shared/project"
+	"github.com/tsunagu-dev/tsunagu/shared/sam"
+	"github.com/tsunagu-dev/tsunagu/shared/signature"
+)
+
+// sampleRequest is one sample HTTP request, turned into the Lambda event
+// the function receives, for `sam local invoke -e`.
+type sampleRequest struct {
+	name    string // events/<name>.json
+	method  string
+	path    string
+	body    string // file under events/bodies, or ""
+	headers func(body []byte, now time.Time) map[string]string
+}
+
+func tsunaguSigned(body []byte, now time.Time) map[string]string {
+	return map[string]string{"Content-Type": "application/json", "X-Tsunagu-Signature": signature.SignTsunagu(envOr("TSUNAGU_WEBHOOK_SECRET", devSecret), now, body)}
+}
+
+func shopifySigned(topic, webhookID string) func([]byte, time.Time) map[string]string {
+	return func(body []byte, now time.Time) map[string]string {
+		return map[string]string{"Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Webhook-Id": webhookID,
+			"X-Shopify-Shop-Domain": "tsubaki-chaen.myshopify.com", "X-Shopify-Api-Version": "2025-10",
+			"X-Shopify-Triggered-At": now.UTC().Format(time.RFC3339Nano), "X-Shopify-Hmac-Sha256": signature.SignShopify(envOr("SHOPIFY_WEBHOOK_SECRET", devSecret), body)}
+	}
+}
+
+// samples are the sample events, at least one per route of template.yaml
+// (a test keeps it so).
+var samples = []sampleRequest{
+	{name: "generic-order-created", method: "POST", path: "/webhooks/orders", body: "generic-order-created.json", headers: tsunaguSigned},
+	{name: "generic-order-fulfilled", method: "POST", path: "/webhooks/orders", body: "generic-order-fulfilled.json", headers: tsunaguSigned},
+	{name: "generic-order-delivered", method: "POST", path: "/webhooks/orders", body: "generic-order-delivered.json", headers: tsunaguSigned},
+	{name: "generic-order-cancelled", method: "POST", path: "/webhooks/orders", body: "generic-order-cancelled.json", headers: tsunaguSigned},
+	{name: "shopify-orders-create", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-create.json", headers: shopifySigned("orders/create", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")},
+	{name: "shopify-orders-fulfilled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-fulfilled.json", headers: shopifySigned("orders/fulfilled", "0c4b1d5e-5d2b-4f0a-9c55-8f3e6a1d2b7c")},
+	{name: "shopify-orders-cancelled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-cancelled.json", headers: shopifySigned("orders/cancelled", "7e2f9a31-6c4d-4e8b-a1f0-3d5c7b9e2a64")},
+}
+
+// writeEvents regenerates events/*.json from the sample requests, signed
+// now with the secrets in force (dev-secret unless set), by passing each
+// request through the local gateway and keeping the event it hands the
+// function. Generic webhook signatures expire after 5 minutes, so run this
+// right before `sam local invoke`.
+func writeEvents(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("events", flag.ContinueOnError)
+	dir := fs.String("dir", "", "events directory (default: events/ of the project)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		root, err := project.Root()
+		if err != nil {
+			return err
+		}
+		*dir = filepath.Join(root, "events")
+	}
+	root, err := project.Root()
+	if err != nil {
+		return err
+	}
+	tmpl, err := sam.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return err
+	}
+	routes, err := tmpl.Routes()
+	if err != nil {
+		return err
+	}
+	rec := &recorder{}
+	invokers := map[string]gateway.Invoker{}
+	for _, r := range routes {
+		invokers[r.Function] = rec
+	}
+	gw, err := gateway.New(routes, invokers, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, s := range samples {
+		var body []byte
+		if s.body != "" {
+			if body, err = os.ReadFile(filepath.Join(*dir, "bodies", s.body)); err != nil {
+				return err
+			}
+		}
+		req := httptest.NewRequest(s.method, "https://api.tsubaki-chaen.example.jp"+s.path, bytes.NewReader(body))
+		for k, v := range s.headers(body, now) {
+			req.Header.Set(k, v)
+		}
+		req.Header.Set("User-Agent", "tsunagu-sample/1")
+		rec.last = nil
+		gw.ServeHTTP(httptest.NewRecorder(), req)
+		if rec.last == nil {
+			return fmt.Errorf("sample %s: %s %s matches no route of template.yaml", s.name, s.method, s.path)
+		}
+		var pretty bytes.Buffer
+		if err := json.Indent(&pretty, rec.last, "", "  "); err != nil {
+			return err
+		}
+		pretty.WriteByte('\n')
+		path := filepath.Join(*dir, s.name+".json")
+		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "wrote", path)
+	}
+	return nil
+}
+
+// recorder is a function stand-in that keeps the event it is given.
+type recorder struct{ last []byte }
+
+func (r *recorder) Invoke(_ context.Context, payload []byte) ([]byte, error) {
+	r.last = payload
+	return []byte(`{"statusCode":204}`), nil
+}
+
+// missingSamples lists the routes without a sample request.
+func missingSamples(routes []sam.Route) []string {
+	var out []string
+	for _, r := range routes {
+		found := false
+		for _, s := range samples {
+			if s.method == r.Method && pathMatches(r.Path, s.path) {
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, r.RouteKey())
+		}
+	}
+	return out
+}
+
+// pathMatches compares a sample path with a route path with {params}.
+func pathMatches(route, path string) bool {
+	rp, pp := strings.Split(route, "/"), strings.Split(path, "/")
+	if len(rp) != len(pp) {
+		return false
+	}
+	for i := range rp {
+		if !strings.HasPrefix(rp[i], "{") && rp[i] != pp[i] {
+			return false
+		}
+	}
+	return true
+}

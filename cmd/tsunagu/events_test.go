@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/sam"
+	"github.com/tsunagu-dev/tsunagu/shared/shopify"
+	"github.com/tsunagu-dev/tsunagu/shared/signature"
+	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+)
+
+// TestEveryRouteHasASample keeps events/ complete as routes are added.
+func TestEveryRouteHasASample(t *testing.T) {
+	tmpl, err := sam.Load(filepath.Join(testenv.Root(), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes, err := tmpl.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing := missingSamples(routes); len(missing) > 0 {
+		t.Errorf("routes without a sample event in cmd/tsunagu/events.go: %v", missing)
+	}
+}
+
+// TestSampleEventsDecode decodes every file in events/: each event as the
+// API Gateway payload 2.0 its function receives, signed with dev-secret,
+// with a body the function accepts; each raw body in events/bodies too.
+func TestSampleEventsDecode(t *testing.T) {
+	dir := filepath.Join(testenv.Root(), "events")
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) < len(samples) {
+		t.Fatalf("%d sample events (%v), want %d", len(files), err, len(samples))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			var ev events.APIGatewayV2HTTPRequest
+			if err := dec.Decode(&ev); err != nil {
+				t.Fatalf("not an API Gateway v2 event: %v", err)
+			}
+			if ev.Version != "2.0" || ev.RouteKey != ev.RequestContext.RouteKey || ev.RequestContext.HTTP.Method == "" {
+				t.Errorf("event header fields: version %q routeKey %q/%q", ev.Version, ev.RouteKey, ev.RequestContext.RouteKey)
+			}
+			body := []byte(ev.Body)
+			switch ev.RouteKey {
+			case "POST /webhooks/orders":
+				sig := ev.Headers["x-tsunagu-signature"]
+				ts, _ := strconv.ParseInt(strings.TrimPrefix(strings.Split(sig, ",")[0], "t="), 10, 64)
+				if err := signature.VerifyTsunagu(devSecret, sig, body, time.Unix(ts, 0)); err != nil {
+					t.Errorf("signature with dev-secret: %v", err)
+				}
+				if _, err := order.DecodeGeneric(body); err != nil {
+					t.Errorf("body: %v", err)
+				}
+			case "POST /webhooks/shopify/orders":
+				if err := signature.VerifyShopify(devSecret, ev.Headers["x-shopify-hmac-sha256"], body); err != nil {
+					t.Errorf("signature with dev-secret: %v", err)
+				}
+				if _, err := shopify.Decode(shopify.Delivery{Topic: ev.Headers["x-shopify-topic"], WebhookID: ev.Headers["x-shopify-webhook-id"], TriggeredAt: ev.Headers["x-shopify-triggered-at"]}, body); err != nil {
+					t.Errorf("body: %v", err)
+				}
+			default:
+				t.Errorf("route %s has no check here; add one", ev.RouteKey)
+			}
+			name := strings.TrimSuffix(filepath.Base(f), ".json")
+			for _, s := range samples {
+				if s.name == name && s.body != "" {
+					want, _ := os.ReadFile(filepath.Join(dir, "bodies", s.body))
+					if !bytes.Equal(want, body) {
+						t.Errorf("event body differs from bodies/%s; run go run ./cmd/tsunagu events", s.body)
+					}
+				}
+			}
+		})
+	}
+	bodies, _ := filepath.Glob(filepath.Join(dir, "bodies", "*.json"))
+	for _, f := range bodies {
+		raw, _ := os.ReadFile(f)
+		name := filepath.Base(f)
+		var err error
+		switch {
+		case strings.HasPrefix(name, "generic-"):
+			_, err = order.DecodeGeneric(raw)
+		case strings.HasPrefix(name, "shopify-orders-"):
+			topic := "orders/" + strings.TrimSuffix(strings.TrimPrefix(name, "shopify-orders-"), ".json")
+			_, err = shopify.Decode(shopify.Delivery{Topic: topic, WebhookID: "w"}, raw)
+		default:
+			t.Errorf("bodies/%s: unknown kind of body; add a check", name)
+		}
+		if err != nil {
+			t.Errorf("bodies/%s: %v", name, err)
+		}
+	}
+}

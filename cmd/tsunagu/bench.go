@@ -97,8 +97,8 @@ func renderBenchmarks(results map[string]benchResult, cmdline, raw string) strin
 	fmt.Fprintf(&b, "# Benchmarks\n\nProduced by `make bench` (`go run ./cmd/tsunagu bench`), which runs\n\n```sh\n%s\n```\n\n", cmdline)
 	fmt.Fprintf(&b, "on %s, %s. Every benchmark runs against the local emulators (dynalite,\naws-ses-v2-local) started by the test binary itself, through the real AWS SDK v2 clients,\nso latencies include the emulators' own (Node.js) processing on the same 2 cores.\n\n", machine(raw), time.Now().UTC().Format("2006-01-02"))
 
-	if full, ok := results["BenchmarkPurchaseWebhook"]; ok {
-		bare := results["BenchmarkPurchaseWebhookNoCampaigns"]
+	if full, ok := results["PurchaseWebhook"]; ok {
+		bare := results["PurchaseWebhookNoCampaigns"]
 		b.WriteString("## Purchase webhook\n\n")
 		b.WriteString("| | p50 | p99 | DynamoDB reads / order | DynamoDB writes / order |\n|---|---|---|---|---|\n")
 		fmt.Fprintf(&b, "| `order.created`, no campaign (before campaign effects) | %.1f ms | %.1f ms | %.1f | %.1f |\n", bare.Metrics["p50-ms"], bare.Metrics["p99-ms"], bare.Metrics["ddb-reads/order"], bare.Metrics["ddb-writes/order"])
@@ -108,7 +108,7 @@ func renderBenchmarks(results map[string]benchResult, cmdline, raw string) strin
 			verdict = "OVER"
 		}
 		fmt.Fprintf(&b, "Budget: at most 4 DynamoDB write requests per order before campaign effects: %.1f, %s budget.\n", bare.Metrics["ddb-writes/order"], verdict)
-		b.WriteString("Requests are counted by an AWS SDK middleware on the DynamoDB client (`store.RequestCounter`), retries included.\n\n")
+		b.WriteString("Requests are counted by an AWS SDK middleware on the DynamoDB client (`store.RequestCounter`), retries included. Before campaign effects an order costs a delivery check (GetItem), the order merge (UpdateItem), the profile read-modify-write (GetItem + conditional PutItem) and the delivery mark (PutItem). With the shipped rules, campaign effects add: the customer's recent sends (GetItem), the cap reservation (PutItem), the email's claim and outcome (UpdateItem x2) and the second-purchase nudge's timer (PutItem).\n\n")
 
 		b.WriteString("### Estimated AWS cost per million orders\n\n")
 		ms := full.Metrics["p50-ms"]
@@ -123,7 +123,15 @@ func renderBenchmarks(results map[string]benchResult, cmdline, raw string) strin
 		fmt.Fprintf(&b, "| SES (for reference) | one email per order | %.2f |\n\n", ses)
 		b.WriteString("Prices: US East (N. Virginia) on-demand list prices: Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests; DynamoDB $0.625 per million write and $0.125 per million read request units; SES $0.10 per 1,000 emails. In AWS the handler time is lower than here (no emulator sharing the CPU) and API Gateway HTTP API adds $1.00 per million requests. A profile grows with a customer's orders (about 150 bytes each), so repeat customers' profile writes cost more units.\n\n")
 	}
-	if cs, ok := results["BenchmarkColdStart"]; ok {
+	if d, ok := results["Decide200Campaigns"]; ok {
+		verdict := "within"
+		if d.Metrics["µs/event"] > 100 {
+			verdict = "OVER"
+		}
+		fmt.Fprintf(&b, "## Rule evaluation\n\nDeciding 200 campaigns (audiences of every kind: segments, helpers, RFM, deciles) for one order event: %.1f µs per event, %.0f allocations; budget 100 µs: %s budget.\n\n",
+			d.Metrics["µs/event"], d.Metrics["allocs/op"], verdict)
+	}
+	if cs, ok := results["ColdStart"]; ok {
 		b.WriteString("## Cold start\n\n")
 		fmt.Fprintf(&b, "The built `bootstrap` (linux/%s here; arm64 in Lambda), exec to first answer against a local Lambda Runtime API endpoint (`shared/runtimeapi`), including loading and checking the rules: p50 %.1f ms, p99 %.1f ms over %d starts. Binary size: %.1f MB (host build), %.1f MB (linux/arm64, as `sam build` makes it).\n\n",
 			goarch(raw), cs.Metrics["p50-ms"], cs.Metrics["p99-ms"], cs.Iters, cs.Metrics["bytes-host"]/1e6, cs.Metrics["bytes-arm64"]/1e6)
@@ -147,7 +155,21 @@ func renderBenchmarks(results map[string]benchResult, cmdline, raw string) strin
 		}
 		fmt.Fprintf(&b, "| %s | %d | %s |\n", n, r.Iters, strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(&b, "\n## Raw output\n\n```\n%s```\n", raw)
+	fmt.Fprintf(&b, "\n## Raw output\n\n```\n%s```\n", benchLines(raw))
+	return b.String()
+}
+
+// benchLines keeps the benchmark result lines and their headers.
+func benchLines(raw string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(raw, "\n") {
+		for _, prefix := range []string{"Benchmark", "goos:", "goarch:", "pkg:", "cpu:"} {
+			if strings.HasPrefix(line, prefix) {
+				b.WriteString(line + "\n")
+				break
+			}
+		}
+	}
 	return b.String()
 }
 

@@ -15,14 +15,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/tsunagu-dev/tsunagu/shared/campaign"
-	"github.com/tsunagu-dev/tsunagu/shared/coupon"
-	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/testenv"
-	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
 // BenchmarkPurchaseWebhook sends one new order.created per iteration through
@@ -67,15 +63,8 @@ func benchmarkWebhook(b *testing.B, set *rules.Set) {
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	var counter store.RequestCounter
 	db := testenv.DynamoDB(func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter.Register) })
-	st := store.New(db, testenv.NewTable(b))
-	sealer, _ := unsubscribe.NewSealer(secret)
-	coder, _ := coupon.NewCoder(secret)
-	mailer, err := email.NewSender(testenv.SES(), set.Settings.FromName, "shop@tsubaki-chaen.example.jp", "", "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := &Handler{Store: st, Thresholds: set.Settings.Thresholds, WebhookSecret: secret, ShopifySecret: secret, Now: time.Now,
-		Campaigns: &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}}
+	h := newHandlerWith(b, set, store.New(db, testenv.NewTable(b)), testenv.SES())
+	h.Now = time.Now
 	bodies := make([][]byte, b.N)
 	for i := range bodies {
 		bodies[i] = genericBody(fmt.Sprintf("bench-%d", i), "order.created", fmt.Sprintf("b%d", i), fmt.Sprintf("bench%d@example.jp", i), true)

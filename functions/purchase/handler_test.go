@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -28,8 +27,6 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
@@ -62,12 +59,18 @@ func newEnvWith(t *testing.T, db *dynamodb.Client, ses *sesv2.Client) *env {
 }
 
 // newHandler wires a handler as main does, on the shipped rules.
-func newHandler(t *testing.T, st *store.Store, ses *sesv2.Client) *Handler {
+func newHandler(t testing.TB, st *store.Store, ses *sesv2.Client) *Handler {
 	t.Helper()
 	set, err := rules.Load(filepath.Join(testenv.Root(), "rules"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newHandlerWith(t, set, st, ses)
+}
+
+// newHandlerWith wires a handler on a given rule set.
+func newHandlerWith(t testing.TB, set *rules.Set, st *store.Store, ses *sesv2.Client) *Handler {
+	t.Helper()
 	sealer, _ := unsubscribe.NewSealer(secret)
 	coder, _ := coupon.NewCoder(secret)
 	mailer, err := email.NewSender(ses, set.Settings.FromName, "shop@tsubaki-chaen.example.jp", set.Settings.ReplyTo, "")
@@ -186,9 +189,9 @@ func TestPostPurchaseEmailArrives(t *testing.T) {
 		}
 	}
 	// The email as rendered, against golden files (go test -update rewrites).
-	golden(t, "post-purchase-thanks.subject.txt", m.Subject)
-	golden(t, "post-purchase-thanks.html", m.Body.HTML)
-	golden(t, "post-purchase-thanks.txt", m.Body.Text)
+	testenv.Golden(t, "post-purchase-thanks.subject.txt", m.Subject)
+	testenv.Golden(t, "post-purchase-thanks.html", m.Body.HTML)
+	testenv.Golden(t, "post-purchase-thanks.txt", m.Body.Text)
 
 	p, err := e.store.GetProfile(context.Background(), "c-1001")
 	if err != nil {
@@ -200,23 +203,6 @@ func TestPostPurchaseEmailArrives(t *testing.T) {
 	o, err := e.store.GetOrder(context.Background(), "1001")
 	if err != nil || o.Status != "order.created" || o.Order.Total != 4300 {
 		t.Errorf("order = %+v, %v", o, err)
-	}
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
 	}
 }
 

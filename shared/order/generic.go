@@ -191,14 +191,7 @@ func schemaFieldErrors(err error) error {
 	}
 	bad := &InvalidError{}
 	seen := map[FieldError]bool{}
-	var walk func(*jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) > 0 {
-			for _, c := range e.Causes {
-				walk(c)
-			}
-			return
-		}
+	for _, e := range validation.Leaves(verr) {
 		var fe []FieldError
 		if req, ok := e.ErrorKind.(*kind.Required); ok {
 			for _, m := range req.Missing {
@@ -214,7 +207,6 @@ func schemaFieldErrors(err error) error {
 			}
 		}
 	}
-	walk(verr)
 	sort.SliceStable(bad.Fields, func(i, j int) bool { return bad.Fields[i].Field < bad.Fields[j].Field })
 	return bad
 }

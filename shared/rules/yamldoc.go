@@ -10,6 +10,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tsunagu-dev/tsunagu/shared/validation"
 )
 
 // document is one parsed rule file: its YAML node tree, kept for positions,
@@ -171,14 +173,7 @@ func (d *document) schemaProblems(s *jsonschema.Schema) []Problem {
 	}
 	var out []Problem
 	seen := map[string]bool{}
-	var walk func(*jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) > 0 {
-			for _, c := range e.Causes {
-				walk(c)
-			}
-			return
-		}
+	for _, e := range validation.Leaves(verr) {
 		for _, p := range describeSchemaError(d, e) {
 			if k := p.String(); !seen[k] {
 				seen[k] = true
@@ -186,6 +181,5 @@ func (d *document) schemaProblems(s *jsonschema.Schema) []Problem {
 			}
 		}
 	}
-	walk(verr)
 	return out
 }

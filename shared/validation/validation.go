@@ -82,3 +82,16 @@ func isStandardFormat(name string) bool {
 	}
 	return false
 }
+
+// Leaves returns the failing leaves of a schema validation error, the
+// failures a person can act on, in the order the validator found them.
+func Leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(e.Causes) == 0 {
+		return []*jsonschema.ValidationError{e}
+	}
+	var out []*jsonschema.ValidationError
+	for _, c := range e.Causes {
+		out = append(out, Leaves(c)...)
+	}
+	return out
+}

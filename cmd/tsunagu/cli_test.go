@@ -107,7 +107,7 @@ func TestBacktestCountsPerDay(t *testing.T) {
 		ev := order.Event{Type: order.Created, OccurredAt: at, Order: order.Order{ID: orderID, Currency: "JPY", Total: 4300, PlacedAt: at,
 			Customer: &order.Customer{ID: cid, Email: cid + "@example.jp", Consent: order.Consent{State: consent, At: at}},
 			Items:    []order.Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", UnitPrice: 2150, Quantity: 2}}}}
-		stt, err := st.ApplyOrderEvent(ctx, ev)
+		stt, err := st.ApplyOrderEvent(ctx, ev, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,5 +150,33 @@ func TestBacktestCountsPerDay(t *testing.T) {
 	out, err = capture(t, backtestCampaign, "second-purchase-nudge", "--since", "2026-11-02", "--until", "2026-11-03", "--table", table, "--rules", rulesDir())
 	if err != nil || !strings.Contains(out, "21d later") || !strings.Contains(out, "2026-11-23") || !strings.Contains(out, "NOT_IN_AUDIENCE") {
 		t.Errorf("nudge backtest = %v:\n%s", err, out)
+	}
+}
+
+func TestCatalogImport(t *testing.T) {
+	table := testenv.NewTable(t)
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", testenv.DynamoDBURL())
+	out, err := capture(t, catalogCommand, "import", filepath.Join(testenv.Root(), "infra", "catalog", "sample-catalog.csv"), "--table", table, "--rules", rulesDir())
+	if err != nil || !strings.Contains(out, "imported 8 products (7 in stock)") {
+		t.Fatalf("import = %q, %v", out, err)
+	}
+	st := store.New(testenv.DynamoDB(), table)
+	cat, err := st.ReadCatalog(context.Background(), store.CatalogQuery{Products: []string{"TEA-SENCHA", "NOPE"}, Categories: []string{"sweets"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cat.Products["TEA-SENCHA"]; p.Name != "宇治煎茶 100g" || p.Price != 1600 || p.Currency != "JPY" || !p.InStock || p.Category != "tea" {
+		t.Errorf("product = %+v", p)
+	}
+	if fmt.Sprint(cat.Categories["sweets"]) != "[SWEET-YOKAN SWEET-MONAKA SWEET-DORAYAKI]" {
+		t.Errorf("sweets = %v, want in-stock first", cat.Categories["sweets"])
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`[{"sku":"A","name":"a","price":100,"url":"https://x.example/a","in_stock":true},{"sku":"A","price":-1,"url":"nope"}]`), 0o644)
+	_, err = capture(t, catalogCommand, "import", bad, "--table", table, "--rules", rulesDir())
+	for _, want := range []string{`product 2: sku "A" repeats product 1`, "product 2: name is required", "product 2: price is required", `product 2: url "nope" is not an absolute http(s) URL`, "product 2: in_stock is required"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad catalog error %v lacks %q", err, want)
+		}
 	}
 }

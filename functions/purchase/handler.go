@@ -14,6 +14,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/recommend"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
@@ -30,7 +31,9 @@ const (
 type Store interface {
 	DeliveryDone(ctx context.Context, source, id string, now time.Time) (bool, error)
 	MarkDelivered(ctx context.Context, source, id, eventType, orderID string, now time.Time) (bool, error)
-	ApplyOrderEvent(ctx context.Context, ev order.Event) (store.OrderState, error)
+	ApplyOrderEvent(ctx context.Context, ev order.Event, recommend []string) (store.OrderState, error)
+	ReadCatalog(ctx context.Context, q store.CatalogQuery) (store.Catalog, error)
+	LearnAffinity(ctx context.Context, pairs map[string][]string) error
 	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
 	RedeemCoupon(ctx context.Context, code, orderID, customerID string, at time.Time) (store.Coupon, bool, error)
 }
@@ -46,11 +49,15 @@ type Campaigns interface {
 type Handler struct {
 	Store         Store
 	Campaigns     Campaigns
-	Thresholds    customer.Thresholds
+	Rules         *rules.Set
 	WebhookSecret string // X-Tsunagu-Signature
 	ShopifySecret string // X-Shopify-Hmac-Sha256
 	Now           func() time.Time
 }
+
+// recentOrdersLearntFrom is how many of a customer's earlier orders count
+// as "bought before" when learning what is bought next.
+const recentOrdersLearntFrom = 5
 
 // answer is the JSON body of an accepted delivery.
 type answer struct {
@@ -131,17 +138,44 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 		a.Duplicate = true
 		return a, nil
 	}
-	st, err := h.Store.ApplyOrderEvent(ctx, ev)
+	var recs []string
+	if ev.Order.HasDetails() {
+		// One read of the catalog: the order's products (to fill in
+		// categories and brands, and what others bought with them) and the
+		// categories the marketer's relations point to.
+		cat, err := h.Store.ReadCatalog(ctx, recommend.Targets(h.Rules, ev.Order))
+		if err != nil {
+			return a, err
+		}
+		recommend.FillFromCatalog(&ev.Order, cat.Products)
+		recs = recommend.Candidates(h.Rules, ev.Order, cat)
+	}
+	st, err := h.Store.ApplyOrderEvent(ctx, ev, recs)
 	if err != nil {
 		return a, err
 	}
 	a.Status = st.Status
 	if st.Known() {
+		var learn map[string][]string
 		profile, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
-			return p.ApplyDelivery(ev.Order.Customer, st.Order, st.Status, ev.OccurredAt, h.Thresholds)
+			before, seen := p.Orders[st.Order.ID]
+			learn = nil
+			if (!seen || !before.HasDetails) && st.Status != order.Cancelled {
+				learn = recommend.Pairs(st.Order, p.RecentSKUs(st.Order.PlacedAt, recentOrdersLearntFrom))
+			}
+			return p.ApplyDelivery(ev.Order.Customer, st.Order, st.Status, ev.OccurredAt, h.Rules.Settings.Thresholds)
 		})
 		if err != nil {
 			return a, err
+		}
+		if len(learn) > 0 {
+			// Learnt once per order: this delivery is the one that added
+			// the order to the profile. A crash between the two writes
+			// loses one order's co-purchase counts rather than counting
+			// them twice.
+			if err := h.Store.LearnAffinity(ctx, learn); err != nil {
+				return a, err
+			}
 		}
 		if ev.Type == order.Created && st.Status != order.Cancelled {
 			if a.Coupons, err = h.redeemCoupons(ctx, st.Order); err != nil {

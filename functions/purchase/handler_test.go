@@ -78,7 +78,7 @@ func newHandlerWith(t testing.TB, set *rules.Set, st *store.Store, ses *sesv2.Cl
 		t.Fatal(err)
 	}
 	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}
-	return &Handler{Store: st, Campaigns: runner, Thresholds: set.Settings.Thresholds, WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return fixedNow }}
+	return &Handler{Store: st, Campaigns: runner, Rules: set, WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return fixedNow }}
 }
 
 // genericBody is a generic order webhook for a fresh customer address.
@@ -492,5 +492,44 @@ func TestCouponRedemptionIsRecordedWithItsCampaign(t *testing.T) {
 	}
 	if again := use("evt-coupon-2", "9002"); again.Coupons[0].Redeemed {
 		t.Errorf("a single-use coupon was redeemed twice: %+v", again.Coupons)
+	}
+}
+
+func TestOrdersUseAndTeachTheCatalog(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	err := e.store.ImportCatalog(ctx, []store.Product{
+		{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", Brand: "椿茶園", Price: 2150, Currency: "JPY", URL: "https://shop.example/yokan", InStock: true},
+		{SKU: "TEA-SENCHA", Name: "宇治煎茶", Category: "tea", Brand: "椿茶園", Price: 1600, Currency: "JPY", URL: "https://shop.example/sencha", InStock: true},
+		{SKU: "TEA-GYOKURO", Name: "玉露", Category: "tea", Brand: "椿茶園", Price: 3200, Currency: "JPY", URL: "https://shop.example/gyokuro", InStock: true},
+	}, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An order whose item carries no category: the catalog fills it in.
+	body := strings.Replace(string(genericBody("evt-cat-1", "order.created", "10001", testenv.UniqueEmail(t, "m"), true)), `"category": "sweets", "brand": "椿茶園", `, "", 1)
+	if status, a := e.do(t, genericRequest([]byte(body))); status != http.StatusOK {
+		t.Fatalf("status %d: %+v", status, a)
+	}
+	o, err := e.store.GetOrder(ctx, "10001")
+	if err != nil || o.Order.Items[0].Category != "sweets" || o.Order.Items[0].Brand != "椿茶園" {
+		t.Fatalf("order = %+v, %v; want the category and brand from the catalog", o, err)
+	}
+	if len(o.Recommend) < 2 || o.Recommend[0] != "TEA-SENCHA" {
+		t.Errorf("recommendations kept with the order = %v", o.Recommend)
+	}
+	// The same customer then buys tea: "bought yokan, later sencha" is learnt.
+	later := strings.NewReplacer(`"evt-cat-1"`, `"evt-cat-2"`, `"id": "10001"`, `"id": "10002"`, `"c-10001"`, `"c-10001"`,
+		`"sku": "SWEET-YOKAN", "name": "本練羊羹", "price": 2150`, `"sku": "TEA-SENCHA", "name": "宇治煎茶", "price": 1600`,
+		`"occurred_at": "2026-11-21T09:30:00+09:00"`, `"occurred_at": "2026-11-21T09:31:00+09:00"`).Replace(body)
+	later = strings.Replace(later, `"c-10002"`, `"c-10001"`, 1)
+	if status, a := e.do(t, genericRequest([]byte(later))); status != http.StatusOK {
+		t.Fatalf("status %d: %+v", status, a)
+	}
+	// A duplicate delivery teaches nothing more.
+	e.do(t, genericRequest([]byte(later)))
+	cat, err := e.store.ReadCatalog(ctx, store.CatalogQuery{Affinity: []string{"SWEET-YOKAN"}})
+	if err != nil || cat.Affinity["SWEET-YOKAN"]["TEA-SENCHA"] != 1 {
+		t.Errorf("affinity of the yokan = %v, %v; want sencha counted once", cat.Affinity["SWEET-YOKAN"], err)
 	}
 }

@@ -24,7 +24,7 @@ func main() {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Thresholds: d.Rules.Settings.Thresholds,
+	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Rules: d.Rules,
 		WebhookSecret: webhookSecret, ShopifySecret: shopifySecret, Now: time.Now}
 	lambda.Start(h.Handle)
 }

@@ -224,6 +224,32 @@ func (p *Profile) ApplyDelivery(buyer *order.Customer, o order.Order, status ord
 	return changed
 }
 
+// RecentSKUs returns the products of the customer's latest n standing
+// orders placed before t, most recent order first.
+func (p *Profile) RecentSKUs(t time.Time, n int) []string {
+	var earlier []OrderSummary
+	for _, s := range p.Orders {
+		if s.Status != order.Cancelled && s.HasDetails && s.PlacedAt.Before(t) {
+			earlier = append(earlier, s)
+		}
+	}
+	sort.Slice(earlier, func(i, j int) bool { return earlier[i].PlacedAt.After(earlier[j].PlacedAt) })
+	var out []string
+	seen := map[string]bool{}
+	for i, s := range earlier {
+		if i == n {
+			break
+		}
+		for _, sku := range s.SKUs {
+			if !seen[sku] {
+				seen[sku] = true
+				out = append(out, sku)
+			}
+		}
+	}
+	return out
+}
+
 // Recompute derives the statistics, RFM scores and stage from Orders.
 func (p *Profile) Recompute(th Thresholds) {
 	p.OrderCount, p.TotalSpent, p.AverageOrder = 0, 0, 0

@@ -22,6 +22,24 @@ type Settings struct {
 	Location   *time.Location
 	Thresholds customer.Thresholds
 	Distance   Distance
+	Thankyou   Thankyou
+}
+
+// Thankyou is what the thank-you page widget shows.
+type Thankyou struct {
+	// Recommendations is how many products to recommend.
+	Recommendations int
+	// Coupon is the next-order coupon, nil for none. Its expiry counts from
+	// the order.
+	Coupon *CouponSpec
+	// LineAddFriendURL is the shop's LINE add-friend link, "" for none.
+	LineAddFriendURL string
+	// LineAccountLink offers linking the order's customer to LINE.
+	LineAccountLink bool
+	// OptinText is the consent wording shown, "" to offer no opt-in.
+	OptinText string
+	// AllowedOrigins are the shop page origins allowed to call the API.
+	AllowedOrigins []string
 }
 
 // Distance is the shop-wide respectful distance.
@@ -119,6 +137,24 @@ type settingsSpec struct {
 		Caps       []capSpec              `yaml:"caps"`
 		QuietHours map[string]*windowSpec `yaml:"quiet_hours"`
 	} `yaml:"distance"`
+	Thankyou struct {
+		Recommendations *int `yaml:"recommendations"`
+		Coupon          *struct {
+			Name       string `yaml:"name"`
+			PercentOff int    `yaml:"percent_off"`
+			AmountOff  int64  `yaml:"amount_off"`
+			MinOrder   int64  `yaml:"min_order"`
+			ExpiresIn  string `yaml:"expires_in"`
+		} `yaml:"coupon"`
+		Line *struct {
+			AddFriendURL string `yaml:"add_friend_url"`
+			AccountLink  bool   `yaml:"account_link"`
+		} `yaml:"line"`
+		Optin *struct {
+			Text string `yaml:"text"`
+		} `yaml:"optin"`
+		AllowedOrigins []string `yaml:"allowed_origins"`
+	} `yaml:"thankyou"`
 }
 
 type capSpec struct {
@@ -225,6 +261,24 @@ func (l *loader) loadSettings() (Settings, bool) {
 				break
 			}
 		}
+	}
+	s.Thankyou = Thankyou{Recommendations: 4, AllowedOrigins: spec.Thankyou.AllowedOrigins}
+	if spec.Thankyou.Recommendations != nil {
+		s.Thankyou.Recommendations = *spec.Thankyou.Recommendations
+	}
+	if c := spec.Thankyou.Coupon; c != nil {
+		expires, _ := ParseDuration(c.ExpiresIn) // checked by the schema format
+		s.Thankyou.Coupon = &CouponSpec{Name: c.Name, PercentOff: c.PercentOff, AmountOff: c.AmountOff, MinOrder: c.MinOrder, ExpiresIn: expires}
+		if (c.PercentOff > 0) == (c.AmountOff > 0) {
+			l.report(doc.problemAt(doc.lookup([]string{"thankyou", "coupon"}, false), "the thank-you coupon takes percent_off or amount_off (one of them)"))
+			ok = false
+		}
+	}
+	if ln := spec.Thankyou.Line; ln != nil {
+		s.Thankyou.LineAddFriendURL, s.Thankyou.LineAccountLink = ln.AddFriendURL, ln.AccountLink
+	}
+	if o := spec.Thankyou.Optin; o != nil {
+		s.Thankyou.OptinText = o.Text
 	}
 	if spec.Lifecycle.DormantAfterDays <= spec.Lifecycle.AtRiskAfterDays {
 		l.report(doc.problemAt(doc.lookup([]string{"lifecycle", "dormant_after_days"}, false), "lifecycle.dormant_after_days must be greater than at_risk_after_days"))

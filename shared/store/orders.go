@@ -20,6 +20,9 @@ type OrderState struct {
 	Order    order.Order
 	Status   order.EventType
 	StatusAt time.Time
+	// Recommend are the SKUs chosen, when the order arrived, to suggest
+	// after it (the thank-you page picks the in-stock ones).
+	Recommend []string
 }
 
 // Known reports whether the order's details (customer, items) are stored.
@@ -37,6 +40,7 @@ type orderItem struct {
 	PlacedAt    time.Time       `dynamodbav:"placed_at"`
 	Items       []orderLineItem `dynamodbav:"items,omitempty"`
 	CouponCodes []string        `dynamodbav:"coupon_codes,omitempty"`
+	Recommend   []string        `dynamodbav:"recommend,omitempty"`
 	Status      string          `dynamodbav:"status"`
 	StatusRank  int             `dynamodbav:"status_rank"`
 	StatusAt    time.Time       `dynamodbav:"status_at"`
@@ -59,10 +63,11 @@ func OrdersByDayPartition(day time.Time) string { return "ORDERS#" + day.UTC().F
 
 // ApplyOrderEvent merges one delivery into the stored order and returns the
 // result. The status only moves forward (created < fulfilled < delivered <
-// cancelled) and details are written once, by whichever delivery carries them
-// first, so deliveries in any order and any number converge.
-func (s *Store) ApplyOrderEvent(ctx context.Context, ev order.Event) (OrderState, error) {
-	details, err := orderDetails(ev.Order)
+// cancelled) and details (with the recommendations chosen for the order)
+// are written once, by whichever delivery carries them first, so
+// deliveries in any order and any number converge.
+func (s *Store) ApplyOrderEvent(ctx context.Context, ev order.Event, recommend []string) (OrderState, error) {
+	details, err := orderDetails(ev.Order, recommend)
 	if err != nil {
 		return OrderState{}, err
 	}
@@ -135,13 +140,13 @@ func (s *Store) GetOrder(ctx context.Context, id string) (OrderState, error) {
 
 // orderDetails returns the order's detail attributes by name, or nothing
 // when the delivery carries no details.
-func orderDetails(o order.Order) (map[string]types.AttributeValue, error) {
+func orderDetails(o order.Order, recommend []string) (map[string]types.AttributeValue, error) {
 	if !o.HasDetails() {
 		return nil, nil
 	}
 	it := orderItem{
 		GSI1PK: OrdersByDayPartition(o.PlacedAt), GSI1SK: o.PlacedAt.UTC().Format(time.RFC3339Nano) + "#" + o.ID,
-		CustomerID: o.Customer.ID, Currency: o.Currency, Total: o.Total, PlacedAt: o.PlacedAt.UTC(), CouponCodes: o.CouponCodes,
+		CustomerID: o.Customer.ID, Currency: o.Currency, Total: o.Total, PlacedAt: o.PlacedAt.UTC(), CouponCodes: o.CouponCodes, Recommend: recommend,
 	}
 	for _, li := range o.Items {
 		it.Items = append(it.Items, orderLineItem(li))
@@ -161,7 +166,7 @@ func decodeOrder(item map[string]types.AttributeValue) (OrderState, error) {
 	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return OrderState{}, fmt.Errorf("decode order: %w", err)
 	}
-	st := OrderState{Status: order.EventType(it.Status), StatusAt: it.StatusAt}
+	st := OrderState{Status: order.EventType(it.Status), StatusAt: it.StatusAt, Recommend: it.Recommend}
 	st.Order = order.Order{ID: it.OrderID, Currency: it.Currency, Total: it.Total, PlacedAt: it.PlacedAt, CouponCodes: it.CouponCodes}
 	if it.CustomerID != "" {
 		st.Order.Customer = &order.Customer{ID: it.CustomerID}

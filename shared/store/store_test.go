@@ -80,7 +80,7 @@ func TestApplyOrderEventConverges(t *testing.T) {
 			var last OrderState
 			for _, ev := range tt.events {
 				var err error
-				if last, err = s.ApplyOrderEvent(ctx, ev); err != nil {
+				if last, err = s.ApplyOrderEvent(ctx, ev, nil); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -204,12 +204,12 @@ func TestOrdersPlacedOn(t *testing.T) {
 	for i, at := range []time.Time{t0, t0.Add(time.Hour), t0.Add(24 * time.Hour)} {
 		ev := createdEvent(fmt.Sprint("d", i))
 		ev.Order.PlacedAt = at
-		if _, err := s.ApplyOrderEvent(ctx, ev); err != nil {
+		if _, err := s.ApplyOrderEvent(ctx, ev, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	stub := order.Event{Type: order.Cancelled, OccurredAt: t0, Order: order.Order{ID: "stub"}}
-	if _, err := s.ApplyOrderEvent(ctx, stub); err != nil {
+	if _, err := s.ApplyOrderEvent(ctx, stub, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.OrdersPlacedOn(ctx, t0)

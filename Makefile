@@ -6,7 +6,7 @@ PORT          ?= 3000
 LAMBDA_GOARCH ?= arm64
 LOCAL_DIR     := infra/local
 
-.PHONY: run test bench lint build emulators clean
+.PHONY: run test bench lint build emulators clean browser
 
 ## run: the whole local stack in the foreground (Ctrl-C stops it all)
 # Built, then run, rather than `go run`: go run exits 1 on Ctrl-C itself.
@@ -15,9 +15,18 @@ run:
 	PORT=$(PORT) .local/bin/tsunagu run
 
 ## test: every test, including those against the emulators the tests start
-test: lint
+test: lint browser
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+## browser: Debian's chromium (and a Japanese font, so screenshots read) for the
+## thank-you widget's browser tests; installed only when missing
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=ja 2>/dev/null | grep -q .; then \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-ipafont-gothic; \
+	fi
 
 ## bench: benchmarks against the emulators; writes BENCHMARKS.md
 bench:
@@ -41,6 +50,9 @@ endef
 
 build-PurchaseFunction:
 	$(call lambda_build,purchase)
+
+build-ThankyouFunction:
+	$(call lambda_build,thankyou)
 
 clean:
 	rm -rf .aws-sam .local

@@ -25,8 +25,25 @@ type sampleRequest struct {
 	name    string // events/<name>.json
 	method  string
 	path    string
-	body    string // file under events/bodies, or ""
+	query   func() string // the query string, or nil
+	body    string        // file under events/bodies, or ""
 	headers func(body []byte, now time.Time) map[string]string
+}
+
+func orderSig(orderID string) func() string {
+	return func() string {
+		return "sig=" + signature.SignOrder(envOr("THANKYOU_SIGNING_SECRET", devSecret), orderID)
+	}
+}
+
+func pageHeaders(contentType string) func([]byte, time.Time) map[string]string {
+	return func([]byte, time.Time) map[string]string {
+		h := map[string]string{"Origin": "https://tsubaki-chaen.example.jp", "Referer": "https://tsubaki-chaen.example.jp/checkout/thank-you"}
+		if contentType != "" {
+			h["Content-Type"] = contentType
+		}
+		return h
+	}
 }
 
 func tsunaguSigned(body []byte, now time.Time) map[string]string {
@@ -51,6 +68,9 @@ var samples = []sampleRequest{
 	{name: "shopify-orders-create", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-create.json", headers: shopifySigned("orders/create", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")},
 	{name: "shopify-orders-fulfilled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-fulfilled.json", headers: shopifySigned("orders/fulfilled", "0c4b1d5e-5d2b-4f0a-9c55-8f3e6a1d2b7c")},
 	{name: "shopify-orders-cancelled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-cancelled.json", headers: shopifySigned("orders/cancelled", "7e2f9a31-6c4d-4e8b-a1f0-3d5c7b9e2a64")},
+	{name: "thankyou-widget", method: "GET", path: "/thankyou/widget.js", headers: pageHeaders("")},
+	{name: "thankyou-view", method: "GET", path: "/thankyou/1001", query: orderSig("1001"), headers: pageHeaders("")},
+	{name: "thankyou-optin", method: "POST", path: "/thankyou/1001/optin", query: orderSig("1001"), body: "thankyou-optin.json", headers: pageHeaders("text/plain;charset=UTF-8")},
 }
 
 // writeEvents regenerates events/*.json from the sample requests, signed
@@ -100,7 +120,11 @@ func writeEvents(_ context.Context, args []string) error {
 				return err
 			}
 		}
-		req := httptest.NewRequest(s.method, "https://api.tsubaki-chaen.example.jp"+s.path, bytes.NewReader(body))
+		target := "https://api.tsubaki-chaen.example.jp" + s.path
+		if s.query != nil {
+			target += "?" + s.query()
+		}
+		req := httptest.NewRequest(s.method, target, bytes.NewReader(body))
 		for k, v := range s.headers(body, now) {
 			req.Header.Set(k, v)
 		}

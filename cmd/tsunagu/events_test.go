@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -76,6 +77,15 @@ func TestSampleEventsDecode(t *testing.T) {
 				if _, err := shopify.Decode(shopify.Delivery{Topic: ev.Headers["x-shopify-topic"], WebhookID: ev.Headers["x-shopify-webhook-id"], TriggeredAt: ev.Headers["x-shopify-triggered-at"]}, body); err != nil {
 					t.Errorf("body: %v", err)
 				}
+			case "GET /thankyou/widget.js":
+			case "GET /thankyou/{orderId}", "POST /thankyou/{orderId}/optin":
+				orderID := ev.PathParameters["orderId"]
+				if err := signature.VerifyOrder(devSecret, orderID, ev.QueryStringParameters["sig"]); err != nil {
+					t.Errorf("sig of order %q with dev-secret: %v", orderID, err)
+				}
+				if ev.RouteKey == "POST /thankyou/{orderId}/optin" && !strings.Contains(ev.Body, `"consent": true`) {
+					t.Errorf("opt-in body = %q", ev.Body)
+				}
 			default:
 				t.Errorf("route %s has no check here; add one", ev.RouteKey)
 			}
@@ -98,6 +108,10 @@ func TestSampleEventsDecode(t *testing.T) {
 		switch {
 		case strings.HasPrefix(name, "generic-"):
 			_, err = order.DecodeGeneric(raw)
+		case name == "thankyou-optin.json":
+			if !json.Valid(raw) {
+				err = fmt.Errorf("not JSON")
+			}
 		case strings.HasPrefix(name, "shopify-orders-"):
 			topic := "orders/" + strings.TrimSuffix(strings.TrimPrefix(name, "shopify-orders-"), ".json")
 			_, err = shopify.Decode(shopify.Delivery{Topic: topic, WebhookID: "w"}, raw)

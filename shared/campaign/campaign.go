@@ -117,7 +117,7 @@ func (r *Runner) Run(ctx context.Context, t Trigger) ([]Outcome, error) {
 // trigger, so a trigger nobody listens to costs no read.
 func (r *Runner) needsSends(t Trigger) bool {
 	for _, c := range r.Rules.Campaigns {
-		if c.Trigger == t.Event && c.Kind == rules.Marketing && c.IsActive(t.At) {
+		if c.Trigger == t.Event && c.Kind == rules.Marketing && c.IsActive(t.At) && (t.Campaign == "" || c.ID == t.Campaign) {
 			return true
 		}
 	}

@@ -100,6 +100,20 @@ type Consent struct {
 	State  order.ConsentState `dynamodbav:"state"`
 	Source string             `dynamodbav:"source,omitempty"`
 	At     time.Time          `dynamodbav:"at"`
+	// Shown is the wording the customer agreed to, when tsunagu showed it.
+	Shown string `dynamodbav:"shown,omitempty"`
+}
+
+// RecordConsent takes a consent statement the customer made through
+// tsunagu (the thank-you page opt-in), touching nothing else. Like consent
+// from a webhook, it only replaces an older statement.
+func (p *Profile) RecordConsent(c Consent) bool {
+	c.At = c.At.UTC()
+	if !c.outranks(p.Consent) {
+		return false
+	}
+	p.Consent = c
+	return true
 }
 
 // RFM holds recency, frequency and monetary scores from 1 (low) to 5 (high).

@@ -26,6 +26,9 @@ type Deps struct {
 	Store     *store.Store
 	Rules     *rules.Set
 	Campaigns *campaign.Runner
+	Coupons   *coupon.Coder
+	// PublicURL is the HTTP API's public base URL, without a trailing slash.
+	PublicURL string
 }
 
 // Build reads the shared variables (TABLE_NAME, TSUNAGU_RULES_DIR,
@@ -68,8 +71,10 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 	}
 	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
 	return &Deps{
-		Store: st,
-		Rules: set,
+		Store:     st,
+		Rules:     set,
+		Coupons:   coder,
+		PublicURL: publicURL,
 		Campaigns: &campaign.Runner{
 			Decider: campaign.Decider{Rules: set, Deciles: set.Deciles},
 			Store:   st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -48,6 +49,16 @@ func (s *Set) Campaign(id string) *Campaign {
 		}
 	}
 	return nil
+}
+
+// Listens reports whether any campaign active at t is triggered by trigger.
+func (s *Set) Listens(trigger Trigger, t time.Time) bool {
+	for _, c := range s.Campaigns {
+		if c.Trigger == trigger && c.IsActive(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // Load reads the rule set in dir. On any mistake it returns Problems listing

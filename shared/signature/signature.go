@@ -108,3 +108,24 @@ func Sum(secret string, data []byte) []byte {
 	m.Write(data)
 	return m.Sum(nil)
 }
+
+// SignOrder returns the thank-you page signature of an order id: hex
+// HMAC-SHA256(secret, orderID). The shop's page computes the same.
+func SignOrder(secret, orderID string) string {
+	return hex.EncodeToString(Sum(secret, []byte(orderID)))
+}
+
+// VerifyOrder checks a thank-you page signature.
+func VerifyOrder(secret, orderID, sig string) error {
+	if sig == "" {
+		return ErrMissing
+	}
+	got, err := hex.DecodeString(sig)
+	if err != nil || len(got) != sha256.Size {
+		return ErrMalformed
+	}
+	if !hmac.Equal(got, Sum(secret, []byte(orderID))) {
+		return ErrMismatch
+	}
+	return nil
+}

@@ -67,3 +67,26 @@ func TestVerifyShopify(t *testing.T) {
 		})
 	}
 }
+
+func TestOrderSignatures(t *testing.T) {
+	sig := SignOrder("dev-secret", "1001")
+	tests := []struct {
+		name    string
+		orderID string
+		sig     string
+		want    error
+	}{
+		{name: "valid", orderID: "1001", sig: sig},
+		{name: "another order", orderID: "1002", sig: sig, want: ErrMismatch},
+		{name: "missing", orderID: "1001", sig: "", want: ErrMissing},
+		{name: "not hex", orderID: "1001", sig: "zz", want: ErrMalformed},
+		{name: "truncated", orderID: "1001", sig: sig[:32], want: ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := VerifyOrder("dev-secret", tt.orderID, tt.sig); !errors.Is(err, tt.want) {
+				t.Errorf("VerifyOrder = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

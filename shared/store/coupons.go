@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Coupon is one issued, single-use coupon.
@@ -115,4 +116,77 @@ func (s *Store) RedeemCoupon(ctx context.Context, code, orderID, customerID stri
 	}
 	c.RedeemedOrder, c.RedeemedAt = orderID, at.UTC()
 	return c, true, nil
+}
+
+// ThankyouView is the record of an order's thank-you page being seen, with
+// the next-order coupon it hands out (Coupon.Code is "" when the shop gives
+// none).
+type ThankyouView struct {
+	OrderID string
+	Coupon  Coupon
+	At      time.Time
+	// NoCampaigns records the view as needing no campaigns (none listens),
+	// so that no later write is needed.
+	NoCampaigns bool
+}
+
+func thankyouPK(orderID string) string { return "THANKYOU#" + orderID }
+
+// RecordThankyouView writes the first view of an order's thank-you page,
+// and with it the next-order coupon, in one conditional write, without
+// reading: the coupon's code and expiry are derived from the order, so
+// every reload shows the same coupon. first is true until the view's
+// campaigns are marked done (FinishThankyouView), so a first view whose
+// campaigns failed is retried by the next view.
+func (s *Store) RecordThankyouView(ctx context.Context, v ThankyouView) (first bool, err error) {
+	pk, sk := thankyouPK(v.OrderID), "VIEW"
+	var item map[string]types.AttributeValue
+	if v.Coupon.Code != "" {
+		// The coupon item is the view's record: redeeming works by code.
+		pk, sk = couponPK(v.Coupon.Code), "COUPON"
+		item, err = marshalMap(couponItem{PK: pk, SK: sk, TTL: v.Coupon.ExpiresAt.Add(couponRetention).Unix(), Coupon: v.Coupon})
+	} else {
+		item, err = marshalMap(struct {
+			PK      string    `dynamodbav:"pk"`
+			SK      string    `dynamodbav:"sk"`
+			OrderID string    `dynamodbav:"order_id"`
+			At      time.Time `dynamodbav:"viewed_at"`
+			TTL     int64     `dynamodbav:"ttl"`
+		}{pk, sk, v.OrderID, v.At.UTC(), v.At.Add(couponRetention).Unix()})
+	}
+	if err != nil {
+		return false, err
+	}
+	item["view_order"] = &types.AttributeValueMemberS{Value: v.OrderID}
+	item["campaigns_done"] = &types.AttributeValueMemberBOOL{Value: v.NoCampaigns}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR (campaigns_done = :false AND attribute_not_exists(redeemed_order))"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":false": &types.AttributeValueMemberBOOL{Value: false}},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("record thank-you view of %s: %w", v.OrderID, err)
+	}
+	return true, nil
+}
+
+// FinishThankyouView marks a view's campaigns done, so later views only read.
+func (s *Store) FinishThankyouView(ctx context.Context, v ThankyouView) error {
+	k := key(thankyouPK(v.OrderID), "VIEW")
+	if v.Coupon.Code != "" {
+		k = key(couponPK(v.Coupon.Code), "COUPON")
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: k,
+		UpdateExpression:          aws.String("SET campaigns_done = :true"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}},
+	})
+	if err != nil {
+		return fmt.Errorf("finish thank-you view of %s: %w", v.OrderID, err)
+	}
+	return nil
 }

@@ -1,0 +1,35 @@
+// Command thankyou is the Lambda function behind the thank-you page widget
+// (GET /thankyou/widget.js, GET /thankyou/{orderId},
+// POST /thankyou/{orderId}/optin).
+package main
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/deps"
+	"github.com/tsunagu-dev/tsunagu/shared/logging"
+)
+
+//go:embed widget.js
+var widget []byte
+
+func main() {
+	slog.SetDefault(logging.NewLambdaLogger())
+	env := config.New(os.LookupEnv)
+	secret := env.Required("THANKYOU_SIGNING_SECRET")
+	d, err := deps.Build(context.Background(), env)
+	if err != nil {
+		slog.Error("cold start failed", "error", err)
+		os.Exit(1)
+	}
+	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Coupons: d.Coupons, Rules: d.Rules,
+		Secret: secret, PublicURL: d.PublicURL, Widget: widget, Now: time.Now}
+	lambda.Start(h.Handle)
+}

@@ -123,6 +123,10 @@ func renderBenchmarks(results map[string]benchResult, cmdline, raw string) strin
 		fmt.Fprintf(&b, "| SES (for reference) | one email per order | %.2f |\n\n", ses)
 		b.WriteString("Prices: US East (N. Virginia) on-demand list prices: Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests; DynamoDB $0.625 per million write and $0.125 per million read request units; SES $0.10 per 1,000 emails. In AWS the handler time is lower than here (no emulator sharing the CPU) and API Gateway HTTP API adds $1.00 per million requests. A profile grows with a customer's orders (about 150 bytes each), so repeat customers' profile writes cost more units.\n\n")
 	}
+	if v, ok := results["ThankyouView"]; ok {
+		fmt.Fprintf(&b, "## Thank-you page\n\n%d views of one order, 50 at a time, through the thank-you handler against the emulators: p50 %.1f ms, p99 %.1f ms per view, %.1f DynamoDB requests per view (budget 3: the order, then at once the catalog with the profile in one BatchGetItem and the view record with its coupon). The emulator is a single Node.js process on 2 cores, so at 50 concurrent views most of the time is queueing in it.\n\n",
+			v.Iters, v.Metrics["p50-ms"], v.Metrics["p99-ms"], v.Metrics["ddb-req/view"])
+	}
 	if d, ok := results["Decide200Campaigns"]; ok {
 		verdict := "within"
 		if d.Metrics["µs/event"] > 100 {

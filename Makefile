@@ -54,5 +54,8 @@ build-PurchaseFunction:
 build-ThankyouFunction:
 	$(call lambda_build,thankyou)
 
+build-UnsubscribeFunction:
+	$(call lambda_build,unsubscribe)
+
 clean:
 	rm -rf .aws-sam .local

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/project"
 	"github.com/tsunagu-dev/tsunagu/shared/sam"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
+	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
 // sampleRequest is one sample HTTP request, turned into the Lambda event
@@ -34,6 +36,11 @@ func orderSig(orderID string) func() string {
 	return func() string {
 		return "sig=" + signature.SignOrder(envOr("THANKYOU_SIGNING_SECRET", devSecret), orderID)
 	}
+}
+
+func unsubscribeToken() string {
+	sealer, _ := unsubscribe.NewSealer(envOr("UNSUBSCRIBE_SECRET", devSecret))
+	return "token=" + url.QueryEscape(sealer.Token("c-1", "email"))
 }
 
 func pageHeaders(contentType string) func([]byte, time.Time) map[string]string {
@@ -68,6 +75,8 @@ var samples = []sampleRequest{
 	{name: "shopify-orders-create", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-create.json", headers: shopifySigned("orders/create", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")},
 	{name: "shopify-orders-fulfilled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-fulfilled.json", headers: shopifySigned("orders/fulfilled", "0c4b1d5e-5d2b-4f0a-9c55-8f3e6a1d2b7c")},
 	{name: "shopify-orders-cancelled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-cancelled.json", headers: shopifySigned("orders/cancelled", "7e2f9a31-6c4d-4e8b-a1f0-3d5c7b9e2a64")},
+	{name: "unsubscribe-page", method: "GET", path: "/unsubscribe", query: unsubscribeToken, headers: pageHeaders("")},
+	{name: "unsubscribe-one-click", method: "POST", path: "/unsubscribe", query: unsubscribeToken, body: "unsubscribe-one-click.txt", headers: pageHeaders("application/x-www-form-urlencoded")},
 	{name: "thankyou-widget", method: "GET", path: "/thankyou/widget.js", headers: pageHeaders("")},
 	{name: "thankyou-view", method: "GET", path: "/thankyou/1001", query: orderSig("1001"), headers: pageHeaders("")},
 	{name: "thankyou-optin", method: "POST", path: "/thankyou/1001/optin", query: orderSig("1001"), body: "thankyou-optin.json", headers: pageHeaders("text/plain;charset=UTF-8")},

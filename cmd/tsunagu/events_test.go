@@ -13,11 +13,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/sam"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
 // TestEveryRouteHasASample keeps events/ complete as routes are added.
@@ -59,7 +61,10 @@ func TestSampleEventsDecode(t *testing.T) {
 			if ev.Version != "2.0" || ev.RouteKey != ev.RequestContext.RouteKey || ev.RequestContext.HTTP.Method == "" {
 				t.Errorf("event header fields: version %q routeKey %q/%q", ev.Version, ev.RouteKey, ev.RequestContext.RouteKey)
 			}
-			body := []byte(ev.Body)
+			body, ok := httpapi.Body(ev)
+			if !ok {
+				t.Fatal("body is not valid base64")
+			}
 			switch ev.RouteKey {
 			case "POST /webhooks/orders":
 				sig := ev.Headers["x-tsunagu-signature"]
@@ -76,6 +81,11 @@ func TestSampleEventsDecode(t *testing.T) {
 				}
 				if _, err := shopify.Decode(shopify.Delivery{Topic: ev.Headers["x-shopify-topic"], WebhookID: ev.Headers["x-shopify-webhook-id"], TriggeredAt: ev.Headers["x-shopify-triggered-at"]}, body); err != nil {
 					t.Errorf("body: %v", err)
+				}
+			case "GET /unsubscribe", "POST /unsubscribe":
+				sealer, _ := unsubscribe.NewSealer(devSecret)
+				if id, ch, err := sealer.Open(ev.QueryStringParameters["token"]); err != nil || id != "c-1" || ch != "email" {
+					t.Errorf("unsubscribe token: %q %q %v", id, ch, err)
 				}
 			case "GET /thankyou/widget.js":
 			case "GET /thankyou/{orderId}", "POST /thankyou/{orderId}/optin":
@@ -100,7 +110,7 @@ func TestSampleEventsDecode(t *testing.T) {
 			}
 		})
 	}
-	bodies, _ := filepath.Glob(filepath.Join(dir, "bodies", "*.json"))
+	bodies, _ := filepath.Glob(filepath.Join(dir, "bodies", "*"))
 	for _, f := range bodies {
 		raw, _ := os.ReadFile(f)
 		name := filepath.Base(f)
@@ -108,6 +118,7 @@ func TestSampleEventsDecode(t *testing.T) {
 		switch {
 		case strings.HasPrefix(name, "generic-"):
 			_, err = order.DecodeGeneric(raw)
+		case name == "unsubscribe-one-click.txt":
 		case name == "thankyou-optin.json":
 			if !json.Valid(raw) {
 				err = fmt.Errorf("not JSON")

@@ -283,9 +283,13 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 	c := d.Campaign
 	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: "email", CustomerID: t.Profile.ID}
 	o := Outcome{Campaign: c.ID, Variant: d.Variant, Channel: "email"}
-	if t.Profile.Email == "" {
+	switch {
+	case t.Profile.Email == "":
 		o.Status, o.Reason = string(store.MessageSkipped), string(NoAddress)
 		return o, r.Store.RecordSkipped(ctx, rec, string(NoAddress), t.At)
+	case !t.Profile.Reachable("email"):
+		o.Status, o.Reason = string(store.MessageSkipped), string(Unsubscribed)
+		return o, r.Store.RecordSkipped(ctx, rec, string(Unsubscribed), t.At)
 	}
 	data := r.messageData(t, coupon, reviews, "email")
 	rendered, err := r.Rules.Templates[a.Template].Render(data)
@@ -331,9 +335,13 @@ func (r *Runner) recordLineDryRun(ctx context.Context, t Trigger, d Decision, i 
 	c := d.Campaign
 	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: "line", CustomerID: t.Profile.ID}
 	o := Outcome{Campaign: c.ID, Variant: d.Variant, Channel: "line"}
-	if t.Profile.LineUserID == "" {
+	switch {
+	case t.Profile.LineUserID == "":
 		o.Status, o.Reason = string(store.MessageSkipped), string(NoAddress)
 		return o, r.Store.RecordSkipped(ctx, rec, string(NoAddress), t.At)
+	case !t.Profile.Reachable("line"):
+		o.Status, o.Reason = string(store.MessageSkipped), string(Unsubscribed)
+		return o, r.Store.RecordSkipped(ctx, rec, string(Unsubscribed), t.At)
 	}
 	if _, err := r.Rules.Templates[a.Template].RenderLine(r.messageData(t, coupon, nil, "line")); err != nil {
 		slog.WarnContext(ctx, "message render failed", "campaign", c.ID, "template", a.Template, "error", err)

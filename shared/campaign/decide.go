@@ -47,6 +47,7 @@ const (
 	SuppressedByPriority Verdict = "suppressed_by_priority"
 	Capped               Verdict = "capped"
 	OrderCancelled       Verdict = "order_cancelled"
+	Unsubscribed         Verdict = "unsubscribed"
 )
 
 // Decision is the verdict for one campaign, with its reason.
@@ -119,6 +120,8 @@ func (d *Decider) Decide(t Trigger, sent []store.Send) []Decision {
 			}
 		case t.Order.ID != "" && t.Event != rules.TriggerOrderCancelled && orderCancelled(t):
 			dec.Verdict, dec.Reason = OrderCancelled, "the order was cancelled"
+		case !subscribed(t.Profile, dec.Actions):
+			dec.Verdict, dec.Reason = Unsubscribed, "unsubscribed from the campaign's channels"
 		case c.Kind == rules.Marketing && t.Profile.Consent.State != order.ConsentGranted:
 			dec.Verdict, dec.Reason = NoConsent, "no marketing consent"
 		case !reachable(t.Profile, dec.Actions):
@@ -241,6 +244,22 @@ func reachable(p customer.Profile, actions []rules.Action) bool {
 		}
 	}
 	return len(actions) > 0
+}
+
+// subscribed reports whether any of the actions' channels may still be used
+// for the customer; unsubscribing holds for transactional messages too.
+func subscribed(p customer.Profile, actions []rules.Action) bool {
+	channels := 0
+	for _, a := range actions {
+		if a.Type == rules.ActionCoupon {
+			continue
+		}
+		channels++
+		if p.Reachable(channelOf(a)) {
+			return true
+		}
+	}
+	return channels == 0
 }
 
 func orderCancelled(t Trigger) bool {

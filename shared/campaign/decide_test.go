@@ -192,3 +192,24 @@ func TestHoldoutAndVariantsAreDeterministic(t *testing.T) {
 		t.Errorf("split %v over %d customers, want about 10%% holdout and 70/30 of the rest", counts, n)
 	}
 }
+
+func TestUnsubscribeHoldsForEveryKind(t *testing.T) {
+	d := &Decider{Rules: ruleSet(t, map[string]string{"m": emailAction, "t": "kind: transactional\npriority: 1\n" + emailAction})}
+	p := consenting("c1")
+	p.Unsubscribe("email", "unsubscribe:one-click", tokyo(10, 0))
+	if got := verdicts(d.Decide(trigger(p, tokyo(12, 0)), nil)); got != "m=unsubscribed t=unsubscribed" {
+		t.Errorf("after unsubscribing: %s", got)
+	}
+	// Fresh consent, newer than the unsubscribe, lets mail go again.
+	p.ApplyContact(order.Customer{ID: "c1", Consent: order.Consent{State: order.ConsentGranted, Source: "checkout", At: tokyo(11, 0)}}, tokyo(11, 0))
+	if got := verdicts(d.Decide(trigger(p, tokyo(12, 0)), nil)); got != "m=send t=send" {
+		t.Errorf("after fresh consent: %s", got)
+	}
+	// Old consent evidence does not undo the unsubscribe.
+	q := consenting("c2")
+	q.Unsubscribe("email", "unsubscribe:one-click", tokyo(10, 0))
+	q.ApplyContact(order.Customer{ID: "c2", Consent: order.Consent{State: order.ConsentGranted, Source: "checkout", At: tokyo(9, 0)}}, tokyo(11, 0))
+	if got := verdicts(d.Decide(trigger(q, tokyo(12, 0)), nil)); got != "m=unsubscribed t=unsubscribed" {
+		t.Errorf("after stale consent: %s", got)
+	}
+}

@@ -104,6 +104,37 @@ type Consent struct {
 	Shown string `dynamodbav:"shown,omitempty"`
 }
 
+// Unsubscribe records that the customer unsubscribed from a channel at t
+// (through source, such as "unsubscribe:one-click"); for email it also
+// withdraws the marketing consent. Unsubscribing again changes nothing.
+func (p *Profile) Unsubscribe(channel, source string, t time.Time) bool {
+	if _, done := p.Unsubscribed[channel]; done && !p.Resubscribed(channel) {
+		return false
+	}
+	if p.Unsubscribed == nil {
+		p.Unsubscribed = map[string]time.Time{}
+	}
+	p.Unsubscribed[channel] = t.UTC()
+	if channel == "email" {
+		p.Consent = Consent{State: order.ConsentDenied, Source: source, At: t.UTC()}
+	}
+	return true
+}
+
+// Resubscribed reports whether fresh consent arrived after the customer
+// unsubscribed from the channel (email consent is the evidence kept).
+func (p *Profile) Resubscribed(channel string) bool {
+	at, ok := p.Unsubscribed[channel]
+	return ok && channel == "email" && p.Consent.State == order.ConsentGranted && p.Consent.At.After(at)
+}
+
+// Reachable reports whether anything may be sent on a channel: never after
+// an unsubscribe, unless fresh consent came after it.
+func (p *Profile) Reachable(channel string) bool {
+	_, unsubscribed := p.Unsubscribed[channel]
+	return !unsubscribed || p.Resubscribed(channel)
+}
+
 // RecordConsent takes a consent statement the customer made through
 // tsunagu (the thank-you page opt-in), touching nothing else. Like consent
 // from a webhook, it only replaces an older statement.
@@ -131,6 +162,10 @@ type Profile struct {
 	LineUserID string    `dynamodbav:"line_user_id,omitempty"`
 	ContactAt  time.Time `dynamodbav:"contact_at"`
 	Consent    Consent   `dynamodbav:"consent"`
+	// Unsubscribed holds, by channel ("email", "line"), when the customer
+	// unsubscribed. Nothing is sent on such a channel, marketing or not,
+	// until fresh consent newer than that arrives.
+	Unsubscribed map[string]time.Time `dynamodbav:"unsubscribed,omitempty"`
 
 	// Orders holds a summary of every order applied, by order id.
 	Orders map[string]OrderSummary `dynamodbav:"orders"`

@@ -27,6 +27,8 @@ type Deps struct {
 	Rules     *rules.Set
 	Campaigns *campaign.Runner
 	Coupons   *coupon.Coder
+	// Unsubscribe seals and opens unsubscribe tokens.
+	Unsubscribe *unsubscribe.Sealer
 	// PublicURL is the HTTP API's public base URL, without a trailing slash.
 	PublicURL string
 }
@@ -71,10 +73,11 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 	}
 	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
 	return &Deps{
-		Store:     st,
-		Rules:     set,
-		Coupons:   coder,
-		PublicURL: publicURL,
+		Store:       st,
+		Rules:       set,
+		Coupons:     coder,
+		Unsubscribe: sealer,
+		PublicURL:   publicURL,
 		Campaigns: &campaign.Runner{
 			Decider: campaign.Decider{Rules: set, Deciles: set.Deciles},
 			Store:   st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+)
+
+// Route keys this function serves (template.yaml declares them).
+const (
+	pageRoute    = "GET /unsubscribe"
+	oneClickPost = "POST /unsubscribe"
+)
+
+// Store is what the handler needs of the DynamoDB store.
+type Store interface {
+	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
+}
+
+// Tokens opens unsubscribe tokens.
+type Tokens interface {
+	Open(token string) (customerID, channel string, err error)
+}
+
+// Handler serves the unsubscribe link of every message: GET shows a
+// confirmation page (and changes nothing, so link scanners cannot
+// unsubscribe anyone), POST unsubscribes at once: the page's button, and
+// mail clients' RFC 8058 one-click POST (List-Unsubscribe=One-Click).
+type Handler struct {
+	Store  Store
+	Tokens Tokens
+	Shop   rules.Shop
+	Now    func() time.Time
+}
+
+// Handle answers one API Gateway request with an HTML page.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	query, err := url.ParseQuery(req.RawQueryString)
+	token := ""
+	if err == nil && len(query["token"]) == 1 {
+		token = query.Get("token")
+	}
+	customerID, channel, err := h.Tokens.Open(token)
+	if err != nil || len(req.RawQueryString) > 2048 {
+		return h.page(http.StatusBadRequest, pageData{Title: "リンクが無効です", Message: "この配信停止リンクは無効か、途中で切れています。お手数ですが、メールのリンクをもう一度お試しいただくか、下記までご連絡ください。"}), nil
+	}
+	data := pageData{Channel: channelName(channel)}
+	switch req.RouteKey {
+	case pageRoute:
+		data.Title, data.Confirm = "配信停止の確認", true
+		data.Message = "下のボタンを押すと、" + data.Channel + "でのお知らせの配信を停止します。"
+		return h.page(http.StatusOK, data), nil
+	case oneClickPost:
+		source := "unsubscribe:page"
+		if body, ok := httpapi.Body(req); ok && bytes.Contains(body, []byte("List-Unsubscribe=One-Click")) {
+			source = "unsubscribe:one-click"
+		}
+		now := h.Now()
+		if _, err := h.Store.UpdateProfile(ctx, customerID, func(p *customer.Profile) bool {
+			return p.Unsubscribe(channel, source, now)
+		}); err != nil {
+			slog.ErrorContext(ctx, "unsubscribe failed", "error", err)
+			return h.page(http.StatusServiceUnavailable, pageData{Title: "ただいま混み合っています", Message: "配信停止を受け付けられませんでした。少し時間をおいて、もう一度お試しください。"}), nil
+		}
+		slog.InfoContext(ctx, "unsubscribed", "channel", channel, "source", source)
+		data.Title = "配信を停止しました"
+		data.Message = data.Channel + "でのお知らせの配信を停止しました。ご注文に関するご連絡は引き続きお届けします。"
+		if channel == "email" {
+			data.Message = "メールでのお知らせの配信を停止しました。再開をご希望の場合は、ショップのお問い合わせ先までご連絡ください。"
+		}
+		return h.page(http.StatusOK, data), nil
+	}
+	return h.page(http.StatusNotFound, pageData{Title: "ページが見つかりません"}), nil
+}
+
+func channelName(channel string) string {
+	if channel == "line" {
+		return "LINE"
+	}
+	return "メール"
+}
+
+type pageData struct {
+	Title, Message, Channel string
+	Confirm                 bool
+	Shop                    rules.Shop
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{{.Title}} | {{.Shop.Name}}</title>
+<style>body{margin:0;background:#f6f4ef;font-family:"Hiragino Sans","Noto Sans JP",sans-serif;color:#333;line-height:1.7}
+main{max-width:520px;margin:48px auto;padding:32px;background:#fff;border-radius:8px}
+h1{font-size:20px;margin:0 0 16px}button{font:inherit;padding:12px 24px;border:0;border-radius:6px;background:#8a5a2b;color:#fff;cursor:pointer}
+button:focus{outline:3px solid #e0b070}footer{margin-top:32px;font-size:12px;color:#777}</style></head>
+<body><main><h1>{{.Title}}</h1>{{if .Message}}<p>{{.Message}}</p>{{end}}
+{{if .Confirm}}<form method="post"><button type="submit">配信を停止する</button></form>{{end}}
+<footer>{{.Shop.Name}}<br>{{.Shop.PostalAddress}}<br>お問い合わせ: <a href="mailto:{{.Shop.ContactEmail}}">{{.Shop.ContactEmail}}</a></footer>
+</main></body></html>
+`))
+
+func (h *Handler) page(status int, d pageData) events.APIGatewayV2HTTPResponse {
+	d.Shop = h.Shop
+	var b bytes.Buffer
+	if err := pageTemplate.Execute(&b, d); err != nil {
+		return httpapi.Error(http.StatusInternalServerError, "page failed")
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: b.String(), Headers: map[string]string{
+		"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+	}}
+}

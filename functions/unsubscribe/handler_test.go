@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var now = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+
+func setup(t *testing.T) (*Handler, *store.Store, *unsubscribe.Sealer) {
+	t.Helper()
+	set, err := rules.Load(filepath.Join(testenv.Root(), "rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(testenv.DynamoDB(), testenv.NewTable(t))
+	if _, err := st.UpdateProfile(context.Background(), "c-1", func(p *customer.Profile) bool {
+		return p.ApplyContact(order.Customer{ID: "c-1", Email: "misaki@example.jp", Consent: order.Consent{State: order.ConsentGranted, Source: "checkout", At: now.Add(-time.Hour)}}, now.Add(-time.Hour))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sealer, _ := unsubscribe.NewSealer("dev-secret")
+	return &Handler{Store: st, Tokens: sealer, Shop: set.Settings.Shop, Now: func() time.Time { return now }}, st, sealer
+}
+
+func request(routeKey, token, body string) events.APIGatewayV2HTTPRequest {
+	return events.APIGatewayV2HTTPRequest{RouteKey: routeKey, RawPath: "/unsubscribe", RawQueryString: "token=" + url.QueryEscape(token), Body: body,
+		Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}}
+}
+
+func TestUnsubscribe(t *testing.T) {
+	tests := []struct {
+		name      string
+		routeKey  string
+		body      string
+		status    int
+		page      string
+		wantState order.ConsentState
+		source    string
+	}{
+		{name: "GET only asks", routeKey: pageRoute, status: 200, page: "配信停止の確認", wantState: order.ConsentGranted},
+		{name: "one-click POST", routeKey: oneClickPost, body: "List-Unsubscribe=One-Click", status: 200, page: "配信を停止しました", wantState: order.ConsentDenied, source: "unsubscribe:one-click"},
+		{name: "the page's button", routeKey: oneClickPost, body: "", status: 200, page: "配信を停止しました", wantState: order.ConsentDenied, source: "unsubscribe:page"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, st, sealer := setup(t)
+			resp, err := h.Handle(context.Background(), request(tt.routeKey, sealer.Token("c-1", "email"), tt.body))
+			if err != nil || resp.StatusCode != tt.status || !strings.Contains(resp.Body, tt.page) || !strings.Contains(resp.Body, "〒604-8001") {
+				t.Fatalf("answer %d %v:\n%s", resp.StatusCode, err, resp.Body)
+			}
+			p, _ := st.GetProfile(context.Background(), "c-1")
+			if p.Consent.State != tt.wantState || (tt.source != "" && (p.Consent.Source != tt.source || p.Reachable("email"))) {
+				t.Errorf("profile consent = %+v, reachable %v", p.Consent, p.Reachable("email"))
+			}
+		})
+	}
+}
+
+func TestUnsubscribeRefusesBadTokens(t *testing.T) {
+	h, st, _ := setup(t)
+	other, _ := unsubscribe.NewSealer("another-secret")
+	for _, token := range []string{"", "garbage", other.Token("c-1", "email")} {
+		resp, _ := h.Handle(context.Background(), request(oneClickPost, token, "List-Unsubscribe=One-Click"))
+		if resp.StatusCode != 400 || !strings.Contains(resp.Body, "リンクが無効です") {
+			t.Errorf("token %q: %d", token, resp.StatusCode)
+		}
+	}
+	if p, _ := st.GetProfile(context.Background(), "c-1"); p.Consent.State != order.ConsentGranted {
+		t.Error("a bad token changed the profile")
+	}
+}

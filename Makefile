@@ -57,5 +57,14 @@ build-ThankyouFunction:
 build-UnsubscribeFunction:
 	$(call lambda_build,unsubscribe)
 
+build-SchedulerFunction:
+	$(call lambda_build,scheduler)
+
+build-SenderFunction:
+	$(call lambda_build,sender)
+
+build-SegmentsFunction:
+	$(call lambda_build,segments)
+
 clean:
 	rm -rf .aws-sam .local

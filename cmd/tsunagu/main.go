@@ -30,6 +30,8 @@ var commands = map[string]command{
 	"lint":     {"check rule files: every problem as file:line:col: message", lintRules},
 	"preview":  {"render a campaign's messages for a sample customer", previewCampaign},
 	"simulate": {"which campaigns an order event fires, and why the others do not", simulateEvent},
+	"segments": {"run the nightly segment job now (deciles, RFM bands)", segmentsCommand},
+	"tick":     {"run the scheduler as of a time (--at); the local stack's sender sends what is due", tickCommand},
 	"run":      {"start the local stack (emulators, table, rules, gateway on $PORT)", runStack},
 }
 

@@ -31,8 +31,10 @@ import (
 
 // The local stack's fixed addresses (DESIGN.md, Contracts).
 const (
-	dynamoAddr  = "127.0.0.1:4567"
-	sesAddr     = "127.0.0.1:8005"
+	dynamoAddr = "127.0.0.1:4567"
+	sesAddr    = "127.0.0.1:8005"
+	// queueAddr serves the local stand-in for SQS (shared/localqueue).
+	queueAddr   = "127.0.0.1:9324"
 	localRegion = "ap-northeast-1"
 	// tableID is the table's logical id in template.yaml.
 	tableID = "Table"
@@ -76,7 +78,7 @@ func runStack(ctx context.Context, args []string) error {
 	if _, err := exec.LookPath("node"); err != nil {
 		return emulator.ErrNodeMissing
 	}
-	for _, addr := range []string{dynamoAddr, sesAddr, gatewayAddr} {
+	for _, addr := range []string{dynamoAddr, sesAddr, queueAddr, gatewayAddr} {
 		if err := emulator.CheckPortFree(addr); err != nil {
 			return err
 		}
@@ -107,9 +109,6 @@ func runStack(ctx context.Context, args []string) error {
 	for _, fn := range fns {
 		if envs[fn.LogicalID], err = functionEnv(fn, buildDir(root, fn.LogicalID), local); err != nil {
 			return err
-		}
-		if len(fn.Schedules) > 0 {
-			log.Warn("schedules are not run locally yet", "function", fn.LogicalID)
 		}
 	}
 	if err := buildFunctions(ctx, log, root, fns); err != nil {
@@ -187,6 +186,13 @@ func runStack(ctx context.Context, args []string) error {
 		}
 	}()
 
+	queues, err := startQueues(ctx, log, fns, functions)
+	if err != nil {
+		return err
+	}
+	defer queues.stop()
+	startSchedules(ctx, log, fns, functions)
+
 	printBanner(gatewayAddr, routes, dynamo.URL, ses.URL, local)
 
 	select {
@@ -199,6 +205,8 @@ func runStack(ctx context.Context, args []string) error {
 		return fmt.Errorf("the SES emulator exited unexpectedly; stopping everything:\n%s", tail(ses.Output()))
 	case err := <-served:
 		return fmt.Errorf("gateway: %w", err)
+	case err := <-queues.served:
+		return fmt.Errorf("local queue: %w", err)
 	}
 }
 
@@ -217,6 +225,7 @@ func newLocalValues(port int) localValues {
 		"TSUNAGU_PUBLIC_URL":    fmt.Sprintf("http://127.0.0.1:%d", port),
 		"MAIL_FROM":             envOr("MAIL_FROM", "shop@tsubaki-chaen.example.jp"),
 		"SES_CONFIGURATION_SET": "", // no configuration sets in the SES emulator
+		"SENDER_QUEUE_URL":      localQueueURL("SenderQueue"),
 	}
 	for _, name := range secretNames {
 		l.vars[name], l.secrets[name] = devSecret, "default"
@@ -248,6 +257,7 @@ func functionEnv(fn sam.Function, dir string, local localValues) ([]string, erro
 	return append(env,
 		"AWS_ENDPOINT_URL_DYNAMODB=http://"+dynamoAddr,
 		"AWS_ENDPOINT_URL_SESV2=http://"+sesAddr,
+		"AWS_ENDPOINT_URL_SQS=http://"+queueAddr,
 		"AWS_REGION="+localRegion,
 		"AWS_DEFAULT_REGION="+localRegion,
 		"AWS_ACCESS_KEY_ID=local",
@@ -318,6 +328,7 @@ func printBanner(gatewayAddr string, routes []sam.Route, dynamoURL, sesURL strin
 		fmt.Fprintf(&b, "    %-32s -> %s\n", r.RouteKey(), r.Function)
 	}
 	fmt.Fprintf(&b, "  SES mail viewer  %s/\n", sesURL)
+	fmt.Fprintf(&b, "  queue (SQS)      http://%s   (SenderQueue -> SenderFunction)\n", queueAddr)
 	fmt.Fprintf(&b, "  DynamoDB         %s   (table %s)\n\n", dynamoURL, local.table)
 	fmt.Fprintf(&b, "  secrets in force (set the variable to change one):\n")
 	for _, name := range secretNames {

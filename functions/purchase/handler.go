@@ -41,6 +41,7 @@ type Store interface {
 // Campaigns runs the campaigns an order event triggers.
 type Campaigns interface {
 	Run(ctx context.Context, t campaign.Trigger) ([]campaign.Outcome, error)
+	CancelOrderTimers(ctx context.Context, orderID, customerID string) error
 }
 
 // Handler turns order webhooks into stored orders, updated customer
@@ -179,6 +180,11 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 		}
 		if ev.Type == order.Created && st.Status != order.Cancelled {
 			if a.Coupons, err = h.redeemCoupons(ctx, st.Order); err != nil {
+				return a, err
+			}
+		}
+		if st.Status == order.Cancelled {
+			if err := h.Campaigns.CancelOrderTimers(ctx, st.Order.ID, st.Order.Customer.ID); err != nil {
 				return a, err
 			}
 		}

@@ -47,7 +47,9 @@ func BenchmarkThankyouView(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	slices.Sort(durations)
-	pct := func(p float64) float64 { return float64(durations[int(p*float64(len(durations)-1))].Microseconds()) / 1000 }
+	pct := func(p float64) float64 {
+		return float64(durations[int(p*float64(len(durations)-1))].Microseconds()) / 1000
+	}
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(total(e.counter.Snapshot()))/float64(b.N), "ddb-req/view")

@@ -32,6 +32,7 @@ type Store interface {
 	RecentSends(ctx context.Context, customerID string) ([]store.Send, error)
 	ReserveSend(ctx context.Context, customerID string, send store.Send, keep time.Duration, check store.CapCheck) (string, error)
 	ArmTimer(ctx context.Context, t store.Timer) (bool, error)
+	FinishTimer(ctx context.Context, key, status string) (bool, error)
 	IssueCoupon(ctx context.Context, c store.Coupon) (store.Coupon, error)
 	ClaimReviewRequest(ctx context.Context, customerID, sku, messageKey string, at time.Time) (bool, string, error)
 }
@@ -122,6 +123,25 @@ func (r *Runner) needsSends(t Trigger) bool {
 		}
 	}
 	return false
+}
+
+// CancelOrderTimers cancels the waits an order's events armed (delays and
+// quiet hours of campaigns triggered by order events), when the order is
+// cancelled. Their keys are deterministic, so no index is needed; at fire
+// time the decider would skip a cancelled order anyway.
+func (r *Runner) CancelOrderTimers(ctx context.Context, orderID, customerID string) error {
+	for _, c := range r.Rules.Campaigns {
+		if !strings.HasPrefix(string(c.Trigger), "order.") || c.Trigger == rules.TriggerOrderCancelled {
+			continue
+		}
+		for _, reason := range []string{"delay", "quiet_hours"} {
+			key := TimerKey(c.ID, "order:"+orderID+":"+string(c.Trigger), customerID, reason)
+			if _, err := r.Store.FinishTimer(ctx, key, store.TimerCancelled); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // MessageKey is the deterministic key of one campaign action for one

@@ -72,6 +72,14 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 		return nil, err
 	}
 	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
+	// Deciles from the nightly segment job, once it has run; the configured
+	// ones until then. Read once per cold start.
+	deciles := set.Deciles
+	if stats, found, err := st.SegmentStats(ctx); err != nil {
+		return nil, err
+	} else if found {
+		deciles = stats.Deciles
+	}
 	return &Deps{
 		Store:       st,
 		Rules:       set,
@@ -79,7 +87,7 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 		Unsubscribe: sealer,
 		PublicURL:   publicURL,
 		Campaigns: &campaign.Runner{
-			Decider: campaign.Decider{Rules: set, Deciles: set.Deciles},
+			Decider: campaign.Decider{Rules: set, Deciles: deciles},
 			Store:   st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
 		},
 	}, nil

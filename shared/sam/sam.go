@@ -33,6 +33,7 @@ type Function struct {
 	Env       []EnvVar
 	Routes    []Route
 	Schedules []Schedule
+	Queues    []QueueEvent
 }
 
 // EnvVar is one environment variable. Literal is false when the template
@@ -59,6 +60,19 @@ type Schedule struct {
 	Function   string
 	Event      string
 	Expression string // rate(5 minutes) or cron(...)
+	// Input is the event the schedule sends, as written.
+	Input string
+}
+
+// QueueEvent is one SQS event: the queue (its logical id) feeding a function.
+type QueueEvent struct {
+	Function  string
+	Event     string
+	Queue     string
+	BatchSize int
+	// ReportBatchItemFailures is set when the function reports partial
+	// batch failures.
+	ReportBatchItemFailures bool
 }
 
 // Load reads and parses a SAM template.
@@ -134,7 +148,25 @@ func (t *Template) Functions() ([]Function, error) {
 			case "HttpApi":
 				fn.Routes = append(fn.Routes, Route{Function: id, Event: name, Method: strings.ToUpper(scalar(child(p, "Method"))), Path: scalar(child(p, "Path"))})
 			case "Schedule", "ScheduleV2":
-				fn.Schedules = append(fn.Schedules, Schedule{Function: id, Event: name, Expression: scalar(child(p, "ScheduleExpression"))})
+				expr := scalar(child(p, "ScheduleExpression"))
+				if expr == "" {
+					expr = scalar(child(p, "Schedule"))
+				}
+				fn.Schedules = append(fn.Schedules, Schedule{Function: id, Event: name, Expression: expr, Input: scalar(child(p, "Input"))})
+			case "SQS":
+				q := QueueEvent{Function: id, Event: name, BatchSize: 10}
+				if ref := child(p, "Queue"); ref != nil {
+					q.Queue = strings.TrimSuffix(strings.TrimSpace(ref.Value), ".Arn")
+				}
+				if v := scalar(child(p, "BatchSize")); v != "" {
+					q.BatchSize, _ = strconv.Atoi(v)
+				}
+				if types := child(p, "FunctionResponseTypes"); types != nil {
+					for _, t := range types.Content {
+						q.ReportBatchItemFailures = q.ReportBatchItemFailures || t.Value == "ReportBatchItemFailures"
+					}
+				}
+				fn.Queues = append(fn.Queues, q)
 			}
 		}
 		out = append(out, fn)

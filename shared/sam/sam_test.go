@@ -56,6 +56,22 @@ func TestProjectTemplate(t *testing.T) {
 		t.Errorf("timeout = %s, memory = %d MB", purchase.Timeout, purchase.MemoryMB)
 	}
 
+	var sender, sched *Function
+	for i := range fns {
+		switch fns[i].LogicalID {
+		case "SenderFunction":
+			sender = &fns[i]
+		case "SchedulerFunction":
+			sched = &fns[i]
+		}
+	}
+	if sender == nil || len(sender.Queues) != 1 || sender.Queues[0].Queue != "SenderQueue" || sender.Queues[0].BatchSize != 10 || !sender.Queues[0].ReportBatchItemFailures {
+		t.Errorf("sender queues = %+v", sender)
+	}
+	if sched == nil || len(sched.Schedules) != 1 || sched.Schedules[0].Expression != "rate(5 minutes)" || sched.Schedules[0].Input != `{"time": "<aws.scheduler.scheduled-time>"}` {
+		t.Errorf("scheduler schedules = %+v", sched)
+	}
+
 	in, err := tpl.TableInput("Table", "t1")
 	if err != nil {
 		t.Fatal(err)

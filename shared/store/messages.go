@@ -82,7 +82,7 @@ func (s *Store) ClaimMessage(ctx context.Context, rec MessageRecord, now time.Ti
 			":message_key": vals["message_key"], ":campaign_id": vals["campaign_id"], ":channel": vals["channel"],
 			":customer_id": vals["customer_id"], ":status": vals["status"], ":claimed_at": vals["claimed_at"],
 			":gsi1pk": &types.AttributeValueMemberS{Value: CustomerMessagesPartition(rec.CustomerID)},
-			":gsi1sk": &types.AttributeValueMemberS{Value: rec.ClaimedAt.Format(time.RFC3339Nano) + "#" + rec.Key},
+			":gsi1sk": &types.AttributeValueMemberS{Value: sortTime(rec.ClaimedAt) + "#" + rec.Key},
 			":ttl":    ttlValue(now.Add(MessageRetention)),
 			":one":    &types.AttributeValueMemberN{Value: "1"},
 			":failed": &types.AttributeValueMemberS{Value: string(MessageFailed)},
@@ -136,7 +136,7 @@ func (s *Store) RecordSkipped(ctx context.Context, rec MessageRecord, reason str
 	rec.Status, rec.Reason, rec.ClaimedAt, rec.FinishedAt = MessageSkipped, reason, now.UTC(), now.UTC()
 	item, err := marshalMap(messageItem{
 		PK: messagePK(rec.Key), SK: "MESSAGE",
-		GSI1PK: CustomerMessagesPartition(rec.CustomerID), GSI1SK: rec.ClaimedAt.Format(time.RFC3339Nano) + "#" + rec.Key,
+		GSI1PK: CustomerMessagesPartition(rec.CustomerID), GSI1SK: sortTime(rec.ClaimedAt) + "#" + rec.Key,
 		TTL: now.Add(MessageRetention).Unix(), MessageRecord: rec,
 	})
 	if err != nil {
@@ -177,7 +177,7 @@ func (s *Store) CustomerMessages(ctx context.Context, customerID string, since t
 		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk >= :since"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk":    &types.AttributeValueMemberS{Value: CustomerMessagesPartition(customerID)},
-			":since": &types.AttributeValueMemberS{Value: since.UTC().Format(time.RFC3339Nano)},
+			":since": &types.AttributeValueMemberS{Value: sortTime(since)},
 		},
 	})
 	for p.HasMorePages() {

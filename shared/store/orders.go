@@ -145,7 +145,7 @@ func orderDetails(o order.Order, recommend []string) (map[string]types.Attribute
 		return nil, nil
 	}
 	it := orderItem{
-		GSI1PK: OrdersByDayPartition(o.PlacedAt), GSI1SK: o.PlacedAt.UTC().Format(time.RFC3339Nano) + "#" + o.ID,
+		GSI1PK: OrdersByDayPartition(o.PlacedAt), GSI1SK: sortTime(o.PlacedAt) + "#" + o.ID,
 		CustomerID: o.Customer.ID, Currency: o.Currency, Total: o.Total, PlacedAt: o.PlacedAt.UTC(), CouponCodes: o.CouponCodes, Recommend: recommend,
 	}
 	for _, li := range o.Items {

@@ -59,6 +59,13 @@ func expired(item map[string]types.AttributeValue, now time.Time) bool {
 	return err == nil && ttl <= now.Unix()
 }
 
+// sortTime writes a time for sort keys: UTC with all nine fractional
+// digits, so that string order is time order (RFC 3339 with trimmed
+// fractions is not: "…:00Z" sorts after "…:00.5Z").
+func sortTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+}
+
 func ttlValue(t time.Time) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
 }

@@ -68,7 +68,7 @@ func (s *Store) ArmTimer(ctx context.Context, t Timer) (bool, error) {
 	t.Status = TimerArmed
 	item, err := marshalMap(timerItem{
 		PK: timerPK(t.Key), SK: "TIMER",
-		GSI1PK: DuePartition(TimerShard(t.Key)), GSI1SK: t.DueAt.UTC().Format(time.RFC3339Nano) + "#" + t.Key,
+		GSI1PK: DuePartition(TimerShard(t.Key)), GSI1SK: sortTime(t.DueAt) + "#" + t.Key,
 		TTL: t.DueAt.Add(timerRetention).Unix(), Timer: t,
 	})
 	if err != nil {
@@ -119,4 +119,32 @@ func (s *Store) GetTimer(ctx context.Context, key string) (Timer, error) {
 		return Timer{}, fmt.Errorf("decode timer %s: %w", key, err)
 	}
 	return it.Timer, nil
+}
+
+// DueTimers reads up to limit armed timers of one shard due at or before
+// upTo, earliest first (access pattern 9: a Query of the sparse due index,
+// which holds armed timers only, so every item read is a due timer).
+func (s *Store) DueTimers(ctx context.Context, shard int, upTo time.Time, limit int) ([]Timer, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		IndexName:              aws.String("gsi1"),
+		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk <= :upTo"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   &types.AttributeValueMemberS{Value: DuePartition(shard)},
+			":upTo": &types.AttributeValueMemberS{Value: sortTime(upTo) + "#\uffff"},
+		},
+		Limit: aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read due timers of shard %d: %w", shard, err)
+	}
+	timers := make([]Timer, 0, len(out.Items))
+	for _, item := range out.Items {
+		var it timerItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, fmt.Errorf("decode timer: %w", err)
+		}
+		timers = append(timers, it.Timer)
+	}
+	return timers, nil
 }

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/segments"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+)
+
+// Store is what the nightly job needs of the store.
+type Store interface {
+	ScanProfiles(ctx context.Context, segments int, visit func(customer.Profile)) error
+	SaveSegmentStats(ctx context.Context, st store.SegmentStats) error
+}
+
+// Handler is the nightly segment job.
+type Handler struct {
+	Store Store
+	// ScanSegments is how many parallel scan segments read the profiles.
+	ScanSegments int
+}
+
+// Handle recomputes the figures as of the event's time and stores them.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (store.SegmentStats, error) {
+	var ev struct {
+		Time time.Time `json:"time"`
+	}
+	if err := json.Unmarshal(raw, &ev); err != nil || ev.Time.IsZero() {
+		return store.SegmentStats{}, fmt.Errorf("read event: the event needs \"time\" (RFC 3339), got %s", raw)
+	}
+	c := segments.NewCollector(ev.Time)
+	if err := h.Store.ScanProfiles(ctx, h.ScanSegments, c.Visit); err != nil {
+		return store.SegmentStats{}, err
+	}
+	st := c.Stats()
+	if err := h.Store.SaveSegmentStats(ctx, st); err != nil {
+		return st, err
+	}
+	slog.InfoContext(ctx, "segment stats computed", "customers", st.Customers, "deciles", st.Deciles)
+	return st, nil
+}

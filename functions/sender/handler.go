@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tsunagu-dev/tsunagu/shared/campaign"
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/queue"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+)
+
+// Store is what the sender needs of the store.
+type Store interface {
+	GetProfile(ctx context.Context, id string) (customer.Profile, error)
+	GetOrder(ctx context.Context, id string) (store.OrderState, error)
+}
+
+// Campaigns decides and sends one campaign for a customer.
+type Campaigns interface {
+	Run(ctx context.Context, t campaign.Trigger) ([]campaign.Outcome, error)
+}
+
+// Handler fires the timers the scheduler queued: it decides each campaign
+// again for the customer as they are now (someone who ordered again gets
+// no win-back) and sends, recording every outcome in the message log.
+type Handler struct {
+	Store     Store
+	Campaigns Campaigns
+}
+
+// Handle processes one SQS batch. A message that fails for a reason a
+// retry can fix is reported in BatchItemFailures, so SQS redelivers only
+// it; finished steps (claimed messages, issued coupons) do not repeat.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, rec := range ev.Records {
+		if err := h.fire(ctx, rec.Body); err != nil {
+			slog.ErrorContext(ctx, "queued message failed; SQS will redeliver it", "message_id", rec.MessageId, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (h *Handler) fire(ctx context.Context, body string) error {
+	m, err := queue.Decode(body)
+	if err != nil {
+		return err // stays failing; after maxReceiveCount SQS moves it to the dead-letter queue
+	}
+	tm := m.Timer
+	p, err := h.Store.GetProfile(ctx, tm.CustomerID)
+	if errors.Is(err, store.ErrNotFound) {
+		slog.WarnContext(ctx, "timer for an unknown customer dropped", "timer", tm.Key, "campaign", tm.Campaign)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var o order.Order
+	if tm.OrderID != "" {
+		st, err := h.Store.GetOrder(ctx, tm.OrderID)
+		if err != nil {
+			return err
+		}
+		o = st.Order
+	}
+	outcomes, err := h.Campaigns.Run(ctx, campaign.Trigger{
+		Event: rules.Trigger(tm.Trigger), Key: tm.TriggerKey, At: m.Now, Profile: p, Order: o, Campaign: tm.Campaign, Fired: true,
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range outcomes {
+		slog.InfoContext(ctx, "timer fired", "campaign", o.Campaign, "channel", o.Channel, "status", o.Status, "reason", o.Reason)
+	}
+	return nil
+}

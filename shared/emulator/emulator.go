@@ -72,12 +72,22 @@ func Install(ctx context.Context, dir string) error {
 
 // StartDynamoDB starts dynalite (in memory) listening on addr ("127.0.0.1:4567").
 func StartDynamoDB(ctx context.Context, dir, addr string) (*Emulator, error) {
+	return StartDynamoDBAt(ctx, dir, addr, "")
+}
+
+// StartDynamoDBAt starts dynalite keeping its data in dataDir (LevelDB), so
+// a restart keeps the tables; an empty dataDir keeps them in memory.
+func StartDynamoDBAt(ctx context.Context, dir, addr, dataDir string) (*Emulator, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("start dynamodb emulator: %w", err)
 	}
-	return start(ctx, "dynamodb", dir, addr, []string{filepath.Join("node_modules", "dynalite", "cli.js"),
-		"--host", host, "--port", port, "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"})
+	args := []string{filepath.Join("node_modules", "dynalite", "cli.js"),
+		"--host", host, "--port", port, "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}
+	if dataDir != "" {
+		args = append(args, "--path", dataDir)
+	}
+	return start(ctx, "dynamodb", dir, addr, args)
 }
 
 // StartSES starts aws-ses-v2-local listening on addr ("127.0.0.1:8005").

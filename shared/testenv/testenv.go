@@ -106,6 +106,12 @@ func SES() *sesv2.Client {
 	return sesv2.NewFromConfig(AWSConfig(), func(o *sesv2.Options) { o.BaseEndpoint = aws.String(ses.URL) })
 }
 
+// TableInputFor is the CreateTable request for a table named name, shaped
+// as template.yaml declares it (for a test's own emulator).
+func TableInputFor(name string) (*dynamodb.CreateTableInput, error) {
+	return templateT.TableInput("Table", name)
+}
+
 // NewTable creates a fresh table shaped as template.yaml declares, so tests
 // never share state, and returns its name.
 func NewTable(tb testing.TB) string {

@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/tsunagu-dev/tsunagu/shared/campaign"
+	"github.com/tsunagu-dev/tsunagu/shared/coupon"
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/email"
+	"github.com/tsunagu-dev/tsunagu/shared/emulator"
+	"github.com/tsunagu-dev/tsunagu/shared/localqueue"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/queue"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var delivered = time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+
+// world is one shop on the emulators: rules, store, runner, queue.
+type world struct {
+	set     *rules.Set
+	store   *store.Store
+	runner  *campaign.Runner
+	handler *Handler
+	queue   *localqueue.Queue
+	ticker  *scheduler.Ticker
+}
+
+func newWorld(t *testing.T, db *dynamodb.Client, table string, ses *sesv2.Client) *world {
+	t.Helper()
+	set, err := rules.Load(filepath.Join(testenv.Root(), "rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, table)
+	mailer, _ := email.NewSender(ses, set.Settings.FromName, "shop@tsubaki-chaen.example.jp", "", "")
+	sealer, _ := unsubscribe.NewSealer("dev-secret")
+	coder, _ := coupon.NewCoder("dev-secret")
+	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder,
+		PublicURL: "https://hooks.example.jp", RecommendationLimit: 3}
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	srv := localqueue.NewServer(ts.URL, "ap-northeast-1")
+	ts.Config.Handler = srv
+	q := srv.Queue("SenderQueue")
+	client := sqs.NewFromConfig(testenv.AWSConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(ts.URL) })
+	return &world{set: set, store: st, runner: runner, handler: &Handler{Store: st, Campaigns: runner}, queue: q,
+		ticker: &scheduler.Ticker{Store: st, Queue: queue.NewSQS(client, q.URL), PageSize: 50}}
+}
+
+// deliveredOrder stores a customer with a delivered order and runs the
+// delivery's campaigns, which arm the review request's 7-day timer.
+func (w *world) deliveredOrder(t *testing.T, cid, to string) {
+	t.Helper()
+	ctx := context.Background()
+	buyer := &order.Customer{ID: cid, Email: to, Name: "高橋 美咲", Consent: order.Consent{State: order.ConsentGranted, Source: "checkout", At: delivered.Add(-72 * time.Hour)}}
+	o := order.Order{ID: "o-" + cid, Currency: "JPY", Total: 4300, PlacedAt: delivered.Add(-72 * time.Hour), Customer: buyer,
+		Items: []order.Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", UnitPrice: 2150, Quantity: 2}}}
+	for _, typ := range []order.EventType{order.Created, order.Delivered} {
+		st, err := w.store.ApplyOrderEvent(ctx, order.Event{Type: typ, OccurredAt: delivered, Order: o}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := w.store.UpdateProfile(ctx, cid, func(p *customer.Profile) bool {
+			return p.ApplyDelivery(buyer, st.Order, st.Status, delivered, w.set.Settings.Thresholds)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ == order.Delivered {
+			if _, err := w.runner.Run(ctx, campaign.Trigger{Event: rules.TriggerOrderDelivered, Key: "order:" + o.ID + ":order.delivered", At: delivered, Profile: p, Order: st.Order}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// invoker hands SQS batches to the handler as Lambda would.
+type invoker struct{ h *Handler }
+
+func (i invoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var ev events.SQSEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, err
+	}
+	resp, err := i.h.Handle(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(resp)
+}
+
+// drain delivers the queue until it is empty (or the deadline passes).
+func (w *world) drain(t *testing.T, during func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		w.queue.Deliver(ctx, invoker{w.handler}, localqueue.Delivery{BatchSize: 10, ReportBatchItemFailures: true,
+			Visibility: 100 * time.Millisecond, MaxReceiveCount: 50, Region: "ap-northeast-1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		close(done)
+	}()
+	if during != nil {
+		during()
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if live, _ := w.queue.Depth(); live == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			live, dead := w.queue.Depth()
+			t.Fatalf("queue did not drain: %d live, %d dead", live, dead)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}
+
+func TestReviewRequestFiresSevenDaysAfterDelivery(t *testing.T) {
+	defer quiet()()
+	w := newWorld(t, testenv.DynamoDB(), testenv.NewTable(t), testenv.SES())
+	to := testenv.UniqueEmail(t, "misaki")
+	w.deliveredOrder(t, "c-review", to)
+	ctx := context.Background()
+	if res, _ := w.ticker.Tick(ctx, delivered.Add(6*24*time.Hour)); res.Enqueued != 0 {
+		t.Fatalf("six days after delivery the review request is not due: %+v", res)
+	}
+	res, err := w.ticker.Tick(ctx, delivered.Add(7*24*time.Hour))
+	if err != nil || res.Enqueued != 1 {
+		t.Fatalf("tick a week later = %+v, %v", res, err)
+	}
+	w.drain(t, nil)
+	mails := testenv.SentEmails(t, to)
+	if len(mails) != 1 || !strings.Contains(mails[0].Subject, "ご感想") || !strings.Contains(mails[0].Body.Text, "本練羊羹") {
+		t.Fatalf("emails = %+v", mails)
+	}
+}
+
+// TestExactlyOnceUnderFaults fires 40 due review requests while SES
+// throttles 30% of calls, the process "crashes" between sending and
+// recording for some, SQS delivers every message twice, and the DynamoDB
+// emulator restarts mid-run: every request is sent exactly once, and the
+// dead-letter queue stays empty.
+func TestExactlyOnceUnderFaults(t *testing.T) {
+	defer quiet()()
+	// A DynamoDB emulator of our own, on disk, so it can restart.
+	addr, err := emulator.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	infra, data := filepath.Join(testenv.Root(), "infra", "local"), t.TempDir()
+	dyn, err := emulator.StartDynamoDBAt(context.Background(), infra, addr, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { dyn.Stop() }()
+	db := dynamodb.NewFromConfig(testenv.AWSConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dyn.URL) })
+
+	// SES behind a proxy that throttles 30% of sends, as SES does.
+	sesURL, _ := url.Parse(testenv.SESURL())
+	proxy := httputil.NewSingleHostReverseProxy(sesURL)
+	var throttled atomic.Int64
+	rng := rand.New(rand.NewPCG(7, 11))
+	var rngMu sync.Mutex
+	throttle := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rngMu.Lock()
+		hit := rng.Float64() < 0.3
+		rngMu.Unlock()
+		if hit && strings.Contains(r.URL.Path, "outbound-emails") {
+			throttled.Add(1)
+			w.Header().Set("X-Amzn-ErrorType", "TooManyRequestsException")
+			w.WriteHeader(http.StatusTooManyRequests)
+			w.Write([]byte(`{"message":"Maximum sending rate exceeded."}`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer throttle.Close()
+	ses := sesv2.NewFromConfig(testenv.AWSConfig(), func(o *sesv2.Options) { o.BaseEndpoint = aws.String(throttle.URL); o.RetryMaxAttempts = 1 })
+
+	w := newWorld(t, db, ownTable(t, db), ses)
+	const n = 40
+	addrs := make([]string, n)
+	for i := range n {
+		addrs[i] = testenv.UniqueEmail(t, fmt.Sprint("c", i))
+		w.deliveredOrder(t, fmt.Sprint("fault-", i), addrs[i])
+	}
+	// Crash between send and log for every fifth message, once.
+	crashy := &crashingStore{Store: w.store, every: 5}
+	w.runner.Store = crashy
+	// Duplicate deliveries: every queued message is queued twice.
+	w.ticker.Queue = doubling{w.ticker.Queue}
+	if res, err := w.ticker.Tick(context.Background(), delivered.Add(7*24*time.Hour)); err != nil || res.Enqueued != n {
+		t.Fatalf("tick = %+v, %v", res, err)
+	}
+	w.drain(t, func() {
+		time.Sleep(300 * time.Millisecond)
+		dyn.Stop() // the emulator goes away mid-run...
+		time.Sleep(500 * time.Millisecond)
+		var err error
+		if dyn, err = emulator.StartDynamoDBAt(context.Background(), infra, addr, data); err != nil { // ...and comes back
+			t.Error(err)
+		}
+	})
+	if throttled.Load() == 0 || crashy.crashes.Load() == 0 {
+		t.Fatalf("faults did not happen: %d throttled, %d crashes", throttled.Load(), crashy.crashes.Load())
+	}
+	for i, a := range addrs {
+		if got := len(testenv.SentEmails(t, a)); got != 1 {
+			t.Errorf("customer %d got %d review requests, want exactly 1", i, got)
+		}
+	}
+	if _, dead := w.queue.Depth(); dead != 0 {
+		t.Errorf("%d messages dead-lettered, want none lost", dead)
+	}
+	t.Logf("%d throttled sends, %d crashes between send and log, queue delivered every message twice, DynamoDB restarted once", throttled.Load(), crashy.crashes.Load())
+}
+
+// ownTable creates the table on a DynamoDB emulator of the test's own.
+func ownTable(t *testing.T, db *dynamodb.Client) string {
+	t.Helper()
+	in, err := testenv.TableInputFor("faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateTable(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	waiter := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 10 * time.Millisecond })
+	if err := waiter.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: in.TableName}, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return "faults"
+}
+
+// crashingStore fails the recording of every nth sent message once, after
+// the email went out: what a crash between send and log leaves behind.
+type crashingStore struct {
+	campaign.Store
+	every   int64
+	n       atomic.Int64
+	crashes atomic.Int64
+}
+
+func (c *crashingStore) FinishMessage(ctx context.Context, rec store.MessageRecord, status store.MessageStatus, reason, providerID string, now time.Time) error {
+	if status == store.MessageSent && c.n.Add(1)%c.every == 0 {
+		c.crashes.Add(1)
+		return fmt.Errorf("crash between send and log")
+	}
+	return c.Store.FinishMessage(ctx, rec, status, reason, providerID, now)
+}
+
+// doubling queues every message twice, as SQS's at-least-once may.
+type doubling struct{ next scheduler.Queue }
+
+func (d doubling) Send(ctx context.Context, msgs []queue.Message) ([]bool, error) {
+	if _, err := d.next.Send(ctx, msgs); err != nil {
+		return nil, err
+	}
+	return d.next.Send(ctx, msgs)
+}
+
+// quiet silences the handler's logs for a test.
+func quiet() func() {
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
+	return func() { slog.SetDefault(old) }
+}

@@ -139,9 +139,15 @@
 
   // fetchJSON fetches a URL with a deadline covering the whole answer, body
   // included, and resolves to its parsed JSON; anything but a 200 rejects.
+  // An answer past the deadline is refused even where it cannot be aborted:
+  // showing it late would move the page under the buyer's eyes.
   function fetchJSON(url, init) {
+    var late = false;
     var ctl = typeof AbortController === 'function' ? new AbortController() : null;
-    var timer = setTimeout(function () { if (ctl) ctl.abort(); }, TIMEOUT_MS);
+    var timer = setTimeout(function () {
+      late = true;
+      if (ctl) ctl.abort();
+    }, TIMEOUT_MS);
     init.signal = ctl ? ctl.signal : undefined;
     init.credentials = 'omit';
     init.referrerPolicy = 'no-referrer';
@@ -152,6 +158,7 @@
       })
       .then(function (body) {
         clearTimeout(timer);
+        if (late) throw new Error('answer after ' + TIMEOUT_MS + ' ms');
         return body;
       }, function (err) {
         clearTimeout(timer);
@@ -183,7 +190,7 @@
 
     // Build everything first and attach it in one go: a single insertion.
     var root = el('div', 'tsn');
-    root.setAttribute('data-testid', 'thankyou');
+    testid(root, 'thankyou');
     blocks.forEach(function (b) { root.appendChild(b); });
     var style = document.createElement('style');
     style.textContent = CSS;
@@ -202,7 +209,7 @@
       if (!href || !str(it.name)) return;
       var a = el('a', 'card');
       a.href = href;
-      a.setAttribute('data-testid', 'recommendation');
+      testid(a, 'recommendation');
       var src = safeURL(it.image_url);
       if (src) {
         var img = document.createElement('img');
@@ -215,8 +222,8 @@
         a.appendChild(img);
       }
       var body = el('span');
-      body.appendChild(el('span', 'nm', it.name));
-      if (str(it.price_label)) body.appendChild(el('span', 'pr', it.price_label));
+      body.appendChild(testid(el('span', 'nm', it.name), 'recommendation-name'));
+      if (str(it.price_label)) body.appendChild(testid(el('span', 'pr', it.price_label), 'recommendation-price'));
       a.appendChild(body);
       var li = el('li');
       li.appendChild(a);
@@ -245,10 +252,10 @@
 
     var row = el('div', 'code');
     var code = el('code', '', c.code);
-    code.setAttribute('data-testid', 'coupon-code');
+    testid(code, 'coupon-code');
     var btn = el('button', '', TEXT.copy);
     btn.type = 'button';
-    btn.setAttribute('data-testid', 'coupon-copy');
+    testid(btn, 'coupon-copy');
     var note = el('p', 'note');
     note.setAttribute('role', 'status');
     btn.addEventListener('click', function () {
@@ -258,7 +265,7 @@
         // No clipboard access: select the code so the buyer can copy it.
         selectText(code);
         note.textContent = TEXT.copyManually;
-      });
+      }).catch(function (err) { debug('copy failed', err); });
     });
     row.appendChild(code);
     row.appendChild(btn);
@@ -283,7 +290,7 @@
       b.href = link;
       b.target = '_blank';
       b.rel = 'noopener';
-      b.setAttribute('data-testid', 'line-link');
+      testid(b, 'line-link');
       s.appendChild(b);
     }
     return s;
@@ -301,10 +308,10 @@
     var btn = el('button', '', TEXT.optinButton);
     btn.type = 'button';
     btn.disabled = true;
-    btn.setAttribute('data-testid', 'optin-submit');
+    testid(btn, 'optin-submit');
     var status = el('p', 'st');
     status.setAttribute('role', 'status');
-    status.setAttribute('data-testid', 'optin-status');
+    testid(status, 'optin-status');
 
     box.addEventListener('change', function () { btn.disabled = !box.checked; });
     btn.addEventListener('click', function () {
@@ -326,7 +333,7 @@
         btn.textContent = TEXT.optinButton;
         btn.disabled = !box.checked;
         status.textContent = TEXT.optinFailed;
-      });
+      }).catch(function (err) { debug('opt-in display failed', err); });
     });
 
     s.appendChild(label);
@@ -337,14 +344,21 @@
 
   // --- helpers ---
 
+  // section is a block: a titled <section> labelled by its heading.
   function section(id, title) {
     var s = el('section', 'blk');
-    s.setAttribute('data-testid', id);
+    testid(s, id);
     var h = el('h2', '', title);
     h.id = 'tsn-' + id;
     s.setAttribute('aria-labelledby', h.id);
     s.appendChild(h);
     return s;
+  }
+
+  // testid marks an element with the stable data-testid the browser tests use.
+  function testid(e, id) {
+    e.setAttribute('data-testid', id);
+    return e;
   }
 
   // el creates an element with a class and text; text is never parsed as HTML.
@@ -371,11 +385,14 @@
     }
   }
 
+  // copy puts text on the clipboard; it never throws, it rejects.
   function copy(text) {
-    if (navigator.clipboard && typeof navigator.clipboard.writeText === 'function') {
-      return navigator.clipboard.writeText(text).catch(function () { return legacyCopy(text); });
-    }
-    return legacyCopy(text);
+    return Promise.resolve().then(function () {
+      if (navigator.clipboard && typeof navigator.clipboard.writeText === 'function') {
+        return navigator.clipboard.writeText(text).catch(function () { return legacyCopy(text); });
+      }
+      return legacyCopy(text);
+    });
   }
 
   // legacyCopy copies through a hidden textarea and execCommand, for browsers

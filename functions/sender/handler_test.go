@@ -54,7 +54,7 @@ type world struct {
 	ticker  *scheduler.Ticker
 }
 
-func newWorld(t *testing.T, db *dynamodb.Client, table string, ses *sesv2.Client) *world {
+func newWorld(t testing.TB, db *dynamodb.Client, table string, ses *sesv2.Client) *world {
 	t.Helper()
 	set, err := rules.Load(filepath.Join(testenv.Root(), "rules"))
 	if err != nil {

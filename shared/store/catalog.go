@@ -48,18 +48,18 @@ func affinityPK(sku string) string      { return "AFFINITY#" + sku }
 // maxBatchGet is DynamoDB's limit of keys per BatchGetItem.
 const maxBatchGet = 100
 
-// ImportCatalog writes products (25 per BatchWriteItem) and rewrites each
+// ImportCatalog writes products (in BatchWriteItems) and rewrites each
 // category's product list from them, in-stock products first. The products
 // given are the whole catalog of their categories.
 func (s *Store) ImportCatalog(ctx context.Context, products []Product, now time.Time) error {
 	byCategory := map[string][]Product{}
-	var writes []types.WriteRequest
+	var items []map[string]types.AttributeValue
 	for _, p := range products {
 		item, err := marshalMap(productItem{PK: productPK(p.SKU), SK: "PRODUCT", UpdatedAt: now.UTC(), Product: p})
 		if err != nil {
 			return err
 		}
-		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		items = append(items, item)
 		if p.Category != "" {
 			byCategory[p.Category] = append(byCategory[p.Category], p)
 		}
@@ -74,27 +74,9 @@ func (s *Store) ImportCatalog(ctx context.Context, products []Product, now time.
 		if err != nil {
 			return err
 		}
-		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		items = append(items, item)
 	}
-	for len(writes) > 0 {
-		n := min(25, len(writes))
-		batch := writes[:n]
-		writes = writes[n:]
-		for attempt := 0; len(batch) > 0; attempt++ {
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: batch}})
-			if err != nil {
-				return fmt.Errorf("import catalog: %w", err)
-			}
-			batch = out.UnprocessedItems[s.table]
-			if attempt > 10 && len(batch) > 0 {
-				return fmt.Errorf("import catalog: %d items still unprocessed after retries", len(batch))
-			}
-			if len(batch) > 0 {
-				time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
-			}
-		}
-	}
-	return nil
+	return s.batchPut(ctx, items)
 }
 
 // Catalog is what one BatchGetItem read of the catalog returned.

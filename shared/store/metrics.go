@@ -5,15 +5,19 @@ import (
 	"sync"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 )
 
 // RequestCounter counts the HTTP requests an AWS SDK client sends, retries
-// included, by operation name. Benchmarks attach it to the DynamoDB client
-// with Register to report requests per order.
+// included, by operation name, and the items DynamoDB read to answer
+// Queries and Scans (their ScannedCount). Benchmarks attach it to the
+// DynamoDB client with Register to report requests per order and items
+// read per due message.
 type RequestCounter struct {
-	mu     sync.Mutex
-	counts map[string]int
+	mu        sync.Mutex
+	counts    map[string]int
+	itemsRead int
 }
 
 // Register adds the counting middleware to a client's stack; pass it in
@@ -22,14 +26,30 @@ func (c *RequestCounter) Register(stack *middleware.Stack) error {
 	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("tsunaguRequestCounter",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			op := awsmiddleware.GetOperationName(ctx)
+			out, md, err := next.HandleFinalize(ctx, in)
+			scanned := 0
+			switch r := out.Result.(type) {
+			case *dynamodb.QueryOutput:
+				scanned = int(r.ScannedCount)
+			case *dynamodb.ScanOutput:
+				scanned = int(r.ScannedCount)
+			}
 			c.mu.Lock()
 			if c.counts == nil {
 				c.counts = map[string]int{}
 			}
 			c.counts[op]++
+			c.itemsRead += scanned
 			c.mu.Unlock()
-			return next.HandleFinalize(ctx, in)
+			return out, md, err
 		}), middleware.After)
+}
+
+// ItemsRead is how many items Queries and Scans read so far.
+func (c *RequestCounter) ItemsRead() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.itemsRead
 }
 
 // Snapshot returns the counts so far, by operation name.
@@ -46,6 +66,6 @@ func (c *RequestCounter) Snapshot() map[string]int {
 // Reset sets every count back to zero.
 func (c *RequestCounter) Reset() {
 	c.mu.Lock()
-	c.counts = nil
+	c.counts, c.itemsRead = nil, 0
 	c.mu.Unlock()
 }

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/tsunagu-dev/tsunagu/shared/browser"
+	"github.com/tsunagu-dev/tsunagu/shared/gateway"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/sam"
+	"github.com/tsunagu-dev/tsunagu/shared/signature"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+)
+
+// inProcess runs the handler as the function would, from the JSON event.
+type inProcess struct{ h *Handler }
+
+func (p inProcess) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(payload, &req); err != nil {
+		return nil, err
+	}
+	resp, err := p.h.Handle(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(resp)
+}
+
+// TestSamplePageInChromium opens the sample thank-you page in headless
+// Chromium, with the widget served by the real handler behind the local
+// API gateway and answers from the emulator: the blocks, the coupon issued
+// for the order, a click on a recommendation, and the page of a shop whose
+// API is failing, which shows nothing and breaks nothing.
+func TestSamplePageInChromium(t *testing.T) {
+	root := testenv.Root()
+	if err := browser.Check(root); err != nil {
+		t.Fatal(err)
+	}
+	sample := filepath.Join(root, "infra", "sample-shop")
+	shop := httptest.NewUnstartedServer(nil)
+	shop.Start()
+	defer shop.Close()
+
+	e := newEnv(t, nil, order.ConsentUnknown)
+	// The catalog links to this shop's pages and images.
+	products := []store.Product{
+		{SKU: "TEA-SENCHA", Name: "宇治煎茶 100g", Category: "tea", Price: 1600, Currency: "JPY", URL: shop.URL + "/products/TEA-SENCHA", ImageURL: shop.URL + "/img/tea-sencha.svg", InStock: true},
+		{SKU: "TEA-GYOKURO", Name: "抹茶 40g", Category: "tea", Price: 3200, Currency: "JPY", URL: shop.URL + "/products/TEA-GYOKURO", ImageURL: shop.URL + "/img/tea-matcha.svg", InStock: true},
+	}
+	if err := e.store.ImportCatalog(context.Background(), products, placed); err != nil {
+		t.Fatal(err)
+	}
+	e.h.Widget, _ = os.ReadFile("widget.js")
+	e.h.Rules.Settings.Thankyou.AllowedOrigins = []string{shop.URL}
+	api := apiServer(t, e.h)
+	failingHandler := *e.h
+	failingHandler.Store = store.New(dynamodb.NewFromConfig(testenv.AWSConfig(), func(o *dynamodb.Options) {
+		o.BaseEndpoint, o.RetryMaxAttempts = aws.String("http://127.0.0.1:1"), 1
+	}), "gone")
+	failingAPI := apiServer(t, &failingHandler)
+
+	page, _ := os.ReadFile(filepath.Join(sample, "thankyou.html"))
+	product, _ := os.ReadFile(filepath.Join(sample, "product.html"))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /thankyou.html", func(w http.ResponseWriter, r *http.Request) {
+		apiURL := api.URL
+		if r.URL.Query().Get("api") == "failing" {
+			apiURL = failingAPI.URL
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, strings.NewReplacer("{{API}}", apiURL, "{{ORDER_ID}}", "1001", "{{SIG}}", signature.SignOrder(secret, "1001")).Replace(string(page)))
+	})
+	mux.HandleFunc("GET /products/{sku}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, strings.ReplaceAll(string(product), "{{SKU}}", html.EscapeString(r.PathValue("sku"))))
+	})
+	mux.Handle("GET /img/", http.FileServer(http.Dir(sample)))
+	shop.Config.Handler = mux
+
+	res, err := browser.Run(context.Background(), browser.Config{URL: shop.URL + "/thankyou.html", Scenario: browser.Happy,
+		Screenshot: filepath.Join(root, ".local", "screenshots", "thankyou-real.png")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Settled != browser.Rendered || strings.Join(res.Widget.BlockIDs(), ",") != "recommendations,coupon,line,optin" {
+		t.Fatalf("widget %s with blocks %v (debug %v)", res.Settled, res.Widget.BlockIDs(), res.Debug)
+	}
+	wantCode := e.h.Coupons.Code(couponCampaign, "order:1001", "c-1")
+	if res.Widget.CouponCode != wantCode {
+		t.Errorf("coupon on the page = %q, want the order's %q", res.Widget.CouponCode, wantCode)
+	}
+	if len(res.Widget.Recommendations) != 2 || res.Navigation == nil || !strings.HasSuffix(res.Navigation.URL, "/products/TEA-SENCHA") {
+		t.Errorf("recommendations %+v, click led to %+v", res.Widget.Recommendations, res.Navigation)
+	}
+	if len(res.PageErrors) > 0 || len(res.ConsoleErrors()) > 0 || len(res.StyleLeaks) > 0 {
+		t.Errorf("page errors %v, console errors %v, style leaks %v", res.PageErrors, res.ConsoleErrors(), res.StyleLeaks)
+	}
+	if c, err := e.store.GetCoupon(context.Background(), wantCode); err != nil || c.Campaign != couponCampaign {
+		t.Errorf("the coupon the page shows is not stored: %+v %v", c, err)
+	}
+
+	failing, err := browser.Run(context.Background(), browser.Config{URL: shop.URL + "/thankyou.html?api=failing", Scenario: browser.Failing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failing.Settled != browser.GaveUp || len(failing.Widget.Blocks) != 0 || len(failing.PageErrors) > 0 || failing.CLS != 0 {
+		t.Errorf("failing API: settled %s, blocks %v, page errors %v, CLS %v", failing.Settled, failing.Widget.BlockIDs(), failing.PageErrors, failing.CLS)
+	}
+}
+
+// apiServer serves the thank-you function's routes from template.yaml
+// through the local API gateway.
+func apiServer(t *testing.T, h *Handler) *httptest.Server {
+	t.Helper()
+	tmpl, err := sam.Load(filepath.Join(testenv.Root(), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := tmpl.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var routes []sam.Route
+	for _, r := range all {
+		if r.Function == "ThankyouFunction" {
+			routes = append(routes, r)
+		}
+	}
+	gw, err := gateway.New(routes, map[string]gateway.Invoker{"ThankyouFunction": inProcess{h}}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw)
+	t.Cleanup(srv.Close)
+	return srv
+}
+

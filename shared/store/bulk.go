@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+)
+
+// ImportProfiles writes customer profiles in bulk (25 per BatchWriteItem,
+// several batches at once), for bringing a shop's existing customers in. It
+// overwrites: use it for customers not yet in the table.
+func (s *Store) ImportProfiles(ctx context.Context, profiles []customer.Profile) error {
+	items := make([]map[string]types.AttributeValue, 0, len(profiles))
+	for _, p := range profiles {
+		item, err := marshalMap(profileItem{PK: customerPK(p.ID), SK: "PROFILE", Version: 1, Profile: p})
+		if err != nil {
+			return err
+		}
+		items = append(items, item)
+	}
+	return s.batchPut(ctx, items)
+}
+
+// ArmTimers stores timers in bulk, for arming a campaign over imported
+// customers. Unlike ArmTimer it overwrites: use it for keys known to be new.
+func (s *Store) ArmTimers(ctx context.Context, timers []Timer) error {
+	items := make([]map[string]types.AttributeValue, 0, len(timers))
+	for _, t := range timers {
+		t.Status = TimerArmed
+		item, err := marshalMap(timerItem{PK: timerPK(t.Key), SK: "TIMER", GSI1PK: DuePartition(TimerShard(t.Key)),
+			GSI1SK: sortTime(t.DueAt) + "#" + t.Key, TTL: t.DueAt.Add(timerRetention).Unix(), Timer: t})
+		if err != nil {
+			return err
+		}
+		items = append(items, item)
+	}
+	return s.batchPut(ctx, items)
+}
+
+// batchPut writes items 25 at a time, eight batches at once, retrying
+// unprocessed items with backoff.
+func (s *Store) batchPut(ctx context.Context, items []map[string]types.AttributeValue) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for start := 0; start < len(items); start += 25 {
+		var batch []types.WriteRequest
+		for _, it := range items[start:min(start+25, len(items))] {
+			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+		}
+		g.Go(func() error {
+			for attempt := 0; len(batch) > 0; attempt++ {
+				if attempt > 10 {
+					return fmt.Errorf("batch write: %d items still unprocessed after retries", len(batch))
+				}
+				out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: batch}})
+				if err != nil {
+					return fmt.Errorf("batch write: %w", err)
+				}
+				batch = out.UnprocessedItems[s.table]
+				if len(batch) > 0 {
+					time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}

@@ -149,4 +149,3 @@ func apiServer(t *testing.T, h *Handler) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
-

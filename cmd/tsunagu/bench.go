@@ -119,7 +119,7 @@ func renderBenchmarks(results map[string]benchResult, cmdline, raw string) strin
 			verdict = "OVER"
 		}
 		fmt.Fprintf(&b, "Budget: at most 4 DynamoDB write requests per order before campaign effects: %.1f, %s budget.\n", bare.Metrics["ddb-writes/order"], verdict)
-		b.WriteString("Requests are counted by an AWS SDK middleware on the DynamoDB client (`store.RequestCounter`), retries included. Before campaign effects an order costs a delivery check (GetItem), the order merge (UpdateItem), the profile read-modify-write (GetItem + conditional PutItem) and the delivery mark (PutItem). With the shipped rules, campaign effects add: the customer's recent sends (GetItem), the cap reservation (PutItem), the email's claim and outcome (UpdateItem x2) and the second-purchase nudge's timer (PutItem).\n\n")
+		b.WriteString("Requests are counted by an AWS SDK middleware on the DynamoDB client (`store.RequestCounter`), retries included. Before campaign effects an order costs a delivery check (GetItem), one catalog read for categories and recommendation candidates (BatchGetItem), the order merge (UpdateItem), the profile read-modify-write (GetItem + conditional PutItem) and the delivery mark (PutItem). Orders of several products, or from returning customers, also teach co-purchase affinity: one UpdateItem per product (this benchmark's single-product first orders teach nothing). With the shipped rules, campaign effects add: the customer's recent sends (GetItem), the cap reservation (PutItem), the email's claim and outcome (UpdateItem x2) and the second-purchase nudge's timer (PutItem).\n\n")
 
 		b.WriteString("### Estimated AWS cost per million orders\n\n")
 		ms := full.Metrics["p50-ms"]
@@ -158,7 +158,7 @@ func renderBenchmarks(results map[string]benchResult, cmdline, raw string) strin
 	}
 	if cs, ok := results["ColdStart"]; ok {
 		b.WriteString("## Cold start\n\n")
-		fmt.Fprintf(&b, "The built `bootstrap` (linux/%s here; arm64 in Lambda), exec to first answer against a local Lambda Runtime API endpoint (`shared/runtimeapi`), including loading and checking the rules: p50 %.1f ms, p99 %.1f ms over %d starts. Binary size: %.1f MB (host build), %.1f MB (linux/arm64, as `sam build` makes it).\n\n",
+		fmt.Fprintf(&b, "The built `bootstrap` (linux/%s here; arm64 in Lambda), exec to first answer against a local Lambda Runtime API endpoint (`shared/runtimeapi`), including loading and checking the rules and reading the segment figures: p50 %.1f ms, p99 %.1f ms over %d starts. Binary size: %.1f MB (host build), %.1f MB (linux/arm64, as `sam build` makes it).\n\n",
 			goarch(raw), cs.Metrics["p50-ms"], cs.Metrics["p99-ms"], cs.Iters, cs.Metrics["bytes-host"]/1e6, cs.Metrics["bytes-arm64"]/1e6)
 	}
 	b.WriteString("## All results\n\n| Benchmark | Iterations | Metrics |\n|---|---|---|\n")

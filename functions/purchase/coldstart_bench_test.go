@@ -30,7 +30,8 @@ var (
 
 // BenchmarkColdStart measures the built bootstrap from exec to its first
 // answer, against a local Lambda Runtime API endpoint, including loading and
-// checking the rules. It also reports the binary's size as built for this
+// checking the rules and reading the segment figures (one GetItem). It
+// also reports the binary's size as built for this
 // machine and as `sam build` builds it (linux/arm64).
 func BenchmarkColdStart(b *testing.B) {
 	buildOnce.Do(func() {
@@ -63,7 +64,7 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 	hostSize, armSize := size(host), size(builds["arm64"])
 	env := []string{
-		"TABLE_NAME=coldstart", "TSUNAGU_RULES_DIR=" + filepath.Join(host, "rules"), "TSUNAGU_PUBLIC_URL=http://127.0.0.1:3000",
+		"TABLE_NAME=" + testenv.NewTable(b), "TSUNAGU_RULES_DIR=" + filepath.Join(host, "rules"), "TSUNAGU_PUBLIC_URL=http://127.0.0.1:3000",
 		"TSUNAGU_WEBHOOK_SECRET=dev-secret", "SHOPIFY_WEBHOOK_SECRET=dev-secret", "UNSUBSCRIBE_SECRET=dev-secret", "COUPON_SECRET=dev-secret",
 		"MAIL_FROM=shop@tsubaki-chaen.example.jp", "AWS_ENDPOINT_URL_DYNAMODB=" + testenv.DynamoDBURL(), "AWS_ENDPOINT_URL_SESV2=" + testenv.SESURL(),
 		"AWS_REGION=ap-northeast-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",

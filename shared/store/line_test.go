@@ -23,11 +23,12 @@ func TestLineLinks(t *testing.T) {
 		at           time.Time
 		wantApplied  bool
 		wantCustomer string
+		wantLinkedAt time.Time
 	}{
-		{name: "first link", customer: "c-1", at: t0, wantApplied: true, wantCustomer: "c-1"},
-		{name: "same link again (a retry)", customer: "c-1", at: t0, wantApplied: true, wantCustomer: "c-1"},
-		{name: "relinked to another customer", customer: "c-2", at: t0.Add(time.Hour), wantApplied: true, wantCustomer: "c-2"},
-		{name: "an older link arriving late", customer: "c-1", at: t0.Add(time.Minute), wantApplied: false, wantCustomer: "c-2"},
+		{name: "first link", customer: "c-1", at: t0, wantApplied: true, wantCustomer: "c-1", wantLinkedAt: t0},
+		{name: "same link again (a retry)", customer: "c-1", at: t0, wantApplied: true, wantCustomer: "c-1", wantLinkedAt: t0},
+		{name: "relinked to another customer", customer: "c-2", at: t0.Add(time.Hour), wantApplied: true, wantCustomer: "c-2", wantLinkedAt: t0.Add(time.Hour)},
+		{name: "an older link arriving late", customer: "c-1", at: t0.Add(time.Minute), wantApplied: false, wantCustomer: "c-2", wantLinkedAt: t0.Add(time.Hour)},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -36,8 +37,8 @@ func TestLineLinks(t *testing.T) {
 				t.Fatalf("LinkLineUser = %v, %v; want %v", applied, err, st.wantApplied)
 			}
 			l, err := s.GetLineLink(ctx, lineUser)
-			if err != nil || l.CustomerID != st.wantCustomer || l.UserID != lineUser || !l.LinkedAt.Equal(max(st.at, t0.Add(time.Hour))) && st.customer == "c-2" {
-				t.Errorf("GetLineLink = %+v, %v; want customer %s", l, err, st.wantCustomer)
+			if err != nil || l.CustomerID != st.wantCustomer || l.UserID != lineUser || !l.LinkedAt.Equal(st.wantLinkedAt) {
+				t.Errorf("GetLineLink = %+v, %v; want customer %s linked at %v", l, err, st.wantCustomer, st.wantLinkedAt)
 			}
 		})
 	}

@@ -41,7 +41,8 @@ type Store interface {
 // Campaigns runs the campaigns an order event triggers.
 type Campaigns interface {
 	Run(ctx context.Context, t campaign.Trigger) ([]campaign.Outcome, error)
-	CancelOrderTimers(ctx context.Context, orderID, customerID string) error
+	CancelOrderTimers(ctx context.Context, o order.Order) error
+	ArmLifecycle(ctx context.Context, p customer.Profile, o order.Order, now time.Time) error
 }
 
 // Handler turns order webhooks into stored orders, updated customer
@@ -184,7 +185,11 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 			}
 		}
 		if st.Status == order.Cancelled {
-			if err := h.Campaigns.CancelOrderTimers(ctx, st.Order.ID, st.Order.Customer.ID); err != nil {
+			if err := h.Campaigns.CancelOrderTimers(ctx, st.Order); err != nil {
+				return a, err
+			}
+		} else if ev.Type == order.Created {
+			if err := h.Campaigns.ArmLifecycle(ctx, profile, st.Order, now); err != nil {
 				return a, err
 			}
 		}

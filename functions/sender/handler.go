@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -21,9 +22,11 @@ type Store interface {
 	GetOrder(ctx context.Context, id string) (store.OrderState, error)
 }
 
-// Campaigns decides and sends one campaign for a customer.
+// Campaigns decides and sends one campaign for a customer, and arms the
+// next lifecycle timers.
 type Campaigns interface {
 	Run(ctx context.Context, t campaign.Trigger) ([]campaign.Outcome, error)
+	ArmLifecycle(ctx context.Context, p customer.Profile, o order.Order, now time.Time) error
 }
 
 // Handler fires the timers the scheduler queued: it decides each campaign
@@ -71,10 +74,16 @@ func (h *Handler) fire(ctx context.Context, body string) error {
 		o = st.Order
 	}
 	outcomes, err := h.Campaigns.Run(ctx, campaign.Trigger{
-		Event: rules.Trigger(tm.Trigger), Key: tm.TriggerKey, At: m.Now, Profile: p, Order: o, Campaign: tm.Campaign, Fired: true,
+		Event: rules.Trigger(tm.Trigger), Key: tm.TriggerKey, At: m.Now, Profile: p, Order: o, Campaign: tm.Campaign, Fired: true, SKU: tm.SKU,
 	})
 	if err != nil {
 		return err
+	}
+	if rules.Trigger(tm.Trigger) == rules.TriggerBirthday {
+		// Next year's.
+		if err := h.Campaigns.ArmLifecycle(ctx, p, order.Order{}, m.Now); err != nil {
+			return err
+		}
 	}
 	for _, o := range outcomes {
 		slog.InfoContext(ctx, "timer fired", "campaign", o.Campaign, "channel", o.Channel, "status", o.Status, "reason", o.Reason)

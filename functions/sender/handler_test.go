@@ -297,3 +297,77 @@ func quiet() func() {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
 	return func() { slog.SetDefault(old) }
 }
+
+// teaBuyer stores a customer's tea order and arms its lifecycle timers as
+// the purchase function does.
+func (w *world) teaBuyer(t *testing.T, cid, to, orderID string, placed time.Time, birthday string) customer.Profile {
+	t.Helper()
+	ctx := context.Background()
+	buyer := &order.Customer{ID: cid, Email: to, Name: "佐藤 花子", Birthday: birthday, Consent: order.Consent{State: order.ConsentGranted, Source: "checkout", At: placed}}
+	o := order.Order{ID: orderID, Currency: "JPY", Total: 3200, PlacedAt: placed, Customer: buyer,
+		Items: []order.Item{{SKU: "TEA-SENCHA", Name: "宇治煎茶 100g", Category: "tea", UnitPrice: 1600, Quantity: 2}}}
+	st, err := w.store.ApplyOrderEvent(ctx, order.Event{Type: order.Created, OccurredAt: placed, Order: o}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.store.UpdateProfile(ctx, cid, func(p *customer.Profile) bool {
+		return p.ApplyDelivery(buyer, st.Order, st.Status, placed, w.set.Settings.Thresholds)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.runner.ArmLifecycle(ctx, p, st.Order, placed); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestReplenishmentWhenTheTeaRunsOut(t *testing.T) {
+	defer quiet()()
+	w := newWorld(t, testenv.DynamoDB(), testenv.NewTable(t), testenv.SES())
+	placed := time.Date(2026, 11, 1, 1, 0, 0, 0, time.UTC)
+	due, rebought := testenv.UniqueEmail(t, "due"), testenv.UniqueEmail(t, "rebought")
+	w.teaBuyer(t, "tea-1", due, "t-1", placed, "")
+	w.teaBuyer(t, "tea-2", rebought, "t-2", placed, "")
+	w.teaBuyer(t, "tea-2", rebought, "t-3", placed.Add(20*24*time.Hour), "") // bought the same tea again
+	ctx := context.Background()
+	if res, _ := w.ticker.Tick(ctx, placed.Add(29*24*time.Hour)); res.Enqueued != 0 {
+		t.Fatalf("before the tea runs out nothing is due: %+v", res)
+	}
+	res, err := w.ticker.Tick(ctx, placed.Add(30*24*time.Hour))
+	if err != nil || res.Enqueued != 2 {
+		t.Fatalf("tick at 30 days = %+v, %v", res, err)
+	}
+	w.drain(t, nil)
+	if mails := testenv.SentEmails(t, due); len(mails) != 1 || !strings.Contains(mails[0].Body.Text, "宇治煎茶") {
+		t.Errorf("the customer whose tea runs out got %d reminders, want 1: %+v", len(mails), mails)
+	}
+	if n := len(testenv.SentEmails(t, rebought)); n != 0 {
+		t.Errorf("a customer who bought the tea again got %d reminders", n)
+	}
+}
+
+func TestBirthdayEveryYear(t *testing.T) {
+	defer quiet()()
+	w := newWorld(t, testenv.DynamoDB(), testenv.NewTable(t), testenv.SES())
+	to := testenv.UniqueEmail(t, "bday")
+	w.teaBuyer(t, "bday-1", to, "b-1", time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC), "12-05")
+	ctx := context.Background()
+	jst, _ := time.LoadLocation("Asia/Tokyo")
+	birthday := time.Date(2026, 12, 5, 10, 0, 0, 0, jst)
+	if res, _ := w.ticker.Tick(ctx, birthday.Add(-time.Minute)); res.Enqueued != 0 {
+		t.Fatalf("before 10:00 on the birthday nothing is due: %+v", res)
+	}
+	if res, err := w.ticker.Tick(ctx, birthday); err != nil || res.Enqueued != 1 {
+		t.Fatalf("tick on the birthday = %+v, %v", res, err)
+	}
+	w.drain(t, nil)
+	mails := testenv.SentEmails(t, to)
+	if len(mails) != 1 || !strings.Contains(mails[0].Subject, "お誕生日") || !strings.Contains(mails[0].Body.Text, "TSN-") {
+		t.Fatalf("birthday emails = %+v", mails)
+	}
+	next, err := w.store.GetTimer(ctx, campaign.TimerKey("birthday-coupon", "birthday:bday-1:2027", "bday-1", "birthday"))
+	if err != nil || next.Status != store.TimerArmed || !next.DueAt.Equal(birthday.AddDate(1, 0, 0).UTC()) {
+		t.Errorf("next year's birthday timer = %+v, %v", next, err)
+	}
+}

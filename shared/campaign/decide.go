@@ -29,6 +29,8 @@ type Trigger struct {
 	// Fired is true when a timer brings the trigger back after its wait:
 	// the campaign's delay is over.
 	Fired bool
+	// SKU is the product a lifecycle.replenishment trigger is about.
+	SKU string
 }
 
 // Verdict is what was decided for one campaign.
@@ -107,6 +109,7 @@ func (d *Decider) Decide(t Trigger, sent []store.Send) []Decision {
 		}
 		if env == nil {
 			e := set.NewEnv(string(t.Event), t.Profile, t.Order, d.Deciles, t.At)
+			e.ReplenishSKU = t.SKU
 			env = &e
 		}
 		in, err := c.InAudience(&machine, env)

@@ -156,12 +156,14 @@ type RFM struct {
 
 // Profile is one customer as tsunagu knows them.
 type Profile struct {
-	ID         string    `dynamodbav:"customer_id"`
-	Email      string    `dynamodbav:"email,omitempty"`
-	Name       string    `dynamodbav:"name,omitempty"`
-	LineUserID string    `dynamodbav:"line_user_id,omitempty"`
-	ContactAt  time.Time `dynamodbav:"contact_at"`
-	Consent    Consent   `dynamodbav:"consent"`
+	ID         string `dynamodbav:"customer_id"`
+	Email      string `dynamodbav:"email,omitempty"`
+	Name       string `dynamodbav:"name,omitempty"`
+	LineUserID string `dynamodbav:"line_user_id,omitempty"`
+	// Birthday is "MM-DD", or "" when unknown.
+	Birthday  string    `dynamodbav:"birthday,omitempty"`
+	ContactAt time.Time `dynamodbav:"contact_at"`
+	Consent   Consent   `dynamodbav:"consent"`
 	// Unsubscribed holds, by channel ("email", "line"), when the customer
 	// unsubscribed. Nothing is sent on such a channel, marketing or not,
 	// until fresh consent newer than that arrives.
@@ -220,7 +222,7 @@ func (p *Profile) ApplyContact(c order.Customer, eventAt time.Time) bool {
 		for _, f := range []struct {
 			dst *string
 			src string
-		}{{&p.Email, c.Email}, {&p.Name, c.Name}, {&p.LineUserID, c.LineUserID}} {
+		}{{&p.Email, c.Email}, {&p.Name, c.Name}, {&p.LineUserID, c.LineUserID}, {&p.Birthday, c.Birthday}} {
 			if f.src != "" && f.src != *f.dst && (newer || *f.dst == "" || f.src > *f.dst) {
 				*f.dst = f.src
 				changed = true
@@ -271,6 +273,42 @@ func (p *Profile) ApplyDelivery(buyer *order.Customer, o order.Order, status ord
 		p.Recompute(th)
 	}
 	return changed
+}
+
+// NextBirthday returns the next birthday after t, at 10:00 in loc (29 Feb
+// falls on 1 Mar in other years), or false when the birthday is unknown.
+func (p *Profile) NextBirthday(t time.Time, loc *time.Location) (time.Time, bool) {
+	md, err := time.Parse("01-02", p.Birthday)
+	if err != nil {
+		return time.Time{}, false
+	}
+	local := t.In(loc)
+	for year := local.Year(); ; year++ {
+		b := time.Date(year, md.Month(), md.Day(), 10, 0, 0, 0, loc)
+		if b.After(local) {
+			return b.UTC(), true
+		}
+	}
+}
+
+// DaysSinceBought is the number of whole days since the customer last
+// bought a product (in a standing order) as of now, or -1 when never.
+func (p *Profile) DaysSinceBought(sku string, now time.Time) int {
+	var last time.Time
+	for _, s := range p.Orders {
+		if s.Status == order.Cancelled || !s.HasDetails || s.PlacedAt.After(now) {
+			continue
+		}
+		for _, x := range s.SKUs {
+			if x == sku && s.PlacedAt.After(last) {
+				last = s.PlacedAt
+			}
+		}
+	}
+	if last.IsZero() {
+		return -1
+	}
+	return int(now.Sub(last).Hours() / 24)
 }
 
 // RecentSKUs returns the products of the customer's latest n standing

@@ -74,6 +74,7 @@ type genericWire struct {
 			ConsentSource    *string `json:"consent_source"`
 			ConsentAt        *string `json:"consent_at"`
 			LineUserID       *string `json:"line_user_id"`
+			Birthday         *string `json:"birthday"`
 		} `json:"customer"`
 		Items []struct {
 			SKU      string  `json:"sku"`
@@ -116,7 +117,7 @@ func DecodeGeneric(body []byte) (Event, error) {
 		o.PlacedAt = parseTime(bad, "order.placed_at", w.Order.PlacedAt)
 	}
 	if c := w.Order.Customer; c != nil {
-		o.Customer = &Customer{ID: c.ID, Email: deref(c.Email), Name: deref(c.Name), LineUserID: deref(c.LineUserID)}
+		o.Customer = &Customer{ID: c.ID, Email: deref(c.Email), Name: deref(c.Name), LineUserID: deref(c.LineUserID), Birthday: birthday(deref(c.Birthday))}
 		if c.AcceptsMarketing != nil {
 			consent := Consent{State: ConsentDenied, Source: "webhook:generic", At: ev.OccurredAt}
 			if *c.AcceptsMarketing {
@@ -172,6 +173,15 @@ func parseTime(bad *InvalidError, field, s string) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// birthday keeps the month and day of MM-DD or YYYY-MM-DD: that is all a
+// birthday campaign needs, and less personal data to hold.
+func birthday(s string) string {
+	if len(s) == 10 {
+		return s[5:]
+	}
+	return s
 }
 
 func deref(s *string) string {

@@ -92,3 +92,25 @@ func TestDecodeGenericRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeGenericBirthdayKeepsMonthAndDay(t *testing.T) {
+	tests := []struct {
+		name, birthday, want string
+	}{
+		{name: "full date", birthday: `"1990-12-05"`, want: "12-05"},
+		{name: "month and day", birthday: `"02-29"`, want: "02-29"},
+		{name: "null", birthday: `null`, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := `{"id":"e","type":"order.created","occurred_at":"2026-11-21T09:30:00+09:00","order":{"id":"1","currency":"JPY","total":100,"customer":{"id":"c","birthday":` + tt.birthday + `},"items":[{"sku":"S","name":"n","price":100,"quantity":1}]}}`
+			ev, err := DecodeGeneric([]byte(body))
+			if err != nil || ev.Order.Customer.Birthday != tt.want {
+				t.Errorf("birthday = %q, %v; want %q", ev.Order.Customer.Birthday, err, tt.want)
+			}
+		})
+	}
+	if _, err := DecodeGeneric([]byte(`{"id":"e","type":"order.created","occurred_at":"2026-11-21T09:30:00+09:00","order":{"id":"1","currency":"JPY","total":100,"customer":{"id":"c","birthday":"13-40"},"items":[{"sku":"S","name":"n","price":100,"quantity":1}]}}`)); err == nil || !strings.Contains(err.Error(), "order.customer.birthday") {
+		t.Errorf("a bad birthday must be named: %v", err)
+	}
+}

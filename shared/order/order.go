@@ -73,7 +73,9 @@ type Customer struct {
 	Email      string
 	Name       string
 	LineUserID string
-	Consent    Consent
+	// Birthday is "MM-DD", or "" when unknown.
+	Birthday string
+	Consent  Consent
 }
 
 // ConsentState is what a customer said about marketing messages.

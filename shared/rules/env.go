@@ -29,6 +29,12 @@ type Env struct {
 	// InSegment reports whether the customer is in a named segment of
 	// segments.yaml.
 	InSegment func(name string) bool `expr:"in_segment"`
+	// DaysSinceBought counts whole days since the customer last bought a
+	// product (-1 for never).
+	DaysSinceBought func(sku string) int `expr:"days_since_bought"`
+	// ReplenishSKU is the product a lifecycle.replenishment trigger is
+	// about ("" for other triggers).
+	ReplenishSKU string `expr:"replenish_sku"`
 }
 
 // CustomerFacts is the customer as expressions see them.
@@ -83,6 +89,7 @@ func (s *Set) NewEnv(event string, p customer.Profile, o order.Order, deciles [9
 		BoughtCategory:     func(c string) bool { return p.CategoryCounts[c] > 0 },
 		BoughtBrand:        func(b string) bool { return p.BrandCounts[b] > 0 },
 		HasCoupon:          len(o.CouponCodes) > 0,
+		DaysSinceBought:    func(sku string) int { return p.DaysSinceBought(sku, now) },
 	}
 	cats, brands := map[string]bool{}, map[string]bool{}
 	for _, it := range o.Items {

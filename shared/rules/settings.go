@@ -23,6 +23,24 @@ type Settings struct {
 	Thresholds customer.Thresholds
 	Distance   Distance
 	Thankyou   Thankyou
+	// Replenishment holds how long consumables last, by category and SKU.
+	Replenishment Replenishment
+}
+
+// Replenishment is how long consumables last.
+type Replenishment struct {
+	Categories map[string]time.Duration
+	SKUs       map[string]time.Duration
+}
+
+// Cycle returns how long an item lasts: its product's cycle, else its
+// category's; false for items that are not consumables.
+func (r Replenishment) Cycle(sku, category string) (time.Duration, bool) {
+	if d, ok := r.SKUs[sku]; ok {
+		return d, true
+	}
+	d, ok := r.Categories[category]
+	return d, ok
 }
 
 // Thankyou is what the thank-you page widget shows.
@@ -155,6 +173,10 @@ type settingsSpec struct {
 		} `yaml:"optin"`
 		AllowedOrigins []string `yaml:"allowed_origins"`
 	} `yaml:"thankyou"`
+	Replenishment struct {
+		Categories map[string]string `yaml:"categories"`
+		SKUs       map[string]string `yaml:"skus"`
+	} `yaml:"replenishment"`
 }
 
 type capSpec struct {
@@ -279,6 +301,13 @@ func (l *loader) loadSettings() (Settings, bool) {
 	}
 	if o := spec.Thankyou.Optin; o != nil {
 		s.Thankyou.OptinText = o.Text
+	}
+	s.Replenishment = Replenishment{Categories: map[string]time.Duration{}, SKUs: map[string]time.Duration{}}
+	for c, d := range spec.Replenishment.Categories {
+		s.Replenishment.Categories[c], _ = ParseDuration(d) // checked by the schema format
+	}
+	for sku, d := range spec.Replenishment.SKUs {
+		s.Replenishment.SKUs[sku], _ = ParseDuration(d)
 	}
 	if spec.Lifecycle.DormantAfterDays <= spec.Lifecycle.AtRiskAfterDays {
 		l.report(doc.problemAt(doc.lookup([]string{"lifecycle", "dormant_after_days"}, false), "lifecycle.dormant_after_days must be greater than at_risk_after_days"))

@@ -28,7 +28,10 @@ type Timer struct {
 	Trigger    string    `dynamodbav:"trigger"`
 	TriggerKey string    `dynamodbav:"trigger_key"`
 	OrderID    string    `dynamodbav:"order_id,omitempty"`
-	// Reason is why it waits: "delay" or "quiet_hours".
+	// SKU is the product a replenishment timer is about.
+	SKU string `dynamodbav:"sku,omitempty"`
+	// Reason is why it waits: "delay", "quiet_hours", "replenishment" or
+	// "birthday".
 	Reason string `dynamodbav:"reason"`
 	// Status is "armed" until it fires or is cancelled.
 	Status string `dynamodbav:"status"`

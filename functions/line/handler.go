@@ -1,0 +1,511 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
+	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
+	"github.com/tsunagu-dev/tsunagu/shared/line"
+	"github.com/tsunagu-dev/tsunagu/shared/signature"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+)
+
+// Route keys this function serves (template.yaml declares them).
+const (
+	webhookRoute = "POST /line/webhook"
+	linkRoute    = "GET /line/link"
+)
+
+// Store is what the handler needs of the DynamoDB store.
+type Store interface {
+	LineEventDone(ctx context.Context, eventID string, now time.Time) (bool, string, error)
+	MarkLineEventDone(ctx context.Context, eventID, eventType, request string, now time.Time) (bool, error)
+	GetLineLink(ctx context.Context, userID string) (store.LineLink, error)
+	LinkLineUser(ctx context.Context, userID, customerID string, at time.Time) (bool, error)
+	RecordLineFollow(ctx context.Context, userID string, following bool, at time.Time) (store.LineLink, bool, error)
+	IssueLinkNonce(ctx context.Context, n store.LinkNonce) error
+	SpendLinkNonce(ctx context.Context, nonce, userID string, at time.Time) (string, error)
+	GetOrder(ctx context.Context, id string) (store.OrderState, error)
+	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
+}
+
+// LINE is what the handler needs of the Messaging API: line.Client, or
+// line.DryRun when no channel access token is configured.
+type LINE interface {
+	Reply(ctx context.Context, replyToken string, messages []messaging_api.MessageInterface) error
+	IssueLinkToken(ctx context.Context, userID string) (string, error)
+}
+
+// Handler serves LINE's webhook (follow, unfollow, account link,
+// postback) and the shop-facing step of LINE's account link.
+type Handler struct {
+	Store Store
+	LINE  LINE
+	// ChannelSecret verifies X-Line-Signature.
+	ChannelSecret string
+	// SigningSecret verifies the shop's word for who a customer is: the
+	// thank-you signature of an order, or a customer signature bound to
+	// the link token (THANKYOU_SIGNING_SECRET).
+	SigningSecret string
+	// LoginURL is the shop's page where a customer proves who they are
+	// before linking LINE; the chat's link button opens it with
+	// ?linkToken=. Empty: the chat offers no account link.
+	LoginURL string
+	Now      func() time.Time
+}
+
+// Handle answers one API Gateway request.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	switch req.RouteKey {
+	case webhookRoute:
+		return h.webhook(ctx, req), nil
+	case linkRoute:
+		return h.link(ctx, req), nil
+	}
+	return httpapi.Error(http.StatusNotFound, "no such route"), nil
+}
+
+// event is what the handler uses of one webhook event.
+type event struct {
+	typ        string
+	id         string // webhookEventId
+	at         time.Time
+	userID     string
+	replyToken string
+	// active is false in standby mode (another channel answers the chat).
+	active     bool
+	redelivery bool
+	link       *webhook.LinkContent
+	postback   *webhook.PostbackContent
+}
+
+// webhookAnswer is the body of a 200 to LINE.
+type webhookAnswer struct {
+	Events    int  `json:"events"`
+	Processed int  `json:"processed"`
+	Duplicate bool `json:"duplicate"`
+}
+
+// webhook verifies the signature on the raw body before anything else,
+// then applies each event once: an event already done (a redelivery) is
+// skipped, and a request that only repeats events it already delivered,
+// byte for byte, is a replay and refused. Events it cannot use
+// (unknown types, unknown users, malformed ones) are logged and answered
+// 200, so LINE does not redeliver them forever; only a failure of tsunagu
+// itself answers 5xx, for LINE to redeliver.
+func (h *Handler) webhook(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	body, ok := httpapi.Body(req)
+	if ok && len(body) > httpapi.MaxBody {
+		return httpapi.Error(http.StatusRequestEntityTooLarge, "body over 256 KiB")
+	}
+	sig := httpapi.Header(req, "X-Line-Signature")
+	if !ok || sig == "" || !webhook.ValidateSignature(h.ChannelSecret, sig, body) {
+		slog.WarnContext(ctx, "line webhook signature refused", "signature_present", sig != "")
+		return httpapi.Error(http.StatusUnauthorized, "missing or invalid X-Line-Signature")
+	}
+	var cb struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(body, &cb); err != nil {
+		slog.WarnContext(ctx, "line webhook body malformed", "error", err)
+		return httpapi.JSON(http.StatusOK, webhookAnswer{})
+	}
+	now := h.Now()
+	request := digest(body)
+	var todo []event
+	usable, replayed := 0, 0
+	for i, raw := range cb.Events {
+		ev, err := parseEvent(raw)
+		if err != nil {
+			slog.WarnContext(ctx, "line event malformed", "index", i, "error", err)
+			continue
+		}
+		if ev.id == "" || ev.userID == "" {
+			slog.InfoContext(ctx, "line event ignored", "index", i, "type", ev.typ)
+			continue
+		}
+		usable++
+		done, by, err := h.Store.LineEventDone(ctx, ev.id, now)
+		if err != nil {
+			return unavailable(ctx, err)
+		}
+		if !done {
+			todo = append(todo, ev)
+		} else if by == request {
+			replayed++
+		}
+	}
+	if usable > 0 && replayed == usable {
+		slog.WarnContext(ctx, "line webhook replayed", "events", usable)
+		return httpapi.Error(http.StatusUnauthorized, "replayed request")
+	}
+	for _, ev := range todo {
+		if err := h.apply(ctx, ev); err != nil {
+			return unavailable(ctx, fmt.Errorf("line %s event %s: %w", ev.typ, ev.id, err))
+		}
+		if _, err := h.Store.MarkLineEventDone(ctx, ev.id, ev.typ, request, now); err != nil {
+			return unavailable(ctx, err)
+		}
+		slog.InfoContext(ctx, "line event processed", "type", ev.typ, "webhook_event_id", ev.id, "redelivery", ev.redelivery)
+	}
+	return httpapi.JSON(http.StatusOK, webhookAnswer{Events: len(cb.Events), Processed: len(todo), Duplicate: usable > 0 && len(todo) == 0})
+}
+
+// digest names a webhook request by its body: a replay carries the same
+// one, a redelivery another (its body says isRedelivery).
+func digest(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:16])
+}
+
+// parseEvent reads one event with the SDK. Types the handler does not act
+// on come back with only their type; so do events from a group or room.
+func parseEvent(raw json.RawMessage) (event, error) {
+	e, err := webhook.UnmarshalEvent(raw)
+	if err != nil {
+		return event{}, err
+	}
+	var (
+		ev   event
+		src  webhook.SourceInterface
+		mode webhook.EventMode
+		dc   *webhook.DeliveryContext
+		ts   int64
+	)
+	switch e := e.(type) {
+	case webhook.FollowEvent:
+		ev = event{id: e.WebhookEventId, replyToken: e.ReplyToken}
+		src, mode, dc, ts = e.Source, e.Mode, e.DeliveryContext, e.Timestamp
+	case webhook.UnfollowEvent:
+		ev = event{id: e.WebhookEventId}
+		src, mode, dc, ts = e.Source, e.Mode, e.DeliveryContext, e.Timestamp
+	case webhook.AccountLinkEvent:
+		ev = event{id: e.WebhookEventId, replyToken: e.ReplyToken, link: e.Link}
+		src, mode, dc, ts = e.Source, e.Mode, e.DeliveryContext, e.Timestamp
+	case webhook.PostbackEvent:
+		ev = event{id: e.WebhookEventId, replyToken: e.ReplyToken, postback: e.Postback}
+		src, mode, dc, ts = e.Source, e.Mode, e.DeliveryContext, e.Timestamp
+	default:
+		return event{typ: e.GetType()}, nil
+	}
+	ev.typ = e.GetType()
+	ev.at = time.UnixMilli(ts).UTC()
+	ev.active = mode != webhook.EventMode_STANDBY
+	ev.redelivery = dc != nil && dc.IsRedelivery
+	if u, ok := src.(webhook.UserSource); ok && line.ValidUserID(u.UserId) {
+		ev.userID = u.UserId
+	}
+	return ev, nil
+}
+
+// apply makes one event's effects. Each step converges when repeated, so
+// an event that failed halfway is safely redelivered.
+func (h *Handler) apply(ctx context.Context, ev event) error {
+	switch ev.typ {
+	case "follow", "unfollow":
+		following := ev.typ == "follow"
+		l, latest, err := h.Store.RecordLineFollow(ctx, ev.userID, following, ev.at)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if following {
+				h.inviteToLink(ctx, ev)
+				return nil
+			}
+			slog.InfoContext(ctx, "line event for an unknown user", "type", ev.typ)
+			return nil
+		case err != nil:
+			return err
+		case !latest:
+			slog.InfoContext(ctx, "line follow state older than the one stored", "type", ev.typ)
+			return nil
+		}
+		_, err = h.Store.UpdateProfile(ctx, l.CustomerID, func(p *customer.Profile) bool {
+			if following {
+				return p.ResumeLine(ev.userID, ev.at)
+			}
+			return p.UnfollowLine(ev.userID, ev.at)
+		})
+		return err
+	case "accountLink":
+		return h.completeLink(ctx, ev)
+	case "postback":
+		return h.postback(ctx, ev)
+	}
+	return nil
+}
+
+// completeLink is the last step of LINE's account link: the nonce the
+// shop's page issued names the customer, and the LINE user in the event is
+// the one LINE verified. A nonce unknown, expired or spent by another LINE
+// user links nothing.
+func (h *Handler) completeLink(ctx context.Context, ev event) error {
+	switch {
+	case ev.link == nil:
+		slog.WarnContext(ctx, "line account link event without its link")
+		return nil
+	case ev.link.Result != webhook.LinkContentRESULT_OK:
+		slog.InfoContext(ctx, "line account link failed on LINE's side", "result", string(ev.link.Result))
+		return nil
+	}
+	customerID, err := h.Store.SpendLinkNonce(ctx, ev.link.Nonce, ev.userID, ev.at)
+	if errors.Is(err, store.ErrNotFound) {
+		slog.WarnContext(ctx, "line account link nonce unknown, expired or spent")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// The profiles first and the link last: until the link is written, a
+	// retry still sees the customer the LINE user was linked to before.
+	prev, err := h.Store.GetLineLink(ctx, ev.userID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if prev.LinkedAt.After(ev.at) {
+		slog.InfoContext(ctx, "line account link superseded by a later one")
+		return nil
+	}
+	if _, err := h.Store.UpdateProfile(ctx, customerID, func(p *customer.Profile) bool { return p.LinkLine(ev.userID) }); err != nil {
+		return err
+	}
+	if prev.CustomerID != "" && prev.CustomerID != customerID {
+		if _, err := h.Store.UpdateProfile(ctx, prev.CustomerID, func(p *customer.Profile) bool { return p.UnlinkLine(ev.userID) }); err != nil {
+			return err
+		}
+	}
+	if _, err := h.Store.LinkLineUser(ctx, ev.userID, customerID, ev.at); err != nil {
+		return err
+	}
+	slog.InfoContext(ctx, "line account linked", "customer_id", customerID)
+	h.reply(ctx, ev, line.Text("LINEとショップのアカウントの連携が完了しました。ご注文やクーポンのお知らせをこちらでお届けします。"))
+	return nil
+}
+
+// Postback actions the handler knows (the data of a postback action,
+// as a query string: action=link).
+const (
+	postbackLink  = "link"
+	postbackOptIn = "optin"
+)
+
+// postback runs a button the customer pressed in the chat: "link" offers
+// the account link again (link tokens last 10 minutes), "optin" resumes
+// LINE messages after an unsubscribe.
+func (h *Handler) postback(ctx context.Context, ev event) error {
+	var action string
+	if ev.postback != nil {
+		if q, err := url.ParseQuery(ev.postback.Data); err == nil {
+			action = q.Get("action")
+		}
+	}
+	switch action {
+	case postbackLink:
+		h.inviteToLink(ctx, ev)
+		return nil
+	case postbackOptIn:
+		l, err := h.Store.GetLineLink(ctx, ev.userID)
+		if errors.Is(err, store.ErrNotFound) {
+			slog.InfoContext(ctx, "line event for an unknown user", "type", ev.typ)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var resumed bool
+		if _, err := h.Store.UpdateProfile(ctx, l.CustomerID, func(p *customer.Profile) bool {
+			resumed = p.ResumeLine(ev.userID, ev.at)
+			return resumed
+		}); err != nil {
+			return err
+		}
+		if resumed {
+			h.reply(ctx, ev, line.Text("LINEでのお知らせを再開しました。"))
+		}
+		return nil
+	}
+	slog.InfoContext(ctx, "line postback ignored")
+	return nil
+}
+
+// inviteToLink issues a link token for the LINE user and answers in the
+// chat with a button to the shop's login page, which carries it. It is a
+// courtesy: a failure is logged, not retried (the reply token would have
+// expired), and the customer can ask again from the menu.
+func (h *Handler) inviteToLink(ctx context.Context, ev event) {
+	if h.LoginURL == "" || ev.replyToken == "" || !ev.active {
+		return
+	}
+	token, err := h.LINE.IssueLinkToken(ctx, ev.userID)
+	if err != nil {
+		slog.WarnContext(ctx, "line link token failed", "error", err)
+		return
+	}
+	u, err := url.Parse(h.LoginURL)
+	if err != nil {
+		slog.ErrorContext(ctx, "line login url malformed", "error", err)
+		return
+	}
+	q := u.Query()
+	q.Set("linkToken", token)
+	u.RawQuery = q.Encode()
+	h.reply(ctx, ev, linkInvitation(u.String()))
+}
+
+// validLoginURL reports whether s can be LINE_LINK_LOGIN_URL: an absolute
+// https URL (http only on this machine, for the local stack).
+func validLoginURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return u.Scheme == "https" || u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost")
+}
+
+// reply answers in the chat when the event allows it; failures are logged.
+func (h *Handler) reply(ctx context.Context, ev event, messages ...messaging_api.MessageInterface) {
+	if ev.replyToken == "" || !ev.active {
+		return
+	}
+	if err := h.LINE.Reply(ctx, ev.replyToken, messages); err != nil {
+		slog.WarnContext(ctx, "line reply failed", "type", ev.typ, "error", err)
+	}
+}
+
+// linkInvitation is the chat message that starts the account link.
+func linkInvitation(loginURL string) *messaging_api.FlexMessage {
+	return &messaging_api.FlexMessage{
+		AltText: "アカウント連携のご案内",
+		Contents: &messaging_api.FlexBubble{
+			Body: &messaging_api.FlexBox{Layout: messaging_api.FlexBoxLAYOUT_VERTICAL, Spacing: "md", Contents: []messaging_api.FlexComponentInterface{
+				&messaging_api.FlexText{Text: "アカウント連携のご案内", Size: "lg", Weight: messaging_api.FlexTextWEIGHT_BOLD, Wrap: true},
+				&messaging_api.FlexText{Text: "ショップのアカウントとLINEを連携すると、ご注文やクーポンのお知らせをLINEでお届けします。", Size: "sm", Wrap: true},
+				&messaging_api.FlexText{Text: "ボタンは10分間有効です。連携の解除はショップのお問い合わせ先で承ります。", Size: "xs", Color: "#777777", Wrap: true},
+			}},
+			Footer: &messaging_api.FlexBox{Layout: messaging_api.FlexBoxLAYOUT_VERTICAL, Contents: []messaging_api.FlexComponentInterface{
+				&messaging_api.FlexButton{Action: &messaging_api.UriAction{Label: "連携する", Uri: loginURL},
+					Style: messaging_api.FlexButtonSTYLE_PRIMARY, Color: "#8a5a2b"},
+			}},
+		},
+	}
+}
+
+var (
+	linkTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_\-]{8,128}$`)
+	orderIDPattern   = regexp.MustCompile(`^[A-Za-z0-9._:#\-]{1,200}$`)
+)
+
+// link is the shop-facing step of LINE's account link. The shop's page,
+// having made sure who the customer is, sends the browser here with the
+// link token from the chat and its word for the customer, signed: either
+// order + sig (the order's thank-you signature) or customer + sig (hex
+// HMAC-SHA256(THANKYOU_SIGNING_SECRET, "line-link:<linkToken>:<customer
+// id>")). A single-use nonce bound to the customer is issued and the
+// browser goes on to LINE's account-link dialog.
+func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	query, err := url.ParseQuery(req.RawQueryString)
+	if err != nil || len(req.RawQueryString) > 2048 || len(query["linkToken"]) != 1 || !linkTokenPattern.MatchString(query.Get("linkToken")) ||
+		len(query["sig"]) != 1 || len(query["order"])+len(query["customer"]) != 1 {
+		return page(http.StatusBadRequest, "リンクが無効です", "このリンクは無効か、途中で切れています。LINEのトーク画面から、もう一度「連携する」を押してください。")
+	}
+	linkToken, sig := query.Get("linkToken"), query.Get("sig")
+	var customerID string
+	if orderID := query.Get("order"); len(query["order"]) == 1 {
+		if !orderIDPattern.MatchString(orderID) || signature.VerifyOrder(h.SigningSecret, orderID, sig) != nil {
+			return page(http.StatusForbidden, "リンクが無効です", "このリンクの署名が正しくありません。ショップのページから、もう一度お進みください。")
+		}
+		st, err := h.Store.GetOrder(ctx, orderID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && !st.Known() {
+			return page(http.StatusNotFound, "ご注文が見つかりません", "ご注文の確認ができませんでした。時間をおいて、もう一度お試しください。")
+		}
+		if err != nil {
+			slog.ErrorContext(ctx, "line link failed", "error", err)
+			return page(http.StatusServiceUnavailable, "ただいま混み合っています", "少し時間をおいて、もう一度お試しください。")
+		}
+		customerID = st.Order.Customer.ID
+	} else {
+		customerID = query.Get("customer")
+		if !validCustomerID(customerID) || !validCustomerSignature(h.SigningSecret, linkToken, customerID, sig) {
+			return page(http.StatusForbidden, "リンクが無効です", "このリンクの署名が正しくありません。ショップのページから、もう一度お進みください。")
+		}
+	}
+	nonce := line.NewLinkNonce()
+	if err := h.Store.IssueLinkNonce(ctx, store.LinkNonce{Nonce: nonce, CustomerID: customerID, IssuedAt: h.Now()}); err != nil {
+		slog.ErrorContext(ctx, "line link failed", "error", err)
+		return page(http.StatusServiceUnavailable, "ただいま混み合っています", "少し時間をおいて、もう一度お試しください。")
+	}
+	slog.InfoContext(ctx, "line link nonce issued", "customer_id", customerID)
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusFound, Headers: map[string]string{
+		"Location": line.AccountLinkURL(linkToken, nonce), "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+	}}
+}
+
+// customerMAC is the shop's word that the customer with this id asked to
+// link LINE with this link token: HMAC-SHA256(secret,
+// "line-link:<linkToken>:<customerID>"), sent in hex. Bound to the link
+// token, it cannot be replayed to link another LINE user.
+func customerMAC(secret, linkToken, customerID string) []byte {
+	return signature.Sum(secret, []byte("line-link:"+linkToken+":"+customerID))
+}
+
+func validCustomerSignature(secret, linkToken, customerID, sig string) bool {
+	got, err := hex.DecodeString(sig)
+	return err == nil && hmac.Equal(got, customerMAC(secret, linkToken, customerID))
+}
+
+func validCustomerID(id string) bool {
+	if id == "" || len(id) > 200 || !utf8.ValidString(id) {
+		return false
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{{.Title}}</title>
+<style>body{margin:0;background:#f6f4ef;font-family:"Hiragino Sans","Noto Sans JP",sans-serif;color:#333;line-height:1.7}
+main{max-width:520px;margin:48px auto;padding:32px;background:#fff;border-radius:8px}h1{font-size:20px;margin:0 0 16px}</style></head>
+<body><main><h1>{{.Title}}</h1><p>{{.Message}}</p></main></body></html>
+`))
+
+// page answers the customer's browser with a short HTML page.
+func page(status int, title, message string) events.APIGatewayV2HTTPResponse {
+	var b bytes.Buffer
+	if err := pageTemplate.Execute(&b, struct{ Title, Message string }{title, message}); err != nil {
+		return httpapi.Error(http.StatusInternalServerError, "page failed")
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: b.String(), Headers: map[string]string{
+		"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+	}}
+}
+
+func unavailable(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
+	slog.ErrorContext(ctx, "line request failed", "error", err)
+	resp := httpapi.Error(http.StatusServiceUnavailable, "temporarily unavailable; LINE redelivers")
+	resp.Headers["Retry-After"] = "5"
+	return resp
+}

@@ -1,0 +1,47 @@
+// Command line is the Lambda function behind the LINE channel: LINE's
+// webhook (POST /line/webhook) and the shop-facing step of LINE's account
+// link (GET /line/link).
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/deps"
+	"github.com/tsunagu-dev/tsunagu/shared/line"
+	"github.com/tsunagu-dev/tsunagu/shared/logging"
+)
+
+func main() {
+	slog.SetDefault(logging.NewLambdaLogger())
+	env := config.New(os.LookupEnv)
+	h := &Handler{
+		ChannelSecret: env.Required("LINE_CHANNEL_SECRET"),
+		SigningSecret: env.Required("THANKYOU_SIGNING_SECRET"),
+		LoginURL:      env.Optional("LINE_LINK_LOGIN_URL", ""),
+		Now:           time.Now,
+	}
+	token := env.Optional("LINE_CHANNEL_ACCESS_TOKEN", "")
+	d, err := deps.Build(context.Background(), env)
+	if err == nil && h.LoginURL != "" && !validLoginURL(h.LoginURL) {
+		err = errors.New("configuration: LINE_LINK_LOGIN_URL must be an absolute https URL (http only on 127.0.0.1 or localhost)")
+	}
+	// Without a channel access token nothing goes to LINE: replies and
+	// link tokens are dry runs, written to standard output.
+	h.LINE = line.NewDryRun(os.Stdout)
+	if err == nil && token != "" {
+		h.LINE, err = line.New(token)
+	}
+	if err != nil {
+		slog.Error("cold start failed", "error", err)
+		os.Exit(1)
+	}
+	h.Store = d.Store
+	lambda.Start(h.Handle)
+}

@@ -54,6 +54,9 @@ build-PurchaseFunction:
 build-ThankyouFunction:
 	$(call lambda_build,thankyou)
 
+build-LineFunction:
+	$(call lambda_build,line)
+
 build-UnsubscribeFunction:
 	$(call lambda_build,unsubscribe)
 

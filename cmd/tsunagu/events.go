@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -36,6 +37,23 @@ func orderSig(orderID string) func() string {
 	return func() string {
 		return "sig=" + signature.SignOrder(envOr("THANKYOU_SIGNING_SECRET", devSecret), orderID)
 	}
+}
+
+// lineSigned signs a LINE webhook body as the LINE platform does: base64
+// HMAC-SHA256 of the raw body with the channel secret.
+func lineSigned(body []byte, _ time.Time) map[string]string {
+	return map[string]string{"Content-Type": "application/json; charset=utf-8", "User-Agent": "LineBotWebhook/2.0",
+		"X-Line-Signature": signature.SignShopify(envOr("LINE_CHANNEL_SECRET", devSecret), body)}
+}
+
+// sampleLinkToken is a link token as LINE issues them.
+const sampleLinkToken = "NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY"
+
+// lineLinkQuery is the shop's redirect to the account-link page for
+// customer c-1, signed for that link token.
+func lineLinkQuery() string {
+	sig := hex.EncodeToString(signature.Sum(envOr("THANKYOU_SIGNING_SECRET", devSecret), []byte("line-link:"+sampleLinkToken+":c-1")))
+	return "linkToken=" + sampleLinkToken + "&customer=c-1&sig=" + sig
 }
 
 func unsubscribeToken() string {
@@ -75,6 +93,12 @@ var samples = []sampleRequest{
 	{name: "shopify-orders-create", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-create.json", headers: shopifySigned("orders/create", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")},
 	{name: "shopify-orders-fulfilled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-fulfilled.json", headers: shopifySigned("orders/fulfilled", "0c4b1d5e-5d2b-4f0a-9c55-8f3e6a1d2b7c")},
 	{name: "shopify-orders-cancelled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-cancelled.json", headers: shopifySigned("orders/cancelled", "7e2f9a31-6c4d-4e8b-a1f0-3d5c7b9e2a64")},
+	{name: "line-follow", method: "POST", path: "/line/webhook", body: "line-follow.json", headers: lineSigned},
+	{name: "line-follow-redelivery", method: "POST", path: "/line/webhook", body: "line-follow-redelivery.json", headers: lineSigned},
+	{name: "line-unfollow", method: "POST", path: "/line/webhook", body: "line-unfollow.json", headers: lineSigned},
+	{name: "line-account-link", method: "POST", path: "/line/webhook", body: "line-account-link.json", headers: lineSigned},
+	{name: "line-postback-optin", method: "POST", path: "/line/webhook", body: "line-postback-optin.json", headers: lineSigned},
+	{name: "line-link", method: "GET", path: "/line/link", query: lineLinkQuery, headers: pageHeaders("")},
 	{name: "unsubscribe-page", method: "GET", path: "/unsubscribe", query: unsubscribeToken, headers: pageHeaders("")},
 	{name: "unsubscribe-one-click", method: "POST", path: "/unsubscribe", query: unsubscribeToken, body: "unsubscribe-one-click.txt", headers: pageHeaders("application/x-www-form-urlencoded")},
 	{name: "thankyou-widget", method: "GET", path: "/thankyou/widget.js", headers: pageHeaders("")},

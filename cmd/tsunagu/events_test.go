@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
 
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
@@ -82,6 +84,20 @@ func TestSampleEventsDecode(t *testing.T) {
 				if _, err := shopify.Decode(shopify.Delivery{Topic: ev.Headers["x-shopify-topic"], WebhookID: ev.Headers["x-shopify-webhook-id"], TriggeredAt: ev.Headers["x-shopify-triggered-at"]}, body); err != nil {
 					t.Errorf("body: %v", err)
 				}
+			case "POST /line/webhook":
+				if !webhook.ValidateSignature(devSecret, ev.Headers["x-line-signature"], body) {
+					t.Error("X-Line-Signature does not verify with dev-secret")
+				}
+				var cb webhook.CallbackRequest
+				if err := json.Unmarshal(body, &cb); err != nil || len(cb.Events) == 0 {
+					t.Errorf("body is not a LINE webhook: %v", err)
+				}
+			case "GET /line/link":
+				q := ev.QueryStringParameters
+				want := hex.EncodeToString(signature.Sum(devSecret, []byte("line-link:"+q["linkToken"]+":"+q["customer"])))
+				if q["sig"] != want {
+					t.Errorf("link sig %q, want %q", q["sig"], want)
+				}
 			case "GET /unsubscribe", "POST /unsubscribe":
 				sealer, _ := unsubscribe.NewSealer(devSecret)
 				if id, ch, err := sealer.Open(ev.QueryStringParameters["token"]); err != nil || id != "c-1" || ch != "email" {
@@ -118,6 +134,9 @@ func TestSampleEventsDecode(t *testing.T) {
 		switch {
 		case strings.HasPrefix(name, "generic-"):
 			_, err = order.DecodeGeneric(raw)
+		case strings.HasPrefix(name, "line-"):
+			var cb webhook.CallbackRequest
+			err = json.Unmarshal(raw, &cb)
 		case name == "unsubscribe-one-click.txt":
 		case name == "thankyou-optin.json":
 			if !json.Valid(raw) {

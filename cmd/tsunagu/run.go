@@ -226,6 +226,9 @@ func newLocalValues(port int) localValues {
 		"MAIL_FROM":             envOr("MAIL_FROM", "shop@tsubaki-chaen.example.jp"),
 		"SES_CONFIGURATION_SET": "", // no configuration sets in the SES emulator
 		"SENDER_QUEUE_URL":      localQueueURL("SenderQueue"),
+		// Without a token, LINE messages are dry runs printed by the functions.
+		"LINE_CHANNEL_ACCESS_TOKEN": os.Getenv("LINE_CHANNEL_ACCESS_TOKEN"),
+		"LINE_LINK_LOGIN_URL":       os.Getenv("LINE_LINK_LOGIN_URL"),
 	}
 	for _, name := range secretNames {
 		l.vars[name], l.secrets[name] = devSecret, "default"

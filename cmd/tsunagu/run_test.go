@@ -55,8 +55,8 @@ func TestFunctionEnv(t *testing.T) {
 		},
 		{
 			name:    "reference without a local value",
-			vars:    []sam.EnvVar{{Name: "LINE_CHANNEL_ACCESS_TOKEN", Value: "!Ref LineToken"}},
-			wantErr: "LINE_CHANNEL_ACCESS_TOKEN to !Ref LineToken, which has no local value",
+			vars:    []sam.EnvVar{{Name: "PAYMENT_WEBHOOK_SECRET", Value: "!Ref PaymentSecret"}},
+			wantErr: "PAYMENT_WEBHOOK_SECRET to !Ref PaymentSecret, which has no local value",
 		},
 	}
 	for _, tt := range tests {

@@ -34,6 +34,7 @@ type Store interface {
 	ApplyOrderEvent(ctx context.Context, ev order.Event, recommend []string) (store.OrderState, error)
 	ReadCatalog(ctx context.Context, q store.CatalogQuery) (store.Catalog, error)
 	LearnAffinity(ctx context.Context, pairs map[string][]string) error
+	LinkLineUser(ctx context.Context, userID, customerID string, at time.Time) (bool, error)
 	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
 	RedeemCoupon(ctx context.Context, code, orderID, customerID string, at time.Time) (store.Coupon, bool, error)
 }
@@ -169,6 +170,13 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 		})
 		if err != nil {
 			return a, err
+		}
+		if buyer := ev.Order.Customer; buyer != nil && buyer.LineUserID != "" && profile.LineUserID == buyer.LineUserID {
+			// The shop knows the customer's LINE user: index it, so that
+			// the user's follow and unfollow events reach this profile.
+			if _, err := h.Store.LinkLineUser(ctx, buyer.LineUserID, profile.ID, ev.OccurredAt); err != nil {
+				return a, err
+			}
 		}
 		if len(learn) > 0 {
 			// Learnt once per order: this delivery is the one that added

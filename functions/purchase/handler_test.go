@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
+	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
@@ -77,7 +79,7 @@ func newHandlerWith(t testing.TB, set *rules.Set, st *store.Store, ses *sesv2.Cl
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}
+	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}
 	return &Handler{Store: st, Campaigns: runner, Rules: set, WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return fixedNow }}
 }
 

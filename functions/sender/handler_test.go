@@ -30,6 +30,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/emulator"
+	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/localqueue"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
@@ -64,7 +65,7 @@ func newWorld(t testing.TB, db *dynamodb.Client, table string, ses *sesv2.Client
 	mailer, _ := email.NewSender(ses, set.Settings.FromName, "shop@tsubaki-chaen.example.jp", "", "")
 	sealer, _ := unsubscribe.NewSealer("dev-secret")
 	coder, _ := coupon.NewCoder("dev-secret")
-	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder,
+	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder,
 		PublicURL: "https://hooks.example.jp", RecommendationLimit: 3}
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()

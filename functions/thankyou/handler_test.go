@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
+	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
@@ -80,7 +82,7 @@ func newEnv(t testing.TB, set *rules.Set, consent order.ConsentState) *env {
 	coder, _ := coupon.NewCoder(secret)
 	sealer, _ := unsubscribe.NewSealer(secret)
 	mailer, _ := email.NewSender(testenv.SES(), set.Settings.FromName, "shop@tsubaki-chaen.example.jp", "", "")
-	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder,
+	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder,
 		PublicURL: "https://api.example.jp", RecommendationLimit: 3}
 	e.h = &Handler{Store: st, Campaigns: runner, Coupons: coder, Rules: set, Secret: secret, PublicURL: "https://api.example.jp",
 		Widget: []byte("/* widget */"), Now: func() time.Time { return placed.Add(time.Minute) }}

@@ -19,8 +19,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
+
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
+
 	"github.com/tsunagu-dev/tsunagu/shared/email"
+	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
@@ -36,12 +40,19 @@ type Store interface {
 	ArmTimer(ctx context.Context, t store.Timer) (bool, error)
 	FinishTimer(ctx context.Context, key, status string) (bool, error)
 	IssueCoupon(ctx context.Context, c store.Coupon) (store.Coupon, error)
+	ReserveLineBudget(ctx context.Context, campaignID, month string, budget int, messageKey string) (bool, error)
 	ClaimReviewRequest(ctx context.Context, customerID, sku, messageKey string, at time.Time) (bool, string, error)
 }
 
 // Mailer sends one rendered email.
 type Mailer interface {
 	Send(ctx context.Context, m email.Message) (string, error)
+}
+
+// LineSender pushes LINE messages: the Messaging API, or a dry-run
+// recorder when no channel token is configured.
+type LineSender interface {
+	Push(ctx context.Context, userID string, msgs []messaging_api.MessageInterface, retryKey string) (line.Result, error)
 }
 
 // UnsubscribeLinks makes a customer's unsubscribe link for a channel.
@@ -60,6 +71,7 @@ type Runner struct {
 	Decider
 	Store       Store
 	Mailer      Mailer
+	Line        LineSender
 	Unsubscribe UnsubscribeLinks
 	Coupons     CouponCodes
 	// PublicURL is the base URL of the HTTP API, for unsubscribe links.
@@ -85,12 +97,17 @@ const (
 	StatusInProgress  = "in_progress"
 	StatusIssued      = "issued"
 	StatusDryRun      = "dry_run"
+	// StatusFallback marks a LINE message not sent because the campaign's
+	// email went instead.
+	StatusFallback = "fell_back_to_email"
 )
 
 // Decision reasons recorded in the message log besides the verdicts.
 const (
 	ReasonRenderFailed    = "render_failed"
 	ReasonNothingToReview = "nothing_to_review"
+	ReasonLineBudget      = "line_budget"
+	ReasonLineQuota       = "line_quota"
 )
 
 // Run decides for every campaign the trigger concerns and carries the
@@ -251,6 +268,7 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 	}
 	var out []Outcome
 	var coupon *store.Coupon
+	lineDelivered := false
 	for i, a := range d.Actions {
 		o := Outcome{Campaign: c.ID, Variant: d.Variant}
 		var err error
@@ -259,11 +277,15 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 			coupon, err = r.issueCoupon(ctx, t, c, a)
 			o.Channel, o.Status = "coupon", StatusIssued
 		case rules.ActionEmail:
+			if c.LineOrEmail && lineDelivered {
+				continue // reached on LINE; no email as well
+			}
 			o, err = r.sendEmail(ctx, t, d, i, a, coupon, nil)
 		case rules.ActionReviewRequest:
 			o, err = r.requestReviews(ctx, t, d, i, a, coupon)
 		case rules.ActionLine:
-			o, err = r.recordLineDryRun(ctx, t, d, i, a, coupon)
+			o, err = r.sendLine(ctx, t, d, i, a, coupon)
+			lineDelivered = o.Status == string(store.MessageSent) || o.Status == StatusDryRun || o.Status == StatusAlreadySent
 		}
 		out = append(out, o)
 		if err != nil {
@@ -400,32 +422,74 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 	return o, sendErr
 }
 
-// recordLineDryRun renders a LINE message and records it as a dry run:
-// LINE sending arrives with the LINE channel integration.
-func (r *Runner) recordLineDryRun(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon) (Outcome, error) {
+// sendLine renders a LINE message (text, then a carousel of recommended
+// products and a coupon card when there are any) and pushes it with a
+// retry key derived from the message key, so a retry never delivers twice.
+// Without a LINE user, once unfollowed, over the campaign's monthly budget
+// or LINE's quota, it records why (and a line_or_email campaign's email
+// goes instead).
+func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon) (Outcome, error) {
 	c := d.Campaign
 	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: "line", CustomerID: t.Profile.ID}
 	o := Outcome{Campaign: c.ID, Variant: d.Variant, Channel: "line"}
+	skip := func(reason string) (Outcome, error) {
+		o.Status, o.Reason = string(store.MessageSkipped), reason
+		return o, r.Store.RecordSkipped(ctx, rec, reason, t.At)
+	}
 	switch {
 	case t.Profile.LineUserID == "":
-		o.Status, o.Reason = string(store.MessageSkipped), string(NoAddress)
-		return o, r.Store.RecordSkipped(ctx, rec, string(NoAddress), t.At)
+		return skip(string(NoAddress))
 	case !t.Profile.Reachable("line"):
-		o.Status, o.Reason = string(store.MessageSkipped), string(Unsubscribed)
-		return o, r.Store.RecordSkipped(ctx, rec, string(Unsubscribed), t.At)
+		return skip(string(Unsubscribed))
 	}
-	if _, err := r.Rules.Templates[a.Template].RenderLine(r.messageData(t, coupon, nil, "line")); err != nil {
+	data := r.messageData(t, coupon, nil, "line")
+	text, err := r.Rules.Templates[a.Template].RenderLine(data)
+	var msgs []messaging_api.MessageInterface
+	if err == nil {
+		msgs, err = line.Messages(line.Content{Text: text, Products: line.Recommendations(data.Recommendations), Coupon: data.Coupon,
+			Shop: r.Rules.Settings.Shop, Location: r.Rules.Settings.Location})
+	}
+	if err != nil {
 		slog.WarnContext(ctx, "message render failed", "campaign", c.ID, "template", a.Template, "error", err)
-		o.Status, o.Reason = string(store.MessageSkipped), ReasonRenderFailed
-		return o, r.Store.RecordSkipped(ctx, rec, ReasonRenderFailed, t.At)
+		return skip(ReasonRenderFailed)
 	}
 	claimed, existing, err := r.Store.ClaimMessage(ctx, rec, t.At)
 	if err != nil || !claimed {
 		return alreadyHandled(o, existing), err
 	}
 	rec.ClaimedAt = t.At.UTC()
-	o.Status = StatusDryRun
-	return o, r.Store.FinishMessage(ctx, rec, store.MessageDryRun, "line_not_configured", "", t.At)
+	if c.LineBudget > 0 {
+		month := t.At.In(r.Rules.Settings.Location).Format("2006-01")
+		ok, err := r.Store.ReserveLineBudget(ctx, c.ID, month, c.LineBudget, rec.Key)
+		if err != nil {
+			return o, errors.Join(err, r.Store.FinishMessage(ctx, rec, store.MessageFailed, "store_error", "", t.At))
+		}
+		if !ok {
+			o.Status, o.Reason = string(store.MessageSkipped), ReasonLineBudget
+			return o, r.Store.FinishMessage(ctx, rec, store.MessageSkipped, ReasonLineBudget, "", t.At)
+		}
+	}
+	res, sendErr := r.Line.Push(ctx, t.Profile.LineUserID, msgs, line.RetryKey(rec.Key))
+	switch {
+	case sendErr == nil && res.DryRun:
+		o.Status = StatusDryRun
+		return o, r.Store.FinishMessage(ctx, rec, store.MessageDryRun, "line_not_configured", "", t.At)
+	case sendErr == nil:
+		o.Status = string(store.MessageSent)
+		return o, r.Store.FinishMessage(ctx, rec, store.MessageSent, "", res.RequestID, t.At)
+	case errors.Is(sendErr, line.ErrQuotaExceeded):
+		o.Status, o.Reason = string(store.MessageSkipped), ReasonLineQuota
+		return o, r.Store.FinishMessage(ctx, rec, store.MessageSkipped, ReasonLineQuota, "", t.At)
+	case errors.Is(sendErr, line.ErrRejected):
+		slog.WarnContext(ctx, "line message rejected", "campaign", c.ID, "error", sendErr)
+		o.Status, o.Reason = string(store.MessageRejected), "rejected_by_provider"
+		return o, r.Store.FinishMessage(ctx, rec, store.MessageRejected, o.Reason, "", t.At)
+	}
+	// Retryable: release the claim; the retry pushes with the same key.
+	if err := r.Store.FinishMessage(ctx, rec, store.MessageFailed, "transport_error", "", t.At); err != nil {
+		return o, errors.Join(sendErr, err)
+	}
+	return o, sendErr
 }
 
 // alreadyHandled reports a message another attempt claimed first.

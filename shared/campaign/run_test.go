@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
+	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
@@ -28,7 +30,7 @@ func newRunner(t *testing.T, set *rules.Set) (*Runner, *store.Store) {
 	}
 	sealer, _ := unsubscribe.NewSealer("dev-secret")
 	coder, _ := coupon.NewCoder("dev-secret")
-	return &Runner{Decider: Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder,
+	return &Runner{Decider: Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder,
 		PublicURL: "https://hooks.example.jp", RecommendationLimit: 3}, st
 }
 

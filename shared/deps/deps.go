@@ -7,6 +7,7 @@ package deps
 import (
 	"context"
 	"fmt"
+	"os"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -16,6 +17,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
+	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
@@ -35,7 +37,7 @@ type Deps struct {
 
 // Build reads the shared variables (TABLE_NAME, TSUNAGU_RULES_DIR,
 // TSUNAGU_PUBLIC_URL, UNSUBSCRIBE_SECRET, COUPON_SECRET, MAIL_FROM,
-// SES_CONFIGURATION_SET)
+// SES_CONFIGURATION_SET, LINE_CHANNEL_ACCESS_TOKEN)
 // from env, loads the rules and makes the AWS clients. The SDK reads
 // credentials, region and endpoints (AWS_ENDPOINT_URL_DYNAMODB,
 // AWS_ENDPOINT_URL_SESV2) from the environment itself. Problems with env
@@ -47,6 +49,7 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 	unsubSecret := env.Required("UNSUBSCRIBE_SECRET")
 	couponSecret := env.Required("COUPON_SECRET")
 	mailFrom := env.Required("MAIL_FROM")
+	lineToken := env.Optional("LINE_CHANNEL_ACCESS_TOKEN", "")
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
 	if err := env.Err(); err != nil {
 		return nil, err
@@ -71,6 +74,14 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Without a channel token LINE messages are dry runs, printed as JSON
+	// lines (without the user id) to standard output.
+	var lineSender campaign.LineSender = line.NewDryRun(os.Stdout)
+	if lineToken != "" {
+		if lineSender, err = line.New(lineToken); err != nil {
+			return nil, err
+		}
+	}
 	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
 	// Deciles from the nightly segment job, once it has run; the configured
 	// ones until then. Read once per cold start.
@@ -88,7 +99,7 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 		PublicURL:   publicURL,
 		Campaigns: &campaign.Runner{
 			Decider: campaign.Decider{Rules: set, Deciles: deciles},
-			Store:   st, Mailer: mailer, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
+			Store:   st, Mailer: mailer, Line: lineSender, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
 		},
 	}, nil
 }

@@ -79,6 +79,12 @@ type Campaign struct {
 	// Variants are the A/B arms; a campaign without variants has one,
 	// named "", with all the weight.
 	Variants []Variant
+	// LineOrEmail makes the LINE and email actions alternatives: LINE when
+	// the customer can be reached there, email otherwise.
+	LineOrEmail bool
+	// LineBudget caps the campaign's LINE pushes per calendar month (shop
+	// time); zero means no budget of its own.
+	LineBudget int
 }
 
 // Variant is one arm of an A/B test.
@@ -128,15 +134,17 @@ type campaignSpec struct {
 		From  string `yaml:"from"`
 		Until string `yaml:"until"`
 	} `yaml:"active"`
-	Kind     string       `yaml:"kind"`
-	Trigger  string       `yaml:"trigger"`
-	Delay    string       `yaml:"delay"`
-	Priority *int         `yaml:"priority"`
-	Holdout  int          `yaml:"holdout"`
-	Caps     []capSpec    `yaml:"caps"`
-	Audience string       `yaml:"audience"`
-	Actions  []actionSpec `yaml:"actions"`
-	Variants []struct {
+	Kind       string       `yaml:"kind"`
+	Trigger    string       `yaml:"trigger"`
+	Delay      string       `yaml:"delay"`
+	Priority   *int         `yaml:"priority"`
+	Holdout    int          `yaml:"holdout"`
+	Caps       []capSpec    `yaml:"caps"`
+	Audience   string       `yaml:"audience"`
+	Channel    string       `yaml:"channel"`
+	LineBudget int          `yaml:"line_budget"`
+	Actions    []actionSpec `yaml:"actions"`
+	Variants   []struct {
 		Name    string       `yaml:"name"`
 		Weight  int          `yaml:"weight"`
 		Actions []actionSpec `yaml:"actions"`
@@ -196,7 +204,7 @@ func (l *loader) loadCampaigns(s Settings, templates map[string]*Template, broke
 		}
 		at := func(path ...string) *yaml.Node { return doc.lookup(path, false) }
 		c := &Campaign{ID: spec.ID, Name: spec.Name, File: doc.file, Enabled: true, Kind: Marketing, Trigger: Trigger(spec.Trigger),
-			Priority: 100, Holdout: spec.Holdout, AudienceSource: spec.Audience}
+			Priority: 100, Holdout: spec.Holdout, AudienceSource: spec.Audience, LineOrEmail: spec.Channel == "line_or_email", LineBudget: spec.LineBudget}
 		if spec.Enabled != nil {
 			c.Enabled = *spec.Enabled
 		}
@@ -250,9 +258,27 @@ func (l *loader) loadCampaigns(s Settings, templates map[string]*Template, broke
 				l.report(doc.problemAt(at("variants"), "variant weights add up to %d; they must add up to 100", total))
 			}
 		}
+		if c.LineOrEmail && !hasBoth(c) {
+			l.report(doc.problemAt(at("channel"), "channel line_or_email needs a line and an email action in every variant"))
+		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// hasBoth reports whether every variant has a LINE and an email action.
+func hasBoth(c *Campaign) bool {
+	for _, v := range c.Variants {
+		var line, email bool
+		for _, a := range v.Actions {
+			line = line || a.Type == ActionLine
+			email = email || a.Type == ActionEmail
+		}
+		if !line || !email {
+			return false
+		}
+	}
+	return len(c.Variants) > 0
 }
 
 // compileAudience compiles the audience, checks the segments it names, and

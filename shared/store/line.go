@@ -222,3 +222,41 @@ func (s *Store) MarkLineEventDone(ctx context.Context, eventID, eventType, reque
 	}
 	return true, nil
 }
+
+// ReserveLineBudget counts one LINE push of a campaign against its monthly
+// budget (month as "2026-11"), atomically; it reports false when the
+// budget is spent. Reserving the same message key again succeeds without
+// counting twice, so a retried push keeps its place.
+func (s *Store) ReserveLineBudget(ctx context.Context, campaignID, month string, budget int, messageKey string) (bool, error) {
+	k := key("LINEBUDGET#"+campaignID+"#"+month, "BUDGET")
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      k,
+		UpdateExpression:         aws.String("ADD sent :one, message_keys :keys SET #ttl = if_not_exists(#ttl, :ttl)"),
+		ConditionExpression:      aws.String("(attribute_not_exists(sent) OR sent < :budget) AND NOT contains(message_keys, :key)"),
+		ExpressionAttributeNames: map[string]string{"#ttl": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": &types.AttributeValueMemberN{Value: "1"}, ":budget": &types.AttributeValueMemberN{Value: fmt.Sprint(budget)},
+			":keys": &types.AttributeValueMemberSS{Value: []string{messageKey}}, ":key": &types.AttributeValueMemberS{Value: messageKey},
+			":ttl": ttlValue(time.Now().Add(400 * 24 * time.Hour)),
+		},
+	})
+	if err == nil {
+		return true, nil
+	}
+	if !isConditionFailed(err) {
+		return false, fmt.Errorf("reserve line budget of %s: %w", campaignID, err)
+	}
+	item, err := s.getItem(ctx, "LINEBUDGET#"+campaignID+"#"+month, "BUDGET", time.Now())
+	if err != nil {
+		return false, fmt.Errorf("read line budget of %s: %w", campaignID, err)
+	}
+	if keys, ok := item["message_keys"].(*types.AttributeValueMemberSS); ok {
+		for _, k := range keys.Value {
+			if k == messageKey {
+				return true, nil // reserved by an earlier attempt of this message
+			}
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,98 @@
+package campaign
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/line"
+	"github.com/tsunagu-dev/tsunagu/shared/line/linetest"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+)
+
+const lineOrEmail = "trigger: order.created\nkind: transactional\nchannel: line_or_email\n%BUDGET%actions:\n  - {type: line, template: winback}\n  - {type: email, template: winback}\n"
+
+func lineRunner(t *testing.T, budget string) (*Runner, *linetest.Server) {
+	t.Helper()
+	set := ruleSet(t, map[string]string{"note": strings.Replace(lineOrEmail, "%BUDGET%", budget, 1)})
+	r, _ := newRunner(t, set)
+	api := linetest.NewServer(t)
+	client, err := line.New(linetest.Token, line.WithEndpoint(api.URL), line.WithBackoff(line.Backoff{Attempts: 3, Base: 1, Max: 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Line = client
+	return r, api
+}
+
+func linked(t *testing.T, id string) (customer.Profile, order.Order) {
+	p, o := buyer(t, id)
+	p.LinkLine("U" + strings.Repeat("a", 32))
+	return p, o
+}
+
+func runOnce(t *testing.T, r *Runner, p customer.Profile, o order.Order, key string) []Outcome {
+	t.Helper()
+	out, err := r.Run(context.Background(), Trigger{Event: rules.TriggerOrderCreated, Key: key, At: tokyo(12, 0), Profile: p, Order: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestLineOrEmail(t *testing.T) {
+	tests := []struct {
+		name      string
+		budget    string
+		script    []linetest.Answer
+		profile   func(t *testing.T) (customer.Profile, order.Order)
+		want      string
+		pushes    int
+		wantEmail bool
+	}{
+		{name: "linked and following: LINE only", profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-1") },
+			want: "note:line=sent", pushes: 1},
+		{name: "not linked: email", profile: func(t *testing.T) (customer.Profile, order.Order) {
+			p, o := buyer(t, "l-2")
+			p.LineUserID = ""
+			return p, o
+		},
+			want: "note:line=skipped note:email=sent", wantEmail: true},
+		{name: "unfollowed: email", profile: func(t *testing.T) (customer.Profile, order.Order) {
+			p, o := linked(t, "l-3")
+			p.UnfollowLine(p.LineUserID, tokyo(1, 0))
+			return p, o
+		}, want: "note:line=skipped note:email=sent", wantEmail: true},
+		{name: "LINE's monthly quota reached: email", script: []linetest.Answer{{Status: 429, Body: `{"message":"You have reached your monthly limit."}`}},
+			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-4") }, want: "note:line=skipped note:email=sent", wantEmail: true},
+		{name: "LINE answer lost: the retry's 409 counts as delivered", script: []linetest.Answer{{Status: 500, Accept: true}},
+			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-5") }, want: "note:line=sent", pushes: 1},
+		{name: "campaign budget spent: email", budget: "line_budget: 1\n",
+			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-6") }, want: "note:line=sent", pushes: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, api := lineRunner(t, tt.budget)
+			api.Script(linetest.PushPath, tt.script...)
+			p, o := tt.profile(t)
+			if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":order.created")); got != tt.want {
+				t.Errorf("outcomes = %s, want %s", got, tt.want)
+			}
+			if tt.pushes > 0 && len(api.Requests(linetest.PushPath)) < tt.pushes {
+				t.Errorf("%d pushes reached LINE, want %d", len(api.Requests(linetest.PushPath)), tt.pushes)
+			}
+			if got := len(testenv.SentEmails(t, p.Email)) == 1; got != tt.wantEmail {
+				t.Errorf("email sent = %v, want %v", got, tt.wantEmail)
+			}
+			if tt.budget != "" {
+				// A second trigger the same month finds the budget spent.
+				if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":again")); got != "note:line=skipped note:email=sent" {
+					t.Errorf("over budget: %s", got)
+				}
+			}
+		})
+	}
+}

@@ -57,6 +57,9 @@ build-ThankyouFunction:
 build-LineFunction:
 	$(call lambda_build,line)
 
+build-SesFeedbackFunction:
+	$(call lambda_build,sesfeedback)
+
 build-UnsubscribeFunction:
 	$(call lambda_build,unsubscribe)
 

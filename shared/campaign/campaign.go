@@ -42,6 +42,7 @@ type Store interface {
 	IssueCoupon(ctx context.Context, c store.Coupon) (store.Coupon, error)
 	ReserveLineBudget(ctx context.Context, campaignID, month string, budget int, messageKey string) (bool, error)
 	ClaimReviewRequest(ctx context.Context, customerID, sku, messageKey string, at time.Time) (bool, string, error)
+	SuppressionOf(ctx context.Context, email string) (store.Suppression, error)
 }
 
 // Mailer sends one rendered email.
@@ -108,6 +109,7 @@ const (
 	ReasonNothingToReview = "nothing_to_review"
 	ReasonLineBudget      = "line_budget"
 	ReasonLineQuota       = "line_quota"
+	ReasonSuppressed      = "suppressed"
 )
 
 // Run decides for every campaign the trigger concerns and carries the
@@ -384,6 +386,17 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 		o.Status, o.Reason = string(store.MessageSkipped), string(Unsubscribed)
 		return o, r.Store.RecordSkipped(ctx, rec, string(Unsubscribed), t.At)
 	}
+	if c.Kind == rules.Marketing {
+		// An address that hard-bounced or complained gets no marketing.
+		sup, err := r.Store.SuppressionOf(ctx, t.Profile.Email)
+		if err != nil {
+			return o, err
+		}
+		if sup.Suppressed {
+			o.Status, o.Reason = string(store.MessageSkipped), ReasonSuppressed
+			return o, r.Store.RecordSkipped(ctx, rec, ReasonSuppressed, t.At)
+		}
+	}
 	data := r.messageData(t, coupon, reviews, "email")
 	rendered, err := r.Rules.Templates[a.Template].Render(data)
 	if err != nil {
@@ -394,7 +407,7 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 		return o, r.Store.RecordSkipped(ctx, rec, ReasonRenderFailed, t.At)
 	}
 	msg := email.Message{
-		To: t.Profile.Email, Subject: rendered.Subject, HTML: rendered.HTML, Text: rendered.Text, Campaign: c.ID,
+		To: t.Profile.Email, Subject: rendered.Subject, HTML: rendered.HTML, Text: rendered.Text, Campaign: c.ID, Key: rec.Key,
 		Headers: []email.Header{
 			{Name: "List-Unsubscribe", Value: "<" + data.UnsubscribeURL + ">"},
 			{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},

@@ -223,3 +223,16 @@ func TestLineIsADryRunUntilConfigured(t *testing.T) {
 		t.Errorf("log = %+v", log)
 	}
 }
+
+func TestSuppressedAddressGetsNoMarketing(t *testing.T) {
+	set := ruleSet(t, map[string]string{"m": emailAction, "t": "kind: transactional\npriority: 1\n" + emailAction})
+	r, st := newRunner(t, set)
+	p, o := buyer(t, "c-suppressed")
+	if err := st.Suppress(context.Background(), strings.ToUpper(p.Email), "hard_bounce", tokyo(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.Run(context.Background(), Trigger{Event: rules.TriggerOrderCreated, Key: "order:" + o.ID + ":order.created", At: tokyo(12, 0), Profile: p, Order: o})
+	if err != nil || statuses(out) != "m:email=skipped t:email=sent" || out[0].Reason != ReasonSuppressed {
+		t.Errorf("outcomes = %s (%+v), %v; want marketing skipped as suppressed, transactional sent", statuses(out), out, err)
+	}
+}

@@ -28,6 +28,9 @@ type Message struct {
 	Text     string
 	Headers  []Header
 	Campaign string // reported to SES as a message tag
+	// Key is the message's key, reported to SES as a tag so bounce and
+	// complaint events find the message log entry.
+	Key string
 }
 
 // Header is one extra header line, such as List-Unsubscribe.
@@ -77,7 +80,10 @@ func (s *Sender) Send(ctx context.Context, m Message) (string, error) {
 		in.ConfigurationSetName = aws.String(s.configSet)
 	}
 	if m.Campaign != "" {
-		in.EmailTags = []types.MessageTag{{Name: aws.String("campaign"), Value: aws.String(m.Campaign)}}
+		in.EmailTags = append(in.EmailTags, types.MessageTag{Name: aws.String("campaign"), Value: aws.String(m.Campaign)})
+	}
+	if m.Key != "" {
+		in.EmailTags = append(in.EmailTags, types.MessageTag{Name: aws.String("message_key"), Value: aws.String(m.Key)})
 	}
 	out, err := s.client.SendEmail(ctx, in)
 	if err != nil {

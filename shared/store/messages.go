@@ -44,6 +44,9 @@ type MessageRecord struct {
 	Attempts   int           `dynamodbav:"attempts"`
 	ClaimedAt  time.Time     `dynamodbav:"claimed_at"`
 	FinishedAt time.Time     `dynamodbav:"finished_at"`
+	// Delivery is what the mail service reported afterwards: delivered,
+	// bounced, soft_bounced or complained.
+	Delivery string `dynamodbav:"delivery,omitempty"`
 }
 
 type messageItem struct {

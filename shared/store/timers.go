@@ -21,20 +21,20 @@ const timerRetention = 30 * 24 * time.Hour
 
 // Timer is a campaign step waiting for its time: a delay, or quiet hours.
 type Timer struct {
-	Key        string    `dynamodbav:"timer_key"`
-	DueAt      time.Time `dynamodbav:"due_at"`
-	Campaign   string    `dynamodbav:"campaign_id"`
-	CustomerID string    `dynamodbav:"customer_id"`
-	Trigger    string    `dynamodbav:"trigger"`
-	TriggerKey string    `dynamodbav:"trigger_key"`
-	OrderID    string    `dynamodbav:"order_id,omitempty"`
+	Key        string    `dynamodbav:"timer_key" json:"timer_key"`
+	DueAt      time.Time `dynamodbav:"due_at" json:"due_at"`
+	Campaign   string    `dynamodbav:"campaign_id" json:"campaign_id"`
+	CustomerID string    `dynamodbav:"customer_id" json:"customer_id"`
+	Trigger    string    `dynamodbav:"trigger" json:"trigger"`
+	TriggerKey string    `dynamodbav:"trigger_key" json:"trigger_key"`
+	OrderID    string    `dynamodbav:"order_id,omitempty" json:"order_id,omitempty"`
 	// SKU is the product a replenishment timer is about.
-	SKU string `dynamodbav:"sku,omitempty"`
+	SKU string `dynamodbav:"sku,omitempty" json:"sku,omitempty"`
 	// Reason is why it waits: "delay", "quiet_hours", "replenishment" or
 	// "birthday".
-	Reason string `dynamodbav:"reason"`
+	Reason string `dynamodbav:"reason" json:"reason"`
 	// Status is "armed" until it fires or is cancelled.
-	Status string `dynamodbav:"status"`
+	Status string `dynamodbav:"status" json:"status"`
 }
 
 // Timer statuses.

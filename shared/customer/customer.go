@@ -104,6 +104,26 @@ type Consent struct {
 	Shown string `dynamodbav:"shown,omitempty"`
 }
 
+// ConsentChange is one change of a customer's consent, kept as evidence:
+// what they said, on which channel, through what, when, and the wording
+// they were shown when tsunagu showed it.
+type ConsentChange struct {
+	Channel string    `dynamodbav:"channel"`
+	State   string    `dynamodbav:"state"`
+	Source  string    `dynamodbav:"source"`
+	At      time.Time `dynamodbav:"at"`
+	Shown   string    `dynamodbav:"shown,omitempty"`
+}
+
+// ConsentChanges lists the consent changes made to this copy of the
+// profile since it was read, for the store to keep as evidence.
+func (p *Profile) ConsentChanges() []ConsentChange { return p.consentChanges }
+
+func (p *Profile) noteConsent(c ConsentChange) {
+	c.At = c.At.UTC()
+	p.consentChanges = append(p.consentChanges, c)
+}
+
 // Unsubscribe records that the customer unsubscribed from a channel at t
 // (through source, such as "unsubscribe:one-click"); for email it also
 // withdraws the marketing consent. Unsubscribing again changes nothing.
@@ -118,6 +138,7 @@ func (p *Profile) Unsubscribe(channel, source string, t time.Time) bool {
 	if channel == "email" {
 		p.Consent = Consent{State: order.ConsentDenied, Source: source, At: t.UTC()}
 	}
+	p.noteConsent(ConsentChange{Channel: channel, State: "unsubscribed", Source: source, At: t})
 	return true
 }
 
@@ -144,6 +165,7 @@ func (p *Profile) RecordConsent(c Consent) bool {
 		return false
 	}
 	p.Consent = c
+	p.noteConsent(ConsentChange{Channel: "email", State: string(c.State), Source: c.Source, At: c.At, Shown: c.Shown})
 	return true
 }
 
@@ -168,6 +190,8 @@ type Profile struct {
 	// unsubscribed. Nothing is sent on such a channel, marketing or not,
 	// until fresh consent newer than that arrives.
 	Unsubscribed map[string]time.Time `dynamodbav:"unsubscribed,omitempty"`
+	// consentChanges is what this copy changed, not stored with it.
+	consentChanges []ConsentChange
 
 	// Orders holds a summary of every order applied, by order id.
 	Orders map[string]OrderSummary `dynamodbav:"orders"`
@@ -237,6 +261,7 @@ func (p *Profile) ApplyContact(c order.Customer, eventAt time.Time) bool {
 		next := Consent{State: c.Consent.State, Source: c.Consent.Source, At: c.Consent.At.UTC()}
 		if next.outranks(p.Consent) {
 			p.Consent = next
+			p.noteConsent(ConsentChange{Channel: "email", State: string(next.State), Source: next.Source, At: next.At})
 			changed = true
 		}
 	}

@@ -44,5 +44,6 @@ func (p *Profile) ResumeLine(userID string, t time.Time) bool {
 		return false
 	}
 	delete(p.Unsubscribed, "line")
+	p.noteConsent(ConsentChange{Channel: "line", State: "resubscribed", Source: "line:follow", At: t})
 	return true
 }

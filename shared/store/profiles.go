@@ -70,6 +70,11 @@ func (s *Store) UpdateProfile(ctx context.Context, id string, change func(*custo
 		if !change(&p) {
 			return p, nil
 		}
+		// Evidence first: a consent change is recorded before the profile
+		// says it, so no change is ever without its record.
+		if err := s.recordConsent(ctx, id, p.ConsentChanges()); err != nil {
+			return customer.Profile{}, err
+		}
 		item, err := marshalMap(profileItem{PK: customerPK(id), SK: "PROFILE", Version: version + 1, Profile: p})
 		if err != nil {
 			return customer.Profile{}, err

@@ -217,3 +217,59 @@ func TestOrdersPlacedOn(t *testing.T) {
 		t.Errorf("orders of the day = %+v, %v; want d0, d1 (a stub without details is not listed)", got, err)
 	}
 }
+
+func TestConsentLedger(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	const id = "c-ledger"
+	steps := []struct {
+		name   string
+		change func(*customer.Profile) bool
+	}{
+		{"granted at checkout", func(p *customer.Profile) bool {
+			p.LineUserID = "U0123"
+			return p.RecordConsent(customer.Consent{State: order.ConsentGranted, Source: "webhook:generic", At: t0})
+		}},
+		{"one-click unsubscribe", func(p *customer.Profile) bool {
+			return p.Unsubscribe("email", "unsubscribe:one-click", t0.Add(time.Hour))
+		}},
+		{"same unsubscribe retried", func(p *customer.Profile) bool {
+			return p.Unsubscribe("email", "unsubscribe:one-click", t0.Add(time.Hour))
+		}},
+		{"opt-in on the thank-you page", func(p *customer.Profile) bool {
+			return p.RecordConsent(customer.Consent{State: order.ConsentGranted, Source: "thankyou:optin", At: t0.Add(2 * time.Hour), Shown: "新着のお知らせを受け取る"})
+		}},
+		{"LINE blocked", func(p *customer.Profile) bool { return p.UnfollowLine("U0123", t0.Add(3*time.Hour)) }},
+		{"LINE followed again", func(p *customer.Profile) bool { return p.ResumeLine("U0123", t0.Add(4*time.Hour)) }},
+		{"contact change only", func(p *customer.Profile) bool { p.Name = "三咲"; return true }},
+	}
+	for _, st := range steps {
+		if _, err := s.UpdateProfile(ctx, id, st.change); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+	}
+	// A retry after the ledger write but before the profile write writes
+	// the same entry again: it must not show twice.
+	if err := s.recordConsent(ctx, id, []customer.ConsentChange{{Channel: "email", State: "unsubscribed", Source: "unsubscribe:one-click", At: t0.Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := s.ConsentLedger(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []customer.ConsentChange{
+		{Channel: "email", State: "granted", Source: "webhook:generic", At: t0},
+		{Channel: "email", State: "unsubscribed", Source: "unsubscribe:one-click", At: t0.Add(time.Hour)},
+		{Channel: "email", State: "granted", Source: "thankyou:optin", At: t0.Add(2 * time.Hour), Shown: "新着のお知らせを受け取る"},
+		{Channel: "line", State: "unsubscribed", Source: "line:unfollow", At: t0.Add(3 * time.Hour)},
+		{Channel: "line", State: "resubscribed", Source: "line:follow", At: t0.Add(4 * time.Hour)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ledger has %d entries, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i].Channel != want[i].Channel || got[i].State != want[i].State || got[i].Source != want[i].Source || !got[i].At.Equal(want[i].At) || got[i].Shown != want[i].Shown {
+			t.Errorf("entry %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

@@ -51,6 +51,9 @@ endef
 build-PurchaseFunction:
 	$(call lambda_build,purchase)
 
+build-ErasureFunction:
+	$(call lambda_build,erasure)
+
 build-ThankyouFunction:
 	$(call lambda_build,thankyou)
 

@@ -93,6 +93,8 @@ var samples = []sampleRequest{
 	{name: "shopify-orders-create", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-create.json", headers: shopifySigned("orders/create", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")},
 	{name: "shopify-orders-fulfilled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-fulfilled.json", headers: shopifySigned("orders/fulfilled", "0c4b1d5e-5d2b-4f0a-9c55-8f3e6a1d2b7c")},
 	{name: "shopify-orders-cancelled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-cancelled.json", headers: shopifySigned("orders/cancelled", "7e2f9a31-6c4d-4e8b-a1f0-3d5c7b9e2a64")},
+	{name: "generic-customer-erase", method: "POST", path: "/webhooks/customers/erase", body: "generic-customer-erase.json", headers: tsunaguSigned},
+	{name: "shopify-customers-redact", method: "POST", path: "/webhooks/shopify/customers/redact", body: "shopify-customers-redact.json", headers: shopifySigned("customers/redact", "5d1a8e62-3f7b-4c09-b2e4-9a6c1f0d7e35")},
 	{name: "line-follow", method: "POST", path: "/line/webhook", body: "line-follow.json", headers: lineSigned},
 	{name: "line-follow-redelivery", method: "POST", path: "/line/webhook", body: "line-follow-redelivery.json", headers: lineSigned},
 	{name: "line-unfollow", method: "POST", path: "/line/webhook", body: "line-unfollow.json", headers: lineSigned},

@@ -72,13 +72,26 @@ func TestSampleEventsDecode(t *testing.T) {
 				t.Fatal("body is not valid base64")
 			}
 			switch ev.RouteKey {
-			case "POST /webhooks/orders":
+			case "POST /webhooks/orders", "POST /webhooks/customers/erase":
 				sig := ev.Headers["x-tsunagu-signature"]
 				ts, _ := strconv.ParseInt(strings.TrimPrefix(strings.Split(sig, ",")[0], "t="), 10, 64)
 				if err := signature.VerifyTsunagu(devSecret, sig, body, time.Unix(ts, 0)); err != nil {
 					t.Errorf("signature with dev-secret: %v", err)
 				}
-				if _, err := order.DecodeGeneric(body); err != nil {
+				var err error
+				if ev.RouteKey == "POST /webhooks/customers/erase" {
+					_, err = order.DecodeErasure(body)
+				} else {
+					_, err = order.DecodeGeneric(body)
+				}
+				if err != nil {
+					t.Errorf("body: %v", err)
+				}
+			case "POST /webhooks/shopify/customers/redact":
+				if err := signature.VerifyShopify(devSecret, ev.Headers["x-shopify-hmac-sha256"], body); err != nil {
+					t.Errorf("signature with dev-secret: %v", err)
+				}
+				if _, err := shopify.DecodeRedact(ev.Headers["x-shopify-topic"], body); err != nil {
 					t.Errorf("body: %v", err)
 				}
 			case "POST /webhooks/shopify/orders":
@@ -136,8 +149,12 @@ func TestSampleEventsDecode(t *testing.T) {
 		name := filepath.Base(f)
 		var err error
 		switch {
+		case name == "generic-customer-erase.json":
+			_, err = order.DecodeErasure(raw)
 		case strings.HasPrefix(name, "generic-"):
 			_, err = order.DecodeGeneric(raw)
+		case name == "shopify-customers-redact.json":
+			_, err = shopify.DecodeRedact(shopify.RedactTopic, raw)
 		case strings.HasPrefix(name, "line-"):
 			var cb webhook.CallbackRequest
 			err = json.Unmarshal(raw, &cb)

@@ -26,6 +26,7 @@ var commands = map[string]command{
 	"backtest": {"replay stored orders through a campaign: who would have received what, per day", backtestCampaign},
 	"events":   {"write events/*.json: sample Lambda events for sam local invoke, signed now", writeEvents},
 	"catalog":  {"catalog import FILE: load products (CSV or JSON) into the store", catalogCommand},
+	"customer": {"customer show ID | erase ID: what is held about a customer, with its consent ledger; erase it", customerCommand},
 	"bench":    {"run the benchmarks against the emulators and write BENCHMARKS.md", benchCommand},
 	"lint":     {"check rule files: every problem as file:line:col: message", lintRules},
 	"preview":  {"render a campaign's messages for a sample customer", previewCampaign},

@@ -169,6 +169,29 @@ func (p *Profile) RecordConsent(c Consent) bool {
 	return true
 }
 
+// Erase removes the customer's personal data at t: contact details, LINE
+// user and birthday. Order summaries and the statistics derived from them
+// stay, as anonymous counts. Marketing consent is withdrawn as of t and
+// contact details dated before t are never taken again, so a late or
+// redelivered webhook cannot bring the data back; an order placed after
+// the erasure is a new relationship and is kept. Erasing again changes
+// nothing.
+func (p *Profile) Erase(t time.Time) bool {
+	t = t.UTC()
+	if !p.ErasedAt.IsZero() && p.Email == "" && p.Name == "" && p.LineUserID == "" && p.Birthday == "" {
+		return false
+	}
+	p.Email, p.Name, p.LineUserID, p.Birthday = "", "", "", ""
+	if t.After(p.ErasedAt) {
+		p.ErasedAt = t
+	}
+	if t.After(p.ContactAt) {
+		p.ContactAt = t
+	}
+	p.RecordConsent(Consent{State: order.ConsentDenied, Source: "erasure", At: t})
+	return true
+}
+
 // RFM holds recency, frequency and monetary scores from 1 (low) to 5 (high).
 type RFM struct {
 	R int `dynamodbav:"r"`
@@ -190,6 +213,9 @@ type Profile struct {
 	// unsubscribed. Nothing is sent on such a channel, marketing or not,
 	// until fresh consent newer than that arrives.
 	Unsubscribed map[string]time.Time `dynamodbav:"unsubscribed,omitempty"`
+	// ErasedAt is when the customer's personal data was erased (their
+	// request, or the shop's deletion webhook); zero if never.
+	ErasedAt time.Time `dynamodbav:"erased_at,omitempty"`
 	// consentChanges is what this copy changed, not stored with it.
 	consentChanges []ConsentChange
 

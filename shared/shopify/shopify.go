@@ -3,8 +3,6 @@
 package shopify
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -123,9 +121,7 @@ func Decode(d Delivery, body []byte) (order.Event, error) {
 		o.Customer.Consent = consent(c.EmailMarketingConsent, c.AcceptsMarketing, c.AcceptsMarketingUpdateAt, w.BuyerAcceptsMarketing, o.PlacedAt)
 	} else if email != "" {
 		// Guest checkout: no customer record, so the address is the identity.
-		// It is hashed so the id itself carries no personal data.
-		sum := sha256.Sum256([]byte(strings.ToLower(email)))
-		o.Customer = &order.Customer{ID: "guest-" + hex.EncodeToString(sum[:12]), Email: email}
+		o.Customer = &order.Customer{ID: GuestCustomerID(email), Email: email}
 		o.Customer.Consent = consent(nil, nil, "", w.BuyerAcceptsMarketing, o.PlacedAt)
 	}
 	for i, li := range w.LineItems {

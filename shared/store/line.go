@@ -37,6 +37,10 @@ type LineLink struct {
 }
 
 func lineUserPK(userID string) string { return "LINEUSER#" + userID }
+
+// lineLinksPartition is the gsi1 partition of the LINE users linked to a
+// customer, so that erasing the customer finds every link.
+func lineLinksPartition(customerID string) string { return "LINELINKS#" + customerID }
 func linkNoncePK(nonce string) string { return "LINKNONCE#" + nonce }
 func lineEventPK(id string) string    { return "LINEEVENT#" + id }
 
@@ -79,11 +83,11 @@ func (s *Store) LinkLineUser(ctx context.Context, userID, customerID string, at 
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
 		Key:                 key(lineUserPK(userID), "LINK"),
-		UpdateExpression:    aws.String("SET line_user_id = :user, customer_id = :customer, linked_at = :at, link_ms = :ms"),
+		UpdateExpression:    aws.String("SET line_user_id = :user, customer_id = :customer, linked_at = :at, link_ms = :ms, gsi1pk = :links, gsi1sk = :user"),
 		ConditionExpression: aws.String("attribute_not_exists(link_ms) OR link_ms <= :ms"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":user": &types.AttributeValueMemberS{Value: userID}, ":customer": &types.AttributeValueMemberS{Value: customerID},
-			":at": timeValue(at), ":ms": millis(at),
+			":at": timeValue(at), ":ms": millis(at), ":links": &types.AttributeValueMemberS{Value: lineLinksPartition(customerID)},
 		},
 	})
 	if isConditionFailed(err) {

@@ -28,6 +28,7 @@ var commands = map[string]command{
 	"catalog":  {"catalog import FILE: load products (CSV or JSON) into the store", catalogCommand},
 	"customer": {"customer show ID | erase ID: what is held about a customer, with its consent ledger; erase it", customerCommand},
 	"bench":    {"run the benchmarks against the emulators and write BENCHMARKS.md", benchCommand},
+	"line":     {"line quota: the LINE plan's messages this month and each campaign's LINE budget", lineCommand},
 	"lint":     {"check rule files: every problem as file:line:col: message", lintRules},
 	"preview":  {"render a campaign's messages for a sample customer", previewCampaign},
 	"simulate": {"which campaigns an order event fires, and why the others do not", simulateEvent},

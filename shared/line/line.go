@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
@@ -78,7 +79,18 @@ type Client struct {
 	endpoint string
 	http     *http.Client
 	backoff  Backoff
+
+	// quota caches whether this month's quota was spent when last read.
+	quota struct {
+		sync.Mutex
+		readAt time.Time
+		spent  bool
+	}
 }
+
+// QuotaCheckInterval is how long Push trusts its last reading of the
+// month's quota and consumption before reading them again.
+const QuotaCheckInterval = time.Minute
 
 // Option configures a Client.
 type Option func(*Client)
@@ -131,6 +143,9 @@ func (c *Client) api(ctx context.Context) (*messaging_api.MessagingApiAPI, error
 func (c *Client) Push(ctx context.Context, userID string, messages []messaging_api.MessageInterface, retryKey string) (Result, error) {
 	if err := checkPush(userID, messages, retryKey); err != nil {
 		return Result{}, fmt.Errorf("push message: %w: %w", ErrRejected, err)
+	}
+	if c.quotaSpent(ctx) {
+		return Result{}, fmt.Errorf("push message: %w (this month's consumption has reached the plan's limit)", ErrQuotaExceeded)
 	}
 	req := &messaging_api.PushMessageRequest{To: userID, Messages: messages}
 	res, err := c.do(ctx, "push message", true, func(api *messaging_api.MessagingApiAPI) (*http.Response, error) {
@@ -185,6 +200,26 @@ func (c *Client) Quota(ctx context.Context) (limit, used int, err error) {
 		limit = int(quota.Value)
 	}
 	return limit, int(consumption.TotalUsage), nil
+}
+
+// quotaSpent reports whether this month's quota was spent when last read,
+// reading the quota and consumption again when the reading is older than
+// QuotaCheckInterval. LINE's count trails what was just sent, so this
+// spares pushes LINE would refuse rather than guaranteeing none is; LINE's
+// own 429 stays the final word. When the quota cannot be read, the push is
+// tried and LINE answers for itself.
+func (c *Client) quotaSpent(ctx context.Context) bool {
+	c.quota.Lock()
+	defer c.quota.Unlock()
+	if time.Since(c.quota.readAt) < QuotaCheckInterval {
+		return c.quota.spent
+	}
+	limit, used, err := c.Quota(ctx)
+	if err != nil {
+		return false
+	}
+	c.quota.readAt, c.quota.spent = time.Now(), limit != Unlimited && used >= limit
+	return c.quota.spent
 }
 
 // IssueLinkToken issues a link token for a LINE user, the first step of

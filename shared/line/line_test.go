@@ -187,15 +187,15 @@ func TestPushTwiceDeliversOnce(t *testing.T) {
 	}
 }
 
-// flaky fails the first round trip: before sending it, or after LINE
-// answered (the answer is lost on the way back).
+// flaky fails the first push: before sending it, or after LINE answered
+// (the answer is lost on the way back). Other requests pass.
 type flaky struct {
 	afterSending bool
 	failed       bool
 }
 
 func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
-	if f.failed {
+	if f.failed || r.URL.Path != linetest.PushPath {
 		return http.DefaultTransport.RoundTrip(r)
 	}
 	f.failed = true
@@ -308,6 +308,45 @@ func TestQuota(t *testing.T) {
 				t.Errorf("Quota = %d, %d, %v; want %d, %d", limit, used, err, tt.wantLimit, tt.wantUs)
 			}
 		})
+	}
+}
+
+func TestPushSparesAPushOnceTheQuotaIsSpent(t *testing.T) {
+	tests := []struct {
+		name        string
+		limit, used int
+		wantErr     error
+		wantPushes  int
+	}{
+		{name: "quota left", limit: 200, used: 199, wantPushes: 1},
+		{name: "quota spent", limit: 200, used: 200, wantErr: ErrQuotaExceeded},
+		{name: "no limit", limit: -1, used: 100000, wantPushes: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, srv := newClient(t)
+			srv.SetQuota(tt.limit, tt.used)
+			_, err := c.Push(context.Background(), userID, []messaging_api.MessageInterface{Text("x")}, RetryKey(messageKey))
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("Push = %v, want %v", err, tt.wantErr)
+			}
+			if n := len(srv.Requests(linetest.PushPath)); n != tt.wantPushes {
+				t.Errorf("LINE saw %d pushes, want %d", n, tt.wantPushes)
+			}
+		})
+	}
+
+	// The reading is kept for QuotaCheckInterval: a second push does not
+	// read the quota again.
+	c, srv := newClient(t)
+	srv.SetQuota(200, 0)
+	for _, key := range []string{"m-1", "m-2"} {
+		if _, err := c.Push(context.Background(), userID, []messaging_api.MessageInterface{Text("x")}, RetryKey(key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(srv.Requests(linetest.QuotaPath)); n != 1 {
+		t.Errorf("the quota was read %d times for 2 pushes, want 1", n)
 	}
 }
 

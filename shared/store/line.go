@@ -41,8 +41,11 @@ func lineUserPK(userID string) string { return "LINEUSER#" + userID }
 // lineLinksPartition is the gsi1 partition of the LINE users linked to a
 // customer, so that erasing the customer finds every link.
 func lineLinksPartition(customerID string) string { return "LINELINKS#" + customerID }
-func linkNoncePK(nonce string) string { return "LINKNONCE#" + nonce }
-func lineEventPK(id string) string    { return "LINEEVENT#" + id }
+func linkNoncePK(nonce string) string             { return "LINKNONCE#" + nonce }
+func lineBudgetPK(campaignID, month string) string {
+	return "LINEBUDGET#" + campaignID + "#" + month
+}
+func lineEventPK(id string) string { return "LINEEVENT#" + id }
 
 // millis is an instant as the number conditions compare (LINE's own
 // event timestamps are epoch milliseconds).
@@ -232,7 +235,7 @@ func (s *Store) MarkLineEventDone(ctx context.Context, eventID, eventType, reque
 // budget is spent. Reserving the same message key again succeeds without
 // counting twice, so a retried push keeps its place.
 func (s *Store) ReserveLineBudget(ctx context.Context, campaignID, month string, budget int, messageKey string) (bool, error) {
-	k := key("LINEBUDGET#"+campaignID+"#"+month, "BUDGET")
+	k := key(lineBudgetPK(campaignID, month), "BUDGET")
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.table),
 		Key:                      k,
@@ -251,7 +254,7 @@ func (s *Store) ReserveLineBudget(ctx context.Context, campaignID, month string,
 	if !isConditionFailed(err) {
 		return false, fmt.Errorf("reserve line budget of %s: %w", campaignID, err)
 	}
-	item, err := s.getItem(ctx, "LINEBUDGET#"+campaignID+"#"+month, "BUDGET", time.Now())
+	item, err := s.getItem(ctx, lineBudgetPK(campaignID, month), "BUDGET", time.Now())
 	if err != nil {
 		return false, fmt.Errorf("read line budget of %s: %w", campaignID, err)
 	}
@@ -263,4 +266,22 @@ func (s *Store) ReserveLineBudget(ctx context.Context, campaignID, month string,
 		}
 	}
 	return false, nil
+}
+
+// LineBudgetUsed counts the LINE pushes of a campaign reserved against its
+// budget in a month ("2026-11").
+func (s *Store) LineBudgetUsed(ctx context.Context, campaignID, month string) (int, error) {
+	item, err := s.getItem(ctx, lineBudgetPK(campaignID, month), "BUDGET", time.Now())
+	if err != nil {
+		return 0, fmt.Errorf("read line budget of %s: %w", campaignID, err)
+	}
+	n, ok := item["sent"].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, nil
+	}
+	used, err := strconv.Atoi(n.Value)
+	if err != nil {
+		return 0, fmt.Errorf("read line budget of %s: count %q: %w", campaignID, n.Value, err)
+	}
+	return used, nil
 }

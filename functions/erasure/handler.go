@@ -49,24 +49,21 @@ type answer struct {
 // is, 503 when the store failed, so the shop retries.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	now := h.Now()
-	body, ok := httpapi.Body(req)
-	switch {
-	case !ok:
-		return invalid(&order.InvalidError{Fields: []order.FieldError{{Field: "body", Message: "is not valid base64"}}}), nil
-	case len(body) > httpapi.MaxBody:
-		return httpapi.Error(http.StatusRequestEntityTooLarge, "body is larger than 256 KiB"), nil
+	body, refusal := httpapi.WebhookBody(req)
+	if refusal != nil {
+		return *refusal, nil
 	}
 	var customerID string
 	var err error
 	switch req.RouteKey {
 	case genericRoute:
 		if err := signature.VerifyTsunagu(h.WebhookSecret, httpapi.Header(req, "X-Tsunagu-Signature"), body, now); err != nil {
-			return unauthorized(ctx, "X-Tsunagu-Signature", err), nil
+			return httpapi.Unauthorized(ctx, "X-Tsunagu-Signature", err), nil
 		}
 		customerID, err = order.DecodeErasure(body)
 	case shopifyRoute:
 		if err := signature.VerifyShopify(h.ShopifySecret, httpapi.Header(req, "X-Shopify-Hmac-Sha256"), body); err != nil {
-			return unauthorized(ctx, "X-Shopify-Hmac-Sha256", err), nil
+			return httpapi.Unauthorized(ctx, "X-Shopify-Hmac-Sha256", err), nil
 		}
 		customerID, err = shopify.DecodeRedact(httpapi.Header(req, "X-Shopify-Topic"), body)
 	default:
@@ -75,31 +72,19 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	var bad *order.InvalidError
 	if errors.As(err, &bad) {
 		slog.InfoContext(ctx, "erasure request rejected", "route", req.RouteKey, "bad_fields", len(bad.Fields))
-		return invalid(bad), nil
+		return httpapi.Invalid(bad.Fields), nil
 	}
 	if err != nil {
-		return unavailable(ctx, err), nil
+		return httpapi.Unavailable(ctx, err, retryAfter), nil
 	}
 	e, err := h.Store.EraseCustomer(ctx, customerID, now)
 	if err != nil {
-		return unavailable(ctx, err), nil
+		return httpapi.Unavailable(ctx, err, retryAfter), nil
 	}
 	slog.InfoContext(ctx, "customer erased", "route", req.RouteKey, "known", e.Known, "profile_erased", e.Profile, "line_links_removed", e.LineLinks)
 	return httpapi.JSON(http.StatusOK, answer{Accepted: true, Erasure: e}), nil
 }
 
-func invalid(bad *order.InvalidError) events.APIGatewayV2HTTPResponse {
-	return httpapi.JSON(http.StatusBadRequest, map[string]any{"error": "invalid request", "fields": bad.Fields})
-}
-
-func unauthorized(ctx context.Context, header string, err error) events.APIGatewayV2HTTPResponse {
-	slog.InfoContext(ctx, "erasure signature refused", "header", header, "reason", err.Error())
-	return httpapi.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid signature", "header": header, "reason": err.Error()})
-}
-
-func unavailable(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
-	slog.ErrorContext(ctx, "erasure failed", "error", err)
-	resp := httpapi.Error(http.StatusServiceUnavailable, "temporarily unavailable; retry later")
-	resp.Headers["Retry-After"] = "30"
-	return resp
-}
+// retryAfter is how long a shop should wait before re-sending a request
+// that failed on tsunagu's side.
+const retryAfter = 30 * time.Second

@@ -146,7 +146,7 @@ func (h *Handler) webhook(ctx context.Context, req events.APIGatewayV2HTTPReques
 		usable++
 		done, by, err := h.Store.LineEventDone(ctx, ev.id, now)
 		if err != nil {
-			return unavailable(ctx, err)
+			return httpapi.Unavailable(ctx, err, retryAfter)
 		}
 		if !done {
 			todo = append(todo, ev)
@@ -160,10 +160,10 @@ func (h *Handler) webhook(ctx context.Context, req events.APIGatewayV2HTTPReques
 	}
 	for _, ev := range todo {
 		if err := h.apply(ctx, ev); err != nil {
-			return unavailable(ctx, fmt.Errorf("line %s event %s: %w", ev.typ, ev.id, err))
+			return httpapi.Unavailable(ctx, fmt.Errorf("line %s event %s: %w", ev.typ, ev.id, err), retryAfter)
 		}
 		if _, err := h.Store.MarkLineEventDone(ctx, ev.id, ev.typ, request, now); err != nil {
-			return unavailable(ctx, err)
+			return httpapi.Unavailable(ctx, err, retryAfter)
 		}
 		slog.InfoContext(ctx, "line event processed", "type", ev.typ, "webhook_event_id", ev.id, "redelivery", ev.redelivery)
 	}
@@ -503,9 +503,6 @@ func page(status int, title, message string) events.APIGatewayV2HTTPResponse {
 	}}
 }
 
-func unavailable(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
-	slog.ErrorContext(ctx, "line request failed", "error", err)
-	resp := httpapi.Error(http.StatusServiceUnavailable, "temporarily unavailable; LINE redelivers")
-	resp.Headers["Retry-After"] = "5"
-	return resp
-}
+// retryAfter is the wait suggested to LINE before it redelivers after a
+// failure on tsunagu's side.
+const retryAfter = 5 * time.Second

@@ -86,24 +86,21 @@ type couponUse struct {
 // so the shop retries, and a retry finishes what this one started.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	start := h.Now()
-	body, ok := httpapi.Body(req)
-	switch {
-	case !ok:
-		return invalid(&order.InvalidError{Fields: []order.FieldError{{Field: "body", Message: "is not valid base64"}}}), nil
-	case len(body) > httpapi.MaxBody:
-		return httpapi.Error(http.StatusRequestEntityTooLarge, "body is larger than 256 KiB"), nil
+	body, refusal := httpapi.WebhookBody(req)
+	if refusal != nil {
+		return *refusal, nil
 	}
 	var ev order.Event
 	var err error
 	switch req.RouteKey {
 	case genericRoute:
 		if err := signature.VerifyTsunagu(h.WebhookSecret, httpapi.Header(req, "X-Tsunagu-Signature"), body, start); err != nil {
-			return unauthorized(ctx, "X-Tsunagu-Signature", err), nil
+			return httpapi.Unauthorized(ctx, "X-Tsunagu-Signature", err), nil
 		}
 		ev, err = order.DecodeGeneric(body)
 	case shopifyRoute:
 		if err := signature.VerifyShopify(h.ShopifySecret, httpapi.Header(req, "X-Shopify-Hmac-Sha256"), body); err != nil {
-			return unauthorized(ctx, "X-Shopify-Hmac-Sha256", err), nil
+			return httpapi.Unauthorized(ctx, "X-Shopify-Hmac-Sha256", err), nil
 		}
 		ev, err = shopify.Decode(shopify.Delivery{
 			Topic:       httpapi.Header(req, "X-Shopify-Topic"),
@@ -116,14 +113,14 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	var bad *order.InvalidError
 	if errors.As(err, &bad) {
 		slog.InfoContext(ctx, "webhook rejected", "route", req.RouteKey, "bad_fields", len(bad.Fields))
-		return invalid(bad), nil
+		return httpapi.Invalid(bad.Fields), nil
 	}
 	if err != nil {
-		return unavailable(ctx, err), nil
+		return httpapi.Unavailable(ctx, err, retryAfter), nil
 	}
 	a, err := h.process(ctx, ev, start)
 	if err != nil {
-		return unavailable(ctx, err), nil
+		return httpapi.Unavailable(ctx, err, retryAfter), nil
 	}
 	slog.InfoContext(ctx, "webhook processed", "source", ev.Source, "delivery_id", ev.DeliveryID, "order_id", ev.Order.ID,
 		"event", ev.Type, "duplicate", a.Duplicate, "messages", len(a.Messages), "duration_ms", h.Now().Sub(start).Milliseconds())
@@ -236,18 +233,6 @@ func (h *Handler) redeemCoupons(ctx context.Context, o order.Order) ([]couponUse
 	return uses, nil
 }
 
-func invalid(bad *order.InvalidError) events.APIGatewayV2HTTPResponse {
-	return httpapi.JSON(http.StatusBadRequest, map[string]any{"error": "invalid request", "fields": bad.Fields})
-}
-
-func unauthorized(ctx context.Context, header string, err error) events.APIGatewayV2HTTPResponse {
-	slog.InfoContext(ctx, "webhook signature refused", "header", header, "reason", err.Error())
-	return httpapi.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid signature", "header": header, "reason": err.Error()})
-}
-
-func unavailable(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
-	slog.ErrorContext(ctx, "webhook processing failed", "error", err)
-	resp := httpapi.Error(http.StatusServiceUnavailable, "temporarily unavailable; retry later")
-	resp.Headers["Retry-After"] = "30"
-	return resp
-}
+// retryAfter is how long a shop should wait before re-sending a delivery
+// that failed on tsunagu's side.
+const retryAfter = 30 * time.Second

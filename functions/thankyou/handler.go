@@ -106,7 +106,7 @@ func (h *Handler) handleOrder(ctx context.Context, req events.APIGatewayV2HTTPRe
 		return httpapi.Error(http.StatusNotFound, "no such order")
 	}
 	if err != nil {
-		return unavailable(ctx, err)
+		return httpapi.Unavailable(ctx, err, retryAfter)
 	}
 	switch req.RouteKey {
 	case viewRoute:
@@ -144,7 +144,7 @@ func (h *Handler) view(ctx context.Context, st store.OrderState, sig string) eve
 		return err
 	})
 	if err := g.Wait(); err != nil {
-		return unavailable(ctx, err)
+		return httpapi.Unavailable(ctx, err, retryAfter)
 	}
 	if first && !v.NoCampaigns {
 		h.runViewCampaigns(ctx, st, cat.Profile, v, now)
@@ -203,15 +203,14 @@ func (h *Handler) optin(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if !ok || len(body) > 1024 || dec.Decode(&in) != nil || in.Consent == nil || !*in.Consent {
-		return httpapi.JSON(http.StatusBadRequest, map[string]any{"error": "invalid request",
-			"fields": []order.FieldError{{Field: "consent", Message: `must be true: send {"consent": true}`}}})
+		return httpapi.Invalid([]order.FieldError{{Field: "consent", Message: `must be true: send {"consent": true}`}})
 	}
 	now := h.Now()
 	_, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
 		return p.RecordConsent(customer.Consent{State: order.ConsentGranted, Source: "thankyou:optin", At: now, Shown: text})
 	})
 	if err != nil {
-		return unavailable(ctx, err)
+		return httpapi.Unavailable(ctx, err, retryAfter)
 	}
 	slog.InfoContext(ctx, "opt-in recorded", "order_id", st.Order.ID)
 	return httpapi.JSON(http.StatusOK, map[string]string{"optin": "recorded"})
@@ -227,12 +226,9 @@ func (h *Handler) cors(req events.APIGatewayV2HTTPRequest, resp *events.APIGatew
 	resp.Headers["Vary"] = "Origin"
 }
 
-func unavailable(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
-	slog.ErrorContext(ctx, "thank-you request failed", "error", err)
-	resp := httpapi.Error(http.StatusServiceUnavailable, "temporarily unavailable; retry later")
-	resp.Headers["Retry-After"] = "5"
-	return resp
-}
+// retryAfter is how long the widget should wait before asking again after
+// a failure on tsunagu's side.
+const retryAfter = 5 * time.Second
 
 // viewAnswer is the widget's JSON (the contract the widget reads).
 type viewAnswer struct {

@@ -429,10 +429,32 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 		return o, r.Store.FinishMessage(ctx, rec, store.MessageRejected, o.Reason, "", t.At)
 	}
 	// Retryable: release the claim so the retry can send it.
-	if err := r.Store.FinishMessage(ctx, rec, store.MessageFailed, "transport_error", "", t.At); err != nil {
+	if err := r.release(ctx, rec, t.At); err != nil {
 		return o, errors.Join(sendErr, err)
 	}
 	return o, sendErr
+}
+
+// releaseAttempts bounds how often a claim is released before giving up.
+const releaseAttempts = 6
+
+// release records that a claimed message was not sent and may be tried
+// again. It insists, backing off (up to about 6 s in all), because a claim
+// left behind when the store is briefly away would block the message for
+// good: nobody can tell it from a message sent whose record was lost.
+func (r *Runner) release(ctx context.Context, rec store.MessageRecord, at time.Time) error {
+	var err error
+	for attempt := range releaseAttempts {
+		if err = r.Store.FinishMessage(ctx, rec, store.MessageFailed, "transport_error", "", at); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
+		}
+	}
+	return err
 }
 
 // sendLine renders a LINE message (text, then a carousel of recommended
@@ -499,7 +521,7 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 		return o, r.Store.FinishMessage(ctx, rec, store.MessageRejected, o.Reason, "", t.At)
 	}
 	// Retryable: release the claim; the retry pushes with the same key.
-	if err := r.Store.FinishMessage(ctx, rec, store.MessageFailed, "transport_error", "", t.At); err != nil {
+	if err := r.release(ctx, rec, t.At); err != nil {
 		return o, errors.Join(sendErr, err)
 	}
 	return o, sendErr

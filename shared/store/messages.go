@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"time"
 
@@ -68,6 +69,11 @@ func CustomerMessagesPartition(customerID string) string { return "MESSAGES#" + 
 // succeeds when the key is new or its last attempt failed retryably. When it
 // does not, the existing entry is returned so the caller can tell a message
 // already sent from one another worker is sending right now.
+//
+// Each call carries a random claim token, which the condition also
+// accepts: when the store wrote the claim but its answer was lost, the
+// SDK's retry of the same request finds its own token and succeeds, instead
+// of mistaking its own claim for another worker's.
 func (s *Store) ClaimMessage(ctx context.Context, rec MessageRecord, now time.Time) (claimed bool, existing MessageRecord, err error) {
 	rec.Status, rec.ClaimedAt = MessageSending, now.UTC()
 	vals, err := marshalMap(rec)
@@ -78,8 +84,8 @@ func (s *Store) ClaimMessage(ctx context.Context, rec MessageRecord, now time.Ti
 		TableName: aws.String(s.table),
 		Key:       key(messagePK(rec.Key), "MESSAGE"),
 		UpdateExpression: aws.String("SET message_key = :message_key, campaign_id = :campaign_id, channel = :channel, customer_id = :customer_id, " +
-			"#status = :status, claimed_at = :claimed_at, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, #ttl = :ttl REMOVE reason ADD attempts :one"),
-		ConditionExpression:      aws.String("attribute_not_exists(pk) OR #status = :failed"),
+			"#status = :status, claimed_at = :claimed_at, claim_token = :token, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, #ttl = :ttl REMOVE reason ADD attempts :one"),
+		ConditionExpression:      aws.String("attribute_not_exists(pk) OR #status = :failed OR claim_token = :token"),
 		ExpressionAttributeNames: map[string]string{"#status": "status", "#ttl": "ttl"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":message_key": vals["message_key"], ":campaign_id": vals["campaign_id"], ":channel": vals["channel"],
@@ -89,6 +95,7 @@ func (s *Store) ClaimMessage(ctx context.Context, rec MessageRecord, now time.Ti
 			":ttl":    ttlValue(now.Add(MessageRetention)),
 			":one":    &types.AttributeValueMemberN{Value: "1"},
 			":failed": &types.AttributeValueMemberS{Value: string(MessageFailed)},
+			":token":  &types.AttributeValueMemberS{Value: rand.Text()},
 		},
 	})
 	if err == nil {

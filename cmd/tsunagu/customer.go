@@ -161,7 +161,7 @@ func printCustomer(out io.Writer, set *rules.Set, p customer.Profile, sup store.
 	fmt.Fprintf(w, "  stage\t%s, RFM %d-%d-%d\n", orNone(string(p.Stage)), p.RFM.R, p.RFM.F, p.RFM.M)
 	w.Flush()
 
-	fmt.Fprintf(out, "\nconsent ledger (%d changes, oldest first)\n", len(ledger))
+	fmt.Fprintf(out, "\nconsent ledger (%s, oldest first)\n", count(len(ledger), "change"))
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for _, c := range ledger {
 		fmt.Fprintf(w, "  %s\t%s\t%s\t%s", at(c.At), c.Channel, c.State, c.Source)
@@ -172,7 +172,7 @@ func printCustomer(out io.Writer, set *rules.Set, p customer.Profile, sup store.
 	}
 	w.Flush()
 
-	fmt.Fprintf(out, "\nmessages (%d, oldest first)\n", len(messages))
+	fmt.Fprintf(out, "\nmessages (%s, oldest first)\n", count(len(messages), "message"))
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for _, m := range messages {
 		outcome := string(m.Status)
@@ -211,4 +211,12 @@ func eraseCustomer(ctx context.Context, args []string) error {
 		fmt.Fprintf(stdout, "erased customer %s in %s: contact details, LINE user and birthday removed (%d LINE links); order counts kept; a suppressed address stays suppressed as a hash\n", id, data.where(), e.LineLinks)
 	}
 	return nil
+}
+
+// count says "1 change" or "3 changes".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -61,7 +61,7 @@ func TestCustomerShowAndErase(t *testing.T) {
 		"2026-11-21 09:30 JST email denied webhook:generic",
 		`2026-11-21 09:31 JST email granted thankyou:optin shown: "新商品やセールのお知らせをメールで受け取る"`,
 		"2026-11-21 10:30 JST line unsubscribed line:unfollow",
-		"messages (1, oldest first)",
+		"messages (1 message, oldest first)",
 		"2026-11-21 09:32 JST post-purchase-thanks email sent",
 	} {
 		if !strings.Contains(words, want) {
@@ -95,7 +95,7 @@ func TestCustomerShowAndErase(t *testing.T) {
 			t.Errorf("after erasure, show still prints %q:\n%s", gone, out)
 		}
 	}
-	for _, want := range []string{"erased", "consent ledger (4 changes", "erasure", "messages (1"} {
+	for _, want := range []string{"erased", "consent ledger (4 changes", "erasure", "messages (1 message"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("after erasure, show lacks %q:\n%s", want, out)
 		}

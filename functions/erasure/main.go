@@ -10,29 +10,21 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
-	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
-	table := env.Required("TABLE_NAME")
 	webhookSecret, shopifySecret := env.Required("TSUNAGU_WEBHOOK_SECRET"), env.Required("SHOPIFY_WEBHOOK_SECRET")
-	if err := env.Err(); err != nil {
-		slog.Error("cold start failed", "error", err)
-		os.Exit(1)
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	st, _, err := deps.Store(context.Background(), env)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: store.New(dynamodb.NewFromConfig(cfg), table),
-		WebhookSecret: webhookSecret, ShopifySecret: shopifySecret, Now: time.Now}
+	h := &Handler{Store: st, WebhookSecret: webhookSecret, ShopifySecret: shopifySecret, Now: time.Now}
 	lambda.Start(h.Handle)
 }

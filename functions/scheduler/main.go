@@ -9,32 +9,26 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
-	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
-	table, queueURL := env.Required("TABLE_NAME"), env.Required("SENDER_QUEUE_URL")
-	if err := env.Err(); err != nil {
-		slog.Error("cold start failed", "error", err)
-		os.Exit(1)
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	queueURL := env.Required("SENDER_QUEUE_URL")
+	st, cfg, err := deps.Store(context.Background(), env)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
 	h := &Handler{Ticker: &scheduler.Ticker{
-		Store:    store.New(dynamodb.NewFromConfig(cfg), table),
+		Store:    st,
 		Queue:    queue.NewSQS(sqs.NewFromConfig(cfg), queueURL),
 		PageSize: 100,
 		Reserve:  10 * time.Second,

@@ -8,27 +8,20 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
-	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
-	table := env.Required("TABLE_NAME")
-	if err := env.Err(); err != nil {
-		slog.Error("cold start failed", "error", err)
-		os.Exit(1)
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	st, _, err := deps.Store(context.Background(), env)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: store.New(dynamodb.NewFromConfig(cfg), table)}
+	h := &Handler{Store: st}
 	lambda.Start(h.Handle)
 }

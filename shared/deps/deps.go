@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"os"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
@@ -43,7 +41,6 @@ type Deps struct {
 // AWS_ENDPOINT_URL_SESV2) from the environment itself. Problems with env
 // are reported together with those the caller read before calling Build.
 func Build(ctx context.Context, env *config.Env) (*Deps, error) {
-	table := env.Required("TABLE_NAME")
 	rulesDir := env.Required("TSUNAGU_RULES_DIR")
 	publicURL := env.BaseURL("TSUNAGU_PUBLIC_URL")
 	unsubSecret := env.Required("UNSUBSCRIBE_SECRET")
@@ -51,16 +48,13 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 	mailFrom := env.Required("MAIL_FROM")
 	lineToken := env.Optional("LINE_CHANNEL_ACCESS_TOKEN", "")
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
-	if err := env.Err(); err != nil {
+	st, awsCfg, err := Store(ctx, env)
+	if err != nil {
 		return nil, err
 	}
 	set, err := rules.Load(rulesDir)
 	if err != nil {
 		return nil, fmt.Errorf("load rules from %s:\n%w", rulesDir, err)
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	sealer, err := unsubscribe.NewSealer(unsubSecret)
 	if err != nil {
@@ -82,7 +76,6 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 			return nil, err
 		}
 	}
-	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
 	// Deciles from the nightly segment job, once it has run; the configured
 	// ones until then. Read once per cold start.
 	deciles := set.Deciles

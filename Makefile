@@ -6,7 +6,7 @@ PORT          ?= 3000
 LAMBDA_GOARCH ?= arm64
 LOCAL_DIR     := infra/local
 
-.PHONY: run test bench lint build emulators clean browser
+.PHONY: run test fuzz logcheck bench lint build emulators clean browser
 
 ## run: the whole local stack in the foreground (Ctrl-C stops it all)
 # Built, then run, rather than `go run`: go run exits 1 on Ctrl-C itself.
@@ -18,6 +18,30 @@ run:
 test: lint browser
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+## fuzz: every fuzz target for FUZZTIME each (go test -fuzz takes one target
+## per run); a finding is written to the package's testdata/fuzz and printed
+FUZZTIME     ?= 10s
+FUZZ_TARGETS := shared/order:FuzzDecodeGeneric shared/order:FuzzDecodeErasure shared/shopify:FuzzDecode \
+	shared/shopify:FuzzDecodeRedact shared/shopify:FuzzMinorUnits \
+	shared/signature:FuzzVerifyTsunagu shared/signature:FuzzVerifyShopify shared/signature:FuzzVerifyOrder \
+	shared/unsubscribe:FuzzOpen shared/rules:FuzzLoadCampaign functions/line:FuzzWebhookParse
+fuzz:
+	@failed=; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$name (./$$pkg) for $(FUZZTIME)"; \
+		if ! $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x -parallel=4 ./$$pkg; then \
+			failed="$$failed $$name"; cat $$pkg/testdata/fuzz/$$name/* 2>/dev/null; \
+		fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz findings in:$$failed"; exit 1; fi
+
+## logcheck: every test again, keeping all it prints (go test -json), then
+## fail if any line carries an email address, a LINE user id or a secret
+logcheck:
+	@mkdir -p .local
+	$(GO) test -count=1 -json ./... > .local/test-output.json; status=$$?; \
+		$(GO) run ./cmd/tsunagu logcheck .local/test-output.json && exit $$status
 
 ## browser: Debian's chromium (and a Japanese font, so screenshots read) for the
 ## thank-you widget's browser tests; installed only when missing

@@ -63,9 +63,9 @@ type genericWire struct {
 	OccurredAt string `json:"occurred_at"`
 	Order      struct {
 		ID       string `json:"id"`
-		Currency string `json:"currency"`
-		Total    *int64 `json:"total"`
-		PlacedAt string `json:"placed_at"`
+		Currency string `json:"currency,omitempty"`
+		Total    *int64 `json:"total,omitempty"`
+		PlacedAt string `json:"placed_at,omitempty"`
 		Customer *struct {
 			ID               string  `json:"id"`
 			Email            *string `json:"email"`
@@ -75,7 +75,7 @@ type genericWire struct {
 			ConsentAt        *string `json:"consent_at"`
 			LineUserID       *string `json:"line_user_id"`
 			Birthday         *string `json:"birthday"`
-		} `json:"customer"`
+		} `json:"customer,omitempty"`
 		Items []struct {
 			SKU      string  `json:"sku"`
 			Name     string  `json:"name"`
@@ -83,7 +83,7 @@ type genericWire struct {
 			Brand    *string `json:"brand"`
 			Price    int64   `json:"price"`
 			Quantity int     `json:"quantity"`
-		} `json:"items"`
+		} `json:"items,omitempty"`
 		CouponCodes []string `json:"coupon_codes"`
 	} `json:"order"`
 }
@@ -101,6 +101,20 @@ func DecodeGeneric(body []byte) (Event, error) {
 	var w genericWire
 	if err := json.Unmarshal(body, &w); err != nil {
 		return Event{}, &InvalidError{Fields: []FieldError{{Field: "body", Message: err.Error()}}}
+	}
+	// encoding/json also takes keys that differ only in case ("Type",
+	// "QUANTITY"), which the schema ignores as unknown: validate what was
+	// decoded, as it was decoded.
+	canonical, err := json.Marshal(w)
+	if err != nil {
+		return Event{}, fmt.Errorf("encode decoded webhook: %w", err)
+	}
+	decoded, err := jsonschema.UnmarshalJSON(bytes.NewReader(canonical))
+	if err != nil {
+		return Event{}, fmt.Errorf("read decoded webhook: %w", err)
+	}
+	if err := genericSchema.Validate(decoded); err != nil {
+		return Event{}, schemaFieldErrors(err)
 	}
 
 	bad := &InvalidError{}
@@ -170,6 +184,10 @@ func parseTime(bad *InvalidError, field, s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		bad.Add(field, "must be an RFC 3339 time such as 2026-11-21T09:30:00+09:00")
+		return time.Time{}
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		bad.Add(field, "must be in the years 0001 to 9999 in UTC")
 		return time.Time{}
 	}
 	return t.UTC()

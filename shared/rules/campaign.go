@@ -394,42 +394,13 @@ func (l *loader) checkTemplate(doc *document, c *Campaign, a Action, at *yaml.No
 	}
 }
 
-// expressionProblem positions an expression error inside the YAML file: the
-// expression's own line and column are added to where the scalar starts,
-// allowing for quotes and block scalars.
+// expressionProblem positions an expression error inside the YAML file, at
+// the character of the scalar where the expression went wrong.
 func expressionProblem(doc *document, n *yaml.Node, label string, err error) Problem {
 	var ferr *file.Error
 	if !errors.As(err, &ferr) {
 		return doc.problemAt(n, "%s: %v", label, err)
 	}
-	if ferr.Line == 0 { // not yet bound to its source
-		src := n.Value
-		ferr.Line, ferr.Column = 1, 0
-		for i, r := range []rune(src) {
-			if i == ferr.From {
-				break
-			}
-			if r == '\n' {
-				ferr.Line++
-				ferr.Column = 0
-			} else {
-				ferr.Column++
-			}
-		}
-	}
-	line, col := n.Line, n.Column+ferr.Column
-	switch n.Style {
-	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
-		col++
-	case yaml.LiteralStyle, yaml.FoldedStyle:
-		// Block content is indented as its first line is.
-		line = n.Line + ferr.Line
-		col = doc.indent(n.Line+1) + ferr.Column + 1
-	default:
-		line += ferr.Line - 1
-		if ferr.Line > 1 {
-			col = ferr.Column + 1
-		}
-	}
+	line, col := doc.scalarPosition(n, ferr.From)
 	return Problem{File: doc.file, Line: line, Col: col, Message: label + ": " + ferr.Message}
 }

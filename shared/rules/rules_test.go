@@ -104,6 +104,16 @@ func TestLintProblems(t *testing.T) {
 			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:6:14: audience: type rules.CustomerFacts has no field ordr_count`},
 		},
 		{
+			name:  "audience unknown name on a folded line of a plain scalar",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\naudience: customer.accepts_marketing &&\n   cmrstoeu.o\nactions: [{type: email, template: post-purchase-thanks}]\n"},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:5:4: audience: unknown name cmrstoeu`},
+		},
+		{
+			name:  "YAML syntax error at the end of the file",
+			files: map[string]string{campaignFile: "["},
+			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:1:2: YAML syntax: did not find expected node content`},
+		},
+		{
 			name:  "audience that is not a condition",
 			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\naudience: customer.order_count\nactions: [{type: email, template: post-purchase-thanks}]\n"},
 			want:  []string{`rules/campaigns/post-purchase-thanks.yaml:4:11: audience: expected bool, but got int`},

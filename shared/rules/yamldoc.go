@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
@@ -33,6 +34,9 @@ func (d *document) indent(line int) int {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// lineBreak is what YAML counts lines by.
+var lineBreak = regexp.MustCompile(`\r\n|\r|\n`)
+
 // parseYAML parses one rule file. A syntax error becomes a Problem at its line.
 func parseYAML(file string, src []byte) (*document, *Problem) {
 	var doc yaml.Node
@@ -48,12 +52,76 @@ func parseYAML(file string, src []byte) (*document, *Problem) {
 				p.Line++
 			}
 		}
+		// An error found at the end of the file is reported on its last
+		// line, after the last character.
+		if lines := lineBreak.Split(string(src), -1); p.Line > len(lines) {
+			p.Line, p.Col = len(lines), utf8.RuneCountInString(lines[len(lines)-1])+1
+		}
 		return nil, p
 	}
 	if len(doc.Content) == 0 {
 		return nil, &Problem{File: file, Line: 1, Col: 1, Message: "file is empty"}
 	}
-	return &document{file: file, root: doc.Content[0], lines: strings.Split(string(src), "\n")}, nil
+	return &document{file: file, root: doc.Content[0], lines: lineBreak.Split(string(src), -1)}, nil
+}
+
+// scalarPosition finds where the rune at offset of a scalar's value is
+// written in the file. The value is walked against the source, because
+// YAML folds a plain or quoted scalar's line breaks (with the indentation
+// around them) into one space and drops a block scalar's indentation. An
+// escape sequence in a double-quoted scalar may shift the column by its
+// length; the position always stays inside the file.
+func (d *document) scalarPosition(n *yaml.Node, offset int) (line, col int) {
+	block := n.Style == yaml.LiteralStyle || n.Style == yaml.FoldedStyle
+	li, ci := n.Line-1, n.Column-1
+	switch {
+	case block: // the content starts on the next line, at its indentation
+		li, ci = n.Line, d.indent(n.Line+1)
+	case n.Style == yaml.DoubleQuotedStyle || n.Style == yaml.SingleQuotedStyle:
+		ci++ // the opening quote
+	}
+	src := func(li int) []rune {
+		if li < 0 || li >= len(d.lines) {
+			return nil
+		}
+		return []rune(d.lines[li])
+	}
+	blank := func(r rune) bool { return r == ' ' || r == '\t' }
+	cur := src(li)
+	for i, r := range []rune(n.Value) {
+		if i >= offset {
+			break
+		}
+		switch {
+		case ci < len(cur) && cur[ci] == r:
+			ci++
+		case r == ' ' || r == '\n':
+			// A fold or a line break: the rest of this source line is
+			// blanks; the value goes on at the next line's content.
+			for ci < len(cur) && blank(cur[ci]) {
+				ci++
+			}
+			if ci < len(cur) || li+1 >= len(d.lines) {
+				continue
+			}
+			li, cur = li+1, src(li+1)
+			if block {
+				ci = min(d.indent(n.Line+1), len(cur))
+				continue
+			}
+			for ci = 0; ci < len(cur) && blank(cur[ci]); ci++ {
+			}
+			for ci >= len(cur) && li+1 < len(d.lines) { // empty lines fold too
+				li, cur = li+1, src(li+1)
+				for ci = 0; ci < len(cur) && blank(cur[ci]); ci++ {
+				}
+			}
+		default:
+			ci++ // an escape sequence, or anything unexpected
+		}
+	}
+	li = min(max(li, 0), len(d.lines)-1)
+	return li + 1, min(ci, len(src(li))) + 1
 }
 
 // problemAt returns a Problem positioned at a node.
@@ -61,7 +129,15 @@ func (d *document) problemAt(n *yaml.Node, format string, args ...any) Problem {
 	if n == nil {
 		n = d.root
 	}
-	return Problem{File: d.file, Line: n.Line, Col: n.Column, Message: fmt.Sprintf(format, args...)}
+	line, col := d.within(n.Line, n.Column)
+	return Problem{File: d.file, Line: line, Col: col, Message: fmt.Sprintf(format, args...)}
+}
+
+// within keeps a position inside the file: YAML puts an empty value (a
+// file that is only "---") on the line after the last.
+func (d *document) within(line, col int) (int, int) {
+	line = min(max(line, 1), len(d.lines))
+	return line, min(max(col, 1), utf8.RuneCountInString(d.lines[line-1])+1)
 }
 
 // lookup follows a JSON-pointer-like path (keys and list indexes) through
@@ -103,15 +179,41 @@ func (d *document) lookup(path []string, keyNode bool) *yaml.Node {
 // validation expects (objects, arrays, strings, json.Number, bools, nil).
 // Scalars keep their written text unless YAML types them as numbers,
 // booleans or null, so an unquoted date (2026-12-01) stays a string.
+//
+// Aliases are expanded at most maxAliasExpansions times, and an alias
+// inside what it refers to is an error: a small file cannot expand into a
+// huge or an endless document.
 func toJSONValue(n *yaml.Node) (any, error) {
+	return (&jsonConverter{expanding: map[*yaml.Node]bool{}}).convert(n)
+}
+
+// maxAliasExpansions bounds alias expansion in one rule file.
+const maxAliasExpansions = 1000
+
+// jsonConverter converts one document, counting alias expansions.
+type jsonConverter struct {
+	aliases   int
+	expanding map[*yaml.Node]bool
+}
+
+func (c *jsonConverter) convert(n *yaml.Node) (any, error) {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return toJSONValue(n.Content[0])
+		return c.convert(n.Content[0])
 	case yaml.AliasNode:
-		return toJSONValue(n.Alias)
+		c.aliases++
+		switch {
+		case c.expanding[n.Alias]:
+			return nil, fmt.Errorf("alias *%s is inside the anchor it refers to", n.Value)
+		case c.aliases > maxAliasExpansions:
+			return nil, fmt.Errorf("more than %d aliases expanded", maxAliasExpansions)
+		}
+		c.expanding[n.Alias] = true
+		defer delete(c.expanding, n.Alias)
+		return c.convert(n.Alias)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -119,7 +221,7 @@ func toJSONValue(n *yaml.Node) (any, error) {
 			if _, dup := m[k]; dup {
 				return nil, fmt.Errorf("key %q appears twice", k)
 			}
-			v, err := toJSONValue(n.Content[i+1])
+			v, err := c.convert(n.Content[i+1])
 			if err != nil {
 				return nil, err
 			}
@@ -128,8 +230,8 @@ func toJSONValue(n *yaml.Node) (any, error) {
 		return m, nil
 	case yaml.SequenceNode:
 		out := make([]any, len(n.Content))
-		for i, c := range n.Content {
-			v, err := toJSONValue(c)
+		for i, item := range n.Content {
+			v, err := c.convert(item)
 			if err != nil {
 				return nil, err
 			}

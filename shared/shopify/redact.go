@@ -57,6 +57,9 @@ func DecodeRedact(topic string, body []byte) (customerID string, err error) {
 	default:
 		bad.Add("customer", "needs an id or, for a guest, an email")
 	}
+	if len(customerID) > maxID {
+		bad.Add("customer.id", "must be at most %d characters", maxID)
+	}
 	if err := bad.OrNil(); err != nil {
 		return "", err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -22,6 +23,10 @@ var Topics = map[string]order.EventType{
 	"orders/fulfilled": order.Fulfilled,
 	"orders/cancelled": order.Cancelled,
 }
+
+// maxID bounds ids and SKUs (as the generic webhook's schema does), so
+// every key fits in DynamoDB's.
+const maxID = 200
 
 // Delivery is what one Shopify webhook request carries besides its body.
 type Delivery struct {
@@ -85,6 +90,9 @@ func Decode(d Delivery, body []byte) (order.Event, error) {
 	if strings.TrimSpace(d.WebhookID) == "" {
 		bad.Add("X-Shopify-Webhook-Id", "header is required")
 	}
+	if len(d.WebhookID) > maxID {
+		bad.Add("X-Shopify-Webhook-Id", "must be at most %d characters", maxID)
+	}
 	if _, err := order.ParseJSONObject(body); err != nil {
 		return order.Event{}, err
 	}
@@ -99,6 +107,12 @@ func Decode(d Delivery, body []byte) (order.Event, error) {
 	o.ID = w.ID.String()
 	if o.ID == "" {
 		bad.Add("id", "is required")
+	}
+	if len(o.ID) > maxID {
+		bad.Add("id", "must be at most %d characters", maxID)
+	}
+	if c := w.Customer; c != nil && len(c.ID.String()) > maxID {
+		bad.Add("customer.id", "must be at most %d characters", maxID)
 	}
 	scale, err := order.CurrencyScale(w.Currency)
 	if err != nil {
@@ -133,6 +147,9 @@ func Decode(d Delivery, body []byte) (order.Event, error) {
 		if it.SKU == "" {
 			bad.Add(field+".sku", "is required (or a variant_id)")
 		}
+		if len(it.SKU) > maxID {
+			bad.Add(field+".sku", "must be at most %d characters", maxID)
+		}
 		if li.Quantity < 1 {
 			bad.Add(field+".quantity", "must be at least 1, got %d", li.Quantity)
 		}
@@ -155,12 +172,16 @@ func Decode(d Delivery, body []byte) (order.Event, error) {
 	return ev, nil
 }
 
+// decimalAmount is how Shopify writes amounts: digits, then optionally a
+// point and more digits (big.Rat alone would also take 0x10, 1e3 or 1/2).
+var decimalAmount = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
 // MinorUnits converts a decimal amount string ("4300", "59.99") into integer
 // minor units of a currency with the given scale, refusing anything that is
 // negative or has more decimals than the currency allows.
 func MinorUnits(amount string, scale int) (int64, error) {
 	r, ok := new(big.Rat).SetString(strings.TrimSpace(amount))
-	if !ok || strings.ContainsAny(amount, "eE/") {
+	if !ok || !decimalAmount.MatchString(strings.TrimSpace(amount)) {
 		return 0, fmt.Errorf("must be a decimal amount such as \"4300\" or \"59.99\", got %q", amount)
 	}
 	if r.Sign() < 0 {
@@ -175,7 +196,7 @@ func MinorUnits(amount string, scale int) (int64, error) {
 
 func occurredAt(bad *order.InvalidError, d Delivery, w wireOrder, typ order.EventType, placed time.Time) time.Time {
 	if d.TriggeredAt != "" {
-		if t, err := time.Parse(time.RFC3339Nano, d.TriggeredAt); err == nil {
+		if t, err := time.Parse(time.RFC3339Nano, d.TriggeredAt); err == nil && t.UTC().Year() >= 1 && t.UTC().Year() <= 9999 {
 			return t.UTC()
 		}
 		bad.Add("X-Shopify-Triggered-At", "must be an RFC 3339 time")
@@ -225,6 +246,10 @@ func parseTime(bad *order.InvalidError, field, s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		bad.Add(field, "must be an RFC 3339 time, got %q", s)
+		return time.Time{}
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		bad.Add(field, "must be in the years 0001 to 9999 in UTC, got %q", s)
 		return time.Time{}
 	}
 	return t.UTC()

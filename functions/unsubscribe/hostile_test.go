@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
+)
+
+// hostileQueries are unsubscribe link queries that name no customer: no
+// token, a forged or altered one, or the right token inside a query the
+// handler must not trust.
+func hostileQueries(sealer *unsubscribe.Sealer) []struct{ name, query string } {
+	good := sealer.Token("c-1", "email")
+	raw, _ := base64.RawURLEncoding.DecodeString(good)
+	other, _ := unsubscribe.NewSealer("another-secret")
+	flipped := append([]byte(nil), raw...)
+	flipped[len(flipped)-1] ^= 1
+	reversed := []byte(good)
+	slices.Reverse(reversed)
+	return []struct{ name, query string }{
+		{"no query", ""},
+		{"no token", "customer=c-1&channel=email"},
+		{"empty token", "token="},
+		{"token twice", "token=" + good + "&token=" + good},
+		{"token and an empty token", "token=" + good + "&token="},
+		{"token under another name", "Token=" + good},
+		{"token as an array", "token[]=" + good},
+		{"garbage token", "token=garbage"},
+		{"sql token", "token=" + url.QueryEscape("' OR '1'='1")},
+		{"script token", "token=" + url.QueryEscape("<script>alert(1)</script>")},
+		{"traversal token", "token=" + url.QueryEscape("../../../etc/passwd")},
+		{"customer id as token", "token=c-1"},
+		{"token of another key", "token=" + other.Token("c-1", "email")},
+		{"token truncated", "token=" + good[:len(good)-1]},
+		{"token halved", "token=" + good[:len(good)/2]},
+		{"token one bit changed", "token=" + base64.RawURLEncoding.EncodeToString(flipped)},
+		{"token with a byte appended", "token=" + base64.RawURLEncoding.EncodeToString(append(append([]byte(nil), raw...), 0))},
+		{"token reversed", "token=" + string(reversed)},
+		{"token with padding", "token=" + url.QueryEscape(base64.URLEncoding.EncodeToString(raw)+"==")},
+		{"token in the standard alphabet", "token=" + url.QueryEscape(base64.StdEncoding.EncodeToString(raw)+"+/")},
+		{"token with nul", "token=" + good + "%00"},
+		{"token with a tab", "token=" + good + "%09"},
+		{"token uppercased", "token=" + strings.ToUpper(good)},
+		{"nonce only", "token=" + base64.RawURLEncoding.EncodeToString(raw[:12])},
+		{"all zeros", "token=" + base64.RawURLEncoding.EncodeToString(make([]byte, len(raw)))},
+		{"malformed percent", "token=%zz" + good},
+		{"semicolon", "token=" + good + ";channel=line"},
+		{"query over 2 KiB with the token", "token=" + good + "&pad=" + strings.Repeat("x", 2048)},
+		{"six hundred parameters with the token", strings.Repeat("a=1&", 600) + "token=" + good},
+		{"fullwidth token", "token=" + url.QueryEscape("ｔｏｋｅｎ")},
+	}
+}
+
+// TestUnsubscribeRefusesHostileInput sends GET and POST /unsubscribe
+// forged, altered and drowned tokens, hostile bodies and route mix-ups:
+// each answers its status with a page, and no profile changes.
+func TestUnsubscribeRefusesHostileInput(t *testing.T) {
+	h, st, sealer := setup(t)
+	good := "token=" + sealer.Token("c-1", "email")
+	type refused struct {
+		name   string
+		req    events.APIGatewayV2HTTPRequest
+		status int
+	}
+	req := func(routeKey, query, body string) events.APIGatewayV2HTTPRequest {
+		return events.APIGatewayV2HTTPRequest{RouteKey: routeKey, RawPath: "/unsubscribe", RawQueryString: query, Body: body,
+			Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}}
+	}
+	routes := []struct {
+		name, key string
+		tests     []refused
+	}{{name: "GET", key: pageRoute}, {name: "POST", key: oneClickPost}}
+	for i := range routes {
+		r := &routes[i]
+		for _, q := range hostileQueries(sealer) {
+			r.tests = append(r.tests,
+				refused{name: q.name, req: req(r.key, q.query, "List-Unsubscribe=One-Click"), status: 400},
+				refused{name: q.name + ", token in the body", req: req(r.key, q.query, good), status: 400},
+			)
+		}
+	}
+	// GET never changes anything, whatever comes with the right token
+	// (link scanners and prefetchers follow links).
+	for _, b := range []struct{ name, body string }{
+		{"one-click body", "List-Unsubscribe=One-Click"},
+		{"script body", "<script>alert(1)</script>"},
+		{"binary body", "\x00\xff\xfe"},
+		{"huge body", strings.Repeat("List-Unsubscribe=One-Click&", 20000)},
+	} {
+		routes[0].tests = append(routes[0].tests, refused{name: "right token, " + b.name, req: req(pageRoute, good, b.body), status: 200})
+	}
+	routes[0].tests = append(routes[0].tests,
+		refused{name: "right token, base64 flag lying", req: func() events.APIGatewayV2HTTPRequest {
+			r := req(pageRoute, good, "List-Unsubscribe=One-Click")
+			r.IsBase64Encoded = true
+			return r
+		}(), status: 200},
+		refused{name: "right token, another route key", req: req("DELETE /unsubscribe", good, ""), status: 404},
+		refused{name: "right token, no route key", req: req("", good, ""), status: 404},
+	)
+	for _, r := range routes {
+		t.Run(r.name, func(t *testing.T) {
+			if len(r.tests) < 50 {
+				t.Fatalf("only %d hostile inputs; the proof asks for at least 50 per route", len(r.tests))
+			}
+			for _, tt := range r.tests {
+				t.Run(tt.name, func(t *testing.T) {
+					before := testenv.Snapshot(t, st.Table())
+					resp, err := h.Handle(context.Background(), tt.req)
+					if err != nil {
+						t.Fatalf("Handle returned a Lambda error: %v", err)
+					}
+					if resp.StatusCode != tt.status || !strings.HasPrefix(resp.Headers["Content-Type"], "text/html") {
+						t.Errorf("status %d %s, want %d with a page", resp.StatusCode, resp.Headers["Content-Type"], tt.status)
+					}
+					if changed := testenv.Changed(before, testenv.Snapshot(t, st.Table())); len(changed) > 0 {
+						t.Errorf("the request wrote %d items:\n%.2000s", len(changed), strings.Join(changed, "\n"))
+					}
+				})
+			}
+		})
+	}
+}

@@ -1,0 +1,59 @@
+package unsubscribe
+
+import (
+	"encoding/base64"
+	"errors"
+	"testing"
+)
+
+// FuzzOpen checks unsubscribe tokens. An arbitrary token never panics and
+// is refused with ErrInvalid unless it carries the key's seal; a token made
+// with Token opens to its customer and channel, and not with any one bit
+// of its sealed bytes changed, nor with another key.
+func FuzzOpen(f *testing.F) {
+	s, err := NewSealer("dev-secret")
+	if err != nil {
+		f.Fatal(err)
+	}
+	other, err := NewSealer("other-secret")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, tok := range []string{s.Token("c-1", "email"), s.Token("c-1", "line"), "", "%%%", "abc", s.Token("c-1", "email") + "A", s.Token("", "email")} {
+		f.Add(tok, "c-1", false)
+	}
+	f.Add("", "guest-9e5ec5b3b7d5c1ee8e2bd5a4\x00email", true)
+	f.Fuzz(func(t *testing.T, token, customerID string, line bool) {
+		if id, ch, err := s.Open(token); err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Open(%q) = %v, want ErrInvalid", token, err)
+			}
+		} else if raw, _ := base64.RawURLEncoding.DecodeString(token); s.Token(id, ch) != base64.RawURLEncoding.EncodeToString(raw) {
+			t.Fatalf("Open(%q) accepted a token Token(%q, %q) did not make", token, id, ch)
+		}
+
+		channel := "email"
+		if line {
+			channel = "line"
+		}
+		tok := s.Token(customerID, channel)
+		id, ch, err := s.Open(tok)
+		if err != nil || id != customerID || ch != channel {
+			t.Fatalf("Open(Token(%q, %q)) = %q, %q, %v", customerID, channel, id, ch, err)
+		}
+		if _, _, err := other.Open(tok); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("another key opened the token: %v", err)
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range len(raw) * 8 {
+			changed := append([]byte(nil), raw...)
+			changed[i/8] ^= 1 << (i % 8)
+			if _, _, err := s.Open(base64.RawURLEncoding.EncodeToString(changed)); !errors.Is(err, ErrInvalid) {
+				t.Fatalf("token with bit %d changed: %v, want ErrInvalid", i, err)
+			}
+		}
+	})
+}

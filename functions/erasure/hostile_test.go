@@ -65,24 +65,6 @@ func expectRefusedOrHarmless(t *testing.T, tests []hostileCase) {
 	}
 }
 
-func withHeader(req events.APIGatewayV2HTTPRequest, name, value string) events.APIGatewayV2HTTPRequest {
-	h := map[string]string{}
-	for k, v := range req.Headers {
-		h[k] = v
-	}
-	if value == "" {
-		delete(h, name)
-	} else {
-		h[name] = value
-	}
-	req.Headers = h
-	return req
-}
-
-func nested(depth int) string {
-	return strings.Repeat(`{"x":`, depth) + "1" + strings.Repeat("}", depth)
-}
-
 // TestGenericErasureRefusesHostileInput: POST /webhooks/customers/erase.
 func TestGenericErasureRefusesHostileInput(t *testing.T) {
 	const valid = `{"customer_id": "c-1"}`
@@ -90,30 +72,30 @@ func TestGenericErasureRefusesHostileInput(t *testing.T) {
 	_, v1, _ := strings.Cut(sig, ",")
 	ts := fmt.Sprint(now.Unix())
 	signedAt := func(body string, at time.Time) events.APIGatewayV2HTTPRequest {
-		return withHeader(genericRequest(body), "x-tsunagu-signature", signature.SignTsunagu(secret, at, []byte(body)))
+		return testenv.WithHeader(genericRequest(body), "x-tsunagu-signature", signature.SignTsunagu(secret, at, []byte(body)))
 	}
 	tests := []hostileCase{
-		{"no signature", withHeader(genericRequest(valid), "x-tsunagu-signature", ""), 401},
-		{"blank signature", withHeader(genericRequest(valid), "x-tsunagu-signature", " "), 401},
-		{"garbage signature", withHeader(genericRequest(valid), "x-tsunagu-signature", "hello"), 401},
-		{"timestamp only", withHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts), 401},
-		{"mac only", withHeader(genericRequest(valid), "x-tsunagu-signature", v1), 401},
-		{"mac not hex", withHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts+",v1="+strings.Repeat("zz", 32)), 401},
-		{"mac truncated", withHeader(genericRequest(valid), "x-tsunagu-signature", sig[:len(sig)-2]), 401},
-		{"mac of zeros", withHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts+",v1="+strings.Repeat("0", 64)), 401},
-		{"wrong secret", withHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu("not-the-secret", now, []byte(valid))), 401},
-		{"empty secret", withHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu("", now, []byte(valid))), 401},
+		{"no signature", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", ""), 401},
+		{"blank signature", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", " "), 401},
+		{"garbage signature", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "hello"), 401},
+		{"timestamp only", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts), 401},
+		{"mac only", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", v1), 401},
+		{"mac not hex", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts+",v1="+strings.Repeat("zz", 32)), 401},
+		{"mac truncated", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", sig[:len(sig)-2]), 401},
+		{"mac of zeros", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts+",v1="+strings.Repeat("0", 64)), 401},
+		{"wrong secret", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu("not-the-secret", now, []byte(valid))), 401},
+		{"empty secret", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu("", now, []byte(valid))), 401},
 		{"stale by six minutes", signedAt(valid, now.Add(-6*time.Minute)), 401},
 		{"from the future", signedAt(valid, now.Add(6*time.Minute)), 401},
-		{"timestamp overflows", withHeader(genericRequest(valid), "x-tsunagu-signature", "t=99999999999999999999,"+v1), 401},
-		{"timestamp moved, mac kept", withHeader(genericRequest(valid), "x-tsunagu-signature", "t="+fmt.Sprint(now.Unix()-1)+","+v1), 401},
-		{"signature of another customer", withHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu(secret, now, []byte(`{"customer_id": "191167"}`))), 401},
+		{"timestamp overflows", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t=99999999999999999999,"+v1), 401},
+		{"timestamp moved, mac kept", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t="+fmt.Sprint(now.Unix()-1)+","+v1), 401},
+		{"signature of another customer", testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu(secret, now, []byte(`{"customer_id": "191167"}`))), 401},
 		{"body changed after signing", func() events.APIGatewayV2HTTPRequest {
 			r := genericRequest(valid)
 			r.Body = strings.Replace(r.Body, "c-1", "c-2", 1)
 			return r
 		}(), 401},
-		{"shopify signature instead", withHeader(withHeader(genericRequest(valid), "x-tsunagu-signature", ""), "x-shopify-hmac-sha256", signature.SignShopify(secret, []byte(valid))), 401},
+		{"shopify signature instead", testenv.WithHeader(testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", ""), "x-shopify-hmac-sha256", signature.SignShopify(secret, []byte(valid))), 401},
 		{"base64 flag on a plain body", func() events.APIGatewayV2HTTPRequest { r := genericRequest(valid); r.IsBase64Encoded = true; return r }(), 400},
 		{"base64 body, signed plain", func() events.APIGatewayV2HTTPRequest {
 			r := genericRequest(valid)
@@ -132,8 +114,8 @@ func TestGenericErasureRefusesHostileInput(t *testing.T) {
 		{"number", genericRequest(`1`), 400},
 		{"null", genericRequest(`null`), 400},
 		{"invalid UTF-8", genericRequest("{\"customer_id\": \"c-\xff\"}"), 400},
-		{"nested 5000 deep", genericRequest(nested(5000)), 400},
-		{"nested in the field", genericRequest(`{"customer_id": ` + nested(100) + `}`), 400},
+		{"nested 5000 deep", genericRequest(testenv.NestedJSON(5000)), 400},
+		{"nested in the field", genericRequest(`{"customer_id": ` + testenv.NestedJSON(100) + `}`), 400},
 		{"no customer id", genericRequest(`{"id": "c-1"}`), 400},
 		{"customer id in another case", genericRequest(`{"Customer_ID": "c-1"}`), 400},
 		{"customer id empty", genericRequest(`{"customer_id": ""}`), 400},
@@ -165,21 +147,21 @@ func TestShopifyRedactRefusesHostileInput(t *testing.T) {
 	redact := func(body string) events.APIGatewayV2HTTPRequest { return shopifyRequest("customers/redact", body) }
 	good := signature.SignShopify(secret, []byte(valid))
 	tests := []hostileCase{
-		{"no hmac", withHeader(redact(valid), "x-shopify-hmac-sha256", ""), 401},
-		{"blank hmac", withHeader(redact(valid), "x-shopify-hmac-sha256", " "), 401},
-		{"hmac not base64", withHeader(redact(valid), "x-shopify-hmac-sha256", "!!!"), 401},
-		{"hmac truncated", withHeader(redact(valid), "x-shopify-hmac-sha256", good[:len(good)-4]), 401},
-		{"hmac in hex", withHeader(redact(valid), "x-shopify-hmac-sha256", fmt.Sprintf("%x", signature.Sum(secret, []byte(valid)))), 401},
-		{"hmac of zeros", withHeader(redact(valid), "x-shopify-hmac-sha256", base64.StdEncoding.EncodeToString(make([]byte, 32))), 401},
-		{"wrong secret", withHeader(redact(valid), "x-shopify-hmac-sha256", signature.SignShopify("not-the-secret", []byte(valid))), 401},
-		{"empty secret", withHeader(redact(valid), "x-shopify-hmac-sha256", signature.SignShopify("", []byte(valid))), 401},
-		{"hmac of another body", withHeader(redact(valid), "x-shopify-hmac-sha256", signature.SignShopify(secret, []byte(`{}`))), 401},
+		{"no hmac", testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", ""), 401},
+		{"blank hmac", testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", " "), 401},
+		{"hmac not base64", testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", "!!!"), 401},
+		{"hmac truncated", testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", good[:len(good)-4]), 401},
+		{"hmac in hex", testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", fmt.Sprintf("%x", signature.Sum(secret, []byte(valid)))), 401},
+		{"hmac of zeros", testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", base64.StdEncoding.EncodeToString(make([]byte, 32))), 401},
+		{"wrong secret", testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", signature.SignShopify("not-the-secret", []byte(valid))), 401},
+		{"empty secret", testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", signature.SignShopify("", []byte(valid))), 401},
+		{"hmac of another body", testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", signature.SignShopify(secret, []byte(`{}`))), 401},
 		{"body changed after signing", func() events.APIGatewayV2HTTPRequest {
 			r := redact(valid)
 			r.Body = strings.Replace(r.Body, "191167", "191168", 1)
 			return r
 		}(), 401},
-		{"tsunagu signature instead", withHeader(withHeader(redact(valid), "x-shopify-hmac-sha256", ""), "x-tsunagu-signature", signature.SignTsunagu(secret, now, []byte(valid))), 401},
+		{"tsunagu signature instead", testenv.WithHeader(testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", ""), "x-tsunagu-signature", signature.SignTsunagu(secret, now, []byte(valid))), 401},
 		{"no topic", shopifyRequest("", valid), 400},
 		{"orders/create", shopifyRequest("orders/create", valid), 400},
 		{"customers/data_request", shopifyRequest("customers/data_request", valid), 400},
@@ -196,7 +178,7 @@ func TestShopifyRedactRefusesHostileInput(t *testing.T) {
 		{"string", redact(`"191167"`), 400},
 		{"null", redact(`null`), 400},
 		{"invalid UTF-8", redact("{\"customer\": {\"email\": \"\xff@example.jp\"}}"), 400},
-		{"nested 5000 deep", redact(nested(5000)), 400},
+		{"nested 5000 deep", redact(testenv.NestedJSON(5000)), 400},
 		{"no customer", redact(`{"shop_domain": "tsubaki-chaen.myshopify.com"}`), 400},
 		{"customer null", redact(`{"customer": null}`), 400},
 		{"customer a string", redact(`{"customer": "191167"}`), 400},

@@ -89,26 +89,6 @@ func signedAt(body []byte, when time.Time) events.APIGatewayV2HTTPRequest {
 	return req
 }
 
-// withHeader returns req with one header set ("" deletes it).
-func withHeader(req events.APIGatewayV2HTTPRequest, name, value string) events.APIGatewayV2HTTPRequest {
-	h := map[string]string{}
-	for k, v := range req.Headers {
-		h[k] = v
-	}
-	if value == "" {
-		delete(h, name)
-	} else {
-		h[name] = value
-	}
-	req.Headers = h
-	return req
-}
-
-// nested is a JSON value nested depth levels deep.
-func nested(depth int) string {
-	return strings.Repeat(`{"x":`, depth) + "1" + strings.Repeat("}", depth)
-}
-
 // expectRefused runs each request against one handler and table: every
 // answer has its status and a JSON body, nothing is written and no email
 // goes to the test's address.
@@ -173,31 +153,31 @@ func TestGenericWebhookRefusesHostileInput(t *testing.T) {
 	}
 	tests := []hostileRequest{
 		// Signatures: 401, before anything is parsed.
-		{name: "no signature", req: withHeader(genericRequest(valid), "x-tsunagu-signature", ""), status: 401},
-		{name: "empty signature", req: withHeader(genericRequest(valid), "x-tsunagu-signature", " "), status: 401},
-		{name: "garbage signature", req: withHeader(genericRequest(valid), "x-tsunagu-signature", "hello"), status: 401},
-		{name: "timestamp only", req: withHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts), status: 401},
-		{name: "mac only", req: withHeader(genericRequest(valid), "x-tsunagu-signature", goodV1), status: 401},
-		{name: "mac not hex", req: withHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts+",v1="+strings.Repeat("zz", 32)), status: 401},
-		{name: "mac truncated", req: withHeader(genericRequest(valid), "x-tsunagu-signature", goodSig[:len(goodSig)-2]), status: 401},
-		{name: "mac of zeros", req: withHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts+",v1="+strings.Repeat("0", 64)), status: 401},
-		{name: "wrong secret", req: withHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu("not-the-secret", fixedNow, valid)), status: 401},
-		{name: "empty secret", req: withHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu("", fixedNow, valid)), status: 401},
+		{name: "no signature", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", ""), status: 401},
+		{name: "empty signature", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", " "), status: 401},
+		{name: "garbage signature", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "hello"), status: 401},
+		{name: "timestamp only", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts), status: 401},
+		{name: "mac only", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", goodV1), status: 401},
+		{name: "mac not hex", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts+",v1="+strings.Repeat("zz", 32)), status: 401},
+		{name: "mac truncated", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", goodSig[:len(goodSig)-2]), status: 401},
+		{name: "mac of zeros", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts+",v1="+strings.Repeat("0", 64)), status: 401},
+		{name: "wrong secret", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu("not-the-secret", fixedNow, valid)), status: 401},
+		{name: "empty secret", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu("", fixedNow, valid)), status: 401},
 		{name: "stale by six minutes", req: signedAt(valid, fixedNow.Add(-6*time.Minute)), status: 401},
 		{name: "replayed a day later", req: signedAt(done, fixedNow.Add(-24*time.Hour)), status: 401},
 		{name: "from the future", req: signedAt(valid, fixedNow.Add(6*time.Minute)), status: 401},
-		{name: "timestamp overflows", req: withHeader(genericRequest(valid), "x-tsunagu-signature", "t=99999999999999999999,"+goodV1), status: 401},
-		{name: "timestamp negative", req: withHeader(genericRequest(valid), "x-tsunagu-signature", "t=-1,"+goodV1), status: 401},
-		{name: "timestamp moved, mac kept", req: withHeader(genericRequest(valid), "x-tsunagu-signature", "t="+fmt.Sprint(fixedNow.Unix()-1)+","+goodV1), status: 401},
-		{name: "crlf in the header", req: withHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts+"\r\nX-Evil: 1,"+goodV1), status: 401},
-		{name: "signature of another body", req: withHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu(secret, fixedNow, done)), status: 401},
+		{name: "timestamp overflows", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t=99999999999999999999,"+goodV1), status: 401},
+		{name: "timestamp negative", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t=-1,"+goodV1), status: 401},
+		{name: "timestamp moved, mac kept", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t="+fmt.Sprint(fixedNow.Unix()-1)+","+goodV1), status: 401},
+		{name: "crlf in the header", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", "t="+ts+"\r\nX-Evil: 1,"+goodV1), status: 401},
+		{name: "signature of another body", req: testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", signature.SignTsunagu(secret, fixedNow, done)), status: 401},
 		{name: "body changed after signing", req: func() events.APIGatewayV2HTTPRequest {
 			r := genericRequest(valid)
 			r.Body = strings.Replace(r.Body, "4300", "43", 1)
 			return r
 		}(), status: 401},
 		{name: "whitespace appended after signing", req: func() events.APIGatewayV2HTTPRequest { r := genericRequest(valid); r.Body += "\n"; return r }(), status: 401},
-		{name: "shopify header instead", req: withHeader(withHeader(genericRequest(valid), "x-tsunagu-signature", ""), "x-shopify-hmac-sha256", signature.SignShopify(secret, valid)), status: 401},
+		{name: "shopify header instead", req: testenv.WithHeader(testenv.WithHeader(genericRequest(valid), "x-tsunagu-signature", ""), "x-shopify-hmac-sha256", signature.SignShopify(secret, valid)), status: 401},
 		{name: "base64 flag, signature of the encoded text", req: func() events.APIGatewayV2HTTPRequest {
 			enc := base64.StdEncoding.EncodeToString(valid)
 			r := genericRequest([]byte(enc))
@@ -210,7 +190,7 @@ func TestGenericWebhookRefusesHostileInput(t *testing.T) {
 
 		// Size: 413 before the signature is even checked.
 		{name: "over 256 KiB signed", req: genericRequest(huge), status: 413},
-		{name: "over 256 KiB unsigned", req: withHeader(genericRequest(huge), "x-tsunagu-signature", ""), status: 413},
+		{name: "over 256 KiB unsigned", req: testenv.WithHeader(genericRequest(huge), "x-tsunagu-signature", ""), status: 413},
 		{name: "over 256 KiB once base64 decoded", req: func() events.APIGatewayV2HTTPRequest {
 			r := genericRequest(huge)
 			r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString(huge), true
@@ -232,8 +212,8 @@ func TestGenericWebhookRefusesHostileInput(t *testing.T) {
 		{name: "base64 flag lying", req: func() events.APIGatewayV2HTTPRequest { r := genericRequest(valid); r.IsBase64Encoded = true; return r }(), status: 400},
 		{name: "base64 text without the flag", req: raw(base64.StdEncoding.EncodeToString(valid)), status: 400},
 		{name: "nested 20000 deep", req: spliced(func(m map[string]any, p string) { m["order"] = p }, strings.Repeat("[", 20000)+strings.Repeat("]", 20000)), status: 400},
-		{name: "nested objects in the order", req: spliced(func(m map[string]any, p string) { m["order"] = p }, nested(5000)), status: 400},
-		{name: "nested in a field's place", req: spliced(func(m map[string]any, p string) { at(m, "order")["total"] = p }, nested(100)), status: 400},
+		{name: "nested objects in the order", req: spliced(func(m map[string]any, p string) { m["order"] = p }, testenv.NestedJSON(5000)), status: 400},
+		{name: "nested in a field's place", req: spliced(func(m map[string]any, p string) { at(m, "order")["total"] = p }, testenv.NestedJSON(100)), status: 400},
 		{name: "duplicate key, second one bad", req: spliced(func(m map[string]any, p string) { at(m, "order", "items", 0)["sku"] = p }, `"S","quantity":-1`), status: 400},
 		{name: "type in another case", req: spliced(func(m map[string]any, p string) { m["type"] = p }, `"order.created","Type":"order.paid"`), status: 400},
 		{name: "quantity in another case", req: spliced(func(m map[string]any, p string) { at(m, "order", "items", 0)["sku"] = p }, `"S","QUANTITY":-3`), status: 400},
@@ -354,19 +334,19 @@ func TestShopifyWebhookRefusesHostileInput(t *testing.T) {
 	mac, _ := base64.StdEncoding.DecodeString(sig)
 	tests := []hostileRequest{
 		// Signatures: 401.
-		{name: "no hmac", req: withHeader(req(valid), "x-shopify-hmac-sha256", ""), status: 401},
-		{name: "blank hmac", req: withHeader(req(valid), "x-shopify-hmac-sha256", "  "), status: 401},
-		{name: "hmac not base64", req: withHeader(req(valid), "x-shopify-hmac-sha256", "%%%"), status: 401},
-		{name: "hmac url-safe alphabet", req: withHeader(req(valid), "x-shopify-hmac-sha256", strings.NewReplacer("+", "-", "/", "_").Replace(sig)+"-_"), status: 401},
-		{name: "hmac hex", req: withHeader(req(valid), "x-shopify-hmac-sha256", fmt.Sprintf("%x", mac)), status: 401},
-		{name: "hmac short", req: withHeader(req(valid), "x-shopify-hmac-sha256", base64.StdEncoding.EncodeToString(mac[:16])), status: 401},
-		{name: "hmac long", req: withHeader(req(valid), "x-shopify-hmac-sha256", base64.StdEncoding.EncodeToString(append(mac, 0))), status: 401},
-		{name: "hmac without padding", req: withHeader(req(valid), "x-shopify-hmac-sha256", strings.TrimRight(sig, "=")), status: 401},
-		{name: "hmac of zeros", req: withHeader(req(valid), "x-shopify-hmac-sha256", base64.StdEncoding.EncodeToString(make([]byte, 32))), status: 401},
-		{name: "hmac wrong secret", req: withHeader(req(valid), "x-shopify-hmac-sha256", signature.SignShopify("shpss_other", valid)), status: 401},
-		{name: "hmac of another body", req: withHeader(req(valid), "x-shopify-hmac-sha256", signature.SignShopify(secret, doneBody)), status: 401},
-		{name: "hmac of the topic", req: withHeader(req(valid), "x-shopify-hmac-sha256", signature.SignShopify(secret, []byte("orders/create"))), status: 401},
-		{name: "tsunagu signature instead", req: withHeader(withHeader(req(valid), "x-shopify-hmac-sha256", ""), "x-tsunagu-signature", signature.SignTsunagu(secret, fixedNow, valid)), status: 401},
+		{name: "no hmac", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", ""), status: 401},
+		{name: "blank hmac", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", "  "), status: 401},
+		{name: "hmac not base64", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", "%%%"), status: 401},
+		{name: "hmac url-safe alphabet", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", strings.NewReplacer("+", "-", "/", "_").Replace(sig)+"-_"), status: 401},
+		{name: "hmac hex", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", fmt.Sprintf("%x", mac)), status: 401},
+		{name: "hmac short", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", base64.StdEncoding.EncodeToString(mac[:16])), status: 401},
+		{name: "hmac long", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", base64.StdEncoding.EncodeToString(append(mac, 0))), status: 401},
+		{name: "hmac without padding", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", strings.TrimRight(sig, "=")), status: 401},
+		{name: "hmac of zeros", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", base64.StdEncoding.EncodeToString(make([]byte, 32))), status: 401},
+		{name: "hmac wrong secret", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", signature.SignShopify("shpss_other", valid)), status: 401},
+		{name: "hmac of another body", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", signature.SignShopify(secret, doneBody)), status: 401},
+		{name: "hmac of the topic", req: testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", signature.SignShopify(secret, []byte("orders/create"))), status: 401},
+		{name: "tsunagu signature instead", req: testenv.WithHeader(testenv.WithHeader(req(valid), "x-shopify-hmac-sha256", ""), "x-tsunagu-signature", signature.SignTsunagu(secret, fixedNow, valid)), status: 401},
 		{name: "body changed after signing", req: func() events.APIGatewayV2HTTPRequest {
 			r := req(valid)
 			r.Body = strings.Replace(r.Body, `"4300"`, `"1"`, 1)
@@ -383,18 +363,18 @@ func TestShopifyWebhookRefusesHostileInput(t *testing.T) {
 
 		// Size.
 		{name: "over 256 KiB signed", req: req(huge), status: 413},
-		{name: "over 256 KiB unsigned", req: withHeader(req(huge), "x-shopify-hmac-sha256", ""), status: 413},
+		{name: "over 256 KiB unsigned", req: testenv.WithHeader(req(huge), "x-shopify-hmac-sha256", ""), status: 413},
 
 		// Headers: 400.
-		{name: "no topic", req: withHeader(req(valid), "x-shopify-topic", ""), status: 400},
+		{name: "no topic", req: testenv.WithHeader(req(valid), "x-shopify-topic", ""), status: 400},
 		{name: "topic not handled", req: shopifyRequest("orders/paid", "wh-hostile", valid), status: 400},
 		{name: "topic uppercase", req: shopifyRequest("ORDERS/CREATE", "wh-hostile", valid), status: 400},
 		{name: "topic with trailing space", req: shopifyRequest("orders/create ", "wh-hostile", valid), status: 400},
 		{name: "topic traversal", req: shopifyRequest("orders/../create", "wh-hostile", valid), status: 400},
 		{name: "topic script", req: shopifyRequest("<script>alert(1)</script>", "wh-hostile", valid), status: 400},
-		{name: "no webhook id", req: withHeader(req(valid), "x-shopify-webhook-id", ""), status: 400},
+		{name: "no webhook id", req: testenv.WithHeader(req(valid), "x-shopify-webhook-id", ""), status: 400},
 		{name: "blank webhook id", req: shopifyRequest("orders/create", " \t ", valid), status: 400},
-		{name: "triggered-at not a time", req: withHeader(req(valid), "x-shopify-triggered-at", "'; DROP TABLE orders; --"), status: 400},
+		{name: "triggered-at not a time", req: testenv.WithHeader(req(valid), "x-shopify-triggered-at", "'; DROP TABLE orders; --"), status: 400},
 
 		// Bodies: 400.
 		{name: "empty body", req: req(nil), status: 400},

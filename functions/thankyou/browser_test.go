@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,33 +11,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tsunagu-dev/tsunagu/shared/browser"
-	"github.com/tsunagu-dev/tsunagu/shared/gateway"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
-	"github.com/tsunagu-dev/tsunagu/shared/sam"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/testenv"
 )
-
-// inProcess runs the handler as the function would, from the JSON event.
-type inProcess struct{ h *Handler }
-
-func (p inProcess) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	var req events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(payload, &req); err != nil {
-		return nil, err
-	}
-	resp, err := p.h.Handle(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(resp)
-}
 
 // TestSamplePageInChromium opens the sample thank-you page in headless
 // Chromium, with the widget served by the real handler behind the local
@@ -67,12 +47,12 @@ func TestSamplePageInChromium(t *testing.T) {
 	}
 	e.h.Widget, _ = os.ReadFile("widget.js")
 	e.h.Rules.Settings.Thankyou.AllowedOrigins = []string{shop.URL}
-	api := apiServer(t, e.h)
+	api := testenv.APIServer(t, "ThankyouFunction", e.h.Handle)
 	failingHandler := *e.h
 	failingHandler.Store = store.New(dynamodb.NewFromConfig(testenv.AWSConfig(), func(o *dynamodb.Options) {
 		o.BaseEndpoint, o.RetryMaxAttempts = aws.String("http://127.0.0.1:1"), 1
 	}), "gone")
-	failingAPI := apiServer(t, &failingHandler)
+	failingAPI := testenv.APIServer(t, "ThankyouFunction", failingHandler.Handle)
 
 	page, _ := os.ReadFile(filepath.Join(sample, "thankyou.html"))
 	product, _ := os.ReadFile(filepath.Join(sample, "product.html"))
@@ -121,31 +101,4 @@ func TestSamplePageInChromium(t *testing.T) {
 	if failing.Settled != browser.GaveUp || len(failing.Widget.Blocks) != 0 || len(failing.PageErrors) > 0 || failing.CLS != 0 {
 		t.Errorf("failing API: settled %s, blocks %v, page errors %v, CLS %v", failing.Settled, failing.Widget.BlockIDs(), failing.PageErrors, failing.CLS)
 	}
-}
-
-// apiServer serves the thank-you function's routes from template.yaml
-// through the local API gateway.
-func apiServer(t *testing.T, h *Handler) *httptest.Server {
-	t.Helper()
-	tmpl, err := sam.Load(filepath.Join(testenv.Root(), "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := tmpl.Routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var routes []sam.Route
-	for _, r := range all {
-		if r.Function == "ThankyouFunction" {
-			routes = append(routes, r)
-		}
-	}
-	gw, err := gateway.New(routes, map[string]gateway.Invoker{"ThankyouFunction": inProcess{h}}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gw)
-	t.Cleanup(srv.Close)
-	return srv
 }

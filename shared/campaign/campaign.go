@@ -419,17 +419,27 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 	}
 	rec.ClaimedAt = t.At.UTC()
 	id, sendErr := r.Mailer.Send(ctx, msg)
+	return r.settle(ctx, o, rec, id, sendErr, t.At)
+}
+
+// settle records how the send of a claimed message ended: sent, with the
+// provider's id; skipped for the LINE plan's quota; rejected by the
+// provider, not to be retried; or anything else, retryable: the claim is
+// released so the retry sends it again with the same key.
+func (r *Runner) settle(ctx context.Context, o Outcome, rec store.MessageRecord, providerID string, sendErr error, at time.Time) (Outcome, error) {
 	switch {
 	case sendErr == nil:
 		o.Status = string(store.MessageSent)
-		return o, r.Store.FinishMessage(ctx, rec, store.MessageSent, "", id, t.At)
-	case errors.Is(sendErr, email.ErrRejected):
-		slog.WarnContext(ctx, "email rejected", "campaign", c.ID, "error", sendErr)
+		return o, r.Store.FinishMessage(ctx, rec, store.MessageSent, "", providerID, at)
+	case errors.Is(sendErr, line.ErrQuotaExceeded):
+		o.Status, o.Reason = string(store.MessageSkipped), ReasonLineQuota
+		return o, r.Store.FinishMessage(ctx, rec, store.MessageSkipped, ReasonLineQuota, "", at)
+	case errors.Is(sendErr, email.ErrRejected), errors.Is(sendErr, line.ErrRejected):
+		slog.WarnContext(ctx, "message rejected by the provider", "campaign", rec.CampaignID, "channel", rec.Channel, "error", sendErr)
 		o.Status, o.Reason = string(store.MessageRejected), "rejected_by_provider"
-		return o, r.Store.FinishMessage(ctx, rec, store.MessageRejected, o.Reason, "", t.At)
+		return o, r.Store.FinishMessage(ctx, rec, store.MessageRejected, o.Reason, "", at)
 	}
-	// Retryable: release the claim so the retry can send it.
-	if err := r.release(ctx, rec, t.At); err != nil {
+	if err := r.release(ctx, rec, at); err != nil {
 		return o, errors.Join(sendErr, err)
 	}
 	return o, sendErr
@@ -509,22 +519,8 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 	case sendErr == nil && res.DryRun:
 		o.Status = StatusDryRun
 		return o, r.Store.FinishMessage(ctx, rec, store.MessageDryRun, "line_not_configured", "", t.At)
-	case sendErr == nil:
-		o.Status = string(store.MessageSent)
-		return o, r.Store.FinishMessage(ctx, rec, store.MessageSent, "", res.RequestID, t.At)
-	case errors.Is(sendErr, line.ErrQuotaExceeded):
-		o.Status, o.Reason = string(store.MessageSkipped), ReasonLineQuota
-		return o, r.Store.FinishMessage(ctx, rec, store.MessageSkipped, ReasonLineQuota, "", t.At)
-	case errors.Is(sendErr, line.ErrRejected):
-		slog.WarnContext(ctx, "line message rejected", "campaign", c.ID, "error", sendErr)
-		o.Status, o.Reason = string(store.MessageRejected), "rejected_by_provider"
-		return o, r.Store.FinishMessage(ctx, rec, store.MessageRejected, o.Reason, "", t.At)
 	}
-	// Retryable: release the claim; the retry pushes with the same key.
-	if err := r.release(ctx, rec, t.At); err != nil {
-		return o, errors.Join(sendErr, err)
-	}
-	return o, sendErr
+	return r.settle(ctx, o, rec, res.RequestID, sendErr, t.At)
 }
 
 // alreadyHandled reports a message another attempt claimed first.

@@ -68,8 +68,10 @@ func TestLineOrEmail(t *testing.T) {
 		}, want: "note:line=skipped note:email=sent", wantEmail: true},
 		{name: "LINE's monthly quota reached: email", script: []linetest.Answer{{Status: 429, Body: `{"message":"You have reached your monthly limit."}`}},
 			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-4") }, want: "note:line=skipped note:email=sent", wantEmail: true},
+		{name: "LINE refuses the message: recorded, not retried, email", script: []linetest.Answer{{Status: 400, Body: `{"message":"The request body has 1 error(s)"}`}},
+			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-7") }, want: "note:line=rejected note:email=sent", pushes: 1, wantEmail: true},
 		{name: "LINE answer lost: the retry's 409 counts as delivered", script: []linetest.Answer{{Status: 500, Accept: true}},
-			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-5") }, want: "note:line=sent", pushes: 1},
+			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-5") }, want: "note:line=sent", pushes: 2},
 		{name: "campaign budget spent: email", budget: "line_budget: 1\n",
 			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-6") }, want: "note:line=sent", pushes: 1},
 	}
@@ -81,7 +83,7 @@ func TestLineOrEmail(t *testing.T) {
 			if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":order.created")); got != tt.want {
 				t.Errorf("outcomes = %s, want %s", got, tt.want)
 			}
-			if tt.pushes > 0 && len(api.Requests(linetest.PushPath)) < tt.pushes {
+			if tt.pushes > 0 && len(api.Requests(linetest.PushPath)) != tt.pushes {
 				t.Errorf("%d pushes reached LINE, want %d", len(api.Requests(linetest.PushPath)), tt.pushes)
 			}
 			if got := len(testenv.SentEmails(t, p.Email)) == 1; got != tt.wantEmail {

@@ -76,8 +76,9 @@ func do(t *testing.T, h *Handler, req events.APIGatewayV2HTTPRequest) (int, repl
 }
 
 func TestErasureWebhooks(t *testing.T) {
-	st := store.New(testenv.DynamoDB(), testenv.NewTable(t))
-	h := &Handler{Store: st, WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return now }}
+	table := testenv.NewTable(t)
+	st := store.New(testenv.DynamoDB(), table)
+	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "ErasureFunction"), table), WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return now }}
 	guestEmail := "Guest.Buyer@example.jp"
 	seed(t, st, "c-1", "misaki@example.jp")
 	seed(t, st, "191167", "john@example.com")

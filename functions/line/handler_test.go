@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -52,10 +53,13 @@ type fixture struct {
 }
 
 // setup gives a handler on a fresh table, talking to LINE's stand-in
-// through the real SDK, with the logs kept (unmasked) for inspection.
+// through the real SDK, with the logs kept (unmasked) for inspection and
+// printed for make logcheck. The handler's requests to the table are held
+// to LineFunction's policies in template.yaml; the test's own reads are not.
 func setup(t *testing.T) fixture {
 	t.Helper()
-	st := store.New(testenv.DynamoDB(), testenv.NewTable(t))
+	table := testenv.NewTable(t)
+	st := store.New(testenv.DynamoDB(), table)
 	srv := linetest.NewServer(t)
 	client, err := line.New(linetest.Token, line.WithEndpoint(srv.URL), line.WithBackoff(line.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}))
 	if err != nil {
@@ -63,14 +67,14 @@ func setup(t *testing.T) fixture {
 	}
 	logs := &bytes.Buffer{}
 	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(logs, nil)))
+	slog.SetDefault(slog.New(slog.NewJSONHandler(io.MultiWriter(logs, os.Stderr), nil)))
 	t.Cleanup(func() {
 		slog.SetDefault(prev)
 		if strings.Contains(logs.String(), user[1:]) || strings.Contains(logs.String(), otherUser[1:]) {
 			t.Errorf("a LINE user id reached the logs:\n%s", logs)
 		}
 	})
-	h := &Handler{Store: st, LINE: client, ChannelSecret: channelSecret, SigningSecret: signingSecret, LoginURL: loginURL, Now: func() time.Time { return now }}
+	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "LineFunction"), table), LINE: client, ChannelSecret: channelSecret, SigningSecret: signingSecret, LoginURL: loginURL, Now: func() time.Time { return now }}
 	return fixture{h: h, st: st, line: srv, logs: logs}
 }
 

@@ -50,14 +50,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	return newEnvWith(t, testenv.DynamoDB(), testenv.SES())
+	return newEnvWith(t, testenv.DynamoDBAs(t, "PurchaseFunction"), testenv.SES())
 }
 
 func newEnvWith(t *testing.T, db *dynamodb.Client, ses *sesv2.Client) *env {
 	t.Helper()
 	table := testenv.NewTable(t)
-	st := store.New(db, table)
-	return &env{h: newHandler(t, st, ses), store: st, db: testenv.DynamoDB(), table: table}
+	return &env{h: newHandler(t, store.New(db, table), ses), store: store.New(testenv.DynamoDB(), table), db: testenv.DynamoDB(), table: table}
 }
 
 // newHandler wires a handler as main does, on the shipped rules.
@@ -441,7 +440,7 @@ func TestOutagesAreRetriedToOneEffect(t *testing.T) {
 		t.Fatalf("DynamoDB down: status %d, want 503", status)
 	}
 
-	sesDown := newEnvWith(t, testenv.DynamoDB(), deadSES)
+	sesDown := newEnvWith(t, testenv.DynamoDBAs(t, "PurchaseFunction"), deadSES)
 	if status, _ := sesDown.do(t, req); status != http.StatusServiceUnavailable {
 		t.Fatalf("SES down: status %d, want 503", status)
 	}

@@ -55,7 +55,10 @@ func newEnv(t testing.TB, set *rules.Set, consent order.ConsentState) *env {
 	}
 	counter := &store.RequestCounter{}
 	table := testenv.NewTable(t)
-	st := store.New(testenv.DynamoDB(func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter.Register) }), table)
+	// The test seeds and inspects with its own store; the handler's
+	// requests are counted and held to ThankyouFunction's policies.
+	st := store.New(testenv.DynamoDB(), table)
+	handlerStore := store.New(testenv.DynamoDBAs(t, "ThankyouFunction", func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter.Register) }), table)
 	ctx := context.Background()
 	products := []store.Product{
 		{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", Price: 2150, Currency: "JPY", URL: "https://shop.example/yokan", InStock: true},
@@ -82,9 +85,9 @@ func newEnv(t testing.TB, set *rules.Set, consent order.ConsentState) *env {
 	coder, _ := coupon.NewCoder(secret)
 	sealer, _ := unsubscribe.NewSealer(secret)
 	mailer, _ := email.NewSender(testenv.SES(), set.Settings.FromName, "shop@tsubaki-chaen.example.jp", "", "")
-	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder,
+	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: handlerStore, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder,
 		PublicURL: "https://api.example.jp", RecommendationLimit: 3}
-	e.h = &Handler{Store: st, Campaigns: runner, Coupons: coder, Rules: set, Secret: secret, PublicURL: "https://api.example.jp",
+	e.h = &Handler{Store: handlerStore, Campaigns: runner, Coupons: coder, Rules: set, Secret: secret, PublicURL: "https://api.example.jp",
 		Widget: []byte("/* widget */"), Now: func() time.Time { return placed.Add(time.Minute) }}
 	counter.Reset()
 	return e

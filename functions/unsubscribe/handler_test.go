@@ -28,14 +28,15 @@ func setup(t *testing.T) (*Handler, *store.Store, *unsubscribe.Sealer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(testenv.DynamoDB(), testenv.NewTable(t))
+	table := testenv.NewTable(t)
+	st := store.New(testenv.DynamoDB(), table)
 	if _, err := st.UpdateProfile(context.Background(), "c-1", func(p *customer.Profile) bool {
 		return p.ApplyContact(order.Customer{ID: "c-1", Email: "misaki@example.jp", Consent: order.Consent{State: order.ConsentGranted, Source: "checkout", At: now.Add(-time.Hour)}}, now.Add(-time.Hour))
 	}); err != nil {
 		t.Fatal(err)
 	}
 	sealer, _ := unsubscribe.NewSealer("dev-secret")
-	return &Handler{Store: st, Tokens: sealer, Shop: set.Settings.Shop, Now: func() time.Time { return now }}, st, sealer
+	return &Handler{Store: store.New(testenv.DynamoDBAs(t, "UnsubscribeFunction"), table), Tokens: sealer, Shop: set.Settings.Shop, Now: func() time.Time { return now }}, st, sealer
 }
 
 func request(routeKey, token, body string) events.APIGatewayV2HTTPRequest {

@@ -281,3 +281,74 @@ func expression(n *yaml.Node) string {
 	out, _ := yaml.Marshal(n)
 	return strings.TrimSpace(string(out))
 }
+
+// TableGrant is one Allow statement of a function's inline policies on the
+// DynamoDB table or one of its indexes.
+type TableGrant struct {
+	// Actions are the DynamoDB actions without the "dynamodb:" prefix:
+	// GetItem, Query...
+	Actions []string
+	// Index is the index the grant is on ("gsi1"), or "" for the table.
+	Index string
+	// LeadingKeys are the partition key patterns (IAM StringLike: * and ?)
+	// of a dynamodb:LeadingKeys condition; nil when the grant has none.
+	LeadingKeys []string
+}
+
+// TableGrants returns what a function's inline policies allow on the
+// DynamoDB table logicalID and its indexes; tests hold the functions'
+// requests to them, so a grant missing from template.yaml fails locally
+// and not first in AWS.
+func (t *Template) TableGrants(function, logicalID string) ([]TableGrant, error) {
+	res := t.resources[function]
+	if res == nil {
+		return nil, fmt.Errorf("table grants: no resource %s in the template", function)
+	}
+	var grants []TableGrant
+	for _, policy := range seq(child(child(res, "Properties"), "Policies")) {
+		for _, st := range seq(child(policy, "Statement")) {
+			if scalar(child(st, "Effect")) != "Allow" {
+				continue
+			}
+			var g TableGrant
+			for _, a := range seq(child(st, "Action")) {
+				if name, ok := strings.CutPrefix(a.Value, "dynamodb:"); ok {
+					g.Actions = append(g.Actions, name)
+				}
+			}
+			if len(g.Actions) == 0 {
+				continue
+			}
+			onTable := false
+			for _, r := range seq(child(st, "Resource")) {
+				switch {
+				case r.Tag == "!GetAtt" && r.Value == logicalID+".Arn":
+					onTable = true
+				case r.Tag == "!Sub" && strings.HasPrefix(r.Value, "${"+logicalID+".Arn}/index/"):
+					onTable, g.Index = true, strings.TrimPrefix(r.Value, "${"+logicalID+".Arn}/index/")
+				}
+			}
+			if !onTable {
+				continue
+			}
+			for _, k := range seq(child(child(child(st, "Condition"), "ForAllValues:StringLike"), "dynamodb:LeadingKeys")) {
+				g.LeadingKeys = append(g.LeadingKeys, k.Value)
+			}
+			grants = append(grants, g)
+		}
+	}
+	return grants, nil
+}
+
+// seq returns a sequence node's items, a lone scalar or mapping as a list
+// of one, and nothing for nil.
+func seq(n *yaml.Node) []*yaml.Node {
+	switch {
+	case n == nil:
+		return nil
+	case n.Kind == yaml.SequenceNode:
+		return n.Content
+	default:
+		return []*yaml.Node{n}
+	}
+}

@@ -1,6 +1,7 @@
 package sam
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -83,5 +84,35 @@ func TestProjectTemplate(t *testing.T) {
 		if a.AttributeType != "S" {
 			t.Errorf("attribute %s has type %q, want S", aws.ToString(a.AttributeName), a.AttributeType)
 		}
+	}
+}
+
+func TestTableGrants(t *testing.T) {
+	tpl, err := Load(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		function string
+		want     string
+	}{
+		{"PurchaseFunction", `[{[GetItem BatchGetItem PutItem UpdateItem]  []}]`},
+		{"ErasureFunction", `[{[GetItem PutItem DeleteItem]  []} {[Query] gsi1 []}]`},
+		{"LineFunction", `[{[GetItem PutItem UpdateItem]  [LINEUSER#* LINKNONCE#* LINEEVENT#* CUSTOMER#* CONSENT#* ORDER#* CONFIG#*]}]`},
+		{"SchedulerFunction", `[{[Query] gsi1 []} {[UpdateItem]  []}]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.function, func(t *testing.T) {
+			grants, err := tpl.TableGrants(tt.function, "Table")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(grants); got != tt.want {
+				t.Errorf("grants = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	if _, err := tpl.TableGrants("NoSuchFunction", "Table"); err == nil {
+		t.Error("grants of a function the template lacks: no error")
 	}
 }

@@ -45,6 +45,7 @@ type Store interface {
 	IssueLinkNonce(ctx context.Context, n store.LinkNonce) error
 	SpendLinkNonce(ctx context.Context, nonce, userID string, at time.Time) (string, error)
 	GetOrder(ctx context.Context, id string) (store.OrderState, error)
+	GetProfile(ctx context.Context, id string) (customer.Profile, error)
 	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
 }
 
@@ -413,10 +414,18 @@ var (
 	orderIDPattern   = regexp.MustCompile(`^[A-Za-z0-9._:#\-]{1,200}$`)
 )
 
+// OrderLinkWindow is how long after an order its thank-you signature can
+// start a LINE account link. The signature itself never expires and sits
+// in the thank-you page's URL, so it may only link a customer who has no
+// LINE user yet, and only while the order is fresh; moving a link to
+// another LINE user takes the shop's signed word for the customer.
+const OrderLinkWindow = 24 * time.Hour
+
 // link is the shop-facing step of LINE's account link. The shop's page,
 // having made sure who the customer is, sends the browser here with the
 // link token from the chat and its word for the customer, signed: either
-// order + sig (the order's thank-you signature) or customer + sig (hex
+// order + sig (the order's thank-you signature, within OrderLinkWindow of
+// the order and for a customer not linked yet) or customer + sig (hex
 // HMAC-SHA256(THANKYOU_SIGNING_SECRET, "line-link:<linkToken>:<customer
 // id>")). A single-use nonce bound to the customer is issued and the
 // browser goes on to LINE's account-link dialog.
@@ -440,7 +449,18 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 			slog.ErrorContext(ctx, "line link failed", "error", err)
 			return page(http.StatusServiceUnavailable, "ただいま混み合っています", "少し時間をおいて、もう一度お試しください。")
 		}
+		if h.Now().Sub(st.Order.PlacedAt) > OrderLinkWindow {
+			return page(http.StatusForbidden, "リンクの有効期限が切れました", "ご注文から時間が経っているため、このリンクは使えません。ショップにログインして、マイページから連携してください。")
+		}
 		customerID = st.Order.Customer.ID
+		p, err := h.Store.GetProfile(ctx, customerID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			slog.ErrorContext(ctx, "line link failed", "error", err)
+			return page(http.StatusServiceUnavailable, "ただいま混み合っています", "少し時間をおいて、もう一度お試しください。")
+		}
+		if p.LineUserID != "" {
+			return page(http.StatusConflict, "すでに連携されています", "このお客様のアカウントは、すでにLINEと連携されています。連携先を変えるには、ショップにログインして、マイページからお進みください。")
+		}
 	} else {
 		customerID = query.Get("customer")
 		if !validCustomerID(customerID) || !validCustomerSignature(h.SigningSecret, linkToken, customerID, sig) {

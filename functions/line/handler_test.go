@@ -396,8 +396,13 @@ func (f fixture) startLink(t *testing.T, query string) string {
 
 func (f fixture) placeOrder(t *testing.T, orderID, customerID string) {
 	t.Helper()
-	_, err := f.st.ApplyOrderEvent(context.Background(), order.Event{DeliveryID: "d-" + orderID, Source: "generic", Type: order.Created, OccurredAt: now, Order: order.Order{
-		ID: orderID, Currency: "JPY", Total: 4300, PlacedAt: now, Customer: &order.Customer{ID: customerID},
+	f.placeOrderAt(t, orderID, customerID, now)
+}
+
+func (f fixture) placeOrderAt(t *testing.T, orderID, customerID string, placed time.Time) {
+	t.Helper()
+	_, err := f.st.ApplyOrderEvent(context.Background(), order.Event{DeliveryID: "d-" + orderID, Source: "generic", Type: order.Created, OccurredAt: placed, Order: order.Order{
+		ID: orderID, Currency: "JPY", Total: 4300, PlacedAt: placed, Customer: &order.Customer{ID: customerID},
 		Items: []order.Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", UnitPrice: 2150, Quantity: 2}},
 	}}, nil)
 	if err != nil {
@@ -515,11 +520,19 @@ func TestLinkPage(t *testing.T) {
 		{name: "a malformed link token", query: orderQuery("<script>", "1001"), wantStatus: 400},
 		{name: "both an order and a customer", query: orderQuery(linkToken, "1001") + "&customer=c-1", wantStatus: 400},
 		{name: "no signature", query: "linkToken=" + linkToken + "&order=1001", wantStatus: 400},
+		// The thank-you signature never expires and travels in a URL: it
+		// cannot move a customer's LINE messages to whoever holds it.
+		{name: "an order's signature a day after the order", query: orderQuery(linkToken, "old"), wantStatus: 403},
+		{name: "an order's signature for a customer already linked", query: orderQuery(linkToken, "linked"), wantStatus: 409},
+		{name: "the shop's signature for a customer already linked", query: customerQuery(linkToken, "c-linked"), wantStatus: 302, wantCustomer: "c-linked"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t)
 			f.placeOrder(t, "1001", "c-1")
+			f.placeOrderAt(t, "old", "c-2", now.Add(-OrderLinkWindow-time.Minute))
+			f.placeOrder(t, "linked", "c-linked")
+			f.linked(t, "c-linked", otherUser, now.Add(-time.Hour))
 			resp := f.handle(t, events.APIGatewayV2HTTPRequest{RouteKey: linkRoute, RawPath: "/line/link", RawQueryString: tt.query})
 			if resp.StatusCode != tt.wantStatus || resp.Headers["Cache-Control"] != "no-store" {
 				t.Fatalf("answer %d (%v), want %d: %s", resp.StatusCode, resp.Headers, tt.wantStatus, resp.Body)

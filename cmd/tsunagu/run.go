@@ -241,7 +241,8 @@ func newLocalValues(port int) localValues {
 
 // functionEnv is a function's environment on this machine: template.yaml's
 // variables (literals as written, except the rules directory; computed ones
-// from local), then the AWS endpoints and dummy credentials.
+// from local), then the AWS endpoints and dummy credentials, and LINE dry
+// runs that show the messages (locally the data is the developer's own).
 func functionEnv(fn sam.Function, dir string, local localValues) ([]string, error) {
 	var env []string
 	for _, v := range fn.Env {
@@ -265,6 +266,7 @@ func functionEnv(fn sam.Function, dir string, local localValues) ([]string, erro
 		"AWS_DEFAULT_REGION="+localRegion,
 		"AWS_ACCESS_KEY_ID=local",
 		"AWS_SECRET_ACCESS_KEY=local",
+		"LINE_DRY_RUN_SHOW_MESSAGES=true",
 	), nil
 }
 

@@ -34,7 +34,7 @@ func main() {
 	}
 	// Without a channel access token nothing goes to LINE: replies and
 	// link tokens are dry runs, written to standard output.
-	h.LINE = line.NewDryRun(os.Stdout)
+	h.LINE = deps.LineDryRun(env)
 	if err == nil && token != "" {
 		h.LINE, err = line.New(token)
 	}

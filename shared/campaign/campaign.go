@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -271,7 +272,8 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 	var out []Outcome
 	var coupon *store.Coupon
 	lineDelivered := false
-	for i, a := range d.Actions {
+	for _, i := range actionOrder(c, d.Actions) {
+		a := d.Actions[i]
 		o := Outcome{Campaign: c.ID, Variant: d.Variant}
 		var err error
 		switch a.Type {
@@ -287,7 +289,9 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 			o, err = r.requestReviews(ctx, t, d, i, a, coupon)
 		case rules.ActionLine:
 			o, err = r.sendLine(ctx, t, d, i, a, coupon)
-			lineDelivered = o.Status == string(store.MessageSent) || o.Status == StatusDryRun || o.Status == StatusAlreadySent
+			// Reached on LINE, or being reached by another attempt pushing
+			// with the same retry key. A dry run reached nobody.
+			lineDelivered = o.Status == string(store.MessageSent) || o.Status == StatusAlreadySent || o.Status == StatusInProgress
 		}
 		out = append(out, o)
 		if err != nil {
@@ -295,6 +299,31 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 		}
 	}
 	return out, nil
+}
+
+// actionOrder is the order a decision's actions run in: as listed, except
+// that a line_or_email campaign issues its coupons, then tries LINE, and
+// only then decides on email, wherever the file lists them. The indexes
+// are the listed positions, which name the messages.
+func actionOrder(c *rules.Campaign, actions []rules.Action) []int {
+	order := make([]int, len(actions))
+	for i := range order {
+		order[i] = i
+	}
+	if !c.LineOrEmail {
+		return order
+	}
+	rank := func(a rules.Action) int {
+		switch a.Type {
+		case rules.ActionCoupon:
+			return 0
+		case rules.ActionLine:
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return rank(actions[x]) - rank(actions[y]) })
+	return order
 }
 
 func firstMessage(actions []rules.Action) rules.Action {

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -17,7 +18,13 @@ const lineOrEmail = "trigger: order.created\nkind: transactional\nchannel: line_
 
 func lineRunner(t *testing.T, budget string) (*Runner, *linetest.Server) {
 	t.Helper()
-	set := ruleSet(t, map[string]string{"note": strings.Replace(lineOrEmail, "%BUDGET%", budget, 1)})
+	return lineRunnerFor(t, strings.Replace(lineOrEmail, "%BUDGET%", budget, 1))
+}
+
+// lineRunnerFor runs campaign "note", given as YAML, with LINE's stand-in.
+func lineRunnerFor(t *testing.T, campaignYAML string) (*Runner, *linetest.Server) {
+	t.Helper()
+	set := ruleSet(t, map[string]string{"note": campaignYAML})
 	r, _ := newRunner(t, set)
 	api := linetest.NewServer(t)
 	client, err := line.New(linetest.Token, line.WithEndpoint(api.URL), line.WithBackoff(line.Backoff{Attempts: 3, Base: 1, Max: 2}))
@@ -67,7 +74,7 @@ func TestLineOrEmail(t *testing.T) {
 			return p, o
 		}, want: "note:line=skipped note:email=sent", wantEmail: true},
 		{name: "LINE's monthly quota reached: email", script: []linetest.Answer{{Status: 429, Body: `{"message":"You have reached your monthly limit."}`}},
-			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-4") }, want: "note:line=skipped note:email=sent", wantEmail: true},
+			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-4") }, want: "note:line=skipped note:email=sent", pushes: 1, wantEmail: true},
 		{name: "LINE refuses the message: recorded, not retried, email", script: []linetest.Answer{{Status: 400, Body: `{"message":"The request body has 1 error(s)"}`}},
 			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-7") }, want: "note:line=rejected note:email=sent", pushes: 1, wantEmail: true},
 		{name: "LINE answer lost: the retry's 409 counts as delivered", script: []linetest.Answer{{Status: 500, Accept: true}},
@@ -83,7 +90,7 @@ func TestLineOrEmail(t *testing.T) {
 			if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":order.created")); got != tt.want {
 				t.Errorf("outcomes = %s, want %s", got, tt.want)
 			}
-			if tt.pushes > 0 && len(api.Requests(linetest.PushPath)) != tt.pushes {
+			if len(api.Requests(linetest.PushPath)) != tt.pushes {
 				t.Errorf("%d pushes reached LINE, want %d", len(api.Requests(linetest.PushPath)), tt.pushes)
 			}
 			if got := len(testenv.SentEmails(t, p.Email)) == 1; got != tt.wantEmail {
@@ -97,4 +104,35 @@ func TestLineOrEmail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLineOrEmailWhateverTheListedOrder: a line_or_email campaign tries
+// LINE before deciding on email even when its file lists email first, and
+// a dry run (no channel token) reached nobody, so the email goes.
+func TestLineOrEmailWhateverTheListedOrder(t *testing.T) {
+	const emailFirst = "trigger: order.created\nkind: transactional\nchannel: line_or_email\nactions:\n  - {type: email, template: winback}\n  - {type: line, template: winback}\n"
+	t.Run("linked: LINE only", func(t *testing.T) {
+		r, api := lineRunnerFor(t, emailFirst)
+		p, o := linked(t, "o-1")
+		if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":order.created")); got != "note:line=sent" {
+			t.Errorf("outcomes = %s, want note:line=sent", got)
+		}
+		if n := len(api.Requests(linetest.PushPath)); n != 1 {
+			t.Errorf("%d pushes, want 1", n)
+		}
+		if n := len(testenv.SentEmails(t, p.Email)); n != 0 {
+			t.Errorf("%d emails as well as the LINE message", n)
+		}
+	})
+	t.Run("dry run: email as well", func(t *testing.T) {
+		r, _ := lineRunnerFor(t, emailFirst)
+		r.Line = line.NewDryRun(io.Discard)
+		p, o := linked(t, "o-2")
+		if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":order.created")); got != "note:line=dry_run note:email=sent" {
+			t.Errorf("outcomes = %s, want note:line=dry_run note:email=sent", got)
+		}
+		if n := len(testenv.SentEmails(t, p.Email)); n != 1 {
+			t.Errorf("%d emails, want 1", n)
+		}
+	})
 }

@@ -70,7 +70,7 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 	}
 	// Without a channel token LINE messages are dry runs, printed as JSON
 	// lines (without the user id) to standard output.
-	var lineSender campaign.LineSender = line.NewDryRun(os.Stdout)
+	var lineSender campaign.LineSender = LineDryRun(env)
 	if lineToken != "" {
 		if lineSender, err = line.New(lineToken); err != nil {
 			return nil, err
@@ -95,4 +95,17 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 			Store:   st, Mailer: mailer, Line: lineSender, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
 		},
 	}, nil
+}
+
+// LineDryRun is the stand-in for LINE when no channel access token is
+// configured: it prints each request as a JSON line to standard output,
+// with the messages' content only when LINE_DRY_RUN_SHOW_MESSAGES is
+// "true" (make run sets it): a deployed function's output goes to its
+// logs, and rendered messages carry names and coupon codes.
+func LineDryRun(env *config.Env) *line.DryRun {
+	d := line.NewDryRun(os.Stdout)
+	if env.Optional("LINE_DRY_RUN_SHOW_MESSAGES", "false") != "true" {
+		d.HideContent()
+	}
+	return d
 }

@@ -414,6 +414,26 @@ func TestDryRun(t *testing.T) {
 	testenv.Golden(t, "dry-run.jsonl", out.String())
 }
 
+// TestDryRunHidingContent: a deployed function without a channel token
+// prints what it would have pushed without the rendered content (names,
+// coupon codes), only the message types.
+func TestDryRunHidingContent(t *testing.T) {
+	var out bytes.Buffer
+	d := NewDryRun(&out).HideContent()
+	msgs := mustMessages(t, Content{Text: "高橋 美咲様、椿茶園です。", Shop: shop, Location: tokyo, Coupon: &coupon})
+	if _, err := d.Push(context.Background(), userID, msgs, RetryKey(messageKey)); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"高橋", coupon.Code, userID[1:]} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("the dry run shows %q:\n%s", secret, out.String())
+		}
+	}
+	if want := `"message_types":["text","flex"]`; !strings.Contains(out.String(), want) {
+		t.Errorf("dry run %s, want the message types %s", out.String(), want)
+	}
+}
+
 func TestRetryKey(t *testing.T) {
 	uuidV4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	seen := map[string]bool{}

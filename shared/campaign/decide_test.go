@@ -212,4 +212,15 @@ func TestUnsubscribeHoldsForEveryKind(t *testing.T) {
 	if got := verdicts(d.Decide(trigger(q, tokyo(12, 0)), nil)); got != "m=unsubscribed t=unsubscribed" {
 		t.Errorf("after stale consent: %s", got)
 	}
+	// The shop's standing flag, sent again with the next order, is no
+	// fresh consent, however new the delivery.
+	s := consenting("c3")
+	s.Unsubscribe("email", "unsubscribe:one-click", tokyo(10, 0))
+	s.ApplyContact(order.Customer{ID: "c3", Consent: order.Consent{State: order.ConsentGranted, Source: "webhook:generic", At: tokyo(11, 0), Standing: true}}, tokyo(11, 0))
+	if s.Consent.State != order.ConsentDenied || len(s.ConsentChanges()) != 2 {
+		t.Errorf("a standing grant changed an unsubscribed customer's consent: %+v, changes %+v", s.Consent, s.ConsentChanges())
+	}
+	if got := verdicts(d.Decide(trigger(s, tokyo(12, 0)), nil)); got != "m=unsubscribed t=unsubscribed" {
+		t.Errorf("after the shop's standing flag: %s", got)
+	}
 }

@@ -102,6 +102,9 @@ type Consent struct {
 	At     time.Time          `dynamodbav:"at"`
 	// Shown is the wording the customer agreed to, when tsunagu showed it.
 	Shown string `dynamodbav:"shown,omitempty"`
+	// Standing is true when the statement is the shop's record as it
+	// stood, not a dated act of the customer (see order.Consent).
+	Standing bool `dynamodbav:"standing,omitempty"`
 }
 
 // ConsentChange is one change of a customer's consent, kept as evidence:
@@ -143,10 +146,11 @@ func (p *Profile) Unsubscribe(channel, source string, t time.Time) bool {
 }
 
 // Resubscribed reports whether fresh consent arrived after the customer
-// unsubscribed from the channel (email consent is the evidence kept).
+// unsubscribed from the channel (email consent is the evidence kept): a
+// dated grant newer than the unsubscribe, not a shop's standing flag.
 func (p *Profile) Resubscribed(channel string) bool {
 	at, ok := p.Unsubscribed[channel]
-	return ok && channel == "email" && p.Consent.State == order.ConsentGranted && p.Consent.At.After(at)
+	return ok && channel == "email" && p.Consent.State == order.ConsentGranted && !p.Consent.Standing && p.Consent.At.After(at)
 }
 
 // Reachable reports whether anything may be sent on a channel: never after
@@ -284,8 +288,12 @@ func (p *Profile) ApplyContact(c order.Customer, eventAt time.Time) bool {
 		}
 	}
 	if c.Consent.State != order.ConsentUnknown {
-		next := Consent{State: c.Consent.State, Source: c.Consent.Source, At: c.Consent.At.UTC()}
-		if next.outranks(p.Consent) {
+		next := Consent{State: c.Consent.State, Source: c.Consent.Source, At: c.Consent.At.UTC(), Standing: c.Consent.Standing}
+		// The shop's standing flag may not know the customer unsubscribed
+		// through tsunagu; it is no fresh consent, and is not taken.
+		_, unsubscribed := p.Unsubscribed["email"]
+		ignored := next.State == order.ConsentGranted && next.Standing && unsubscribed && !p.Resubscribed("email")
+		if !ignored && next.outranks(p.Consent) {
 			p.Consent = next
 			p.noteConsent(ConsentChange{Channel: "email", State: string(next.State), Source: next.Source, At: next.At})
 			changed = true

@@ -143,7 +143,9 @@ func encodeGeneric(t *testing.T, ev Event) []byte {
 		if c.Consent.State != ConsentUnknown {
 			wc["accepts_marketing"] = c.Consent.State == ConsentGranted
 			wc["consent_source"] = c.Consent.Source
-			wc["consent_at"] = at(c.Consent.At)
+			if !c.Consent.Standing {
+				wc["consent_at"] = at(c.Consent.At)
+			}
 		}
 		wireOrder["customer"] = wc
 	}

@@ -133,7 +133,7 @@ func DecodeGeneric(body []byte) (Event, error) {
 	if c := w.Order.Customer; c != nil {
 		o.Customer = &Customer{ID: c.ID, Email: deref(c.Email), Name: deref(c.Name), LineUserID: deref(c.LineUserID), Birthday: birthday(deref(c.Birthday))}
 		if c.AcceptsMarketing != nil {
-			consent := Consent{State: ConsentDenied, Source: "webhook:generic", At: ev.OccurredAt}
+			consent := Consent{State: ConsentDenied, Source: "webhook:generic", At: ev.OccurredAt, Standing: c.ConsentAt == nil}
 			if *c.AcceptsMarketing {
 				consent.State = ConsentGranted
 			}

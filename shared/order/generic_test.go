@@ -24,7 +24,7 @@ func TestDecodeGenericCreated(t *testing.T) {
 		Order: Order{
 			ID: "1001", Currency: "JPY", Total: 4300, PlacedAt: at,
 			Customer: &Customer{ID: "c-1", Email: "misaki@example.jp", Name: "高橋 美咲",
-				Consent: Consent{State: ConsentGranted, Source: "webhook:generic", At: at}},
+				Consent: Consent{State: ConsentGranted, Source: "webhook:generic", At: at, Standing: true}},
 			Items:       []Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", Brand: "椿茶園", UnitPrice: 2150, Quantity: 2}},
 			CouponCodes: []string{},
 		},

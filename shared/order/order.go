@@ -95,6 +95,12 @@ type Consent struct {
 	State  ConsentState
 	Source string
 	At     time.Time
+	// Standing is true when the payload gives the shop's record as it
+	// stands rather than a dated act of the customer (no consent time was
+	// sent; At is then when the event occurred). A standing grant never
+	// undoes an unsubscribe made through tsunagu: the shop's flag may
+	// simply not know of it yet.
+	Standing bool
 }
 
 // Item is one order line. Category and Brand may be empty; the catalog fills

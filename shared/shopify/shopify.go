@@ -221,16 +221,21 @@ func consent(emc *wireConsent, accepts *bool, acceptsAt string, buyerAccepts boo
 		}
 		return placed
 	}
+	// Without its own time a statement is the record as it stands.
+	undated := func(s string) bool {
+		_, err := time.Parse(time.RFC3339, s)
+		return err != nil
+	}
 	if emc != nil {
 		switch emc.State {
 		case "subscribed":
-			return order.Consent{State: order.ConsentGranted, Source: "shopify:" + firstNonEmpty(emc.OptInLevel, "email_marketing_consent"), At: at(emc.ConsentUpdatedAt)}
+			return order.Consent{State: order.ConsentGranted, Source: "shopify:" + firstNonEmpty(emc.OptInLevel, "email_marketing_consent"), At: at(emc.ConsentUpdatedAt), Standing: undated(emc.ConsentUpdatedAt)}
 		case "unsubscribed", "not_subscribed", "redacted":
-			return order.Consent{State: order.ConsentDenied, Source: "shopify:" + emc.State, At: at(emc.ConsentUpdatedAt)}
+			return order.Consent{State: order.ConsentDenied, Source: "shopify:" + emc.State, At: at(emc.ConsentUpdatedAt), Standing: undated(emc.ConsentUpdatedAt)}
 		}
 	}
 	if accepts != nil {
-		c := order.Consent{State: order.ConsentDenied, Source: "shopify:accepts_marketing", At: at(acceptsAt)}
+		c := order.Consent{State: order.ConsentDenied, Source: "shopify:accepts_marketing", At: at(acceptsAt), Standing: undated(acceptsAt)}
 		if *accepts {
 			c.State = order.ConsentGranted
 		}

@@ -54,8 +54,10 @@ func (s *Sealer) Token(customerID, channel string) string {
 
 // Open returns the customer and channel a token was sealed for.
 func (s *Sealer) Open(token string) (customerID, channel string, err error) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	// The decoder skips line breaks; a token is only ever the exact string
+	// Token made, so one that re-encodes differently is not a token.
+	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != token || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
 		return "", "", ErrInvalid
 	}
 	n := s.aead.NonceSize()

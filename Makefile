@@ -25,7 +25,8 @@ FUZZTIME     ?= 10s
 FUZZ_TARGETS := shared/order:FuzzDecodeGeneric shared/order:FuzzDecodeErasure shared/shopify:FuzzDecode \
 	shared/shopify:FuzzDecodeRedact shared/shopify:FuzzMinorUnits \
 	shared/signature:FuzzVerifyTsunagu shared/signature:FuzzVerifyShopify shared/signature:FuzzVerifyOrder \
-	shared/unsubscribe:FuzzOpen shared/rules:FuzzLoadCampaign functions/line:FuzzWebhookParse
+	shared/unsubscribe:FuzzOpen shared/rules:FuzzLoadCampaign functions/line:FuzzWebhookParse \
+	functions/sesfeedback:FuzzDecodeSESEvent
 fuzz:
 	@failed=; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \

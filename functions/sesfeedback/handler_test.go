@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 func event(t *testing.T, file string) events.CloudWatchEvent {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/" + file)
+	raw, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,6 +29,54 @@ func event(t *testing.T, file string) events.CloudWatchEvent {
 	return ev
 }
 
+// edited returns the event in file with its EventBridge id replaced and
+// its detail changed by edit (a decoded JSON object).
+func edited(t *testing.T, file, id string, edit func(detail map[string]any)) events.CloudWatchEvent {
+	t.Helper()
+	ev := event(t, file)
+	var detail map[string]any
+	if err := json.Unmarshal(ev.Detail, &detail); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(detail)
+	}
+	raw, err := json.Marshal(detail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.ID, ev.Detail = id, raw
+	return ev
+}
+
+// tag sets one of the mail's tags, or removes it when value is nil.
+func tag(name string, value []any) func(map[string]any) {
+	return func(detail map[string]any) {
+		tags := detail["mail"].(map[string]any)["tags"].(map[string]any)
+		if value == nil {
+			delete(tags, name)
+			return
+		}
+		tags[name] = value
+	}
+}
+
+// newHandler returns a handler with the function's own table permissions
+// and a store with full access to check what it did.
+func newHandler(t *testing.T, configSet string) (*Handler, *store.Store) {
+	t.Helper()
+	table := testenv.NewTable(t)
+	return &Handler{Store: store.New(testenv.DynamoDBAs(t, "SesFeedbackFunction"), table), ConfigurationSet: configSet},
+		store.New(testenv.DynamoDB(), table)
+}
+
+func claim(t *testing.T, st *store.Store, key string) {
+	t.Helper()
+	if claimed, _, err := st.ClaimMessage(context.Background(), store.MessageRecord{Key: key, CampaignID: "post-purchase-thanks", Channel: "email", CustomerID: "c-1"}, time.Now()); err != nil || !claimed {
+		t.Fatalf("claim %s = %v, %v", key, claimed, err)
+	}
+}
+
 func TestFeedback(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -35,42 +84,144 @@ func TestFeedback(t *testing.T) {
 		address    string
 		key        string
 		suppressed bool
+		reason     string
 		soft       int
 		delivery   string
 	}{
-		{name: "hard bounce suppresses", file: "bounce-permanent.json", address: "gone@example.jp", key: "k-bounce", suppressed: true, delivery: "bounced"},
+		{name: "hard bounce suppresses", file: "bounce-permanent.json", address: "gone@example.jp", key: "k-bounce", suppressed: true, reason: "hard_bounce", delivery: "bounced"},
 		{name: "soft bounce is counted", file: "bounce-transient.json", address: "full@example.jp", key: "k-soft", soft: 1, delivery: "soft_bounced"},
-		{name: "complaint suppresses", file: "complaint.json", address: "angry@example.jp", key: "k-complaint", suppressed: true, delivery: "complained"},
+		{name: "complaint suppresses", file: "complaint.json", address: "angry@example.jp", key: "k-complaint", suppressed: true, reason: "complaint", delivery: "complained"},
 		{name: "delivery is logged", file: "delivery.json", address: "misaki@example.jp", key: "k-delivered", delivery: "delivered"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := store.New(testenv.DynamoDB(), testenv.NewTable(t))
+			h, st := newHandler(t, "tsunagu")
 			ctx := context.Background()
-			if claimed, _, err := st.ClaimMessage(ctx, store.MessageRecord{Key: tt.key, CampaignID: "post-purchase-thanks", Channel: "email", CustomerID: "c-1"}, time.Now()); err != nil || !claimed {
-				t.Fatal(err)
+			claim(t, st, tt.key)
+			check := func(when string) {
+				t.Helper()
+				sup, err := st.SuppressionOf(ctx, tt.address)
+				if err != nil || sup.Suppressed != tt.suppressed || sup.Reason != tt.reason || sup.SoftBounces != tt.soft {
+					t.Errorf("%s: suppression = %+v, %v", when, sup, err)
+				}
+				if msg, err := st.GetMessage(ctx, tt.key); err != nil || msg.Delivery != tt.delivery {
+					t.Errorf("%s: message log = %+v, %v; want delivery %s", when, msg, err, tt.delivery)
+				}
 			}
-			h := &Handler{Store: st}
 			if err := h.Handle(ctx, event(t, tt.file)); err != nil {
 				t.Fatal(err)
 			}
-			sup, err := st.SuppressionOf(ctx, tt.address)
-			if err != nil || sup.Suppressed != tt.suppressed || sup.SoftBounces != tt.soft {
-				t.Errorf("suppression = %+v, %v", sup, err)
+			check("first delivery")
+			// Redelivered by EventBridge (same event id), then published
+			// again by SES (a new event id): the same state, counted once.
+			if err := h.Handle(ctx, event(t, tt.file)); err != nil {
+				t.Fatal(err)
 			}
-			if msg, err := st.GetMessage(ctx, tt.key); err != nil || msg.Delivery != tt.delivery {
+			check("after a redelivery")
+			if err := h.Handle(ctx, edited(t, tt.file, "republished", nil)); err != nil {
+				t.Fatal(err)
+			}
+			check("after a republication")
+		})
+	}
+}
+
+func TestFeedbackOutOfOrder(t *testing.T) {
+	// Each step is a sample event, retagged with the test's message key.
+	tests := []struct {
+		name     string
+		files    []string
+		delivery string
+		soft     int // soft bounces of full@example.jp
+	}{
+		{name: "delivery after complaint", files: []string{"complaint.json", "delivery.json"}, delivery: "complained"},
+		{name: "bounce after delivery", files: []string{"delivery.json", "bounce-permanent.json"}, delivery: "bounced"},
+		{name: "delivery after bounce", files: []string{"bounce-permanent.json", "delivery.json"}, delivery: "bounced"},
+		{name: "soft bounce after delivery", files: []string{"delivery.json", "bounce-transient.json"}, delivery: "soft_bounced", soft: 1},
+		{name: "duplicate soft bounce", files: []string{"bounce-transient.json", "delivery.json", "bounce-transient.json"}, delivery: "soft_bounced", soft: 1},
+		{name: "complaint after bounce", files: []string{"bounce-permanent.json", "complaint.json", "delivery.json"}, delivery: "complained"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, st := newHandler(t, "tsunagu")
+			ctx := context.Background()
+			claim(t, st, "k-order")
+			for i, file := range tt.files {
+				ev := edited(t, file, file+"-"+string(rune('a'+i)), tag("message_key", []any{"k-order"}))
+				if err := h.Handle(ctx, ev); err != nil {
+					t.Fatalf("%s: %v", file, err)
+				}
+			}
+			if msg, err := st.GetMessage(ctx, "k-order"); err != nil || msg.Delivery != tt.delivery {
 				t.Errorf("message log = %+v, %v; want delivery %s", msg, err, tt.delivery)
 			}
-			// Redelivered by EventBridge: the same state.
-			if err := h.Handle(ctx, event(t, tt.file)); err != nil {
-				t.Fatal(err)
-			}
-			if again, _ := st.SuppressionOf(ctx, tt.address); again.Suppressed != tt.suppressed {
-				t.Errorf("after a redelivery: %+v", again)
+			if sup, err := st.SuppressionOf(ctx, "full@example.jp"); err != nil || sup.SoftBounces != tt.soft {
+				t.Errorf("soft bounces = %+v, %v; want %d", sup, err, tt.soft)
 			}
 		})
 	}
-	if err := (&Handler{Store: store.New(testenv.DynamoDB(), testenv.NewTable(t))}).Handle(context.Background(), events.CloudWatchEvent{Detail: []byte("not json")}); err != nil {
-		t.Errorf("an unreadable event must be dropped, not retried: %v", err)
+}
+
+func TestConfigurationSetFilter(t *testing.T) {
+	tests := []struct {
+		name      string
+		configSet string // the handler's
+		edit      func(map[string]any)
+		acted     bool
+	}{
+		{name: "the stack's set", configSet: "tsunagu", acted: true},
+		{name: "another set", configSet: "tsunagu", edit: tag("ses:configuration-set", []any{"newsletter"})},
+		{name: "no set", configSet: "tsunagu", edit: tag("ses:configuration-set", nil)},
+		{name: "two sets", configSet: "tsunagu", edit: tag("ses:configuration-set", []any{"tsunagu", "newsletter"})},
+		{name: "a set that only starts alike", configSet: "tsunagu", edit: tag("ses:configuration-set", []any{"tsunagu-staging"})},
+		{name: "no filter configured, another set", configSet: "", edit: tag("ses:configuration-set", []any{"newsletter"}), acted: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, st := newHandler(t, tt.configSet)
+			ctx := context.Background()
+			claim(t, st, "k-bounce")
+			if err := h.Handle(ctx, edited(t, "bounce-permanent.json", "e-1", tt.edit)); err != nil {
+				t.Fatal(err)
+			}
+			sup, err := st.SuppressionOf(ctx, "gone@example.jp")
+			if err != nil || sup.Suppressed != tt.acted {
+				t.Errorf("suppression = %+v, %v; want suppressed %v", sup, err, tt.acted)
+			}
+			want := ""
+			if tt.acted {
+				want = "bounced"
+			}
+			if msg, err := st.GetMessage(ctx, "k-bounce"); err != nil || msg.Delivery != want {
+				t.Errorf("message log = %+v, %v; want delivery %q", msg, err, want)
+			}
+		})
+	}
+}
+
+func TestDropped(t *testing.T) {
+	sample := event(t, "bounce-permanent.json")
+	tests := []struct {
+		name string
+		ev   events.CloudWatchEvent
+	}{
+		{name: "not json", ev: events.CloudWatchEvent{Source: "aws.ses", Detail: []byte("not json")}},
+		{name: "another source", ev: events.CloudWatchEvent{Source: "shop.example", Detail: sample.Detail}},
+		{name: "an event type not acted on", ev: edited(t, "delivery.json", "open-1", func(d map[string]any) { d["eventType"] = "Open" })},
+		{name: "a bounce without recipients", ev: edited(t, "bounce-permanent.json", "b-1", func(d map[string]any) { d["bounce"].(map[string]any)["bouncedRecipients"] = []any{} })},
+		{name: "a bad timestamp", ev: edited(t, "complaint.json", "c-1", func(d map[string]any) { d["complaint"].(map[string]any)["timestamp"] = "angry@example.jp" })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, st := newHandler(t, "tsunagu")
+			if err := h.Handle(context.Background(), tt.ev); err != nil {
+				t.Errorf("a dropped event must not be retried: %v", err)
+			}
+			for _, address := range []string{"gone@example.jp", "misaki@example.jp", "angry@example.jp"} {
+				if sup, _ := st.SuppressionOf(context.Background(), address); sup != (store.Suppression{}) {
+					t.Errorf("%s: suppression = %+v, want none", address, sup)
+				}
+			}
+		})
 	}
 }

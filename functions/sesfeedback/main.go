@@ -1,5 +1,7 @@
 // Command sesfeedback is the Lambda function behind SES's sending events
-// (bounces, complaints, deliveries) on the stack's configuration set.
+// (bounces, complaints, deliveries) on the stack's configuration set. It
+// reads TABLE_NAME and SES_CONFIGURATION_SET (the set whose events it acts
+// on; empty acts on all, as on the local stack).
 package main
 
 import (
@@ -17,11 +19,12 @@ import (
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
+	configSet := env.Optional("SES_CONFIGURATION_SET", "")
 	st, _, err := deps.Store(context.Background(), env)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: st}
+	h := &Handler{Store: st, ConfigurationSet: configSet}
 	lambda.Start(h.Handle)
 }

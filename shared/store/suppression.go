@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,21 +42,45 @@ func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time
 	return nil
 }
 
-// CountSoftBounce counts a temporary delivery failure for an address; it
-// does not suppress it.
-func (s *Store) CountSoftBounce(ctx context.Context, email string, at time.Time) error {
+// CountSoftBounce counts a temporary delivery failure of one SES message
+// (sesMessageID) for an address; it does not suppress it. SES and
+// EventBridge deliver events at least once and the handler may be retried,
+// so each message counts once per address: the item keeps a short digest of
+// every message it counted (soft_bounce_ids, a string set) and the write is
+// conditioned on the digest being new. A message already counted changes
+// nothing.
+func (s *Store) CountSoftBounce(ctx context.Context, email, sesMessageID string, at time.Time) error {
+	if sesMessageID == "" {
+		return fmt.Errorf("count soft bounce: %w", errNoMessageID)
+	}
+	id := softBounceID(sesMessageID)
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        aws.String(s.table),
-		Key:              key(suppressionPK(email), "SUPPRESSION"),
-		UpdateExpression: aws.String("ADD soft_bounces :one SET last_soft_bounce_at = :at"),
+		TableName:           aws.String(s.table),
+		Key:                 key(suppressionPK(email), "SUPPRESSION"),
+		UpdateExpression:    aws.String("ADD soft_bounces :one, soft_bounce_ids :ids SET last_soft_bounce_at = :at"),
+		ConditionExpression: aws.String("NOT contains(soft_bounce_ids, :id)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":one": &types.AttributeValueMemberN{Value: "1"}, ":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+			":ids": &types.AttributeValueMemberSS{Value: []string{id}}, ":id": &types.AttributeValueMemberS{Value: id},
 		},
 	})
+	if isConditionFailed(err) {
+		return nil // this message was counted already
+	}
 	if err != nil {
 		return fmt.Errorf("count soft bounce: %w", err)
 	}
 	return nil
+}
+
+// errNoMessageID: soft bounces are counted by SES message id.
+var errNoMessageID = errors.New("no SES message id")
+
+// softBounceID is the digest a counted message is remembered by: 64 bits
+// of SHA-256 keep the set small on an item read before every send.
+func softBounceID(sesMessageID string) string {
+	sum := sha256.Sum256([]byte(sesMessageID))
+	return hex.EncodeToString(sum[:8])
 }
 
 // Suppression is what is known of an address's deliverability.
@@ -83,18 +109,63 @@ func (s *Store) SuppressionOf(ctx context.Context, email string) (Suppression, e
 	return out, nil
 }
 
-// RecordDeliveryEvent updates a sent message's log entry with what the mail
-// service later reported (delivered, bounced, complained).
-func (s *Store) RecordDeliveryEvent(ctx context.Context, messageKey, event string, at time.Time) error {
+// Delivery outcomes: what the mail service reported about a sent message,
+// as RecordDeliveryEvent stores them in the message log (MessageRecord.Delivery).
+const (
+	DeliveryDelivered   = "delivered"
+	DeliverySoftBounced = "soft_bounced"
+	DeliveryBounced     = "bounced"
+	DeliveryComplained  = "complained"
+)
+
+// deliverySeverity lists the delivery outcomes from the least to the most
+// severe.
+var deliverySeverity = []string{DeliveryDelivered, DeliverySoftBounced, DeliveryBounced, DeliveryComplained}
+
+// RecordDeliveryEvent notes on a sent message's log entry what the mail
+// service later reported about it (one of the Delivery outcomes), and when.
+//
+// SES and EventBridge deliver events out of order and at least once, so the
+// outcome only ever moves up this order of severity:
+//
+//	delivered < soft_bounced < bounced < complained
+//
+// A bounce reported after a delivery is the receiving server returning mail
+// it had accepted, so the mail did not reach the inbox; a permanent bounce
+// says more than a temporary one; a complaint comes from a recipient who
+// got the mail and outranks everything, even a bounce reported late. An
+// event that would not raise the outcome (an older one, or the same one
+// again) changes nothing, delivery_at included. The rule is the write's
+// condition (the stored outcome is absent or one of the less severe ones),
+// so concurrent events converge on the most severe, in whatever order they
+// land. A key this table never logged (another stack's mail) is ignored.
+func (s *Store) RecordDeliveryEvent(ctx context.Context, messageKey, outcome string, at time.Time) error {
+	rank := slices.Index(deliverySeverity, outcome)
+	if rank < 0 {
+		return fmt.Errorf("record delivery event of %s: unknown outcome %q", messageKey, outcome)
+	}
+	vals := map[string]types.AttributeValue{
+		":outcome": &types.AttributeValueMemberS{Value: outcome},
+		":at":      &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+	}
+	cond := "attribute_not_exists(delivery)"
+	if rank > 0 {
+		lower := make([]string, rank)
+		for i, o := range deliverySeverity[:rank] {
+			lower[i] = fmt.Sprintf(":lower%d", i)
+			vals[lower[i]] = &types.AttributeValueMemberS{Value: o}
+		}
+		cond += " OR delivery IN (" + strings.Join(lower, ", ") + ")"
+	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key(messagePK(messageKey), "MESSAGE"),
-		UpdateExpression:          aws.String("SET delivery = :event, delivery_at = :at"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":event": &types.AttributeValueMemberS{Value: event}, ":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)}},
+		UpdateExpression:          aws.String("SET delivery = :outcome, delivery_at = :at"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND (" + cond + ")"),
+		ExpressionAttributeValues: vals,
 	})
 	if isConditionFailed(err) {
-		return nil // a message this table never logged (another stack's)
+		return nil // not more severe than what is stored, or not this table's message
 	}
 	if err != nil {
 		return fmt.Errorf("record delivery event of %s: %w", messageKey, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,12 +27,14 @@ type Erasure struct {
 
 // EraseCustomer removes a customer's personal data from every item that
 // holds it: the profile's contact details, LINE user and birthday, and
-// the index items keyed by a LINE user id. What stays is anonymous: order
-// summaries and counts, the message log (campaign, channel, status), the
-// consent ledger (which ends with the erasure) and coupons, all keyed by
-// the shop's customer id. A suppressed address stays suppressed: the
-// suppression list keeps only a one-way hash of it. Each step is
-// idempotent, so erasing again, or retrying after a failure, converges.
+// the index items that name a LINE user: the customer's LINE links and
+// account-link nonces (a spent nonce keeps the LINE user who spent it).
+// What stays is anonymous: order summaries and counts, the message log
+// (campaign, channel, status), the consent ledger (which ends with the
+// erasure) and coupons, all keyed by the shop's customer id. A suppressed
+// address stays suppressed: the suppression list keeps only a one-way hash
+// of it. Each step is idempotent, so erasing again, or retrying after a
+// failure, converges.
 func (s *Store) EraseCustomer(ctx context.Context, customerID string, at time.Time) (Erasure, error) {
 	p, err := s.GetProfile(ctx, customerID)
 	if errors.Is(err, ErrNotFound) {
@@ -42,18 +45,23 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID string, at time.Ti
 	}
 	// The index first: once the profile is erased, it no longer names the
 	// LINE user, and a retry must still find the link.
-	users, err := s.lineUsersOf(ctx, customerID)
+	idx, err := s.lineItemsOf(ctx, customerID)
 	if err != nil {
-		return Erasure{}, err
+		return Erasure{}, fmt.Errorf("erase customer: %w", err)
 	}
 	if p.LineUserID != "" {
-		users[p.LineUserID] = true
+		idx.users[p.LineUserID] = true
+	}
+	for _, nonce := range idx.nonces {
+		if err := s.deleteLinkNonce(ctx, nonce, customerID); err != nil {
+			return Erasure{}, fmt.Errorf("erase customer: %w", err)
+		}
 	}
 	e := Erasure{Known: true}
-	for user := range users {
+	for user := range idx.users {
 		removed, err := s.unlinkLineUser(ctx, user, customerID)
 		if err != nil {
-			return Erasure{}, err
+			return Erasure{}, fmt.Errorf("erase customer: %w", err)
 		}
 		if removed {
 			e.LineLinks++
@@ -68,28 +76,62 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID string, at time.Ti
 	return e, nil
 }
 
-// lineUsersOf lists the LINE users linked to a customer.
-func (s *Store) lineUsersOf(ctx context.Context, customerID string) (map[string]bool, error) {
+// lineItems are a customer's LINE index items.
+type lineItems struct {
+	users  map[string]bool // LINE users linked to the customer
+	nonces []string        // account-link nonces issued for the customer
+}
+
+// lineItemsOf lists a customer's LINE index items (gsi1
+// LINELINKS#<customer id>): links (sk LINK) and nonces (sk NONCE).
+func (s *Store) lineItemsOf(ctx context.Context, customerID string) (lineItems, error) {
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		IndexName:                 aws.String("gsi1"),
 		KeyConditionExpression:    aws.String("gsi1pk = :links"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":links": &types.AttributeValueMemberS{Value: lineLinksPartition(customerID)}},
-		ProjectionExpression:      aws.String("line_user_id"),
+		ProjectionExpression:      aws.String("pk, sk, line_user_id"),
 	})
-	users := map[string]bool{}
+	idx := lineItems{users: map[string]bool{}}
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list line links of customer: %w", err)
+			return lineItems{}, fmt.Errorf("list line items of customer: %w", err)
 		}
 		for _, item := range page.Items {
-			if v, ok := item["line_user_id"].(*types.AttributeValueMemberS); ok {
-				users[v.Value] = true
+			pk, _ := item["pk"].(*types.AttributeValueMemberS)
+			sk, _ := item["sk"].(*types.AttributeValueMemberS)
+			if pk == nil || sk == nil {
+				continue
+			}
+			switch sk.Value {
+			case "LINK":
+				if v, ok := item["line_user_id"].(*types.AttributeValueMemberS); ok {
+					idx.users[v.Value] = true
+				}
+			case "NONCE":
+				if nonce, ok := strings.CutPrefix(pk.Value, linkNoncePK("")); ok {
+					idx.nonces = append(idx.nonces, nonce)
+				}
 			}
 		}
 	}
-	return users, nil
+	return idx, nil
+}
+
+// deleteLinkNonce deletes an account-link nonce issued for the customer,
+// spent or not.
+func (s *Store) deleteLinkNonce(ctx context.Context, nonce, customerID string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(linkNoncePK(nonce), "NONCE"),
+		ConditionExpression:       aws.String("customer_id = :customer"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":customer": &types.AttributeValueMemberS{Value: customerID}},
+	})
+	if err != nil && !isConditionFailed(err) { // failed: gone already
+		return fmt.Errorf("remove link nonce of customer: %w", err)
+	}
+	return nil
 }
 
 // unlinkLineUser deletes a LINE user's link while it still names the

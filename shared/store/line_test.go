@@ -3,8 +3,15 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 const (
@@ -135,5 +142,312 @@ func TestLineEvents(t *testing.T) {
 	later := t0.Add(LineEventRetention)
 	if done, _, _ := s.LineEventDone(ctx, "01JEVENT", later); done {
 		t.Error("an event past retention must read as not done")
+	}
+}
+
+// reserveAll reserves the keys concurrently and returns which got a place.
+func reserveAll(t *testing.T, s *Store, campaignID, month string, budget int, keys []string) map[string]bool {
+	t.Helper()
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		got = map[string]bool{}
+	)
+	for _, k := range keys {
+		wg.Go(func() {
+			ok, err := s.ReserveLineBudget(context.Background(), campaignID, month, budget, k)
+			if err != nil {
+				t.Errorf("ReserveLineBudget(%s) = %v", k, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			got[k] = got[k] || ok
+		})
+	}
+	wg.Wait()
+	return got
+}
+
+func countTrue(m map[string]bool) int {
+	n := 0
+	for _, v := range m {
+		if v {
+			n++
+		}
+	}
+	return n
+}
+
+func TestReserveLineBudget(t *testing.T) {
+	distinct := make([]string, 10)
+	for i := range distinct {
+		distinct[i] = fmt.Sprintf("msg-%02d", i)
+	}
+	tests := []struct {
+		name     string
+		budget   int
+		keys     []string // reserved concurrently
+		wantTrue int      // keys that got a place
+		wantUsed int
+	}{
+		{name: "10 concurrent keys, budget 3", budget: 3, keys: distinct, wantTrue: 3, wantUsed: 3},
+		{name: "10 concurrent copies of one key", budget: 3, keys: slices.Repeat([]string{"msg-same"}, 10), wantTrue: 1, wantUsed: 1},
+		{name: "fewer keys than the budget", budget: 20, keys: distinct, wantTrue: 10, wantUsed: 10},
+		{name: "budget 0", budget: 0, keys: distinct[:2], wantTrue: 0, wantUsed: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ctx := newStore(t), context.Background()
+			got := reserveAll(t, s, "winback", "2026-11", tt.budget, tt.keys)
+			if n := countTrue(got); n != tt.wantTrue {
+				t.Errorf("%d keys got a place, want %d: %v", n, tt.wantTrue, got)
+			}
+			if used, err := s.LineBudgetUsed(ctx, "winback", "2026-11"); err != nil || used != tt.wantUsed {
+				t.Errorf("LineBudgetUsed = %d, %v; want %d", used, err, tt.wantUsed)
+			}
+			// Each key retried keeps what it got, and counts nothing more.
+			for k, had := range got {
+				if ok, err := s.ReserveLineBudget(ctx, "winback", "2026-11", tt.budget, k); err != nil || ok != had {
+					t.Errorf("ReserveLineBudget(%s) retried = %v, %v; want %v", k, ok, err, had)
+				}
+			}
+			if used, _ := s.LineBudgetUsed(ctx, "winback", "2026-11"); used != tt.wantUsed {
+				t.Errorf("LineBudgetUsed after retries = %d, want %d", used, tt.wantUsed)
+			}
+		})
+	}
+}
+
+func TestLineBudgetMonthsAndCampaigns(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	steps := []struct {
+		campaign, month, key string
+		want                 bool
+	}{
+		{"winback", "2026-11", "m-1", true},
+		{"winback", "2026-11", "m-2", false}, // budget 1 spent
+		{"winback", "2026-12", "m-2", true},  // a new month, a new budget
+		{"winback", "2026-12", "m-1", false},
+		{"welcome", "2026-11", "m-2", true}, // another campaign's budget
+	}
+	for _, st := range steps {
+		if ok, err := s.ReserveLineBudget(ctx, st.campaign, st.month, 1, st.key); err != nil || ok != st.want {
+			t.Errorf("ReserveLineBudget(%s, %s, %s) = %v, %v; want %v", st.campaign, st.month, st.key, ok, err, st.want)
+		}
+	}
+	for _, m := range []struct{ campaign, month string }{{"winback", "2026-11"}, {"winback", "2026-12"}, {"welcome", "2026-11"}} {
+		if used, err := s.LineBudgetUsed(ctx, m.campaign, m.month); err != nil || used != 1 {
+			t.Errorf("LineBudgetUsed(%s, %s) = %d, %v; want 1", m.campaign, m.month, used, err)
+		}
+	}
+	if used, err := s.LineBudgetUsed(ctx, "winback", "2027-01"); err != nil || used != 0 {
+		t.Errorf("LineBudgetUsed of an unused month = %d, %v; want 0", used, err)
+	}
+	// Both kinds of budget item expire LineBudgetRetention after the month.
+	wantTTL := strconv.FormatInt(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(LineBudgetRetention).Unix(), 10)
+	for _, sk := range []string{"BUDGET", "RESERVATION#m-1"} {
+		item, err := s.getItem(ctx, lineBudgetPK("winback", "2026-11"), sk, t0)
+		if err != nil || item == nil {
+			t.Fatalf("budget item %s = %v, %v", sk, item, err)
+		}
+		if ttl, _ := item["ttl"].(*types.AttributeValueMemberN); ttl == nil || ttl.Value != wantTTL {
+			t.Errorf("ttl of %s = %v, want %s", sk, item["ttl"], wantTTL)
+		}
+	}
+	for _, bad := range []struct{ month, key string }{{"November", "m-1"}, {"2026-13", "m-1"}, {"2026-11", ""}} {
+		if _, err := s.ReserveLineBudget(ctx, "winback", bad.month, 1, bad.key); err == nil {
+			t.Errorf("ReserveLineBudget(month %q, key %q) succeeded", bad.month, bad.key)
+		}
+	}
+}
+
+func TestReleaseLineBudget(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	const budget = 2
+	reserve := func(k string) (bool, error) { return s.ReserveLineBudget(ctx, "winback", "2026-11", budget, k) }
+	release := func(k string) (bool, error) { return s.ReleaseLineBudget(ctx, "winback", "2026-11", k) }
+	steps := []struct {
+		name     string
+		do       func(string) (bool, error)
+		key      string
+		want     bool
+		wantUsed int
+	}{
+		{"reserve a", reserve, "a", true, 1},
+		{"reserve b", reserve, "b", true, 2},
+		{"reserve c: spent", reserve, "c", false, 2},
+		{"release a (not sent after all)", release, "a", true, 1},
+		{"release a again (a retry)", release, "a", false, 1},
+		{"release c, never reserved", release, "c", false, 1},
+		{"release in another month", func(k string) (bool, error) { return s.ReleaseLineBudget(ctx, "winback", "2026-12", k) }, "b", false, 1},
+		{"reserve c: the place given back", reserve, "c", true, 2},
+		{"reserve b again: kept", reserve, "b", true, 2},
+		{"reserve a again: spent", reserve, "a", false, 2},
+		{"release b", release, "b", true, 1},
+		{"reserve a: counted anew", reserve, "a", true, 2},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			got, err := st.do(st.key)
+			if err != nil || got != st.want {
+				t.Errorf("= %v, %v; want %v", got, err, st.want)
+			}
+			if used, err := s.LineBudgetUsed(ctx, "winback", "2026-11"); err != nil || used != st.wantUsed {
+				t.Errorf("LineBudgetUsed = %d, %v; want %d", used, err, st.wantUsed)
+			}
+		})
+	}
+}
+
+// TestLineBudgetConcurrentChanges: reservations and releases of the same
+// few keys, all at once, leave the count equal to the places held, and the
+// counter item without any change in flight.
+func TestLineBudgetConcurrentChanges(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	keys := []string{"k-1", "k-2", "k-3", "k-4"}
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			k := keys[i%len(keys)]
+			var err error
+			if i%3 == 2 {
+				_, err = s.ReleaseLineBudget(ctx, "winback", "2026-11", k)
+			} else {
+				_, err = s.ReserveLineBudget(ctx, "winback", "2026-11", 3, k)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	held := 0
+	for _, k := range keys {
+		b, err := s.lineBudget("winback", "2026-11", k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := b.read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.pending != "" {
+			t.Errorf("%s: change %q left pending", k, st.pending)
+		}
+		if st.reserved {
+			held++
+		}
+	}
+	used, err := s.LineBudgetUsed(ctx, "winback", "2026-11")
+	if err != nil || used != held || used > 3 {
+		t.Errorf("LineBudgetUsed = %d, %v; want the %d places held (budget 3)", used, err, held)
+	}
+}
+
+// TestLineBudgetInterruptedAttempts: an attempt that stopped between its
+// two steps, and one that read before another attempt finished, never
+// count a key twice.
+func TestLineBudgetInterruptedAttempts(t *testing.T) {
+	tests := []struct {
+		name string
+		// interrupt leaves the store as a stopped or slow attempt of key
+		// "m" would, and reports whether its own count went through.
+		interrupt   func(t *testing.T, s *Store, b lineBudget) bool
+		wantCounted bool
+		wantUsed    int
+	}{
+		{
+			name: "counted, then stopped before the reservation",
+			interrupt: func(t *testing.T, s *Store, b lineBudget) bool {
+				counted, err := b.count(context.Background(), true, "reserve@0", 0, 5)
+				if err != nil || !counted {
+					t.Fatalf("count = %v, %v", counted, err)
+				}
+				return true
+			},
+			wantCounted: true,
+			wantUsed:    1,
+		},
+		{
+			name: "read, then counted after another attempt finished",
+			interrupt: func(t *testing.T, s *Store, b lineBudget) bool {
+				st, err := b.read(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ok, err := s.ReserveLineBudget(context.Background(), "winback", "2026-11", 5, "m"); err != nil || !ok {
+					t.Fatalf("ReserveLineBudget = %v, %v", ok, err)
+				}
+				counted, err := b.count(context.Background(), true, "reserve@0", st.settled, 5)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return counted
+			},
+			wantCounted: false, // refused: the key was settled since the read
+			wantUsed:    1,
+		},
+		{
+			name: "released, then stopped before the reservation",
+			interrupt: func(t *testing.T, s *Store, b lineBudget) bool {
+				if ok, err := s.ReserveLineBudget(context.Background(), "winback", "2026-11", 5, "m"); err != nil || !ok {
+					t.Fatalf("ReserveLineBudget = %v, %v", ok, err)
+				}
+				st, err := b.read(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				counted, err := b.count(context.Background(), false, "release@"+strconv.FormatInt(st.settled, 10), st.settled, 0)
+				if err != nil || !counted {
+					t.Fatalf("count = %v, %v", counted, err)
+				}
+				return true
+			},
+			wantCounted: true,
+			wantUsed:    1, // the release settled, then "m" reserved again
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ctx := newStore(t), context.Background()
+			b, err := s.lineBudget("winback", "2026-11", "m")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counted := tt.interrupt(t, s, b); counted != tt.wantCounted {
+				t.Errorf("the interrupted attempt counted: %v, want %v", counted, tt.wantCounted)
+			}
+			// The key's next attempt finishes what was left and keeps one place.
+			if ok, err := s.ReserveLineBudget(ctx, "winback", "2026-11", 5, "m"); err != nil || !ok {
+				t.Errorf("ReserveLineBudget = %v, %v; want true", ok, err)
+			}
+			if used, err := s.LineBudgetUsed(ctx, "winback", "2026-11"); err != nil || used != tt.wantUsed {
+				t.Errorf("LineBudgetUsed = %d, %v; want %d", used, err, tt.wantUsed)
+			}
+			if st, err := b.read(ctx); err != nil || st.pending != "" || !st.reserved {
+				t.Errorf("state = %+v, %v; want reserved, nothing pending", st, err)
+			}
+		})
+	}
+}
+
+// TestLineBudgetCounterStaysSmall: the counter keeps no per-message data,
+// so a month of many messages stays far from DynamoDB's item size limit.
+func TestLineBudgetCounterStaysSmall(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	keys := make([]string, 300)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("%032x", i)
+	}
+	if got := countTrue(reserveAll(t, s, "winback", "2026-11", 1000, keys)); got != len(keys) {
+		t.Fatalf("%d of %d reserved", got, len(keys))
+	}
+	item, err := s.getItem(ctx, lineBudgetPK("winback", "2026-11"), "BUDGET", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pk, sk, sent, ttl and at most one settle number per bucket.
+	if len(item) > 4+lineBudgetBuckets {
+		t.Errorf("the counter holds %d attributes after %d messages: %v", len(item), len(keys), slices.Sorted(maps.Keys(item)))
 	}
 }

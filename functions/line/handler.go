@@ -241,7 +241,7 @@ func (h *Handler) apply(ctx context.Context, ev event) error {
 		}
 		_, err = h.Store.UpdateProfile(ctx, l.CustomerID, func(p *customer.Profile) bool {
 			if following {
-				return p.ResumeLine(ev.userID, ev.at)
+				return p.FollowLine(ev.userID, customer.LineSourceFollow, ev.at)
 			}
 			return p.UnfollowLine(ev.userID, ev.at)
 		})
@@ -285,7 +285,11 @@ func (h *Handler) completeLink(ctx context.Context, ev event) error {
 		slog.InfoContext(ctx, "line account link superseded by a later one")
 		return nil
 	}
-	if _, err := h.Store.UpdateProfile(ctx, customerID, func(p *customer.Profile) bool { return p.LinkLine(ev.userID) }); err != nil {
+	// Only a friend of the shop's account can link from the chat.
+	if _, err := h.Store.UpdateProfile(ctx, customerID, func(p *customer.Profile) bool {
+		linked := p.LinkLine(ev.userID)
+		return p.FollowLine(ev.userID, customer.LineSourceAccountLink, ev.at) || linked
+	}); err != nil {
 		return err
 	}
 	if prev.CustomerID != "" && prev.CustomerID != customerID {
@@ -333,7 +337,7 @@ func (h *Handler) postback(ctx context.Context, ev event) error {
 		}
 		var resumed bool
 		if _, err := h.Store.UpdateProfile(ctx, l.CustomerID, func(p *customer.Profile) bool {
-			resumed = p.ResumeLine(ev.userID, ev.at)
+			resumed = p.FollowLine(ev.userID, customer.LineSourceOptIn, ev.at)
 			return resumed
 		}); err != nil {
 			return err

@@ -42,6 +42,7 @@ type Store interface {
 	FinishTimer(ctx context.Context, key, status string) (bool, error)
 	IssueCoupon(ctx context.Context, c store.Coupon) (store.Coupon, error)
 	ReserveLineBudget(ctx context.Context, campaignID, month string, budget int, messageKey string) (bool, error)
+	ReleaseLineBudget(ctx context.Context, campaignID, month, messageKey string) (bool, error)
 	ClaimReviewRequest(ctx context.Context, customerID, sku, messageKey string, at time.Time) (bool, string, error)
 	SuppressionOf(ctx context.Context, email string) (store.Suppression, error)
 }
@@ -111,6 +112,9 @@ const (
 	ReasonLineBudget      = "line_budget"
 	ReasonLineQuota       = "line_quota"
 	ReasonSuppressed      = "suppressed"
+	// ReasonLineNotFollowing: a line_or_email campaign's customer is linked
+	// to a LINE user not known to follow the shop's account.
+	ReasonLineNotFollowing = "line_not_following"
 )
 
 // Run decides for every campaign the trigger concerns and carries the
@@ -414,6 +418,10 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 	case !t.Profile.Reachable("email"):
 		o.Status, o.Reason = string(store.MessageSkipped), string(Unsubscribed)
 		return o, r.Store.RecordSkipped(ctx, rec, string(Unsubscribed), t.At)
+	case c.Kind == rules.Marketing && !t.Profile.MarketingAllowed():
+		// The campaign's LINE consent let it through; email has none.
+		o.Status, o.Reason = string(store.MessageSkipped), string(NoConsent)
+		return o, r.Store.RecordSkipped(ctx, rec, string(NoConsent), t.At)
 	}
 	if c.Kind == rules.Marketing {
 		// An address that hard-bounced or complained gets no marketing.
@@ -515,6 +523,11 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 		return skip(string(NoAddress))
 	case !t.Profile.Reachable("line"):
 		return skip(string(Unsubscribed))
+	case c.Kind == rules.Marketing && !t.Profile.LineConsented():
+		return skip(string(NoConsent))
+	case c.LineOrEmail && t.Profile.LineFollowedAt.IsZero():
+		// "LINE if linked and following": not known to follow, so email.
+		return skip(ReasonLineNotFollowing)
 	}
 	data := r.messageData(t, coupon, nil, "line")
 	text, err := r.Rules.Templates[a.Template].RenderLine(data)
@@ -532,8 +545,8 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 		return alreadyHandled(o, existing), err
 	}
 	rec.ClaimedAt = t.At.UTC()
+	month := t.At.In(r.Rules.Settings.Location).Format("2006-01")
 	if c.LineBudget > 0 {
-		month := t.At.In(r.Rules.Settings.Location).Format("2006-01")
 		ok, err := r.Store.ReserveLineBudget(ctx, c.ID, month, c.LineBudget, rec.Key)
 		if err != nil {
 			return o, errors.Join(err, r.Store.FinishMessage(ctx, rec, store.MessageFailed, "store_error", "", t.At))
@@ -544,10 +557,16 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 		}
 	}
 	res, sendErr := r.Line.Push(ctx, t.Profile.LineUserID, msgs, line.RetryKey(rec.Key))
-	switch {
-	case sendErr == nil && res.DryRun:
+	if sendErr == nil && res.DryRun {
 		o.Status = StatusDryRun
 		return o, r.Store.FinishMessage(ctx, rec, store.MessageDryRun, "line_not_configured", "", t.At)
+	}
+	if c.LineBudget > 0 && (errors.Is(sendErr, line.ErrQuotaExceeded) || errors.Is(sendErr, line.ErrRejected)) {
+		// LINE took nothing: the place goes back to the campaign's budget.
+		// Failing to give it back only means sending less.
+		if _, err := r.Store.ReleaseLineBudget(ctx, c.ID, month, rec.Key); err != nil {
+			slog.WarnContext(ctx, "line budget place not given back", "campaign", c.ID, "error", err)
+		}
 	}
 	return r.settle(ctx, o, rec, res.RequestID, sendErr, t.At)
 }

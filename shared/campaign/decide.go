@@ -125,8 +125,8 @@ func (d *Decider) Decide(t Trigger, sent []store.Send) []Decision {
 			dec.Verdict, dec.Reason = OrderCancelled, "the order was cancelled"
 		case !subscribed(t.Profile, dec.Actions):
 			dec.Verdict, dec.Reason = Unsubscribed, "unsubscribed from the campaign's channels"
-		case c.Kind == rules.Marketing && t.Profile.Consent.State != order.ConsentGranted:
-			dec.Verdict, dec.Reason = NoConsent, "no marketing consent"
+		case c.Kind == rules.Marketing && !consented(t.Profile, dec.Actions):
+			dec.Verdict, dec.Reason = NoConsent, "no marketing consent on the campaign's channels"
 		case !reachable(t.Profile, dec.Actions):
 			dec.Verdict, dec.Reason = NoAddress, "no address for any of the campaign's channels"
 		case c.Holdout > 0 && bucket("holdout", c.ID, t.Profile.ID) < c.Holdout:
@@ -251,6 +251,30 @@ func reachable(p customer.Profile, actions []rules.Action) bool {
 
 // subscribed reports whether any of the actions' channels may still be used
 // for the customer; unsubscribing holds for transactional messages too.
+// consented reports whether the customer agreed to marketing on at least
+// one of the actions' channels: email consent for email and review
+// requests, following the shop's LINE account for LINE. Coupons alone
+// reach the customer by email, so they need email consent.
+func consented(p customer.Profile, actions []rules.Action) bool {
+	emailConsent := p.Consent.State == order.ConsentGranted
+	messages := false
+	for _, a := range actions {
+		switch a.Type {
+		case rules.ActionEmail, rules.ActionReviewRequest:
+			messages = true
+			if emailConsent {
+				return true
+			}
+		case rules.ActionLine:
+			messages = true
+			if p.LineConsented() {
+				return true
+			}
+		}
+	}
+	return !messages && emailConsent
+}
+
 func subscribed(p customer.Profile, actions []rules.Action) bool {
 	channels := 0
 	for _, a := range actions {

@@ -38,6 +38,7 @@ func lineRunnerFor(t *testing.T, campaignYAML string) (*Runner, *linetest.Server
 func linked(t *testing.T, id string) (customer.Profile, order.Order) {
 	p, o := buyer(t, id)
 	p.LinkLine("U" + strings.Repeat("a", 32))
+	p.FollowLine(p.LineUserID, customer.LineSourceAccountLink, tokyo(0, 0))
 	return p, o
 }
 
@@ -135,4 +136,70 @@ func TestLineOrEmailWhateverTheListedOrder(t *testing.T) {
 			t.Errorf("%d emails, want 1", n)
 		}
 	})
+}
+
+// TestConsentPerChannel: marketing on LINE needs the customer's LINE user
+// to follow the shop's account, marketing email needs email consent, and
+// leaving one channel leaves the other as it was.
+func TestConsentPerChannel(t *testing.T) {
+	const both = "trigger: order.created\nkind: marketing\nactions:\n  - {type: line, template: winback}\n  - {type: email, template: winback}\n"
+	tests := []struct {
+		name    string
+		profile func(t *testing.T) (customer.Profile, order.Order)
+		want    string
+		pushes  int
+		emails  int
+	}{
+		{name: "both consents: both channels", profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "pc-1") },
+			want: "note:line=sent note:email=sent", pushes: 1, emails: 1},
+		{name: "LINE follower without email consent: LINE only", profile: func(t *testing.T) (customer.Profile, order.Order) {
+			p, o := linked(t, "pc-2")
+			p.Consent = customer.Consent{State: order.ConsentDenied, Source: "checkout", At: tokyo(0, 0)}
+			return p, o
+		}, want: "note:line=sent note:email=skipped", pushes: 1},
+		{name: "email unsubscribe leaves LINE", profile: func(t *testing.T) (customer.Profile, order.Order) {
+			p, o := linked(t, "pc-3")
+			p.Unsubscribe("email", "unsubscribe:one-click", tokyo(1, 0))
+			return p, o
+		}, want: "note:line=sent note:email=skipped", pushes: 1},
+		{name: "linked but not known to follow: email only", profile: func(t *testing.T) (customer.Profile, order.Order) {
+			p, o := buyer(t, "pc-4")
+			p.LinkLine("U" + strings.Repeat("b", 32))
+			return p, o
+		}, want: "note:line=skipped note:email=sent", emails: 1},
+		{name: "LINE blocked: email only", profile: func(t *testing.T) (customer.Profile, order.Order) {
+			p, o := linked(t, "pc-5")
+			p.UnfollowLine(p.LineUserID, tokyo(1, 0))
+			return p, o
+		}, want: "note:line=skipped note:email=sent", emails: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, api := lineRunnerFor(t, both)
+			p, o := tt.profile(t)
+			if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":order.created")); got != tt.want {
+				t.Errorf("outcomes = %s, want %s", got, tt.want)
+			}
+			if n := len(api.Requests(linetest.PushPath)); n != tt.pushes {
+				t.Errorf("%d pushes, want %d", n, tt.pushes)
+			}
+			if n := len(testenv.SentEmails(t, p.Email)); n != tt.emails {
+				t.Errorf("%d emails, want %d", n, tt.emails)
+			}
+		})
+	}
+}
+
+// TestRefusedPushGivesBackItsBudget: a push LINE refused cost nothing, so
+// its place in the campaign's monthly LINE budget goes to the next message.
+func TestRefusedPushGivesBackItsBudget(t *testing.T) {
+	r, api := lineRunner(t, "line_budget: 1\n")
+	api.Script(linetest.PushPath, linetest.Answer{Status: 400, Body: `{"message":"The request body has 1 error(s)"}`})
+	p, o := linked(t, "rb-1")
+	if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":first")); got != "note:line=rejected note:email=sent" {
+		t.Errorf("refused push: %s", got)
+	}
+	if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":second")); got != "note:line=sent" {
+		t.Errorf("next message, budget 1 with the refused one given back: %s", got)
+	}
 }

@@ -186,6 +186,7 @@ func (p *Profile) Erase(t time.Time) bool {
 		return false
 	}
 	p.Email, p.Name, p.LineUserID, p.Birthday = "", "", "", ""
+	p.LineFollowedAt = time.Time{}
 	if t.After(p.ErasedAt) {
 		p.ErasedAt = t
 	}
@@ -209,6 +210,9 @@ type Profile struct {
 	Email      string `dynamodbav:"email,omitempty"`
 	Name       string `dynamodbav:"name,omitempty"`
 	LineUserID string `dynamodbav:"line_user_id,omitempty"`
+	// LineFollowedAt is since when the linked LINE user is known to follow
+	// the shop's LINE account (zero: not known to).
+	LineFollowedAt time.Time `dynamodbav:"line_followed_at,omitempty"`
 	// Birthday is "MM-DD", or "" when unknown.
 	Birthday  string    `dynamodbav:"birthday,omitempty"`
 	ContactAt time.Time `dynamodbav:"contact_at"`

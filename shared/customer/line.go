@@ -1,14 +1,21 @@
 package customer
 
-import "time"
+import (
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+)
 
 // LinkLine records that the customer linked LINE user userID to this
-// profile (LINE's account link). It reports whether anything changed.
+// profile (LINE's account link, or the shop's webhook). Whether that LINE
+// user follows the shop's account is not known until FollowLine says so.
+// It reports whether anything changed.
 func (p *Profile) LinkLine(userID string) bool {
 	if userID == "" || p.LineUserID == userID {
 		return false
 	}
 	p.LineUserID = userID
+	p.LineFollowedAt = time.Time{}
 	return true
 }
 
@@ -33,17 +40,48 @@ func (p *Profile) UnfollowLine(userID string, t time.Time) bool {
 	return p.Unsubscribe("line", "line:unfollow", t)
 }
 
-// ResumeLine takes fresh consent to LINE messages from the customer's
-// LINE user at t (a follow: adding the account as a friend again or
-// unblocking it, or an opt-in from the chat) and lifts a LINE
-// unsubscribe recorded before t. Consent older than the unsubscribe, or
-// from another LINE user than the linked one, changes nothing.
-func (p *Profile) ResumeLine(userID string, t time.Time) bool {
-	at, unsubscribed := p.Unsubscribed["line"]
-	if userID == "" || p.LineUserID != userID || !unsubscribed || !at.Before(t) {
+// LINE consent sources: how the customer's LINE user said it wants the
+// shop's LINE messages.
+const (
+	// LineSourceFollow is adding the shop's LINE account as a friend, or
+	// unblocking it.
+	LineSourceFollow = "line:follow"
+	// LineSourceAccountLink is completing the account link from the chat.
+	LineSourceAccountLink = "line:account_link"
+	// LineSourceOptIn is the opt-in button in the chat.
+	LineSourceOptIn = "line:optin"
+)
+
+// FollowLine records that the customer's LINE user follows the shop's LINE
+// account as of t, which is its consent to LINE messages, kept in the
+// ledger with source (one of the LineSource constants). A LINE unsubscribe
+// or block recorded before t is lifted; one after t stands. An event about
+// another LINE user than the linked one, or a follow already known,
+// changes nothing.
+func (p *Profile) FollowLine(userID, source string, t time.Time) bool {
+	if userID == "" || p.LineUserID != userID {
 		return false
 	}
-	delete(p.Unsubscribed, "line")
-	p.noteConsent(ConsentChange{Channel: "line", State: "resubscribed", Source: "line:follow", At: t})
+	t = t.UTC()
+	at, unsubscribed := p.Unsubscribed["line"]
+	switch {
+	case unsubscribed && !at.Before(t):
+		return false
+	case unsubscribed:
+		delete(p.Unsubscribed, "line")
+		p.noteConsent(ConsentChange{Channel: "line", State: "resubscribed", Source: source, At: t})
+	case !p.LineFollowedAt.IsZero():
+		return false
+	default:
+		p.noteConsent(ConsentChange{Channel: "line", State: string(order.ConsentGranted), Source: source, At: t})
+	}
+	p.LineFollowedAt = t
 	return true
+}
+
+// LineConsented reports whether LINE marketing may reach the customer:
+// a linked LINE user known to follow the shop's account and not blocked
+// or unsubscribed since.
+func (p *Profile) LineConsented() bool {
+	return p.LineUserID != "" && !p.LineFollowedAt.IsZero() && p.Reachable("line")
 }

@@ -18,6 +18,7 @@ func TestLineState(t *testing.T) {
 		wantChanged   []bool
 		wantUser      string
 		wantReachable bool
+		wantConsented bool
 	}{
 		{
 			name:        "link, then link again",
@@ -36,22 +37,32 @@ func TestLineState(t *testing.T) {
 		},
 		{
 			name:        "follow after the unfollow is fresh consent",
-			steps:       []func(*Profile) bool{linkLine(lineUser), unfollowLine(lineUser, t1), resumeLine(lineUser, t2), resumeLine(lineUser, t3)},
-			wantChanged: []bool{true, true, true, false}, wantUser: lineUser, wantReachable: true,
+			steps:       []func(*Profile) bool{linkLine(lineUser), unfollowLine(lineUser, t1), followLine(lineUser, t2), followLine(lineUser, t3)},
+			wantChanged: []bool{true, true, true, false}, wantUser: lineUser, wantReachable: true, wantConsented: true,
+		},
+		{
+			name:        "linked by the shop: LINE marketing waits for a follow",
+			steps:       []func(*Profile) bool{linkLine(lineUser), followLine(lineUser, t1), followLine(lineUser, t2)},
+			wantChanged: []bool{true, true, false}, wantUser: lineUser, wantReachable: true, wantConsented: true,
+		},
+		{
+			name:        "relinked to another LINE user: the old follow does not count",
+			steps:       []func(*Profile) bool{linkLine(lineUser), followLine(lineUser, t1), linkLine(otherUser)},
+			wantChanged: []bool{true, true, true}, wantUser: otherUser, wantReachable: true,
 		},
 		{
 			name:        "a follow older than the unfollow changes nothing",
-			steps:       []func(*Profile) bool{linkLine(lineUser), unfollowLine(lineUser, t2), resumeLine(lineUser, t1), resumeLine(lineUser, t2)},
+			steps:       []func(*Profile) bool{linkLine(lineUser), unfollowLine(lineUser, t2), followLine(lineUser, t1), followLine(lineUser, t2)},
 			wantChanged: []bool{true, true, false, false}, wantUser: lineUser, wantReachable: false,
 		},
 		{
 			name:        "events of another LINE user change nothing",
-			steps:       []func(*Profile) bool{linkLine(lineUser), unfollowLine(otherUser, t1), unfollowLine(lineUser, t1), resumeLine(otherUser, t2)},
+			steps:       []func(*Profile) bool{linkLine(lineUser), unfollowLine(otherUser, t1), unfollowLine(lineUser, t1), followLine(otherUser, t2)},
 			wantChanged: []bool{true, false, true, false}, wantUser: lineUser, wantReachable: false,
 		},
 		{
 			name:        "nothing is linked",
-			steps:       []func(*Profile) bool{unfollowLine(lineUser, t1), resumeLine(lineUser, t2), linkLine("")},
+			steps:       []func(*Profile) bool{unfollowLine(lineUser, t1), followLine(lineUser, t2), linkLine("")},
 			wantChanged: []bool{false, false, false}, wantUser: "", wantReachable: true,
 		},
 	}
@@ -65,6 +76,9 @@ func TestLineState(t *testing.T) {
 			}
 			if p.LineUserID != tt.wantUser || p.Reachable("line") != tt.wantReachable {
 				t.Errorf("LineUserID = %q, reachable = %v; want %q, %v", p.LineUserID, p.Reachable("line"), tt.wantUser, tt.wantReachable)
+			}
+			if p.LineConsented() != tt.wantConsented {
+				t.Errorf("LineConsented = %v, want %v", p.LineConsented(), tt.wantConsented)
 			}
 			if !p.Reachable("email") {
 				t.Error("LINE events must not touch email")
@@ -95,6 +109,6 @@ func unfollowLine(u string, t time.Time) func(*Profile) bool {
 	return func(p *Profile) bool { return p.UnfollowLine(u, t) }
 }
 
-func resumeLine(u string, t time.Time) func(*Profile) bool {
-	return func(p *Profile) bool { return p.ResumeLine(u, t) }
+func followLine(u string, t time.Time) func(*Profile) bool {
+	return func(p *Profile) bool { return p.FollowLine(u, LineSourceFollow, t) }
 }

@@ -239,7 +239,9 @@ func TestConsentLedger(t *testing.T) {
 			return p.RecordConsent(customer.Consent{State: order.ConsentGranted, Source: "thankyou:optin", At: t0.Add(2 * time.Hour), Shown: "新着のお知らせを受け取る"})
 		}},
 		{"LINE blocked", func(p *customer.Profile) bool { return p.UnfollowLine("U0123", t0.Add(3*time.Hour)) }},
-		{"LINE followed again", func(p *customer.Profile) bool { return p.ResumeLine("U0123", t0.Add(4*time.Hour)) }},
+		{"LINE followed again", func(p *customer.Profile) bool {
+			return p.FollowLine("U0123", customer.LineSourceFollow, t0.Add(4*time.Hour))
+		}},
 		{"contact change only", func(p *customer.Profile) bool { p.Name = "三咲"; return true }},
 	}
 	for _, st := range steps {

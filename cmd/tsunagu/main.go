@@ -29,7 +29,7 @@ var commands = map[string]command{
 	"customer": {"customer show ID | erase ID: what is held about a customer, with its consent ledger; erase it", customerCommand},
 	"bench":    {"run the benchmarks against the emulators and write BENCHMARKS.md", benchCommand},
 	"line":     {"line quota: the LINE plan's messages this month and each campaign's LINE budget", lineCommand},
-	"loadtest": {"offer signed order webhooks to a running stack at a fixed rate; report answers and latency", loadtestCommand},
+	"loadtest": {"offer signed webhooks (orders, Shopify, LINE, erasure) to a running stack at a fixed rate; report answers and latency per route", loadtestCommand},
 	"logcheck": {"check a test run's output (go test -json) for email addresses, LINE user ids and secrets", logcheckCommand},
 	"lint":     {"check rule files: every problem as file:line:col: message", lintRules},
 	"preview":  {"render a campaign's messages for a sample customer", previewCampaign},

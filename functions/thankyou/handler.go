@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -202,7 +203,8 @@ func (h *Handler) optin(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if !ok || len(body) > 1024 || dec.Decode(&in) != nil || in.Consent == nil || !*in.Consent {
+	// One JSON object and nothing after it.
+	if !ok || len(body) > 1024 || dec.Decode(&in) != nil || dec.Decode(&struct{}{}) != io.EOF || in.Consent == nil || !*in.Consent {
 		return httpapi.Invalid([]order.FieldError{{Field: "consent", Message: `must be true: send {"consent": true}`}})
 	}
 	now := h.Now()

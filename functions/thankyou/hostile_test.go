@@ -156,6 +156,8 @@ func TestOptinRefusesHostileInput(t *testing.T) {
 		{"a second consent, false", `{"consent": true, "consent": false}`},
 		{"over 1 KiB", `{"consent": true}` + strings.Repeat(" ", 1024)},
 		{"not utf-8", "{\"consent\": true, \"x\": \"\xff\"}"},
+		{"trailing garbage", `{"consent":true}garbage`},
+		{"a second object", `{"consent":true}{"consent":true}`},
 		{"nested", strings.Repeat(`{"consent":`, 1000) + "true" + strings.Repeat("}", 1000)},
 		{"truncated", `{"consent": tr`},
 		{"script", `<script>{"consent": true}</script>`},

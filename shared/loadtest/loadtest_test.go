@@ -3,18 +3,15 @@ package loadtest
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/tsunagu-dev/tsunagu/shared/order"
-	"github.com/tsunagu-dev/tsunagu/shared/shopify"
-	"github.com/tsunagu-dev/tsunagu/shared/signature"
 )
 
 // TestOpenLoop holds every answer until ten requests wait at once: a
@@ -37,57 +34,19 @@ func TestOpenLoop(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer srv.Close()
-	rep, err := Run(context.Background(), Config{URL: srv.URL, Rate: 50, Duration: time.Second, Timeout: 20 * time.Second, WebhookSecret: "s", ShopifySecret: "s"})
+	rep, err := Run(context.Background(), Config{URL: srv.URL, Rate: 50, Duration: time.Second, Timeout: 20 * time.Second, WebhookSecret: "s", ShopifySecret: "s", LineSecret: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Offered != 50 || rep.ByStatus[200] != 50 || rep.Errors() != 0 || len(rep.Latencies) != 50 {
 		t.Errorf("offered %d, answers %v, errors %d (%s), latencies %d; want 50 answered 200", rep.Offered, rep.ByStatus, rep.Errors(), rep.FirstError, len(rep.Latencies))
 	}
-	if rep.ByRoute[GenericRoute] != 25 || rep.ByRoute[ShopifyRoute] != 25 {
-		t.Errorf("routes %v, want half each", rep.ByRoute)
+	if !slices.Equal(rep.Routes, AllRoutes()) {
+		t.Errorf("routes %v, want every route by default", rep.Routes)
 	}
-}
-
-// TestRequestsAreSignedValidWebhooks checks that every generated request
-// verifies with the secrets and decodes as the purchase function decodes
-// it, with its own delivery and order id.
-func TestRequestsAreSignedValidWebhooks(t *testing.T) {
-	g := &generator{run: "t1", webhookSecret: "dev-secret", shopifySecret: "shp-secret"}
-	now := time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC)
-	deliveries, orders := map[string]bool{}, map[string]bool{}
-	for i := range 200 {
-		route, req, err := g.request(context.Background(), "http://127.0.0.1:1", i, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ev order.Event
-		switch route {
-		case GenericRoute:
-			if err := signature.VerifyTsunagu("dev-secret", req.Header.Get("X-Tsunagu-Signature"), body, now); err != nil {
-				t.Fatalf("request %d: %v", i, err)
-			}
-			ev, err = order.DecodeGeneric(body)
-		case ShopifyRoute:
-			if err := signature.VerifyShopify("shp-secret", req.Header.Get("X-Shopify-Hmac-Sha256"), body); err != nil {
-				t.Fatalf("request %d: %v", i, err)
-			}
-			ev, err = shopify.Decode(shopify.Delivery{Topic: req.Header.Get("X-Shopify-Topic"), WebhookID: req.Header.Get("X-Shopify-Webhook-Id"),
-				TriggeredAt: req.Header.Get("X-Shopify-Triggered-At")}, body)
-		}
-		if err != nil {
-			t.Fatalf("request %d (%s) does not decode: %v\n%s", i, route, err, body)
-		}
-		if deliveries[ev.Source+ev.DeliveryID] || orders[ev.Order.ID] {
-			t.Fatalf("request %d repeats delivery %s or order %s", i, ev.DeliveryID, ev.Order.ID)
-		}
-		deliveries[ev.Source+ev.DeliveryID], orders[ev.Order.ID] = true, true
-		if ev.Type != order.Created || ev.Order.Total <= 0 || len(ev.Order.Items) == 0 || ev.Order.Customer == nil || ev.Order.Customer.Email == "" {
-			t.Errorf("request %d: %+v", i, ev)
+	for _, k := range AllRoutes() {
+		if rr := rep.PerRoute[k]; rep.ByRoute[k] != 10 || rr == nil || rr.Offered != 10 || rr.ByStatus[200] != 10 || len(rr.Latencies) != 10 {
+			t.Errorf("route %s: sent %d, report %+v; want 10 answered 200", k, rep.ByRoute[k], rr)
 		}
 	}
 }
@@ -118,8 +77,106 @@ func TestReportCountsEveryOutcome(t *testing.T) {
 		t.Errorf("offered %d, answers %v, transport errors %d, errors %d; want 40: 20×200, 10×503, 10 dropped connections", rep.Offered, rep.ByStatus, rep.TransportErrors, rep.Errors())
 	}
 	var out strings.Builder
-	if err := rep.Write(&out); err != nil || !strings.Contains(out.String(), "20×200 10×503; transport errors 10") || !strings.Contains(out.String(), "p99") {
+	if err := rep.Write(&out); err != nil || !totalRow.MatchString(out.String()) || !strings.Contains(out.String(), "p99") || !strings.Contains(out.String(), "first transport error: ") {
 		t.Errorf("report:\n%s", out.String())
+	}
+}
+
+// totalRow is the report's line for all routes of TestReportCountsEveryOutcome.
+var totalRow = regexp.MustCompile(`(?m)^all routes +40 +20×200 10×503 +10 +20 \(50\.00%\) +[0-9.]+[µm]?s `)
+
+// TestReportPerRoute sends to three of the routes, each answered its own
+// way: every request is counted under its route and in the total, and
+// the report has a line per route offered, in the order selected.
+func TestReportPerRoute(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/webhooks/orders":
+			time.Sleep(20 * time.Millisecond)
+		case "/line/webhook":
+			w.WriteHeader(http.StatusUnauthorized)
+		case "/webhooks/customers/erase":
+			hj, _ := w.(http.Hijacker)
+			conn, _, _ := hj.Hijack()
+			conn.Close()
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	routes := []string{LineRoute, GenericRoute, EraseRoute}
+	rep, err := Run(context.Background(), Config{URL: srv.URL, Rate: 60, Duration: 500 * time.Millisecond, Routes: routes, WebhookSecret: "s", LineSecret: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		route     string
+		status    int
+		transport int
+		errors    int
+	}{
+		{route: GenericRoute, status: 200},
+		{route: LineRoute, status: 401, errors: 10},
+		{route: EraseRoute, transport: 10, errors: 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.route, func(t *testing.T) {
+			rr := rep.PerRoute[tt.route]
+			if rr == nil || rr.Offered != 10 || rep.ByRoute[tt.route] != 10 || rr.TransportErrors != tt.transport || rr.Errors() != tt.errors ||
+				tt.status != 0 && (rr.ByStatus[tt.status] != 10 || len(rr.Latencies) != 10) {
+				t.Errorf("got %+v, sent %d; want 10 offered, all %d, %d transport errors, %d errors", rr, rep.ByRoute[tt.route], tt.status, tt.transport, tt.errors)
+			}
+		})
+	}
+	if p50 := rep.PerRoute[GenericRoute].Percentile(50); p50 < 20*time.Millisecond {
+		t.Errorf("p50 of %s = %s, want at least the 20 ms it took", GenericRoute, p50)
+	}
+	if !slices.Equal(rep.Routes, routes) || len(rep.PerRoute) != 3 || rep.Offered != 30 || rep.Errors() != 20 {
+		t.Errorf("routes %v (%d reported), offered %d, errors %d; want the 3 selected, 30 offered, 20 errors", rep.Routes, len(rep.PerRoute), rep.Offered, rep.Errors())
+	}
+	var out strings.Builder
+	if err := rep.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	for n, want := range []string{"route ", LineRoute + " ", GenericRoute + " ", EraseRoute + " ", "all routes "} {
+		if len(lines) <= n+1 || !strings.HasPrefix(lines[n+1], want) {
+			t.Fatalf("report line %d does not start with %q:\n%s", n+2, want, out.String())
+		}
+	}
+	if !strings.Contains(lines[4], " none ") || !strings.Contains(lines[4], " -  ") || !strings.Contains(lines[2], "10×401") {
+		t.Errorf("report:\n%s", out.String())
+	}
+}
+
+func TestParseRoutes(t *testing.T) {
+	tests := []struct {
+		name    string
+		list    string
+		want    []string
+		wantErr string
+	}{
+		{name: "all", list: "orders,shopify,line,erase,redact", want: AllRoutes()},
+		{name: "one", list: "line", want: []string{LineRoute}},
+		{name: "order kept, spaces trimmed", list: " redact , orders", want: []string{RedactRoute, GenericRoute}},
+		{name: "unknown", list: "orders,lime", wantErr: `unknown route "lime" (known: orders,shopify,line,erase,redact)`},
+		{name: "empty", list: "", wantErr: `unknown route ""`},
+		{name: "trailing comma", list: "orders,", wantErr: `unknown route ""`},
+		{name: "twice", list: "line,orders,line", wantErr: `"line" given twice`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRoutes(tt.list)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("ParseRoutes(%q) = %v, %v; want an error with %s", tt.list, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("ParseRoutes(%q) = %v, %v; want %v", tt.list, got, err, tt.want)
+			}
+		})
 	}
 }
 
@@ -180,11 +237,34 @@ func TestRunRefusesABadConfig(t *testing.T) {
 		{name: "no rate", cfg: Config{URL: "http://127.0.0.1:1", Duration: time.Second}},
 		{name: "no duration", cfg: Config{URL: "http://127.0.0.1:1", Rate: 1}},
 		{name: "no url", cfg: Config{Rate: 1, Duration: time.Second}},
+		{name: "unknown route", cfg: Config{URL: "http://127.0.0.1:1", Rate: 1, Duration: time.Second, Routes: []string{"POST /webhooks/nothing"}}},
+		{name: "route twice", cfg: Config{URL: "http://127.0.0.1:1", Rate: 1, Duration: time.Second, Routes: []string{LineRoute, LineRoute}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := Run(context.Background(), tt.cfg); err == nil || errors.Is(err, context.Canceled) {
 				t.Errorf("Run = %v, want a configuration error", err)
+			}
+		})
+	}
+}
+
+func TestRoundLatency(t *testing.T) {
+	tests := []struct {
+		name string
+		d    time.Duration
+		want string
+	}{
+		{name: "zero", want: "0s"},
+		{name: "microseconds", d: 123456 * time.Nanosecond, want: "120µs"},
+		{name: "milliseconds", d: 6567890 * time.Nanosecond, want: "6.57ms"},
+		{name: "tens of milliseconds", d: 20543210 * time.Nanosecond, want: "20.5ms"},
+		{name: "seconds", d: 1516120 * time.Microsecond, want: "1.516s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := roundLatency(tt.d); got != tt.want {
+				t.Errorf("roundLatency(%s) = %s, want %s", tt.d, got, tt.want)
 			}
 		})
 	}

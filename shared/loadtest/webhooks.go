@@ -12,12 +12,6 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 )
 
-// Route keys of the requests a load test sends.
-const (
-	GenericRoute = "POST /webhooks/orders"
-	ShopifyRoute = "POST /webhooks/shopify/orders"
-)
-
 // customers is how many customers a run's orders are spread over, so
 // profiles are updated again while other orders are in flight.
 const customers = 997
@@ -41,43 +35,87 @@ type orderLine struct {
 	qty int
 }
 
-// generator makes request i of a run: even ones to the generic webhook,
-// odd ones to the Shopify webhook, each with its own delivery and order
-// id, signed when it is sent.
+// generator makes request i of a run: to routes[i%len(routes)], each
+// request its own delivery (order, LINE event, erasure), signed when it is
+// sent.
 type generator struct {
-	run                          string
-	webhookSecret, shopifySecret string
+	run                                      string
+	routes                                   []string
+	webhookSecret, shopifySecret, lineSecret string
+}
+
+// route is the route key request i goes to.
+func (g *generator) route(i int) string {
+	return g.routes[i%len(g.routes)]
 }
 
 // request returns the route and the signed request number i, sent at now.
 func (g *generator) request(ctx context.Context, baseURL string, i int, now time.Time) (string, *http.Request, error) {
-	cust := i % customers
-	var items []orderLine
+	route := g.route(i)
+	var req *http.Request
+	var err error
+	switch route {
+	case GenericRoute:
+		req, err = g.genericRequest(ctx, baseURL, i, now)
+	case ShopifyRoute:
+		req, err = g.shopifyRequest(ctx, baseURL, i, now)
+	case LineRoute:
+		req, err = g.lineRequest(ctx, baseURL, i, now)
+	case EraseRoute:
+		req, err = g.eraseRequest(ctx, baseURL, i, now)
+	case RedactRoute:
+		req, err = g.redactRequest(ctx, baseURL, i, now)
+	default:
+		err = fmt.Errorf("load test: build request: no requests for route %q", route)
+	}
+	return route, req, err
+}
+
+// orderLines is the lines of order i and their total.
+func orderLines(i int) ([]orderLine, int64) {
+	var lines []orderLine
 	var total int64
 	for n := range 1 + i%3 {
 		l := orderLine{catalog[(i+n)%len(catalog)], 1 + (i+n)%2}
 		total += l.price * int64(l.qty)
-		items = append(items, l)
+		lines = append(lines, l)
 	}
-	if i%2 == 0 {
-		body, err := g.generic(i, cust, items, total, now)
-		if err != nil {
-			return "", nil, err
-		}
-		req, err := newRequest(ctx, baseURL+"/webhooks/orders", body, map[string]string{"X-Tsunagu-Signature": signature.SignTsunagu(g.webhookSecret, now, body)})
-		return GenericRoute, req, err
-	}
-	body, err := g.shopify(i, cust, items, total, now)
-	if err != nil {
-		return "", nil, err
-	}
-	req, err := newRequest(ctx, baseURL+"/webhooks/shopify/orders", body, map[string]string{
-		"X-Shopify-Topic": "orders/create", "X-Shopify-Webhook-Id": fmt.Sprintf("load-%s-%d", g.run, i),
-		"X-Shopify-Hmac-Sha256": signature.SignShopify(g.shopifySecret, body), "X-Shopify-Triggered-At": now.UTC().Format(time.RFC3339Nano),
-		"X-Shopify-Shop-Domain": "tsubaki-chaen.myshopify.com", "X-Shopify-API-Version": "2024-10",
-	})
-	return ShopifyRoute, req, err
+	return lines, total
 }
+
+// genericRequest is request i as a generic order webhook, signed with the
+// webhook secret.
+func (g *generator) genericRequest(ctx context.Context, baseURL string, i int, now time.Time) (*http.Request, error) {
+	lines, total := orderLines(i)
+	body, err := g.generic(i, i%customers, lines, total, now)
+	if err != nil {
+		return nil, err
+	}
+	return newRequest(ctx, baseURL+"/webhooks/orders", body, map[string]string{"X-Tsunagu-Signature": signature.SignTsunagu(g.webhookSecret, now, body)})
+}
+
+// shopifyRequest is request i as Shopify's orders/create webhook, signed
+// with the Shopify secret.
+func (g *generator) shopifyRequest(ctx context.Context, baseURL string, i int, now time.Time) (*http.Request, error) {
+	lines, total := orderLines(i)
+	body, err := g.shopify(i, i%customers, lines, total, now)
+	if err != nil {
+		return nil, err
+	}
+	return newRequest(ctx, baseURL+"/webhooks/shopify/orders", body, g.shopifyHeaders("orders/create", i, body, now))
+}
+
+// shopifyHeaders are the headers Shopify sends with a webhook of topic.
+func (g *generator) shopifyHeaders(topic string, i int, body []byte, now time.Time) map[string]string {
+	return map[string]string{
+		"X-Shopify-Topic": topic, "X-Shopify-Webhook-Id": fmt.Sprintf("load-%s-%d", g.run, i),
+		"X-Shopify-Hmac-Sha256": signature.SignShopify(g.shopifySecret, body), "X-Shopify-Triggered-At": now.UTC().Format(time.RFC3339Nano),
+		"X-Shopify-Shop-Domain": shopDomain, "X-Shopify-API-Version": "2024-10",
+	}
+}
+
+// shopDomain is the shop the Shopify webhooks come from.
+const shopDomain = "tsubaki-chaen.myshopify.com"
 
 // generic is a generic order webhook body, as README.md documents it.
 func (g *generator) generic(i, cust int, items []orderLine, total int64, now time.Time) ([]byte, error) {
@@ -142,7 +180,12 @@ func (g *generator) address(cust int) string {
 // number derives Shopify-style numeric ids for the run (order ids from it
 // up, customer ids from it/1000 up), so runs do not collide.
 func (g *generator) number() int64 {
+	return 900000000000000 + g.hash()*1000000
+}
+
+// hash is a number from 0 to 99999 that tells runs apart.
+func (g *generator) hash() int64 {
 	h := fnv.New32a()
 	h.Write([]byte(g.run))
-	return 900000000000000 + int64(h.Sum32()%100000)*1000000
+	return int64(h.Sum32() % 100000)
 }

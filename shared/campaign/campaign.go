@@ -557,16 +557,18 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 		}
 	}
 	res, sendErr := r.Line.Push(ctx, t.Profile.LineUserID, msgs, line.RetryKey(rec.Key))
-	if sendErr == nil && res.DryRun {
-		o.Status = StatusDryRun
-		return o, r.Store.FinishMessage(ctx, rec, store.MessageDryRun, "line_not_configured", "", t.At)
-	}
-	if c.LineBudget > 0 && (errors.Is(sendErr, line.ErrQuotaExceeded) || errors.Is(sendErr, line.ErrRejected)) {
-		// LINE took nothing: the place goes back to the campaign's budget.
+	dryRun := sendErr == nil && res.DryRun
+	if c.LineBudget > 0 && (dryRun || errors.Is(sendErr, line.ErrQuotaExceeded) || errors.Is(sendErr, line.ErrRejected)) {
+		// LINE took nothing (or was never asked): the place goes back to
+		// the campaign's budget.
 		// Failing to give it back only means sending less.
 		if _, err := r.Store.ReleaseLineBudget(ctx, c.ID, month, rec.Key); err != nil {
 			slog.WarnContext(ctx, "line budget place not given back", "campaign", c.ID, "error", err)
 		}
+	}
+	if dryRun {
+		o.Status = StatusDryRun
+		return o, r.Store.FinishMessage(ctx, rec, store.MessageDryRun, "line_not_configured", "", t.At)
 	}
 	return r.settle(ctx, o, rec, res.RequestID, sendErr, t.At)
 }

@@ -129,6 +129,8 @@ func (d *Decider) Decide(t Trigger, sent []store.Send) []Decision {
 			dec.Verdict, dec.Reason = NoConsent, "no marketing consent on the campaign's channels"
 		case !reachable(t.Profile, dec.Actions):
 			dec.Verdict, dec.Reason = NoAddress, "no address for any of the campaign's channels"
+		case !deliverable(t.Profile, dec.Actions, c.Kind == rules.Marketing):
+			dec.Verdict, dec.Reason = NoAddress, "no channel with an address, consent and no unsubscribe"
 		case c.Holdout > 0 && bucket("holdout", c.ID, t.Profile.ID) < c.Holdout:
 			dec.Verdict, dec.Reason = HeldOut, fmt.Sprintf("in the %d%% holdout", c.Holdout)
 		case !t.Fired && !c.Delay.IsZero():
@@ -249,8 +251,32 @@ func reachable(p customer.Profile, actions []rules.Action) bool {
 	return len(actions) > 0
 }
 
-// subscribed reports whether any of the actions' channels may still be used
-// for the customer; unsubscribing holds for transactional messages too.
+// deliverable reports whether one channel of the actions has it all: an
+// address, no unsubscribe and, for marketing, consent. The checks above
+// name what is missing; this one catches them met on different channels
+// (email consent without an address, a LINE user not following). A
+// campaign of coupons only has no channel and is deliverable.
+func deliverable(p customer.Profile, actions []rules.Action, marketing bool) bool {
+	channels := 0
+	for _, a := range actions {
+		var address string
+		switch a.Type {
+		case rules.ActionEmail, rules.ActionReviewRequest:
+			address = p.Email
+		case rules.ActionLine:
+			address = p.LineUserID
+		default:
+			continue
+		}
+		channels++
+		one := []rules.Action{a}
+		if address != "" && subscribed(p, one) && (!marketing || consented(p, one)) {
+			return true
+		}
+	}
+	return channels == 0
+}
+
 // consented reports whether the customer agreed to marketing on at least
 // one of the actions' channels: email consent for email and review
 // requests, following the shop's LINE account for LINE. Coupons alone
@@ -275,6 +301,9 @@ func consented(p customer.Profile, actions []rules.Action) bool {
 	return !messages && emailConsent
 }
 
+// subscribed reports whether any of the actions' channels may still be used
+// for the customer; unsubscribing holds for transactional messages too. A
+// campaign of coupons only has no channel to leave.
 func subscribed(p customer.Profile, actions []rules.Action) bool {
 	channels := 0
 	for _, a := range actions {

@@ -224,4 +224,23 @@ func TestUnsubscribeHoldsForEveryKind(t *testing.T) {
 	if got := verdicts(d.Decide(trigger(s, tokyo(12, 0)), nil)); got != "m=unsubscribed t=unsubscribed" {
 		t.Errorf("after the shop's standing flag: %s", got)
 	}
+	// Nor does it undo a resubscribe by replacing its dated grant.
+	s.ApplyContact(order.Customer{ID: "c3", Consent: order.Consent{State: order.ConsentGranted, Source: "thankyou:optin", At: tokyo(12, 0)}}, tokyo(12, 0))
+	s.ApplyContact(order.Customer{ID: "c3", Consent: order.Consent{State: order.ConsentGranted, Source: "webhook:generic", At: tokyo(13, 0), Standing: true}}, tokyo(13, 0))
+	if got := verdicts(d.Decide(trigger(s, tokyo(14, 0)), nil)); got != "m=send t=send" {
+		t.Errorf("resubscribed, then the shop's standing flag: %s", got)
+	}
+}
+
+// TestConsentAndAddressOnOneChannel: consent on one channel and an address
+// on the other make no message, and take no place under the caps.
+func TestConsentAndAddressOnOneChannel(t *testing.T) {
+	const both = "trigger: order.created\nkind: marketing\nactions:\n  - {type: line, template: post-purchase-thanks}\n  - {type: email, template: post-purchase-thanks}\n"
+	d := &Decider{Rules: ruleSet(t, map[string]string{"m": both})}
+	p := consenting("c6")
+	p.Email = ""                              // email consent, but no address
+	p.LinkLine("U" + strings.Repeat("c", 32)) // an address on LINE, not known to follow
+	if got := verdicts(d.Decide(trigger(p, tokyo(12, 0)), nil)); got != "m=no_address" {
+		t.Errorf("verdicts = %s, want m=no_address", got)
+	}
 }

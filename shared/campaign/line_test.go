@@ -11,6 +11,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/line/linetest"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/testenv"
 )
 
@@ -201,5 +202,22 @@ func TestRefusedPushGivesBackItsBudget(t *testing.T) {
 	}
 	if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":second")); got != "note:line=sent" {
 		t.Errorf("next message, budget 1 with the refused one given back: %s", got)
+	}
+}
+
+// TestDryRunSpendsNoBudget: without a channel token nothing reaches LINE,
+// so a dry run gives its place in the monthly budget back.
+func TestDryRunSpendsNoBudget(t *testing.T) {
+	r, _ := lineRunner(t, "line_budget: 1\n")
+	r.Line = line.NewDryRun(io.Discard)
+	p, o := linked(t, "dr-1")
+	for _, key := range []string{"first", "second"} {
+		if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":"+key)); got != "note:line=dry_run note:email=sent" {
+			t.Errorf("%s: %s", key, got)
+		}
+	}
+	used, err := r.Store.(*store.Store).LineBudgetUsed(context.Background(), "note", tokyo(12, 0).Format("2006-01"))
+	if err != nil || used != 0 {
+		t.Errorf("budget used %d (%v) after dry runs, want 0", used, err)
 	}
 }

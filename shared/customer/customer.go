@@ -277,6 +277,7 @@ func (p *Profile) ApplyContact(c order.Customer, eventAt time.Time) bool {
 	eventAt = eventAt.UTC()
 	if !eventAt.Before(p.ContactAt) {
 		newer := eventAt.After(p.ContactAt)
+		lineUser := p.LineUserID
 		for _, f := range []struct {
 			dst *string
 			src string
@@ -285,6 +286,10 @@ func (p *Profile) ApplyContact(c order.Customer, eventAt time.Time) bool {
 				*f.dst = f.src
 				changed = true
 			}
+		}
+		if p.LineUserID != lineUser {
+			// A follow belongs to the LINE user it was seen for.
+			p.LineFollowedAt = time.Time{}
 		}
 		if newer {
 			p.ContactAt = eventAt
@@ -295,8 +300,10 @@ func (p *Profile) ApplyContact(c order.Customer, eventAt time.Time) bool {
 		next := Consent{State: c.Consent.State, Source: c.Consent.Source, At: c.Consent.At.UTC(), Standing: c.Consent.Standing}
 		// The shop's standing flag may not know the customer unsubscribed
 		// through tsunagu; it is no fresh consent, and is not taken.
+		// Nor after a resubscribe: it would replace the dated grant that
+		// lifted the unsubscribe.
 		_, unsubscribed := p.Unsubscribed["email"]
-		ignored := next.State == order.ConsentGranted && next.Standing && unsubscribed && !p.Resubscribed("email")
+		ignored := next.State == order.ConsentGranted && next.Standing && unsubscribed
 		if !ignored && next.outranks(p.Consent) {
 			p.Consent = next
 			p.noteConsent(ConsentChange{Channel: "email", State: string(next.State), Source: next.Source, At: next.At})

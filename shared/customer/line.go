@@ -27,6 +27,7 @@ func (p *Profile) UnlinkLine(userID string) bool {
 		return false
 	}
 	p.LineUserID = ""
+	p.LineFollowedAt = time.Time{}
 	return true
 }
 

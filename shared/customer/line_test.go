@@ -3,6 +3,8 @@ package customer
 import (
 	"testing"
 	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/order"
 )
 
 const (
@@ -111,4 +113,25 @@ func unfollowLine(u string, t time.Time) func(*Profile) bool {
 
 func followLine(u string, t time.Time) func(*Profile) bool {
 	return func(p *Profile) bool { return p.FollowLine(u, LineSourceFollow, t) }
+}
+
+// TestFollowBelongsToItsLINEUser: a LINE user id the shop's webhook sends
+// in place of the followed one is not known to follow.
+func TestFollowBelongsToItsLINEUser(t *testing.T) {
+	p := &Profile{ID: "c-1"}
+	p.ApplyContact(order.Customer{ID: "c-1", LineUserID: lineUser}, day(1))
+	p.FollowLine(lineUser, LineSourceFollow, day(1))
+	p.ApplyContact(order.Customer{ID: "c-1", LineUserID: lineUser}, day(2))
+	if !p.LineConsented() {
+		t.Fatal("the same LINE user again lost its follow")
+	}
+	p.ApplyContact(order.Customer{ID: "c-1", LineUserID: otherUser}, day(3))
+	if p.LineUserID != otherUser || p.LineConsented() {
+		t.Errorf("LINE user %q, consented %v; want %q not known to follow", p.LineUserID, p.LineConsented(), otherUser)
+	}
+	p.FollowLine(otherUser, LineSourceFollow, day(4))
+	p.UnlinkLine(otherUser)
+	if !p.LineFollowedAt.IsZero() {
+		t.Errorf("unlinked, the follow stays: %v", p.LineFollowedAt)
+	}
 }

@@ -43,7 +43,7 @@ type Store interface {
 	LinkLineUser(ctx context.Context, userID, customerID string, at time.Time) (bool, error)
 	RecordLineFollow(ctx context.Context, userID string, following bool, at time.Time) (store.LineLink, bool, error)
 	IssueLinkNonce(ctx context.Context, n store.LinkNonce) error
-	SpendLinkNonce(ctx context.Context, nonce, userID string, at time.Time) (string, error)
+	SpendLinkNonce(ctx context.Context, nonce, userID string, at time.Time) (store.LinkNonce, error)
 	GetOrder(ctx context.Context, id string) (store.OrderState, error)
 	GetProfile(ctx context.Context, id string) (customer.Profile, error)
 	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
@@ -267,7 +267,7 @@ func (h *Handler) completeLink(ctx context.Context, ev event) error {
 		slog.InfoContext(ctx, "line account link failed on LINE's side", "result", string(ev.link.Result))
 		return nil
 	}
-	customerID, err := h.Store.SpendLinkNonce(ctx, ev.link.Nonce, ev.userID, ev.at)
+	n, err := h.Store.SpendLinkNonce(ctx, ev.link.Nonce, ev.userID, ev.at)
 	if errors.Is(err, store.ErrNotFound) {
 		slog.WarnContext(ctx, "line account link nonce unknown, expired or spent")
 		return nil
@@ -275,6 +275,7 @@ func (h *Handler) completeLink(ctx context.Context, ev event) error {
 	if err != nil {
 		return err
 	}
+	customerID := n.CustomerID
 	// The profiles first and the link last: until the link is written, a
 	// retry still sees the customer the LINE user was linked to before.
 	prev, err := h.Store.GetLineLink(ctx, ev.userID)
@@ -285,12 +286,23 @@ func (h *Handler) completeLink(ctx context.Context, ev event) error {
 		slog.InfoContext(ctx, "line account link superseded by a later one")
 		return nil
 	}
-	// Only a friend of the shop's account can link from the chat.
+	refused := false
 	if _, err := h.Store.UpdateProfile(ctx, customerID, func(p *customer.Profile) bool {
+		if n.FirstLinkOnly && p.LineUserID != "" && p.LineUserID != ev.userID {
+			// Linked since the nonce was issued: an order's signature
+			// never moves a link.
+			refused = true
+			return false
+		}
 		linked := p.LinkLine(ev.userID)
+		// Only a friend of the shop's account can link from the chat.
 		return p.FollowLine(ev.userID, customer.LineSourceAccountLink, ev.at) || linked
 	}); err != nil {
 		return err
+	}
+	if refused {
+		slog.WarnContext(ctx, "line account link refused: the customer was linked since an order's signature issued the nonce")
+		return nil
 	}
 	if prev.CustomerID != "" && prev.CustomerID != customerID {
 		if _, err := h.Store.UpdateProfile(ctx, prev.CustomerID, func(p *customer.Profile) bool { return p.UnlinkLine(ev.userID) }); err != nil {
@@ -441,6 +453,7 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 	}
 	linkToken, sig := query.Get("linkToken"), query.Get("sig")
 	var customerID string
+	firstLinkOnly := false
 	if orderID := query.Get("order"); len(query["order"]) == 1 {
 		if !orderIDPattern.MatchString(orderID) || signature.VerifyOrder(h.SigningSecret, orderID, sig) != nil {
 			return page(http.StatusForbidden, "リンクが無効です", "このリンクの署名が正しくありません。ショップのページから、もう一度お進みください。")
@@ -462,6 +475,7 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 			slog.ErrorContext(ctx, "line link failed", "error", err)
 			return page(http.StatusServiceUnavailable, "ただいま混み合っています", "少し時間をおいて、もう一度お試しください。")
 		}
+		firstLinkOnly = true
 		if p.LineUserID != "" {
 			return page(http.StatusConflict, "すでに連携されています", "このお客様のアカウントは、すでにLINEと連携されています。連携先を変えるには、ショップにログインして、マイページからお進みください。")
 		}
@@ -472,7 +486,7 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 		}
 	}
 	nonce := line.NewLinkNonce()
-	if err := h.Store.IssueLinkNonce(ctx, store.LinkNonce{Nonce: nonce, CustomerID: customerID, IssuedAt: h.Now()}); err != nil {
+	if err := h.Store.IssueLinkNonce(ctx, store.LinkNonce{Nonce: nonce, CustomerID: customerID, IssuedAt: h.Now(), FirstLinkOnly: firstLinkOnly}); err != nil {
 		slog.ErrorContext(ctx, "line link failed", "error", err)
 		return page(http.StatusServiceUnavailable, "ただいま混み合っています", "少し時間をおいて、もう一度お試しください。")
 	}

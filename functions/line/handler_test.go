@@ -451,6 +451,11 @@ func TestAccountLink(t *testing.T) {
 			nonce := f.startLink(t, orderQuery(linkToken, "1001"))
 			return []ev{userEvent("accountLink", "e1", now, user).with("link", map[string]any{"result": "failed", "nonce": nonce})}
 		}, wantCustomer: ""},
+		{name: "an order's nonce does not move a link made since it was issued", run: func(t *testing.T, f fixture) []ev {
+			nonce := f.startLink(t, orderQuery(linkToken, "1001"))
+			f.linked(t, "c-1", otherUser, now.Add(30*time.Second))
+			return []ev{accountLink("e1", nonce, now.Add(time.Minute), user)}
+		}, wantCustomer: ""},
 		{name: "standby mode links but does not reply", run: func(t *testing.T, f fixture) []ev {
 			return []ev{accountLink("e1", f.startLink(t, orderQuery(linkToken, "1001")), now.Add(time.Minute), user).with("mode", "standby")}
 		}, wantCustomer: "c-1"},
@@ -506,12 +511,13 @@ func TestAccountLinkMovesTheLINEUser(t *testing.T) {
 func TestLinkPage(t *testing.T) {
 	const linkToken = "NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY"
 	tests := []struct {
-		name         string
-		query        string
-		wantStatus   int
-		wantCustomer string
+		name              string
+		query             string
+		wantStatus        int
+		wantCustomer      string
+		wantFirstLinkOnly bool
 	}{
-		{name: "an order's thank-you signature", query: orderQuery(linkToken, "1001"), wantStatus: 302, wantCustomer: "c-1"},
+		{name: "an order's thank-you signature", query: orderQuery(linkToken, "1001"), wantStatus: 302, wantCustomer: "c-1", wantFirstLinkOnly: true},
 		{name: "the shop's customer signature", query: customerQuery(linkToken, "c-9"), wantStatus: 302, wantCustomer: "c-9"},
 		{name: "a customer signature for another link token", query: strings.Replace(customerQuery("OtherLinkToken0123456789", "c-1"), "OtherLinkToken0123456789", linkToken, 1), wantStatus: 403},
 		{name: "a forged order signature", query: url.Values{"linkToken": {linkToken}, "order": {"1001"}, "sig": {signature.SignOrder("guess", "1001")}}.Encode(), wantStatus: 403},
@@ -549,8 +555,8 @@ func TestLinkPage(t *testing.T) {
 				t.Fatalf("Location = %s", loc)
 			}
 			got, err := f.st.SpendLinkNonce(context.Background(), nonce, user, now.Add(time.Minute))
-			if err != nil || got != tt.wantCustomer {
-				t.Errorf("the nonce names %q (%v), want %s", got, err, tt.wantCustomer)
+			if err != nil || got.CustomerID != tt.wantCustomer || got.FirstLinkOnly != tt.wantFirstLinkOnly {
+				t.Errorf("the nonce names %q, first link only %v (%v), want %s, %v", got.CustomerID, got.FirstLinkOnly, err, tt.wantCustomer, tt.wantFirstLinkOnly)
 			}
 		})
 	}

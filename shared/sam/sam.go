@@ -298,7 +298,9 @@ type TableGrant struct {
 // TableGrants returns what a function's inline policies allow on the
 // DynamoDB table logicalID and its indexes; tests hold the functions'
 // requests to them, so a grant missing from template.yaml fails locally
-// and not first in AWS.
+// and not first in AWS. A policy it cannot emulate faithfully (a Deny,
+// NotAction, NotResource or another condition on the table) is an error,
+// so a tightened policy is never silently treated as the looser one.
 func (t *Template) TableGrants(function, logicalID string) ([]TableGrant, error) {
 	res := t.resources[function]
 	if res == nil {
@@ -307,7 +309,15 @@ func (t *Template) TableGrants(function, logicalID string) ([]TableGrant, error)
 	var grants []TableGrant
 	for _, policy := range seq(child(child(res, "Properties"), "Policies")) {
 		for _, st := range seq(child(policy, "Statement")) {
-			if scalar(child(st, "Effect")) != "Allow" {
+			if child(st, "NotAction") != nil || child(st, "NotResource") != nil {
+				return nil, fmt.Errorf("table grants of %s: NotAction and NotResource are not understood here", function)
+			}
+			if effect := scalar(child(st, "Effect")); effect != "Allow" {
+				for _, a := range seq(child(st, "Action")) {
+					if strings.HasPrefix(a.Value, "dynamodb:") {
+						return nil, fmt.Errorf("table grants of %s: a %s statement on DynamoDB is not understood here", function, effect)
+					}
+				}
 				continue
 			}
 			var g TableGrant
@@ -331,8 +341,14 @@ func (t *Template) TableGrants(function, logicalID string) ([]TableGrant, error)
 			if !onTable {
 				continue
 			}
-			for _, k := range seq(child(child(child(st, "Condition"), "ForAllValues:StringLike"), "dynamodb:LeadingKeys")) {
-				g.LeadingKeys = append(g.LeadingKeys, k.Value)
+			if cond := child(st, "Condition"); cond != nil {
+				like := child(cond, "ForAllValues:StringLike")
+				if len(cond.Content) != 2 || like == nil || len(like.Content) != 2 || child(like, "dynamodb:LeadingKeys") == nil {
+					return nil, fmt.Errorf("table grants of %s: only a ForAllValues:StringLike dynamodb:LeadingKeys condition is understood here", function)
+				}
+				for _, k := range seq(child(like, "dynamodb:LeadingKeys")) {
+					g.LeadingKeys = append(g.LeadingKeys, k.Value)
+				}
 			}
 			grants = append(grants, g)
 		}

@@ -2,6 +2,7 @@ package sam
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -114,5 +115,32 @@ func TestTableGrants(t *testing.T) {
 	}
 	if _, err := tpl.TableGrants("NoSuchFunction", "Table"); err == nil {
 		t.Error("grants of a function the template lacks: no error")
+	}
+}
+
+// TestTableGrantsRefusesWhatItCannotEmulate: a policy the test emulation
+// would read as looser than IAM does is an error, not a silent grant.
+func TestTableGrantsRefusesWhatItCannotEmulate(t *testing.T) {
+	const head = "Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        - Statement:\n"
+	tests := []struct{ name, statement string }{
+		{"deny", "            - {Effect: Deny, Action: dynamodb:DeleteItem, Resource: !GetAtt Table.Arn}\n"},
+		{"not action", "            - {Effect: Allow, NotAction: dynamodb:DeleteItem, Resource: !GetAtt Table.Arn}\n"},
+		{"another condition", "            - {Effect: Allow, Action: dynamodb:GetItem, Resource: !GetAtt Table.Arn, Condition: {StringEquals: {dynamodb:Select: SPECIFIC_ATTRIBUTES}}}\n"},
+		{"another condition key", "            - {Effect: Allow, Action: dynamodb:GetItem, Resource: !GetAtt Table.Arn, Condition: {ForAllValues:StringLike: {dynamodb:Attributes: [pk]}}}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "template.yaml")
+			if err := os.WriteFile(path, []byte(head+tt.statement), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tpl, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if grants, err := tpl.TableGrants("Fn", "Table"); err == nil {
+				t.Errorf("grants = %v, want an error", grants)
+			}
+		})
 	}
 }

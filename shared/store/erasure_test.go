@@ -67,8 +67,8 @@ func seedErasable(t *testing.T, s *Store) erasable {
 			t.Fatal(err)
 		}
 	}
-	if got, err := s.SpendLinkNonce(ctx, e.spentNonce, e.lineNow, t0.Add(time.Minute)); err != nil || got != e.id {
-		t.Fatalf("SpendLinkNonce = %q, %v", got, err)
+	if got, err := s.SpendLinkNonce(ctx, e.spentNonce, e.lineNow, t0.Add(time.Minute)); err != nil || got.CustomerID != e.id {
+		t.Fatalf("SpendLinkNonce = %q, %v", got.CustomerID, err)
 	}
 	if _, err := s.SpendLinkNonce(ctx, "OTHERNONCESPENT0000000000C", otherUser, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
@@ -152,15 +152,15 @@ func TestEraseCustomer(t *testing.T) {
 		t.Errorf("the LINE event marker (no personal data) = %v, %v; want kept", done, err)
 	}
 	// Another customer's nonce is not this erasure's business.
-	if got, err := s.SpendLinkNonce(ctx, "OTHERNONCESPENT0000000000C", otherUser, t0.Add(time.Hour)); err != nil || got != "c-other" {
-		t.Errorf("another customer's nonce after erasure = %q, %v; want kept", got, err)
+	if got, err := s.SpendLinkNonce(ctx, "OTHERNONCESPENT0000000000C", otherUser, t0.Add(time.Hour)); err != nil || got.CustomerID != "c-other" {
+		t.Errorf("another customer's nonce after erasure = %q, %v; want kept", got.CustomerID, err)
 	}
 
 	// Late deliveries from before the erasure bring nothing back: the
 	// account link redelivered finds no nonce, and a webhook restores no
 	// address.
 	if got, err := s.SpendLinkNonce(ctx, e.spentNonce, e.lineNow, t0.Add(time.Minute)); !errors.Is(err, ErrNotFound) {
-		t.Errorf("redelivered account link after erasure = %q, %v; want ErrNotFound", got, err)
+		t.Errorf("redelivered account link after erasure = %q, %v; want ErrNotFound", got.CustomerID, err)
 	}
 	if _, err := s.UpdateProfile(ctx, e.id, func(p *customer.Profile) bool {
 		return p.ApplyContact(order.Customer{ID: e.id, Email: e.email, Name: e.name, Consent: order.Consent{State: order.ConsentGranted, Source: "webhook:generic", At: t0}}, t0)

@@ -147,6 +147,10 @@ type LinkNonce struct {
 	Nonce      string
 	CustomerID string
 	IssuedAt   time.Time
+	// FirstLinkOnly is set when the shop's word was weaker than a login
+	// (an order's thank-you signature): the nonce may link a customer who
+	// has no LINE user yet, never move an existing link.
+	FirstLinkOnly bool
 }
 
 // IssueLinkNonce stores a nonce for a customer, spendable for
@@ -160,6 +164,9 @@ func (s *Store) IssueLinkNonce(ctx context.Context, n LinkNonce) error {
 	item["gsi1sk"] = &types.AttributeValueMemberS{Value: linkNonceSortKey + n.Nonce}
 	item["issued_at"] = timeValue(n.IssuedAt)
 	item["ttl"] = ttlValue(n.IssuedAt.Add(LinkNonceLifetime))
+	if n.FirstLinkOnly {
+		item["first_link_only"] = &types.AttributeValueMemberBOOL{Value: true}
+	}
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.table),
 		Item:                item,
@@ -172,13 +179,14 @@ func (s *Store) IssueLinkNonce(ctx context.Context, n LinkNonce) error {
 }
 
 // SpendLinkNonce spends a nonce for the LINE user whose account link
-// completed at at, and returns the customer the nonce was issued for. A
+// completed at at, and returns it (the customer it was issued for, and
+// whether it may only make a first link). A
 // nonce is spent once: an unknown nonce, one expired at at, or one another
 // LINE user spent returns ErrNotFound. The same LINE user spending it
 // again gets the same customer, so a retried event converges. The nonce
 // keeps the LINE user id that spent it until the nonce is deleted, by
 // DynamoDB once expired or by EraseCustomer.
-func (s *Store) SpendLinkNonce(ctx context.Context, nonce, userID string, at time.Time) (string, error) {
+func (s *Store) SpendLinkNonce(ctx context.Context, nonce, userID string, at time.Time) (LinkNonce, error) {
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.table),
 		Key:                      key(linkNoncePK(nonce), "NONCE"),
@@ -191,16 +199,23 @@ func (s *Store) SpendLinkNonce(ctx context.Context, nonce, userID string, at tim
 		ReturnValues: types.ReturnValueAllNew,
 	})
 	if isConditionFailed(err) {
-		return "", fmt.Errorf("spend link nonce: %w", ErrNotFound)
+		return LinkNonce{}, fmt.Errorf("spend link nonce: %w", ErrNotFound)
 	}
 	if err != nil {
-		return "", fmt.Errorf("spend link nonce: %w", err)
+		return LinkNonce{}, fmt.Errorf("spend link nonce: %w", err)
 	}
 	v, ok := out.Attributes["customer_id"].(*types.AttributeValueMemberS)
 	if !ok || v.Value == "" {
-		return "", errors.New("spend link nonce: stored without a customer")
+		return LinkNonce{}, errors.New("spend link nonce: stored without a customer")
 	}
-	return v.Value, nil
+	n := LinkNonce{Nonce: nonce, CustomerID: v.Value}
+	if f, ok := out.Attributes["first_link_only"].(*types.AttributeValueMemberBOOL); ok {
+		n.FirstLinkOnly = f.Value
+	}
+	if t, ok := out.Attributes["issued_at"].(*types.AttributeValueMemberS); ok {
+		n.IssuedAt, _ = time.Parse(time.RFC3339Nano, t.Value)
+	}
+	return n, nil
 }
 
 // LineEventDone reports whether a webhook event (by webhookEventId) was

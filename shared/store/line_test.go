@@ -118,8 +118,8 @@ func TestLinkNonces(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := s.SpendLinkNonce(ctx, tt.nonce, tt.user, tt.at)
-			if got != tt.want || !errors.Is(err, tt.wantErr) {
-				t.Errorf("SpendLinkNonce = %q, %v; want %q, %v", got, err, tt.want, tt.wantErr)
+			if got.CustomerID != tt.want || !errors.Is(err, tt.wantErr) {
+				t.Errorf("SpendLinkNonce = %q, %v; want %q, %v", got.CustomerID, err, tt.want, tt.wantErr)
 			}
 		})
 	}

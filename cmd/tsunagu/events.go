@@ -119,16 +119,12 @@ func writeEvents(_ context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		root, err := project.Root()
-		if err != nil {
-			return err
-		}
-		*dir = filepath.Join(root, "events")
-	}
 	root, err := project.Root()
 	if err != nil {
 		return err
+	}
+	if *dir == "" {
+		*dir = filepath.Join(root, "events")
 	}
 	tmpl, err := sam.Load(filepath.Join(root, "template.yaml"))
 	if err != nil {

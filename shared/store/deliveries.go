@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -32,20 +30,10 @@ func (s *Store) MarkDelivered(ctx context.Context, source, id, eventType, orderI
 	item := key(deliveryPK(source, id), "DELIVERY")
 	item["event_type"] = &types.AttributeValueMemberS{Value: eventType}
 	item["order_id"] = &types.AttributeValueMemberS{Value: orderID}
-	item["done_at"] = &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)}
-	item["ttl"] = ttlValue(now.Add(DeliveryRetention))
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.table),
-		Item:                      item,
-		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #ttl <= :now"),
-		ExpressionAttributeNames:  map[string]string{"#ttl": "ttl"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": ttlValue(now)},
-	})
-	if isConditionFailed(err) {
-		return false, nil
-	}
+	item["done_at"] = timeValue(now)
+	first, err := s.putOnce(ctx, item, DeliveryRetention, now)
 	if err != nil {
 		return false, fmt.Errorf("mark delivery %s/%s: %w", source, id, err)
 	}
-	return true, nil
+	return first, nil
 }

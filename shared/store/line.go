@@ -244,21 +244,11 @@ func (s *Store) MarkLineEventDone(ctx context.Context, eventID, eventType, reque
 	item["event_type"] = &types.AttributeValueMemberS{Value: eventType}
 	item["request"] = &types.AttributeValueMemberS{Value: request}
 	item["done_at"] = timeValue(now)
-	item["ttl"] = ttlValue(now.Add(LineEventRetention))
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.table),
-		Item:                      item,
-		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #ttl <= :now"),
-		ExpressionAttributeNames:  map[string]string{"#ttl": "ttl"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": ttlValue(now)},
-	})
-	if isConditionFailed(err) {
-		return false, nil
-	}
+	first, err := s.putOnce(ctx, item, LineEventRetention, now)
 	if err != nil {
 		return false, fmt.Errorf("mark line event: %w", err)
 	}
-	return true, nil
+	return first, nil
 }
 
 // A campaign's LINE budget: how many LINE pushes it may send in a month

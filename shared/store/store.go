@@ -83,6 +83,25 @@ func (s *Store) getItem(ctx context.Context, pk, sk string, now time.Time) (map[
 	return out.Item, nil
 }
 
+// putOnce writes a marker item that expires after retention, unless a
+// live copy of it is stored already: the write that reports true is the
+// first, every later one (a duplicate) reports false. An expired marker is
+// written over, as if it had never been.
+func (s *Store) putOnce(ctx context.Context, item map[string]types.AttributeValue, retention time.Duration, now time.Time) (bool, error) {
+	item["ttl"] = ttlValue(now.Add(retention))
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(s.table),
+		Item:                      item,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #ttl <= :now"),
+		ExpressionAttributeNames:  map[string]string{"#ttl": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": ttlValue(now)},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 func marshalMap(v any) (map[string]types.AttributeValue, error) {
 	m, err := attributevalue.MarshalMapWithOptions(v, func(o *attributevalue.EncoderOptions) { o.OmitEmptyTime = true })
 	if err != nil {

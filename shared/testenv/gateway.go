@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -25,11 +24,7 @@ type HTTPHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.A
 // closed when the test ends.
 func APIServer(tb testing.TB, function string, handle HTTPHandler) *httptest.Server {
 	tb.Helper()
-	tmpl, err := sam.Load(filepath.Join(Root(), "template.yaml"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	all, err := tmpl.Routes()
+	all, err := templateT.Routes()
 	if err != nil {
 		tb.Fatal(err)
 	}

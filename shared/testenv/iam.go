@@ -3,7 +3,6 @@ package testenv
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,11 +25,7 @@ import (
 // optFns configure the client further, as for DynamoDB.
 func DynamoDBAs(tb testing.TB, function string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	tb.Helper()
-	tmpl, err := sam.Load(filepath.Join(Root(), "template.yaml"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	grants, err := tmpl.TableGrants(function, "Table")
+	grants, err := templateT.TableGrants(function, "Table")
 	if err != nil {
 		tb.Fatal(err)
 	}

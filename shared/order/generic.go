@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -63,9 +65,9 @@ type genericWire struct {
 	OccurredAt string `json:"occurred_at"`
 	Order      struct {
 		ID       string `json:"id"`
-		Currency string `json:"currency,omitempty"`
-		Total    *int64 `json:"total,omitempty"`
-		PlacedAt string `json:"placed_at,omitempty"`
+		Currency string `json:"currency"`
+		Total    *int64 `json:"total"`
+		PlacedAt string `json:"placed_at"`
 		Customer *struct {
 			ID               string  `json:"id"`
 			Email            *string `json:"email"`
@@ -75,7 +77,7 @@ type genericWire struct {
 			ConsentAt        *string `json:"consent_at"`
 			LineUserID       *string `json:"line_user_id"`
 			Birthday         *string `json:"birthday"`
-		} `json:"customer,omitempty"`
+		} `json:"customer"`
 		Items []struct {
 			SKU      string  `json:"sku"`
 			Name     string  `json:"name"`
@@ -83,7 +85,7 @@ type genericWire struct {
 			Brand    *string `json:"brand"`
 			Price    int64   `json:"price"`
 			Quantity int     `json:"quantity"`
-		} `json:"items,omitempty"`
+		} `json:"items"`
 		CouponCodes []string `json:"coupon_codes"`
 	} `json:"order"`
 }
@@ -98,23 +100,14 @@ func DecodeGeneric(body []byte) (Event, error) {
 	if err := genericSchema.Validate(doc); err != nil {
 		return Event{}, schemaFieldErrors(err)
 	}
+	// encoding/json also takes keys that differ only in case ("Type",
+	// "QUANTITY"), which the schema ignores as unknown: refuse them.
+	if bad := foldedKeys(doc, ""); len(bad.Fields) > 0 {
+		return Event{}, bad
+	}
 	var w genericWire
 	if err := json.Unmarshal(body, &w); err != nil {
 		return Event{}, &InvalidError{Fields: []FieldError{{Field: "body", Message: err.Error()}}}
-	}
-	// encoding/json also takes keys that differ only in case ("Type",
-	// "QUANTITY"), which the schema ignores as unknown: validate what was
-	// decoded, as it was decoded.
-	canonical, err := json.Marshal(w)
-	if err != nil {
-		return Event{}, fmt.Errorf("encode decoded webhook: %w", err)
-	}
-	decoded, err := jsonschema.UnmarshalJSON(bytes.NewReader(canonical))
-	if err != nil {
-		return Event{}, fmt.Errorf("read decoded webhook: %w", err)
-	}
-	if err := genericSchema.Validate(decoded); err != nil {
-		return Event{}, schemaFieldErrors(err)
 	}
 
 	bad := &InvalidError{}
@@ -178,6 +171,62 @@ func ParseJSONObject(body []byte) (map[string]any, error) {
 		return nil, bodyError("must be a JSON object")
 	}
 	return obj, nil
+}
+
+// wireNames are the JSON names of genericWire's fields, at every level.
+var wireNames = jsonNames(reflect.TypeFor[genericWire](), map[string]bool{})
+
+func jsonNames(t reflect.Type, names map[string]bool) map[string]bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice:
+		return jsonNames(t.Elem(), names)
+	case reflect.Struct:
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			names[name] = true
+			jsonNames(f.Type, names)
+		}
+	}
+	return names
+}
+
+// foldedKeys names every key of v, at any depth, that encoding/json would
+// take for a field whose name it matches only when case is ignored.
+func foldedKeys(v any, path string) *InvalidError {
+	bad := &InvalidError{}
+	var walk func(v any, path string)
+	walk = func(v any, path string) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, child := range v {
+				at := k
+				if path != "" {
+					at = path + "." + k
+				}
+				if name := foldedName(k); !wireNames[k] && name != "" {
+					bad.Add(at, "unknown key; the field is %q, in lower case", name)
+				}
+				walk(child, at)
+			}
+		case []any:
+			for i, child := range v {
+				walk(child, fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	}
+	walk(v, path)
+	sort.Slice(bad.Fields, func(i, j int) bool { return bad.Fields[i].Field < bad.Fields[j].Field })
+	return bad
+}
+
+// foldedName is the field name k matches ignoring case, or "".
+func foldedName(k string) string {
+	for name := range wireNames {
+		if strings.EqualFold(k, name) {
+			return name
+		}
+	}
+	return ""
 }
 
 func parseTime(bad *InvalidError, field, s string) time.Time {

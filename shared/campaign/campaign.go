@@ -549,7 +549,7 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 	if c.LineBudget > 0 {
 		ok, err := r.Store.ReserveLineBudget(ctx, c.ID, month, c.LineBudget, rec.Key)
 		if err != nil {
-			return o, errors.Join(err, r.Store.FinishMessage(ctx, rec, store.MessageFailed, "store_error", "", t.At))
+			return o, errors.Join(err, r.release(ctx, rec, t.At))
 		}
 		if !ok {
 			o.Status, o.Reason = string(store.MessageSkipped), ReasonLineBudget

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"math/rand/v2"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -251,8 +248,9 @@ func (s *Store) MarkLineEventDone(ctx context.Context, eventID, eventType, reque
 	return first, nil
 }
 
-// A campaign's LINE budget: how many LINE pushes it may send in a month
-// (see lineBudget for how a place is counted once).
+// A campaign's LINE budget: how many LINE pushes it may send in a month.
+// The month's counter item (sk BUDGET) counts the places, and each message
+// key holding one has a reservation item (sk RESERVATION#<key>).
 
 // LineBudgetRetention is how long a month's LINE budget items (the
 // counter and the reservations) are kept after the month ends: a year and
@@ -260,54 +258,103 @@ func (s *Store) MarkLineEventDone(ctx context.Context, eventID, eventType, reque
 // year before.
 const LineBudgetRetention = 400 * 24 * time.Hour
 
-const (
-	// lineBudgetBuckets is how many settle numbers a counter keeps (s00
-	// to s31): settling a change only sends attempts of message keys of
-	// the same bucket back to read again.
-	lineBudgetBuckets = 32
-	// lineBudgetAttempts bounds how often one change reads the budget
-	// again after other writers got in between.
-	lineBudgetAttempts = 12
-)
+const lineBudgetReservation = "RESERVATION#"
 
-// errLineBudgetBusy means a change kept losing races to other writers;
-// the caller may try again.
-var errLineBudgetBusy = errors.New("too many concurrent changes, try again")
+// lineBudgetKeys are a message key's items in a campaign's monthly budget
+// and when they expire.
+func lineBudgetKeys(campaignID, month, messageKey string) (pk, reservation string, ttl types.AttributeValue, err error) {
+	if messageKey == "" {
+		return "", "", nil, errors.New("empty message key")
+	}
+	start, err := time.Parse("2006-01", month)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("month %q is not YYYY-MM", month)
+	}
+	return lineBudgetPK(campaignID, month), lineBudgetReservation + messageKey, ttlValue(start.AddDate(0, 1, 0).Add(LineBudgetRetention)), nil
+}
 
 // ReserveLineBudget counts one LINE push of a campaign against its monthly
-// budget (month as "2026-11"), atomically: of any number of concurrent
-// reservations, no more than budget succeed. It reports false when the
-// budget is spent. Reserving the same message key again succeeds without
+// budget (month as "2026-11"): of any number of concurrent reservations of
+// different messages, no more than budget succeed. It reports false when
+// the budget is spent. A message key that holds a place keeps it without
 // counting twice, so a retried push keeps its place; ReleaseLineBudget
 // gives the place back when the push is not sent after all.
+//
+// The caller holds the message's claim, so one attempt per key runs at a
+// time. Without transactions (DESIGN.md; the emulator has none either) the
+// count comes first and the reservation second: an attempt that stops in
+// between leaves a place counted but not held, and its retry counts again,
+// so the campaign may send one message less, never one more.
 func (s *Store) ReserveLineBudget(ctx context.Context, campaignID, month string, budget int, messageKey string) (bool, error) {
-	b, err := s.lineBudget(campaignID, month, messageKey)
+	pk, reservation, ttl, err := lineBudgetKeys(campaignID, month, messageKey)
 	if err != nil {
 		return false, fmt.Errorf("reserve line budget of %s: %w", campaignID, err)
 	}
-	ok, err := b.change(ctx, true, budget)
+	if budget <= 0 {
+		return false, nil
+	}
+	held, err := s.getItem(ctx, pk, reservation, time.Now())
 	if err != nil {
 		return false, fmt.Errorf("reserve line budget of %s: %w", campaignID, err)
 	}
-	return ok, nil
+	if held != nil {
+		return true, nil
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(pk, "BUDGET"),
+		UpdateExpression:          aws.String("SET #ttl = :ttl ADD sent :one"),
+		ConditionExpression:       aws.String("attribute_not_exists(sent) OR sent < :budget"),
+		ExpressionAttributeNames:  map[string]string{"#ttl": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ttl": ttl, ":one": intValue(1), ":budget": intValue(int64(budget))},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reserve line budget of %s: %w", campaignID, err)
+	}
+	item := key(pk, reservation)
+	item["ttl"] = ttl
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
+		return false, fmt.Errorf("reserve line budget of %s: %w", campaignID, err)
+	}
+	return true, nil
 }
 
 // ReleaseLineBudget gives back the place a message key reserved in a
 // campaign's monthly budget (month as "2026-11"), for a push that was not
-// sent after all (LINE's own quota was spent, or LINE refused the
-// message). It reports whether a place was given back: a key that holds
-// none (never reserved, or released already) changes nothing, so a
-// retried release converges. Reserving the key again counts it again.
+// sent after all (LINE's own quota was spent, LINE refused the message,
+// or it was only a dry run). It reports whether a place was given back: a
+// key that holds none (never reserved, or released already) changes
+// nothing, so a retried release converges. As with reserving, the
+// reservation goes first: an attempt that stops in between leaves the
+// place counted, one message less, never more.
 func (s *Store) ReleaseLineBudget(ctx context.Context, campaignID, month, messageKey string) (bool, error) {
-	b, err := s.lineBudget(campaignID, month, messageKey)
+	pk, reservation, _, err := lineBudgetKeys(campaignID, month, messageKey)
 	if err != nil {
 		return false, fmt.Errorf("release line budget of %s: %w", campaignID, err)
 	}
-	released, err := b.change(ctx, false, 0)
+	out, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table), Key: key(pk, reservation), ReturnValues: types.ReturnValueAllOld,
+	})
 	if err != nil {
 		return false, fmt.Errorf("release line budget of %s: %w", campaignID, err)
 	}
-	return released, nil
+	if len(out.Attributes) == 0 {
+		return false, nil
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(pk, "BUDGET"),
+		UpdateExpression:          aws.String("ADD sent :minus"),
+		ConditionExpression:       aws.String("sent > :zero"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": intValue(-1), ":zero": intValue(0)},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return false, fmt.Errorf("release line budget of %s: %w", campaignID, err)
+	}
+	return true, nil
 }
 
 // LineBudgetUsed counts the LINE pushes of a campaign reserved against its
@@ -324,224 +371,8 @@ func (s *Store) LineBudgetUsed(ctx context.Context, campaignID, month string) (i
 	return int(used), nil
 }
 
-// lineBudget is one message key's place in a campaign's monthly budget.
-//
-// Each message key holds its place in a reservation item (reserved true,
-// or false once released, kept with the generation of its last change),
-// and the month's counter item counts the places. Without transactions
-// (DESIGN.md; the emulator has none either) the two cannot be written
-// together, so a change is made in two steps of conditional single-item
-// writes:
-//
-//  1. count: the counter adds or takes away one and records the change as
-//     pending under the message key, conditioned on the budget (sent <
-//     budget), on no change of that key pending, and on the settle number
-//     of the key's bucket being what it was when the attempt began;
-//  2. settle: the reservation item is written with the change's
-//     generation (the settle number it was counted at; unless a later
-//     generation is written already), then the counter drops the pending
-//     change and increases the bucket's settle number.
-//
-// An attempt reads the counter, then the reservation. A pending change of
-// its key (left by an attempt that stopped between the steps) is settled
-// first. Counting is refused when any change of a key in the bucket was
-// settled since the counter was read, so an attempt that read the
-// reservation before another attempt settled it reads again instead of
-// counting the key twice. The counter holds only the changes in flight,
-// so it stays small however many messages a month sends.
-type lineBudget struct {
-	s  *Store
-	pk string
-	// reservation is the sort key of the key's reservation item.
-	reservation string
-	messageKey  string
-	// pending and settled name the counter's attributes for the key: its
-	// change in flight, and its bucket's settle number.
-	pending, settled string
-	ttl              types.AttributeValue
-}
-
-func (s *Store) lineBudget(campaignID, month, messageKey string) (lineBudget, error) {
-	if messageKey == "" {
-		return lineBudget{}, errors.New("empty message key")
-	}
-	start, err := time.Parse("2006-01", month)
-	if err != nil {
-		return lineBudget{}, fmt.Errorf("month %q is not YYYY-MM", month)
-	}
-	h := fnv.New32a()
-	h.Write([]byte(messageKey))
-	return lineBudget{
-		s: s, pk: lineBudgetPK(campaignID, month), reservation: "RESERVATION#" + messageKey, messageKey: messageKey,
-		pending: "p#" + messageKey, settled: fmt.Sprintf("s%02d", h.Sum32()%lineBudgetBuckets),
-		ttl: ttlValue(start.AddDate(0, 1, 0).Add(LineBudgetRetention)),
-	}, nil
-}
-
-// lineBudgetState is what one attempt read.
-type lineBudgetState struct {
-	used     int64
-	settled  int64  // the settle number of the key's bucket (0: none yet)
-	pending  string // the key's change counted but not settled, if any
-	reserved bool   // the key holds a place
-}
-
-// change reserves (reserve true) or releases the key's place, and
-// reports whether it holds one (reserve) or gave one back (release).
-func (b lineBudget) change(ctx context.Context, reserve bool, budget int) (bool, error) {
-	for attempt := range lineBudgetAttempts {
-		st, err := b.read(ctx)
-		if err != nil {
-			return false, err
-		}
-		if st.pending != "" {
-			// Another attempt counted a change of this key and has not
-			// settled it (it may have stopped): settle it, then decide.
-			if err := b.settle(ctx, st.pending); err != nil {
-				return false, err
-			}
-			continue
-		}
-		switch {
-		case reserve && st.reserved:
-			return true, nil // reserved before: the place is kept
-		case reserve && st.used >= int64(budget):
-			return false, nil
-		case !reserve && !st.reserved:
-			return false, nil // nothing to give back
-		}
-		op := "release"
-		if reserve {
-			op = "reserve"
-		}
-		change := op + "@" + strconv.FormatInt(st.settled, 10)
-		counted, err := b.count(ctx, reserve, change, st.settled, budget)
-		if err != nil {
-			return false, err
-		}
-		if counted {
-			if err := b.settle(ctx, change); err != nil {
-				return false, err
-			}
-			return true, nil
-		}
-		// Another writer got in between: read again, after a short pause.
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-time.After(time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))):
-		}
-	}
-	return false, errLineBudgetBusy
-}
-
-// read reads the counter, then the reservation: count relies on that
-// order. Both are read as stored, expired or not, because the conditions
-// compare stored values (the items outlive their month by
-// LineBudgetRetention, far longer than any retry).
-func (b lineBudget) read(ctx context.Context) (lineBudgetState, error) {
-	get := func(sk string) (map[string]types.AttributeValue, error) {
-		out, err := b.s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(b.s.table), Key: key(b.pk, sk), ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return nil, err
-		}
-		return out.Item, nil
-	}
-	counter, err := get("BUDGET")
-	if err != nil {
-		return lineBudgetState{}, fmt.Errorf("read line budget counter: %w", err)
-	}
-	reservation, err := get(b.reservation)
-	if err != nil {
-		return lineBudgetState{}, fmt.Errorf("read line budget reservation: %w", err)
-	}
-	var st lineBudgetState
-	if st.used, err = intAttr(counter, "sent"); err != nil {
-		return lineBudgetState{}, err
-	}
-	if st.settled, err = intAttr(counter, b.settled); err != nil {
-		return lineBudgetState{}, err
-	}
-	if v, ok := counter[b.pending].(*types.AttributeValueMemberS); ok {
-		st.pending = v.Value
-	}
-	if v, ok := reservation["reserved"].(*types.AttributeValueMemberBOOL); ok {
-		st.reserved = v.Value
-	}
-	return st, nil
-}
-
-// count is step 1: it counts the change on the counter and records it as
-// pending, and reports false when the condition failed (budget spent, a
-// change of the key pending, or a change in the bucket settled since the
-// read).
-func (b lineBudget) count(ctx context.Context, reserve bool, change string, settled int64, budget int) (bool, error) {
-	values := map[string]types.AttributeValue{
-		":delta": &types.AttributeValueMemberN{Value: "-1"}, ":change": &types.AttributeValueMemberS{Value: change}, ":ttl": b.ttl,
-	}
-	cond := "attribute_not_exists(#pending) AND attribute_exists(sent)"
-	if reserve {
-		values[":delta"] = &types.AttributeValueMemberN{Value: "1"}
-		values[":budget"] = &types.AttributeValueMemberN{Value: strconv.Itoa(budget)}
-		cond = "attribute_not_exists(#pending) AND (attribute_not_exists(sent) OR sent < :budget)"
-	}
-	if settled == 0 {
-		cond += " AND attribute_not_exists(#settled)"
-	} else {
-		values[":settled"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(settled, 10)}
-		cond += " AND #settled = :settled"
-	}
-	_, err := b.s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(b.s.table),
-		Key:                       key(b.pk, "BUDGET"),
-		UpdateExpression:          aws.String("ADD sent :delta SET #pending = :change, #ttl = if_not_exists(#ttl, :ttl)"),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  map[string]string{"#pending": b.pending, "#settled": b.settled, "#ttl": "ttl"},
-		ExpressionAttributeValues: values,
-	})
-	if isConditionFailed(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("count line budget change: %w", err)
-	}
-	return true, nil
-}
-
-// settle is step 2 for a change counted as pending ("reserve@<n>" or
-// "release@<n>", n the bucket's settle number it was counted at; n only
-// grows from one change of a key to the next, so it orders them).
-func (b lineBudget) settle(ctx context.Context, change string) error {
-	op, n, _ := strings.Cut(change, "@")
-	if _, err := strconv.ParseInt(n, 10, 64); err != nil || (op != "reserve" && op != "release") {
-		return fmt.Errorf("settle line budget change %q: not understood", change)
-	}
-	_, err := b.s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(b.s.table),
-		Key:                      key(b.pk, b.reservation),
-		UpdateExpression:         aws.String("SET message_key = :key, #reserved = :reserved, #gen = :gen, changed_at = :now, #ttl = :ttl"),
-		ConditionExpression:      aws.String("attribute_not_exists(#gen) OR #gen <= :gen"),
-		ExpressionAttributeNames: map[string]string{"#reserved": "reserved", "#gen": "generation", "#ttl": "ttl"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":key": &types.AttributeValueMemberS{Value: b.messageKey}, ":reserved": &types.AttributeValueMemberBOOL{Value: op == "reserve"},
-			":gen": &types.AttributeValueMemberN{Value: n}, ":now": timeValue(time.Now()), ":ttl": b.ttl,
-		},
-	})
-	if err != nil && !isConditionFailed(err) { // failed: a later change is written already
-		return fmt.Errorf("write line budget reservation: %w", err)
-	}
-	_, err = b.s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(b.s.table),
-		Key:                       key(b.pk, "BUDGET"),
-		UpdateExpression:          aws.String("REMOVE #pending ADD #settled :one"),
-		ConditionExpression:       aws.String("#pending = :change"),
-		ExpressionAttributeNames:  map[string]string{"#pending": b.pending, "#settled": b.settled},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":change": &types.AttributeValueMemberS{Value: change}, ":one": &types.AttributeValueMemberN{Value: "1"}},
-	})
-	if err != nil && !isConditionFailed(err) { // failed: another attempt settled it
-		return fmt.Errorf("settle line budget change: %w", err)
-	}
-	return nil
+func intValue(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
 // intAttr reads a number attribute of an item (0 when absent).

@@ -215,10 +215,10 @@ func (c *Client) quotaSpent(ctx context.Context) bool {
 		return c.quota.spent
 	}
 	limit, used, err := c.Quota(ctx)
-	if err != nil {
-		return false
-	}
-	c.quota.readAt, c.quota.spent = time.Now(), limit != Unlimited && used >= limit
+	// A failed reading is kept for the interval too, as "not spent": while
+	// the quota endpoint fails, pushes go on without waiting for its
+	// retries each time.
+	c.quota.readAt, c.quota.spent = time.Now(), err == nil && limit != Unlimited && used >= limit
 	return c.quota.spent
 }
 

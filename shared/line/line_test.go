@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -347,6 +348,19 @@ func TestPushSparesAPushOnceTheQuotaIsSpent(t *testing.T) {
 	}
 	if n := len(srv.Requests(linetest.QuotaPath)); n != 1 {
 		t.Errorf("the quota was read %d times for 2 pushes, want 1", n)
+	}
+
+	// A quota that cannot be read is not read again for every push: the
+	// pushes go on, and LINE answers for itself.
+	c, srv = newClient(t)
+	srv.Script(linetest.QuotaPath, slices.Repeat([]linetest.Answer{{Status: 500}}, 10)...)
+	for _, key := range []string{"m-1", "m-2", "m-3"} {
+		if _, err := c.Push(context.Background(), userID, []messaging_api.MessageInterface{Text("x")}, RetryKey(key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reads, pushes := len(srv.Requests(linetest.QuotaPath)), len(srv.Requests(linetest.PushPath)); reads != fast.Attempts || pushes != 3 {
+		t.Errorf("the failing quota was read %d times for %d pushes; want one reading (%d attempts) and 3 pushes", reads, pushes, fast.Attempts)
 	}
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -54,21 +55,38 @@ func (s *Store) batchPut(ctx context.Context, items []map[string]types.Attribute
 			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
 		}
 		g.Go(func() error {
-			for attempt := 0; len(batch) > 0; attempt++ {
-				if attempt > 10 {
-					return fmt.Errorf("batch write: %d items still unprocessed after retries", len(batch))
-				}
+			for attempt := 1; ; attempt++ {
 				out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: batch}})
 				if err != nil {
 					return fmt.Errorf("batch write: %w", err)
 				}
-				batch = out.UnprocessedItems[s.table]
-				if len(batch) > 0 {
-					time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+				if batch = out.UnprocessedItems[s.table]; len(batch) == 0 {
+					return nil
+				}
+				if err := waitUnprocessed(ctx, attempt); err != nil {
+					return fmt.Errorf("batch write of %d items: %w", len(batch), err)
 				}
 			}
-			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// batchAttempts bounds how often a batch request is sent while DynamoDB
+// leaves some of its items unprocessed (throttling).
+const batchAttempts = 11
+
+// waitUnprocessed waits before sending again the items a batch request's
+// attempt left unprocessed, longer after each attempt, and gives up after
+// batchAttempts.
+func waitUnprocessed(ctx context.Context, attempt int) error {
+	if attempt >= batchAttempts {
+		return errors.New("items still unprocessed after retries")
+	}
+	select {
+	case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

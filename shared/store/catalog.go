@@ -128,7 +128,7 @@ func (s *Store) ReadCatalog(ctx context.Context, q CatalogQuery) (Catalog, error
 		n := min(maxBatchGet, len(keys))
 		pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys[:n], ConsistentRead: aws.Bool(false)}}
 		keys = keys[n:]
-		for attempt := 0; len(pending[s.table].Keys) > 0; attempt++ {
+		for attempt := 1; ; attempt++ {
 			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 			if err != nil {
 				return Catalog{}, fmt.Errorf("read catalog: %w", err)
@@ -138,9 +138,11 @@ func (s *Store) ReadCatalog(ctx context.Context, q CatalogQuery) (Catalog, error
 					return Catalog{}, err
 				}
 			}
-			pending = out.UnprocessedKeys
-			if attempt > 10 && len(pending[s.table].Keys) > 0 {
-				return Catalog{}, fmt.Errorf("read catalog: keys still unprocessed after retries")
+			if pending = out.UnprocessedKeys; len(pending[s.table].Keys) == 0 {
+				break
+			}
+			if err := waitUnprocessed(ctx, attempt); err != nil {
+				return Catalog{}, fmt.Errorf("read catalog: %w", err)
 			}
 		}
 	}

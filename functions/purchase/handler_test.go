@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
@@ -532,5 +533,38 @@ func TestOrdersUseAndTeachTheCatalog(t *testing.T) {
 	cat, err := e.store.ReadCatalog(ctx, store.CatalogQuery{Affinity: []string{"SWEET-YOKAN"}})
 	if err != nil || cat.Affinity["SWEET-YOKAN"]["TEA-SENCHA"] != 1 {
 		t.Errorf("affinity of the yokan = %v, %v; want sencha counted once", cat.Affinity["SWEET-YOKAN"], err)
+	}
+}
+
+// TestCancelledOrderCancelsItsTimers: the waits an order armed (the
+// second-purchase nudge's delay, the tea's replenishment reminder) are
+// cancelled with the order, so none of them fires.
+func TestCancelledOrderCancelsItsTimers(t *testing.T) {
+	e := newEnv(t)
+	to := testenv.UniqueEmail(t, "misaki")
+	create := []byte(`{"id":"evt-t1","type":"order.created","occurred_at":"2026-11-21T09:30:00+09:00","order":{"id":"6001","currency":"JPY","total":1600,` +
+		`"customer":{"id":"c-6001","email":"` + to + `","accepts_marketing":true,"consent_at":"2026-11-21T09:30:00+09:00"},` +
+		`"items":[{"sku":"TEA-SENCHA","name":"宇治煎茶 100g","category":"tea","price":1600,"quantity":1}]}}`)
+	if status, a := e.do(t, genericRequest(create)); status != http.StatusOK {
+		t.Fatalf("create = %d %+v", status, a)
+	}
+	timers := func() map[string]int {
+		byStatus := map[string]int{}
+		for _, it := range e.items(t) {
+			if pk, _ := it["pk"].(*types.AttributeValueMemberS); pk != nil && strings.HasPrefix(pk.Value, "TIMER#") {
+				byStatus[it["status"].(*types.AttributeValueMemberS).Value]++
+			}
+		}
+		return byStatus
+	}
+	if armed := timers(); armed[store.TimerArmed] < 2 {
+		t.Fatalf("timers after the order: %v; want the nudge's delay and the replenishment reminder armed", armed)
+	}
+	cancel := []byte(`{"id":"evt-t2","type":"order.cancelled","occurred_at":"2026-11-21T09:40:00+09:00","order":{"id":"6001"}}`)
+	if status, a := e.do(t, genericRequest(cancel)); status != http.StatusOK || a.Status != "order.cancelled" {
+		t.Fatalf("cancel = %d %+v", status, a)
+	}
+	if got := timers(); got[store.TimerArmed] != 0 || got[store.TimerCancelled] < 2 {
+		t.Errorf("timers after the cancellation: %v; want every one cancelled", got)
 	}
 }

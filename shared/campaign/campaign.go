@@ -154,8 +154,10 @@ func (r *Runner) needsSends(t Trigger) bool {
 // CancelOrderTimers cancels the waits an order armed (delays and quiet
 // hours of campaigns triggered by its events, and its replenishment
 // reminders), when the order is cancelled. Their keys are deterministic, so
-// no index is needed; at fire time the decider would skip a cancelled order
-// anyway.
+// no index is needed; only waits the rules can arm are tried (no delay
+// timer for a campaign without a delay, no reminder for an item without a
+// replenishment cycle). A wait armed under rules since changed is left to
+// fire: at fire time the decider skips a cancelled order anyway.
 func (r *Runner) CancelOrderTimers(ctx context.Context, o order.Order) error {
 	cid := o.Customer.ID
 	var keys []string
@@ -163,10 +165,16 @@ func (r *Runner) CancelOrderTimers(ctx context.Context, o order.Order) error {
 		switch {
 		case c.Trigger == rules.TriggerReplenishment:
 			for _, it := range o.Items {
-				keys = append(keys, TimerKey(c.ID, replenishKey(o.ID, it.SKU), cid, "replenishment"))
+				if _, ok := r.Rules.Settings.Replenishment.Cycle(it.SKU, it.Category); ok {
+					keys = append(keys, TimerKey(c.ID, replenishKey(o.ID, it.SKU), cid, "replenishment"))
+				}
 			}
 		case strings.HasPrefix(string(c.Trigger), "order.") && c.Trigger != rules.TriggerOrderCancelled:
-			for _, reason := range []string{"delay", "quiet_hours"} {
+			reasons := []string{"quiet_hours"}
+			if !c.Delay.IsZero() {
+				reasons = append(reasons, "delay")
+			}
+			for _, reason := range reasons {
 				keys = append(keys, TimerKey(c.ID, "order:"+o.ID+":"+string(c.Trigger), cid, reason))
 			}
 		}

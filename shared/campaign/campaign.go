@@ -100,9 +100,6 @@ const (
 	StatusInProgress  = "in_progress"
 	StatusIssued      = "issued"
 	StatusDryRun      = "dry_run"
-	// StatusFallback marks a LINE message not sent because the campaign's
-	// email went instead.
-	StatusFallback = "fell_back_to_email"
 )
 
 // Decision reasons recorded in the message log besides the verdicts.

@@ -33,9 +33,7 @@ func (s *Store) ImportProfiles(ctx context.Context, profiles []customer.Profile)
 func (s *Store) ArmTimers(ctx context.Context, timers []Timer) error {
 	items := make([]map[string]types.AttributeValue, 0, len(timers))
 	for _, t := range timers {
-		t.Status = TimerArmed
-		item, err := marshalMap(timerItem{PK: timerPK(t.Key), SK: "TIMER", GSI1PK: DuePartition(TimerShard(t.Key)),
-			GSI1SK: sortTime(t.DueAt) + "#" + t.Key, TTL: t.DueAt.Add(timerRetention).Unix(), Timer: t})
+		item, err := armedTimerItem(t)
 		if err != nil {
 			return err
 		}

@@ -209,9 +209,6 @@ func (s *Store) SpendLinkNonce(ctx context.Context, nonce, userID string, at tim
 	if f, ok := out.Attributes["first_link_only"].(*types.AttributeValueMemberBOOL); ok {
 		n.FirstLinkOnly = f.Value
 	}
-	if t, ok := out.Attributes["issued_at"].(*types.AttributeValueMemberS); ok {
-		n.IssuedAt, _ = time.Parse(time.RFC3339Nano, t.Value)
-	}
 	return n, nil
 }
 

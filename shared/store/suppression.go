@@ -33,7 +33,7 @@ func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time
 		UpdateExpression: aws.String("SET suppressed = :true, reason = if_not_exists(reason, :reason), suppressed_at = if_not_exists(suppressed_at, :at)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":true": &types.AttributeValueMemberBOOL{Value: true}, ":reason": &types.AttributeValueMemberS{Value: reason},
-			":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+			":at": timeValue(at),
 		},
 	})
 	if err != nil {
@@ -60,7 +60,7 @@ func (s *Store) CountSoftBounce(ctx context.Context, email, sesMessageID string,
 		UpdateExpression:    aws.String("ADD soft_bounces :one, soft_bounce_ids :ids SET last_soft_bounce_at = :at"),
 		ConditionExpression: aws.String("NOT contains(soft_bounce_ids, :id)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": &types.AttributeValueMemberN{Value: "1"}, ":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+			":one": intValue(1), ":at": timeValue(at),
 			":ids": &types.AttributeValueMemberSS{Value: []string{id}}, ":id": &types.AttributeValueMemberS{Value: id},
 		},
 	})
@@ -103,9 +103,11 @@ func (s *Store) SuppressionOf(ctx context.Context, email string) (Suppression, e
 	if r, ok := item["reason"].(*types.AttributeValueMemberS); ok {
 		out.Reason = r.Value
 	}
-	if n, ok := item["soft_bounces"].(*types.AttributeValueMemberN); ok {
-		fmt.Sscan(n.Value, &out.SoftBounces) //nolint:errcheck // a number DynamoDB wrote
+	soft, err := intAttr(item, "soft_bounces")
+	if err != nil {
+		return Suppression{}, fmt.Errorf("read suppression: %w", err)
 	}
+	out.SoftBounces = int(soft)
 	return out, nil
 }
 
@@ -146,7 +148,7 @@ func (s *Store) RecordDeliveryEvent(ctx context.Context, messageKey, outcome str
 	}
 	vals := map[string]types.AttributeValue{
 		":outcome": &types.AttributeValueMemberS{Value: outcome},
-		":at":      &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+		":at":      timeValue(at),
 	}
 	cond := "attribute_not_exists(delivery)"
 	if rank > 0 {

@@ -65,15 +65,20 @@ func TimerShard(key string) int {
 // DuePartition is the gsi1 partition of one shard of pending timers.
 func DuePartition(shard int) string { return fmt.Sprintf("DUE#%02d", shard) }
 
-// ArmTimer stores a pending timer unless one with its key exists (the same
-// trigger seen twice arms one timer). It reports whether this call armed it.
-func (s *Store) ArmTimer(ctx context.Context, t Timer) (bool, error) {
+// armedTimerItem is a timer's item while it waits: in the due index.
+func armedTimerItem(t Timer) (map[string]types.AttributeValue, error) {
 	t.Status = TimerArmed
-	item, err := marshalMap(timerItem{
+	return marshalMap(timerItem{
 		PK: timerPK(t.Key), SK: "TIMER",
 		GSI1PK: DuePartition(TimerShard(t.Key)), GSI1SK: sortTime(t.DueAt) + "#" + t.Key,
 		TTL: t.DueAt.Add(timerRetention).Unix(), Timer: t,
 	})
+}
+
+// ArmTimer stores a pending timer unless one with its key exists (the same
+// trigger seen twice arms one timer). It reports whether this call armed it.
+func (s *Store) ArmTimer(ctx context.Context, t Timer) (bool, error) {
+	item, err := armedTimerItem(t)
 	if err != nil {
 		return false, err
 	}

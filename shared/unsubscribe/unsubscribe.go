@@ -54,7 +54,7 @@ func (s *Sealer) Token(customerID, channel string) string {
 
 // Open returns the customer and channel a token was sealed for.
 func (s *Sealer) Open(token string) (customerID, channel string, err error) {
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	raw, err := base64.RawURLEncoding.DecodeString(token)
 	// The decoder skips line breaks; a token is only ever the exact string
 	// Token made, so one that re-encodes differently is not a token.
 	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != token || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {

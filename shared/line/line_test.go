@@ -29,9 +29,9 @@ var (
 	shop  = rules.Shop{Name: "椿茶園", URL: "https://tsubaki-chaen.example.jp", Currency: "JPY"}
 	// products are what the carousel tests show; the last cannot be linked.
 	products = []Product{
-		{Name: "八女茶 煎茶 100g", URL: "https://tsubaki-chaen.example.jp/products/TEA-YAME", ImageURL: "https://cdn.tsubaki-chaen.example.jp/tea-yame.jpg", Price: "1,620円"},
+		{Name: "八女茶 煎茶 100g", URL: "https://tsubaki-chaen.example.jp/products/TEA-YAME", ImageURL: "https://cdn.tsubaki-chaen.example.jp/tea-yame.jpg"},
 		{Name: "羊羹に合う日本茶", URL: "https://tsubaki-chaen.example.jp/collections/tea"},
-		{Name: "季節の上生菓子 6個入", URL: "https://tsubaki-chaen.example.jp/products/SWEET-NAMA", ImageURL: "http://insecure.example.jp/nama.jpg", Price: "2,800円"},
+		{Name: "季節の上生菓子 6個入", URL: "https://tsubaki-chaen.example.jp/products/SWEET-NAMA", ImageURL: "http://insecure.example.jp/nama.jpg"},
 		{Name: "リンクのない商品", URL: "javascript:alert(1)"},
 	}
 	coupon = rules.CouponData{Code: "TSN-7K2M-9QXD", Name: "次回使える10%OFFクーポン", Discount: "10%OFF", MinOrder: 3000,

@@ -46,8 +46,6 @@ type Product struct {
 	URL string
 	// ImageURL is optional; LINE shows https images only.
 	ImageURL string
-	// Price is optional, as customers read it ("2,150円").
-	Price string
 }
 
 // Recommendations turns cross-sell recommendations into products for a
@@ -61,7 +59,7 @@ func Recommendations(recs []rules.Recommendation) []Product {
 }
 
 // ProductCarousel is a Flex carousel with one bubble per product: its
-// image, name and price, and a button to its page. Products without a
+// image and name, and a button to its page. Products without a
 // usable web address are left out, and so are those past the twelve a
 // carousel holds; nil means none was left.
 func ProductCarousel(altText string, products []Product) *messaging_api.FlexMessage {
@@ -85,9 +83,6 @@ func productBubble(p Product) messaging_api.FlexBubble {
 	open := &messaging_api.UriAction{Label: "詳しく見る", Uri: p.URL}
 	body := []messaging_api.FlexComponentInterface{
 		&messaging_api.FlexText{Text: p.Name, Size: "md", Weight: messaging_api.FlexTextWEIGHT_BOLD, Color: textColor, Wrap: true, MaxLines: 2},
-	}
-	if p.Price != "" {
-		body = append(body, &messaging_api.FlexText{Text: p.Price, Size: "sm", Color: brandColor, Margin: "sm"})
 	}
 	b := messaging_api.FlexBubble{
 		Size: messaging_api.FlexBubbleSIZE_KILO,

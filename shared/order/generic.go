@@ -112,7 +112,7 @@ func DecodeGeneric(body []byte) (Event, error) {
 
 	bad := &InvalidError{}
 	ev := Event{DeliveryID: w.ID, Source: SourceGeneric, Type: EventType(w.Type)}
-	ev.OccurredAt = parseTime(bad, "occurred_at", w.OccurredAt)
+	ev.OccurredAt = ParseTime(bad, "occurred_at", w.OccurredAt)
 	o := &ev.Order
 	o.ID = w.Order.ID
 	o.Currency = w.Order.Currency
@@ -121,7 +121,7 @@ func DecodeGeneric(body []byte) (Event, error) {
 	}
 	o.PlacedAt = ev.OccurredAt
 	if w.Order.PlacedAt != "" {
-		o.PlacedAt = parseTime(bad, "order.placed_at", w.Order.PlacedAt)
+		o.PlacedAt = ParseTime(bad, "order.placed_at", w.Order.PlacedAt)
 	}
 	if c := w.Order.Customer; c != nil {
 		o.Customer = &Customer{ID: c.ID, Email: deref(c.Email), Name: deref(c.Name), LineUserID: deref(c.LineUserID), Birthday: birthday(deref(c.Birthday))}
@@ -134,7 +134,7 @@ func DecodeGeneric(body []byte) (Event, error) {
 				consent.Source = s
 			}
 			if c.ConsentAt != nil {
-				consent.At = parseTime(bad, "order.customer.consent_at", *c.ConsentAt)
+				consent.At = ParseTime(bad, "order.customer.consent_at", *c.ConsentAt)
 			}
 			o.Customer.Consent = consent
 		}
@@ -229,14 +229,17 @@ func foldedName(k string) string {
 	return ""
 }
 
-func parseTime(bad *InvalidError, field, s string) time.Time {
+// ParseTime reads a webhook's RFC 3339 time as UTC, or adds to bad why
+// field's value s is not one: a time that does not parse, or one outside
+// the years 0001 to 9999 in UTC, which could be written but not read back.
+func ParseTime(bad *InvalidError, field, s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		bad.Add(field, "must be an RFC 3339 time such as 2026-11-21T09:30:00+09:00")
+		bad.Add(field, "must be an RFC 3339 time such as 2026-11-21T09:30:00+09:00, got %q", s)
 		return time.Time{}
 	}
 	if y := t.UTC().Year(); y < 1 || y > 9999 {
-		bad.Add(field, "must be in the years 0001 to 9999 in UTC")
+		bad.Add(field, "must be in the years 0001 to 9999 in UTC, got %q", s)
 		return time.Time{}
 	}
 	return t.UTC()

@@ -119,7 +119,7 @@ func Decode(d Delivery, body []byte) (order.Event, error) {
 		bad.Add("currency", "%v", err)
 	}
 	o.Currency = w.Currency
-	o.PlacedAt = parseTime(bad, "created_at", w.CreatedAt)
+	o.PlacedAt = order.ParseTime(bad, "created_at", w.CreatedAt)
 	total := w.CurrentTotalPrice
 	if total == "" {
 		total = w.TotalPrice
@@ -196,16 +196,15 @@ func MinorUnits(amount string, scale int) (int64, error) {
 
 func occurredAt(bad *order.InvalidError, d Delivery, w wireOrder, typ order.EventType, placed time.Time) time.Time {
 	if d.TriggeredAt != "" {
-		if t, err := time.Parse(time.RFC3339Nano, d.TriggeredAt); err == nil && t.UTC().Year() >= 1 && t.UTC().Year() <= 9999 {
-			return t.UTC()
+		if t := order.ParseTime(bad, "X-Shopify-Triggered-At", d.TriggeredAt); !t.IsZero() {
+			return t
 		}
-		bad.Add("X-Shopify-Triggered-At", "must be an RFC 3339 time")
 	}
 	switch {
 	case typ == order.Cancelled && w.CancelledAt != nil:
-		return parseTime(bad, "cancelled_at", *w.CancelledAt)
+		return order.ParseTime(bad, "cancelled_at", *w.CancelledAt)
 	case typ != order.Created && w.UpdatedAt != "":
-		return parseTime(bad, "updated_at", w.UpdatedAt)
+		return order.ParseTime(bad, "updated_at", w.UpdatedAt)
 	}
 	return placed
 }
@@ -245,19 +244,6 @@ func consent(emc *wireConsent, accepts *bool, acceptsAt string, buyerAccepts boo
 		return order.Consent{State: order.ConsentGranted, Source: "shopify:checkout", At: placed}
 	}
 	return order.Consent{}
-}
-
-func parseTime(bad *order.InvalidError, field, s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		bad.Add(field, "must be an RFC 3339 time, got %q", s)
-		return time.Time{}
-	}
-	if y := t.UTC().Year(); y < 1 || y > 9999 {
-		bad.Add(field, "must be in the years 0001 to 9999 in UTC, got %q", s)
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 // fullName writes a Japanese name family-name first (高橋 美咲) and a Latin

@@ -70,6 +70,9 @@ func TestTickReadsOnlyWhatIsDue(t *testing.T) {
 	if q := f.counter.Snapshot()["Query"]; q > store.TimerShards+60/25+2 {
 		t.Errorf("%d queries for 60 due timers over %d shards", q, store.TimerShards)
 	}
+	if scans := f.counter.Snapshot()["Scan"]; scans != 0 {
+		t.Errorf("%d scans; the due index is queried, never scanned", scans)
+	}
 	tm, _ := f.store.GetTimer(context.Background(), "due-0")
 	if tm.Status != store.TimerFired {
 		t.Errorf("a queued timer is %s, want fired", tm.Status)

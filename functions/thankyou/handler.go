@@ -98,9 +98,9 @@ func (h *Handler) handleOrder(ctx context.Context, req events.APIGatewayV2HTTPRe
 	case !orderIDPattern.MatchString(orderID):
 		return httpapi.Error(http.StatusBadRequest, "malformed order id")
 	case len(query["sig"]) != 1:
-		return httpapi.Error(http.StatusForbidden, "sig is required, once")
+		return httpapi.Error(http.StatusUnauthorized, "sig is required, once")
 	case signature.VerifyOrder(h.Secret, orderID, query.Get("sig")) != nil:
-		return httpapi.Error(http.StatusForbidden, "signature does not match the order")
+		return httpapi.Error(http.StatusUnauthorized, "signature does not match the order")
 	}
 	st, err := h.Store.GetOrder(ctx, orderID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !st.Known() {

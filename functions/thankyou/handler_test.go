@@ -234,11 +234,11 @@ func TestViewRefusesBadRequestsAndIssuesNothing(t *testing.T) {
 		req    events.APIGatewayV2HTTPRequest
 		status int
 	}{
-		{name: "no signature", req: viewRequest("1001", ""), status: 403},
-		{name: "tampered signature", req: viewRequest("1001", "sig="+strings.Repeat("0", 64)), status: 403},
-		{name: "signature of another order", req: viewRequest("1001", signed("1002")), status: 403},
-		{name: "tampered order id", req: viewRequest("1002", signed("1001")), status: 403},
-		{name: "two signatures", req: viewRequest("1001", signed("1001")+"&"+signed("1001")), status: 403},
+		{name: "no signature", req: viewRequest("1001", ""), status: 401},
+		{name: "tampered signature", req: viewRequest("1001", "sig="+strings.Repeat("0", 64)), status: 401},
+		{name: "signature of another order", req: viewRequest("1001", signed("1002")), status: 401},
+		{name: "tampered order id", req: viewRequest("1002", signed("1001")), status: 401},
+		{name: "two signatures", req: viewRequest("1001", signed("1001")+"&"+signed("1001")), status: 401},
 		{name: "unknown order", req: viewRequest("9999", signed("9999")), status: 404},
 		{name: "malformed order id", req: viewRequest("../etc", signed("../etc")), status: 400},
 		{name: "huge query", req: viewRequest("1001", signed("1001")+"&x="+long), status: 400},

@@ -67,7 +67,7 @@ func expectNothingStored(t *testing.T, e *env, tests []refused) {
 }
 
 // TestViewRefusesHostileInput sends GET /thankyou/{orderId} hostile ids,
-// forged and malformed signatures and queries: 400, 403 or 404, and no
+// forged and malformed signatures and queries: 400, 401 or 404, and no
 // view, coupon or campaign is recorded.
 func TestViewRefusesHostileInput(t *testing.T) {
 	e := newEnv(t, nil, order.ConsentUnknown)
@@ -82,23 +82,23 @@ func TestViewRefusesHostileInput(t *testing.T) {
 	tests = append(tests, []refused{
 		{name: "key prefix in the id", req: viewRequest("ORDER#1001", signed("ORDER#1001")), status: 404},
 		{name: "dot dot, signed", req: viewRequest("..", signed("..")), status: 404},
-		{name: "dot dot, the real order's signature", req: viewRequest("..", signed("1001")), status: 403},
+		{name: "dot dot, the real order's signature", req: viewRequest("..", signed("1001")), status: 401},
 		{name: "unknown order, signed", req: viewRequest("9999", signed("9999")), status: 404},
-		{name: "no query", req: viewRequest("1001", ""), status: 403},
-		{name: "empty sig", req: viewRequest("1001", "sig="), status: 403},
-		{name: "sig twice", req: viewRequest("1001", "sig="+good+"&sig="+good), status: 403},
-		{name: "sig of another order", req: viewRequest("1001", signed("1002")), status: 403},
-		{name: "sig truncated", req: viewRequest("1001", "sig="+good[:63]), status: 403},
-		{name: "sig one byte longer", req: viewRequest("1001", "sig="+good+"00"), status: 403},
-		{name: "sig not hex", req: viewRequest("1001", "sig="+strings.Repeat("zz", 32)), status: 403},
-		{name: "sig of zeros", req: viewRequest("1001", "sig="+strings.Repeat("0", 64)), status: 403},
-		{name: "sig with an empty secret", req: viewRequest("1001", "sig="+signature.SignOrder("", "1001")), status: 403},
-		{name: "sig with another secret", req: viewRequest("1001", "sig="+signature.SignOrder("other-secret", "1001")), status: 403},
-		{name: "sig base64", req: viewRequest("1001", "sig="+url.QueryEscape(base64.StdEncoding.EncodeToString(signature.Sum(secret, []byte("1001"))))), status: 403},
-		{name: "sig with nul", req: viewRequest("1001", "sig="+good+"%00"), status: 403},
-		{name: "sig as an array", req: viewRequest("1001", "sig[]="+good), status: 403},
-		{name: "sig uppercase name", req: viewRequest("1001", "SIG="+good), status: 403},
-		{name: "sig sql", req: viewRequest("1001", "sig="+url.QueryEscape("' OR '1'='1")), status: 403},
+		{name: "no query", req: viewRequest("1001", ""), status: 401},
+		{name: "empty sig", req: viewRequest("1001", "sig="), status: 401},
+		{name: "sig twice", req: viewRequest("1001", "sig="+good+"&sig="+good), status: 401},
+		{name: "sig of another order", req: viewRequest("1001", signed("1002")), status: 401},
+		{name: "sig truncated", req: viewRequest("1001", "sig="+good[:63]), status: 401},
+		{name: "sig one byte longer", req: viewRequest("1001", "sig="+good+"00"), status: 401},
+		{name: "sig not hex", req: viewRequest("1001", "sig="+strings.Repeat("zz", 32)), status: 401},
+		{name: "sig of zeros", req: viewRequest("1001", "sig="+strings.Repeat("0", 64)), status: 401},
+		{name: "sig with an empty secret", req: viewRequest("1001", "sig="+signature.SignOrder("", "1001")), status: 401},
+		{name: "sig with another secret", req: viewRequest("1001", "sig="+signature.SignOrder("other-secret", "1001")), status: 401},
+		{name: "sig base64", req: viewRequest("1001", "sig="+url.QueryEscape(base64.StdEncoding.EncodeToString(signature.Sum(secret, []byte("1001"))))), status: 401},
+		{name: "sig with nul", req: viewRequest("1001", "sig="+good+"%00"), status: 401},
+		{name: "sig as an array", req: viewRequest("1001", "sig[]="+good), status: 401},
+		{name: "sig uppercase name", req: viewRequest("1001", "SIG="+good), status: 401},
+		{name: "sig sql", req: viewRequest("1001", "sig="+url.QueryEscape("' OR '1'='1")), status: 401},
 		{name: "malformed percent", req: viewRequest("1001", "sig=%zz"), status: 400},
 		{name: "semicolon separator", req: viewRequest("1001", "sig="+good+";x=1"), status: 400},
 		{name: "query over 1 KiB", req: viewRequest("1001", "sig="+good+"&pad="+strings.Repeat("x", 1024)), status: 400},
@@ -108,7 +108,7 @@ func TestViewRefusesHostileInput(t *testing.T) {
 }
 
 // TestOptinRefusesHostileInput sends POST /thankyou/{orderId}/optin bodies
-// and signatures that must not record consent: 400, 403 or 404, and the
+// and signatures that must not record consent: 400, 401 or 404, and the
 // profile is untouched.
 func TestOptinRefusesHostileInput(t *testing.T) {
 	e := newEnv(t, nil, order.ConsentUnknown)
@@ -154,11 +154,11 @@ func TestOptinRefusesHostileInput(t *testing.T) {
 			r.IsBase64Encoded = true
 			return r
 		}(), status: 400},
-		{name: "no signature", req: post("1001", "", `{"consent": true}`), status: 403},
-		{name: "signature of another order", req: post("1001", signed("1002"), `{"consent": true}`), status: 403},
-		{name: "signature in the body", req: post("1001", "", `{"consent": true, "sig": "`+signature.SignOrder(secret, "1001")+`"}`), status: 403},
-		{name: "signature twice", req: post("1001", ok+"&"+ok, `{"consent": true}`), status: 403},
-		{name: "forged signature", req: post("1001", "sig="+strings.Repeat("f", 64), `{"consent": true}`), status: 403},
+		{name: "no signature", req: post("1001", "", `{"consent": true}`), status: 401},
+		{name: "signature of another order", req: post("1001", signed("1002"), `{"consent": true}`), status: 401},
+		{name: "signature in the body", req: post("1001", "", `{"consent": true, "sig": "`+signature.SignOrder(secret, "1001")+`"}`), status: 401},
+		{name: "signature twice", req: post("1001", ok+"&"+ok, `{"consent": true}`), status: 401},
+		{name: "forged signature", req: post("1001", "sig="+strings.Repeat("f", 64), `{"consent": true}`), status: 401},
 		{name: "unknown order", req: post("9999", signed("9999"), `{"consent": true}`), status: 404},
 		{name: "malformed query", req: post("1001", ok+"&%", `{"consent": true}`), status: 400},
 		{name: "query over 1 KiB", req: post("1001", ok+"&pad="+strings.Repeat("y", 1100), `{"consent": true}`), status: 400},

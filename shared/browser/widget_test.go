@@ -101,7 +101,7 @@ func TestWidget(t *testing.T) {
 		{name: "api timeout", order: "hang", scenario: browser.Failing},
 		{name: "malformed json", order: "garbage", scenario: browser.Failing},
 		{name: "network error", order: "drop", scenario: browser.Failing},
-		{name: "bad signature 403", order: "1001", sig: "bad", scenario: browser.Failing},
+		{name: "bad signature 401", order: "1001", sig: "bad", scenario: browser.Failing},
 		{name: "unknown order 404", order: "9999", scenario: browser.Failing},
 	}
 	t.Run("scenarios", func(t *testing.T) {
@@ -433,7 +433,7 @@ func (a *fakeAPI) handler(t *testing.T, shop string) http.Handler {
 	mux.HandleFunc("GET /thankyou/{order}", func(w http.ResponseWriter, r *http.Request) {
 		order := r.PathValue("order")
 		if r.URL.Query().Get("sig") != sign(order) {
-			jsonError(w, http.StatusForbidden, "bad signature")
+			jsonError(w, http.StatusUnauthorized, "bad signature")
 			return
 		}
 		switch order {
@@ -467,7 +467,7 @@ func (a *fakeAPI) handler(t *testing.T, shop string) http.Handler {
 	mux.HandleFunc("POST /thankyou/{order}/optin", func(w http.ResponseWriter, r *http.Request) {
 		order := r.PathValue("order")
 		if r.URL.Query().Get("sig") != sign(order) {
-			jsonError(w, http.StatusForbidden, "bad signature")
+			jsonError(w, http.StatusUnauthorized, "bad signature")
 			return
 		}
 		body, _ := io.ReadAll(r.Body)

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/emulator"
 	"github.com/tsunagu-dev/tsunagu/shared/gateway"
 	"github.com/tsunagu-dev/tsunagu/shared/project"
@@ -267,6 +268,7 @@ func functionEnv(fn sam.Function, dir string, local localValues) ([]string, erro
 		"AWS_ACCESS_KEY_ID=local",
 		"AWS_SECRET_ACCESS_KEY=local",
 		"LINE_DRY_RUN_SHOW_MESSAGES=true",
+		config.StageVariable+"="+config.StageLocal,
 	), nil
 }
 

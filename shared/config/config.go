@@ -51,6 +51,21 @@ func (e *Env) BaseURL(name string) string {
 	return strings.TrimRight(v, "/")
 }
 
+// StageVariable names the variable that tells a function where it runs;
+// the local stack sets it to StageLocal. Unset means AWS, so a deployed
+// function is held to the stricter rules (real secrets, a configured shop)
+// unless it is explicitly told otherwise.
+const StageVariable = "TSUNAGU_STAGE"
+
+// StageLocal is StageVariable's value on the local stack (make run).
+const StageLocal = "local"
+
+// Local reports whether the function runs on the local stack.
+func (e *Env) Local() bool {
+	v, _ := e.lookup(StageVariable)
+	return v == StageLocal
+}
+
 // Err returns every problem found so far as one error, or nil.
 func (e *Env) Err() error {
 	if len(e.problems) == 0 {

@@ -37,3 +37,23 @@ func TestEnv(t *testing.T) {
 		t.Errorf("every problem at once: %q", got)
 	}
 }
+
+func TestLocal(t *testing.T) {
+	tests := []struct {
+		name  string
+		vars  map[string]string
+		local bool
+	}{
+		{"unset means AWS", map[string]string{}, false},
+		{"local stack", map[string]string{StageVariable: StageLocal}, true},
+		{"anything else means AWS", map[string]string{StageVariable: "prod"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := New(func(k string) (string, bool) { v, ok := tt.vars[k]; return v, ok })
+			if got := e.Local(); got != tt.local {
+				t.Errorf("Local() = %v, want %v", got, tt.local)
+			}
+		})
+	}
+}

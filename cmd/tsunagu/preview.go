@@ -110,7 +110,7 @@ func sampleCustomer(path string, set *rules.Set) (customer.Profile, order.Event,
 		if ev.Order.Customer == nil && i == len(bodies)-1 && last.Order.ID == ev.Order.ID {
 			ev.Order = last.Order // a later event of the same order may carry only its id
 		}
-		p.ApplyDelivery(ev.Order.Customer, ev.Order, ev.Type, ev.OccurredAt, set.Settings.Thresholds)
+		p.ApplyDeliveryChange(ev.Order.Customer, ev.Order, ev.Type, ev.OccurredAt, customer.Transition{Key: "preview:" + ev.DeliveryID}, set.Settings.Thresholds)
 		last = ev
 	}
 	if p.ID == "" {

@@ -53,7 +53,8 @@ func simulateEvent(ctx context.Context, args []string) error {
 	if profile.ID == "" {
 		profile.ID = ev.Order.Customer.ID
 	}
-	profile.ApplyDelivery(ev.Order.Customer, ev.Order, ev.Type, ev.OccurredAt, set.Settings.Thresholds)
+	// Simulated as the first the store hears of the order.
+	profile.ApplyDeliveryChange(ev.Order.Customer, ev.Order, ev.Type, ev.OccurredAt, customer.Transition{Key: "simulate:" + ev.DeliveryID}, set.Settings.Thresholds)
 	d := &campaign.Decider{Rules: set, Deciles: set.Deciles, Explain: true}
 	t := campaign.Trigger{Event: rules.Trigger(ev.Type), Key: "order:" + ev.Order.ID + ":" + string(ev.Type), At: ev.OccurredAt, Profile: profile, Order: ev.Order}
 	printDecisions(stdout, set, t, d.Decide(t, sent))

@@ -163,7 +163,7 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 			if (!seen || !before.HasDetails) && st.Status != order.Cancelled {
 				learn = recommend.Pairs(st.Order, p.RecentSKUs(st.Order.PlacedAt, recentOrdersLearntFrom))
 			}
-			return p.ApplyDelivery(ev.Order.Customer, st.Order, st.Status, ev.OccurredAt, h.Rules.Settings.Thresholds)
+			return p.ApplyDeliveryChange(ev.Order.Customer, st.Order, st.Status, ev.OccurredAt, st.Change, h.Rules.Settings.Thresholds)
 		})
 		if err != nil {
 			return a, err

@@ -8,6 +8,7 @@
 package customer
 
 import (
+	"maps"
 	"sort"
 	"time"
 
@@ -227,10 +228,17 @@ type Profile struct {
 	// consentChanges is what this copy changed, not stored with it.
 	consentChanges []ConsentChange
 
-	// Orders holds a summary of every order applied, by order id.
+	// Orders holds a summary of each of the latest orders applied (at most
+	// MaxRecentOrders after Recompute), by order id.
 	Orders map[string]OrderSummary `dynamodbav:"orders"`
+	// Archive sums up the orders folded out of Orders.
+	Archive Archive `dynamodbav:"archive"`
+	// Applied names the latest deliveries whose order changes were applied
+	// (at most maxAppliedChanges), so a retry is not applied twice.
+	Applied []string `dynamodbav:"applied,omitempty"`
 
-	// Statistics derived from Orders by Recompute; cancelled orders excluded.
+	// Statistics derived from Orders and Archive by Recompute; cancelled
+	// orders excluded.
 	OrderCount     int            `dynamodbav:"order_count"`
 	TotalSpent     int64          `dynamodbav:"total_spent"` // in the shop currency
 	FirstOrderAt   time.Time      `dynamodbav:"first_order_at"`
@@ -248,12 +256,24 @@ type Profile struct {
 // ApplyOrder records an order summary seen at eventAt. It reports whether
 // anything changed; applying the same or an older summary changes nothing.
 func (p *Profile) ApplyOrder(orderID string, s OrderSummary, eventAt time.Time) bool {
+	return p.ApplyOrderChange(orderID, s, eventAt, Transition{})
+}
+
+// ApplyOrderChange records an order summary seen at eventAt, with what the
+// delivery did to the stored order (tr). An order among the recent ones
+// (or newer) is kept one by one and converges by itself; an order in the
+// archived range is no longer listed, so tr says what changed, and each
+// delivery's change is applied once.
+func (p *Profile) ApplyOrderChange(orderID string, s OrderSummary, eventAt time.Time, tr Transition) bool {
 	changed := false
 	if eventAt.After(p.AsOf) {
 		p.AsOf = eventAt.UTC()
 		changed = true
 	}
 	old, ok := p.Orders[orderID]
+	if !ok && p.archived(s.PlacedAt) {
+		return p.applyArchived(s, tr) || changed
+	}
 	if ok && !s.supersedes(old) {
 		return changed
 	}
@@ -261,6 +281,9 @@ func (p *Profile) ApplyOrder(orderID string, s OrderSummary, eventAt time.Time) 
 		p.Orders = map[string]OrderSummary{}
 	}
 	p.Orders[orderID] = s
+	// Remembered so that a retry finds it applied even once the order
+	// has been folded into the archive.
+	p.noteApplied(tr.Key)
 	return true
 }
 
@@ -327,16 +350,23 @@ func (c Consent) outranks(old Consent) bool {
 	return c.Source > old.Source
 }
 
-// ApplyDelivery applies one order delivery made at eventAt: the buyer's
-// details (when the delivery carries them) and the order in the given
-// status, recomputing the statistics when anything changed. It reports
-// whether anything did.
+// ApplyDelivery applies one order delivery made at eventAt, as
+// ApplyDeliveryChange does for a delivery that moved nothing in the store.
 func (p *Profile) ApplyDelivery(buyer *order.Customer, o order.Order, status order.EventType, eventAt time.Time, th Thresholds) bool {
+	return p.ApplyDeliveryChange(buyer, o, status, eventAt, Transition{}, th)
+}
+
+// ApplyDeliveryChange applies one order delivery made at eventAt: the
+// buyer's details (when the delivery carries them) and the order in the
+// given status with what the delivery did to the stored order (tr, which
+// the store reports), recomputing the statistics when anything changed. It
+// reports whether anything did.
+func (p *Profile) ApplyDeliveryChange(buyer *order.Customer, o order.Order, status order.EventType, eventAt time.Time, tr Transition, th Thresholds) bool {
 	changed := false
 	if buyer != nil {
 		changed = p.ApplyContact(*buyer, eventAt)
 	}
-	if p.ApplyOrder(o.ID, Summarize(o, status), eventAt) {
+	if p.ApplyOrderChange(o.ID, Summarize(o, status), eventAt, tr) {
 		changed = true
 	}
 	if changed {
@@ -375,6 +405,9 @@ func (p *Profile) DaysSinceBought(sku string, now time.Time) int {
 			}
 		}
 	}
+	if t := p.Archive.LastBought[sku]; t.After(last) && !t.After(now) {
+		last = t
+	}
 	if last.IsZero() {
 		return -1
 	}
@@ -407,14 +440,27 @@ func (p *Profile) RecentSKUs(t time.Time, n int) []string {
 	return out
 }
 
-// Recompute derives the statistics, RFM scores and stage from Orders.
+// Recompute folds the oldest orders beyond MaxRecentOrders into the
+// archive, then derives the statistics, RFM scores and stage from the
+// archive and the recent orders.
 func (p *Profile) Recompute(th Thresholds) {
-	p.OrderCount, p.TotalSpent, p.AverageOrder = 0, 0, 0
-	p.FirstOrderAt, p.LastOrderAt = time.Time{}, time.Time{}
-	p.CategoryCounts, p.BrandCounts = map[string]int{}, map[string]int{}
+	p.foldOldest(th.Currency)
+	a := p.Archive
+	p.OrderCount, p.TotalSpent, p.AverageOrder = a.Orders, 0, 0
+	p.FirstOrderAt, p.LastOrderAt = a.FirstOrderAt, a.LastOrderAt
+	p.CategoryCounts, p.BrandCounts = maps.Clone(a.Categories), maps.Clone(a.Brands)
+	if p.CategoryCounts == nil {
+		p.CategoryCounts = map[string]int{}
+	}
+	if p.BrandCounts == nil {
+		p.BrandCounts = map[string]int{}
+	}
 	counted := 0
+	if a.Currency == th.Currency {
+		p.TotalSpent, counted = a.Spent, a.SpentOrders
+	}
 	for _, s := range p.Orders {
-		if s.Status == order.Cancelled || !s.HasDetails {
+		if !s.counts() {
 			continue
 		}
 		p.OrderCount++

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 )
 
@@ -23,6 +27,10 @@ type OrderState struct {
 	// Recommend are the SKUs chosen, when the order arrived, to suggest
 	// after it (the thank-you page picks the in-stock ones).
 	Recommend []string
+	// Change is what the delivery that ApplyOrderEvent merged did to the
+	// order's status (its first attempt or this retry): empty when it
+	// moved nothing.
+	Change customer.Transition
 }
 
 // Known reports whether the order's details (customer, items) are stored.
@@ -44,6 +52,14 @@ type orderItem struct {
 	Status      string          `dynamodbav:"status"`
 	StatusRank  int             `dynamodbav:"status_rank"`
 	StatusAt    time.Time       `dynamodbav:"status_at"`
+	// StatusBy is the latest delivery (DeliveryKey) that changed what a
+	// profile counts of the order: moved its status or brought its
+	// details. StatusPrev is the status before it, and KnownPrev the
+	// customer id the order had then (noStatus: none, so no profile had
+	// counted the order).
+	StatusPrev string `dynamodbav:"status_prev,omitempty"`
+	StatusBy   string `dynamodbav:"status_by,omitempty"`
+	KnownPrev  string `dynamodbav:"known_prev,omitempty"`
 }
 
 type orderLineItem struct {
@@ -72,7 +88,13 @@ func (s *Store) ApplyOrderEvent(ctx context.Context, ev order.Event, recommend [
 		return OrderState{}, err
 	}
 	rank := ev.Type.Rank()
+	by := DeliveryKey(ev.Source, ev.DeliveryID)
+	// Every operand is read from the item as it was before this update, so
+	// status_prev takes the status being replaced.
 	advance := expression.Set(expression.Name("order_id"), expression.Value(ev.Order.ID)).
+		Set(expression.Name("status_prev"), expression.IfNotExists(expression.Name("status"), expression.Value(noStatus))).
+		Set(expression.Name("known_prev"), expression.IfNotExists(expression.Name("customer_id"), expression.Value(noStatus))).
+		Set(expression.Name("status_by"), expression.Value(by)).
 		Set(expression.Name("status"), expression.Value(string(ev.Type))).
 		Set(expression.Name("status_rank"), expression.Value(rank)).
 		Set(expression.Name("status_at"), expression.Value(ev.OccurredAt.UTC().Format(time.RFC3339Nano)))
@@ -81,28 +103,47 @@ func (s *Store) ApplyOrderEvent(ctx context.Context, ev order.Event, recommend [
 	}
 	onlyForward := expression.AttributeNotExists(expression.Name("status_rank")).
 		Or(expression.Name("status_rank").LessThan(expression.Value(rank)))
-	st, applied, err := s.updateOrder(ctx, ev.Order.ID, advance, onlyForward)
+	st, applied, err := s.updateOrder(ctx, ev.Order.ID, by, advance, onlyForward)
 	if err != nil || applied {
 		return st, err
 	}
 	// The stored status is already as far or further. Fill in details if this
 	// delivery is the first to carry them; otherwise read what is there.
 	if len(details) > 0 {
-		var fill expression.UpdateBuilder
+		fill := expression.Set(expression.Name("status_by"), expression.Value(by)).
+			Set(expression.Name("status_prev"), expression.Name("status")).
+			Set(expression.Name("known_prev"), expression.Value(noStatus))
 		for name, v := range details {
 			fill = fill.Set(expression.Name(name), expression.Value(v))
 		}
 		notYetKnown := expression.AttributeExists(expression.Name("pk")).And(expression.AttributeNotExists(expression.Name("customer_id")))
-		if st, applied, err := s.updateOrder(ctx, ev.Order.ID, fill, notYetKnown); err != nil || applied {
+		if st, applied, err := s.updateOrder(ctx, ev.Order.ID, by, fill, notYetKnown); err != nil || applied {
 			return st, err
 		}
 	}
-	return s.GetOrder(ctx, ev.Order.ID)
+	item, err := s.getItem(ctx, orderPK(ev.Order.ID), "ORDER", time.Now())
+	if err != nil {
+		return OrderState{}, fmt.Errorf("get order %s: %w", ev.Order.ID, err)
+	}
+	if item == nil {
+		return OrderState{}, fmt.Errorf("get order %s: %w", ev.Order.ID, ErrNotFound)
+	}
+	return decodeOrder(item, by)
+}
+
+// noStatus is status_prev for an order the store had not seen.
+const noStatus = "none"
+
+// DeliveryKey is the short, stable name of one delivery (source and id)
+// that the order and profile remember it by.
+func DeliveryKey(source, deliveryID string) string {
+	sum := sha256.Sum256([]byte(source + "\x00" + deliveryID))
+	return hex.EncodeToString(sum[:8])
 }
 
 // updateOrder applies a conditional update; applied is false when the
 // condition did not hold.
-func (s *Store) updateOrder(ctx context.Context, id string, update expression.UpdateBuilder, cond expression.ConditionBuilder) (st OrderState, applied bool, err error) {
+func (s *Store) updateOrder(ctx context.Context, id, by string, update expression.UpdateBuilder, cond expression.ConditionBuilder) (st OrderState, applied bool, err error) {
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
 	if err != nil {
 		return OrderState{}, false, fmt.Errorf("build order %s update: %w", id, err)
@@ -122,7 +163,7 @@ func (s *Store) updateOrder(ctx context.Context, id string, update expression.Up
 	if err != nil {
 		return OrderState{}, false, fmt.Errorf("update order %s: %w", id, err)
 	}
-	st, err = decodeOrder(out.Attributes)
+	st, err = decodeOrder(out.Attributes, by)
 	return st, err == nil, err
 }
 
@@ -135,7 +176,7 @@ func (s *Store) GetOrder(ctx context.Context, id string) (OrderState, error) {
 	if item == nil {
 		return OrderState{}, fmt.Errorf("get order %s: %w", id, ErrNotFound)
 	}
-	return decodeOrder(item)
+	return decodeOrder(item, "")
 }
 
 // orderDetails returns the order's detail attributes by name, or nothing
@@ -155,18 +196,26 @@ func orderDetails(o order.Order, recommend []string) (map[string]types.Attribute
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range []string{"pk", "sk", "order_id", "status", "status_rank", "status_at"} {
+	for _, k := range []string{"pk", "sk", "order_id", "status", "status_rank", "status_at", "status_prev", "status_by", "known_prev"} {
 		delete(m, k)
 	}
 	return m, nil
 }
 
-func decodeOrder(item map[string]types.AttributeValue) (OrderState, error) {
+// decodeOrder decodes an order item; by names the delivery being merged,
+// whose change is reported when it was the one that moved the status.
+func decodeOrder(item map[string]types.AttributeValue, by string) (OrderState, error) {
 	var it orderItem
 	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return OrderState{}, fmt.Errorf("decode order: %w", err)
 	}
 	st := OrderState{Status: order.EventType(it.Status), StatusAt: it.StatusAt, Recommend: it.Recommend}
+	if by != "" && it.StatusBy == by {
+		st.Change = customer.Transition{Key: by}
+		if it.KnownPrev != noStatus {
+			st.Change.From = order.EventType(strings.TrimPrefix(it.StatusPrev, noStatus))
+		}
+	}
 	st.Order = order.Order{ID: it.OrderID, Currency: it.Currency, Total: it.Total, PlacedAt: it.PlacedAt, CouponCodes: it.CouponCodes}
 	if it.CustomerID != "" {
 		st.Order.Customer = &order.Customer{ID: it.CustomerID}
@@ -195,7 +244,7 @@ func (s *Store) OrdersPlacedOn(ctx context.Context, day time.Time) ([]OrderState
 			return nil, fmt.Errorf("list orders of %s: %w", day.Format(time.DateOnly), err)
 		}
 		for _, item := range page.Items {
-			st, err := decodeOrder(item)
+			st, err := decodeOrder(item, "")
 			if err != nil {
 				return nil, err
 			}

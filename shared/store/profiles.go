@@ -102,3 +102,13 @@ func (s *Store) UpdateProfile(ctx context.Context, id string, change func(*custo
 	}
 	return customer.Profile{}, fmt.Errorf("update profile %s: still conflicting after %d attempts", id, maxProfileAttempts)
 }
+
+// ProfileSize is the size DynamoDB counts for a customer's profile item
+// (the 400 KB item limit and the write units a profile write costs).
+func (s *Store) ProfileSize(ctx context.Context, id string) (int, error) {
+	item, err := s.getItem(ctx, customerPK(id), "PROFILE", time.Now())
+	if err != nil {
+		return 0, fmt.Errorf("get profile %s: %w", id, err)
+	}
+	return ItemSize(item), nil
+}

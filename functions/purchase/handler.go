@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/smithy-go"
 
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
@@ -37,6 +38,7 @@ type Store interface {
 	LinkLineUser(ctx context.Context, userID, customerID string, at time.Time) (bool, error)
 	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
 	RedeemCoupon(ctx context.Context, code, orderID, customerID string, at time.Time) (store.Coupon, bool, error)
+	RecordRejection(ctx context.Context, r store.Rejection) error
 }
 
 // Campaigns runs the campaigns an order event triggers.
@@ -97,7 +99,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		if err := signature.VerifyTsunagu(h.WebhookSecret, httpapi.Header(req, "X-Tsunagu-Signature"), body, start); err != nil {
 			return httpapi.Unauthorized(ctx, "X-Tsunagu-Signature", err), nil
 		}
-		ev, err = order.DecodeGeneric(body)
+		if ev, err = order.DecodeGeneric(body); err == nil {
+			err = ev.Order.CheckLines("order.items")
+		}
 	case shopifyRoute:
 		if err := signature.VerifyShopify(h.ShopifySecret, httpapi.Header(req, "X-Shopify-Hmac-Sha256"), body); err != nil {
 			return httpapi.Unauthorized(ctx, "X-Shopify-Hmac-Sha256", err), nil
@@ -107,6 +111,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 			WebhookID:   httpapi.Header(req, "X-Shopify-Webhook-Id"),
 			TriggeredAt: httpapi.Header(req, "X-Shopify-Triggered-At"),
 		}, body)
+		if err == nil {
+			err = ev.Order.CheckLines("line_items")
+		}
 	default:
 		return httpapi.Error(http.StatusNotFound, "no such route"), nil
 	}
@@ -119,6 +126,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return httpapi.Unavailable(ctx, err, retryAfter), nil
 	}
 	a, err := h.process(ctx, ev, start)
+	if store.IsPermanent(err) {
+		return h.refuse(ctx, ev, err, start), nil
+	}
 	if err != nil {
 		return httpapi.Unavailable(ctx, err, retryAfter), nil
 	}
@@ -215,6 +225,24 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 	}
 	a.Duplicate = !first
 	return a, nil
+}
+
+// refuse answers a signed delivery that DynamoDB refused for what it is
+// (too large, malformed): a retry would fail the same way, so the shop
+// gets a 400 it can see instead of a 503 it would retry for days, and the
+// refusal is recorded (REJECTIONS#<day>) and logged to be looked into.
+func (h *Handler) refuse(ctx context.Context, ev order.Event, cause error, at time.Time) events.APIGatewayV2HTTPResponse {
+	reason := "refused by the database"
+	var api smithy.APIError
+	if errors.As(cause, &api) {
+		reason = api.ErrorCode() + ": " + api.ErrorMessage()
+	}
+	r := store.Rejection{Source: ev.Source, DeliveryID: ev.DeliveryID, OrderID: ev.Order.ID, Reason: reason, At: at}
+	if err := h.Store.RecordRejection(ctx, r); err != nil {
+		return httpapi.Unavailable(ctx, err, retryAfter)
+	}
+	slog.ErrorContext(ctx, "webhook refused for good", "source", ev.Source, "delivery_id", ev.DeliveryID, "order_id", ev.Order.ID, "reason", reason)
+	return httpapi.Invalid([]order.FieldError{{Field: "order", Message: "cannot be stored (" + reason + "); sending it again will not help, the refusal is recorded for the shop's operator"}})
 }
 
 // redeemCoupons records the order's use of coupons tsunagu issued, with

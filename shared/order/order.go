@@ -127,3 +127,20 @@ func CurrencyScale(code string) (int, error) {
 	scale, _ := currency.Standard.Rounding(u)
 	return scale, nil
 }
+
+// MaxLines is how many lines one order may carry. Shopify allows 500
+// active lines on an order (order edits may leave removed lines beside
+// them); twice that is beyond anything a shop's admin produces, and keeps
+// one order well inside DynamoDB's item and request limits.
+const MaxLines = 1000
+
+// CheckLines refuses an order over MaxLines lines, naming field (the
+// payload's name for the lines).
+func (o Order) CheckLines(field string) error {
+	if n := len(o.Items); n > MaxLines {
+		bad := &InvalidError{}
+		bad.Add(field, "an order may carry at most %d lines, this one has %d", MaxLines, n)
+		return bad
+	}
+	return nil
+}

@@ -111,11 +111,21 @@ func Pick(candidates []string, products map[string]store.Product, n int) []store
 	return out
 }
 
+// maxLearntProducts bounds how many of an order's products, and of the
+// products bought before it, teach co-purchase pairs. The pairs grow with
+// the square of the count (a 500-line wholesale order would teach 250,000
+// and take minutes to write); the first products of an order say what it
+// was bought with as well as all of them would.
+const maxLearntProducts = 20
+
 // Pairs are the co-purchase pairs an order teaches: every two of its
 // products, both ways ("bought together"), and each product bought before
-// (earlier) to each of the order's products ("bought later").
+// (earlier) to each of the order's products ("bought later"); at most the
+// first maxLearntProducts of each.
 func Pairs(o order.Order, earlier []string) map[string][]string {
 	skus, _ := skusAndCategories(o)
+	skus = skus[:min(len(skus), maxLearntProducts)]
+	earlier = earlier[:min(len(earlier), maxLearntProducts)]
 	pairs := map[string][]string{}
 	for _, from := range skus {
 		for _, to := range skus {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
@@ -218,5 +220,30 @@ func TestProfileSizeBounded(t *testing.T) {
 	out, err := testenv.DynamoDB().GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(customerPK("c-1000"), "PROFILE")})
 	if err != nil || len(out.Item) == 0 {
 		t.Fatalf("raw profile: %v", err)
+	}
+}
+
+// A product whose co-purchase item has reached DynamoDB's 400 KB limit
+// learns nothing more, and the order's other products still learn: the
+// order is not failed for it.
+func TestLearnAffinityItemFull(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	full := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: affinityPK("FULL")}, "sk": &types.AttributeValueMemberS{Value: "AFFINITY"}}
+	for i := range 40 {
+		full[fmt.Sprintf("n_PAD-%d", i)] = &types.AttributeValueMemberS{Value: strings.Repeat("x", 10_000)}
+	}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: full}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.LearnAffinity(ctx, map[string][]string{"FULL": {"NEW-PARTNER-WITH-A-LONG-NAME-" + strings.Repeat("y", 300)}, "ROOMY": {"FULL"}})
+	if err != nil {
+		t.Fatalf("LearnAffinity = %v, want the full item skipped", err)
+	}
+	cat, err := s.ReadCatalog(ctx, CatalogQuery{Affinity: []string{"ROOMY"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cat.Affinity["ROOMY"]["FULL"] != 1 {
+		t.Errorf("ROOMY learnt %v, want FULL once", cat.Affinity["ROOMY"])
 	}
 }

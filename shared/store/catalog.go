@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 )
@@ -188,9 +192,25 @@ func (c *Catalog) add(item map[string]types.AttributeValue) error {
 	return nil
 }
 
+// itemFull reports whether DynamoDB refused an update because the item
+// would exceed 400 KB. DynamoDB gives it no code of its own (it is a
+// ValidationException), so its message tells it from other refusals.
+func itemFull(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == "ValidationException" && strings.HasPrefix(api.ErrorMessage(), "Item size")
+}
+
+// affinityNamesPerUpdate bounds the counters one UpdateItem adds to, so
+// its expression stays far below DynamoDB's 4 KB limit ("#n99 :one, " is
+// 11 bytes).
+const affinityNamesPerUpdate = 100
+
 // LearnAffinity counts, for each SKU in from, that the customer also bought
-// each SKU in to (together, or later). One UpdateItem per from SKU adds to
-// its counters; the caller makes sure an order is learnt from once.
+// each SKU in to (together, or later). UpdateItems of at most
+// affinityNamesPerUpdate counters add to each from SKU's item; the caller
+// makes sure an order is learnt from once. A product whose item has
+// reached DynamoDB's item size limit learns nothing more (logged), rather
+// than failing the order.
 func (s *Store) LearnAffinity(ctx context.Context, pairs map[string][]string) error {
 	froms := make([]string, 0, len(pairs))
 	for f := range pairs {
@@ -198,25 +218,28 @@ func (s *Store) LearnAffinity(ctx context.Context, pairs map[string][]string) er
 	}
 	sort.Strings(froms)
 	for _, from := range froms {
-		var adds []string
-		names := map[string]string{}
-		for i, to := range pairs[from] {
-			alias := fmt.Sprintf("#n%d", i)
-			names[alias] = "n_" + to
-			adds = append(adds, alias+" :one")
-		}
-		if len(adds) == 0 {
-			continue
-		}
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(s.table),
-			Key:                       key(affinityPK(from), "AFFINITY"),
-			UpdateExpression:          aws.String("ADD " + strings.Join(adds, ", ")),
-			ExpressionAttributeNames:  names,
-			ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
-		})
-		if err != nil {
-			return fmt.Errorf("learn affinity of %s: %w", from, err)
+		for chunk := range slices.Chunk(pairs[from], affinityNamesPerUpdate) {
+			var adds []string
+			names := map[string]string{}
+			for i, to := range chunk {
+				alias := fmt.Sprintf("#n%d", i)
+				names[alias] = "n_" + to
+				adds = append(adds, alias+" :one")
+			}
+			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName:                 aws.String(s.table),
+				Key:                       key(affinityPK(from), "AFFINITY"),
+				UpdateExpression:          aws.String("ADD " + strings.Join(adds, ", ")),
+				ExpressionAttributeNames:  names,
+				ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+			})
+			if itemFull(err) {
+				slog.WarnContext(ctx, "affinity item full", "sku", from)
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("learn affinity of %s: %w", from, err)
+			}
 		}
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 )
 
 // ErrNotFound means the item asked for is not stored (or has expired).
@@ -40,6 +41,21 @@ func key(pk, sk string) map[string]types.AttributeValue {
 		"pk": &types.AttributeValueMemberS{Value: pk},
 		"sk": &types.AttributeValueMemberS{Value: sk},
 	}
+}
+
+// IsPermanent reports whether DynamoDB refused a request for what it is
+// (an item over 400 KB, an expression over its limits, a malformed value):
+// sending it again cannot succeed, unlike a throttle or an outage.
+func IsPermanent(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode() {
+	case "ValidationException", "ItemCollectionSizeLimitExceededException", "SerializationException":
+		return true
+	}
+	return false
 }
 
 func isConditionFailed(err error) bool {

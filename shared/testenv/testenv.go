@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/tsunagu-dev/tsunagu/shared/emulator"
 	"github.com/tsunagu-dev/tsunagu/shared/project"
@@ -97,8 +98,16 @@ func AWSConfig() aws.Config {
 }
 
 // DynamoDB returns a real DynamoDB client for the emulator.
+// Requests over DynamoDB's documented limits that the emulator does not
+// enforce (expression sizes, batch sizes, key lengths) fail as DynamoDB
+// would fail them, with a ValidationException.
 func DynamoDB(optFns ...func(*dynamodb.Options)) *dynamodb.Client {
-	return dynamodb.NewFromConfig(AWSConfig(), append([]func(*dynamodb.Options){func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynamo.URL) }}, optFns...)...)
+	return dynamodb.NewFromConfig(AWSConfig(), append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(dynamo.URL)
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("AWSLimits", awsLimits), middleware.After)
+		})
+	}}, optFns...)...)
 }
 
 // SES returns a real SES v2 client for the emulator.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/perf/benchfmt"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
 )
 
 // Prices used for the cost estimate (US East (N. Virginia), on-demand,
@@ -132,7 +134,11 @@ func renderBenchmarks(results map[string]benchResult, cmdline, raw string) strin
 		fmt.Fprintf(&b, "| DynamoDB on-demand | %.1f writes + %.1f strongly consistent reads, 1 unit each (items under 1 KB / 4 KB) | %.2f |\n", full.Metrics["ddb-writes/order"], full.Metrics["ddb-reads/order"], dynamo)
 		fmt.Fprintf(&b, "| **Lambda + DynamoDB** | | **%.2f** |\n", lambda+dynamo)
 		fmt.Fprintf(&b, "| SES (for reference) | one email per order | %.2f |\n\n", ses)
-		b.WriteString("Prices: US East (N. Virginia) on-demand list prices: Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests; DynamoDB $0.625 per million write and $0.125 per million read request units; SES $0.10 per 1,000 emails. In AWS the handler time is lower than here (no emulator sharing the CPU) and API Gateway HTTP API adds $1.00 per million requests. A profile grows with a customer's orders (about 150 bytes each), so repeat customers' profile writes cost more units.\n\n")
+		b.WriteString("Prices: US East (N. Virginia) on-demand list prices: Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests; DynamoDB $0.625 per million write and $0.125 per million read request units; SES $0.10 per 1,000 emails. In AWS the handler time is lower than here (no emulator sharing the CPU) and API Gateway HTTP API adds $1.00 per million requests. A profile lists a customer's latest orders (about 150 bytes each, at most 100) and folds older ones into sums, so a regular customer's profile writes cost up to about 30 write units (see Profile size).\n\n")
+	}
+	if ps, ok := results["ProfileSize"]; ok {
+		fmt.Fprintf(&b, "## Profile size\n\nOne customer, 1,000 orders through the store as the purchase webhook applies them (each a different product, 300 brands): the profile item is %.1f KB after 100 orders and %.1f KB after 1,000 (DynamoDB's item limit: 400 KB). The latest %d orders are listed one by one; older ones are folded into sums, and counts by brand and last-bought times by product keep their largest 200.\n\n",
+			ps.Metrics["bytes-after-100-orders"]/1024, ps.Metrics["bytes-after-1000-orders"]/1024, customer.MaxRecentOrders)
 	}
 	if v, ok := results["ThankyouView"]; ok {
 		fmt.Fprintf(&b, "## Thank-you page\n\n%d views of one order, 50 at a time, through the thank-you handler against the emulators: p50 %.1f ms, p99 %.1f ms per view, %.1f DynamoDB requests per view (budget 3: the order, then at once the catalog with the profile in one BatchGetItem and the view record with its coupon). The emulator is a single Node.js process on 2 cores, so at 50 concurrent views most of the time is queueing in it.\n\n",

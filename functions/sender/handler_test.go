@@ -88,7 +88,9 @@ func newWorld(t testing.TB, table string, sesOpts func(*sesv2.Options), dbOpts .
 		return &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder,
 			PublicURL: "https://hooks.example.jp", RecommendationLimit: 3}
 	}
-	as := func(function string) *store.Store { return store.New(testenv.DynamoDBAs(t, function, dbOpts...), table) }
+	as := func(function string) *store.Store {
+		return store.New(testenv.DynamoDBAs(t, function, dbOpts...), table)
+	}
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)

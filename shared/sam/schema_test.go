@@ -89,8 +89,9 @@ func TestSAMSchemaCatchesMistakes(t *testing.T) {
 	}
 }
 
-// samSchema is the SAM schema compiled whole and in the parts a report
-// can be precise about: Globals, and each resource by its Type.
+// samSchema is what a template is checked against: the SAM schema,
+// compiled whole and in the parts a report can be precise about (Globals,
+// each resource by its Type), and CloudFormation's own resource schemas.
 type samSchema struct {
 	whole, globals, otherResource *jsonschema.Schema
 	byType                        map[string]*jsonschema.Schema
@@ -123,12 +124,11 @@ const cfnResourceAttributes = `{
 
 func loadSAMSchema(t *testing.T) *samSchema {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "sam.schema.json"))
+	raw, err := os.ReadFile(filepath.Join("testdata", "sam.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,10 +159,6 @@ func loadSAMSchema(t *testing.T) *samSchema {
 				} `json:"Type"`
 			} `json:"properties"`
 		} `json:"definitions"`
-	}
-	raw, err := os.ReadFile(filepath.Join("testdata", "sam.schema.json"))
-	if err != nil {
-		t.Fatal(err)
 	}
 	if err := json.Unmarshal(raw, &spec); err != nil {
 		t.Fatal(err)
@@ -217,6 +213,7 @@ func loadSAMSchema(t *testing.T) *samSchema {
 	return s
 }
 
+// compileURL compiles the schema added to c at url.
 func compileURL(t *testing.T, c *jsonschema.Compiler, url string) *jsonschema.Schema {
 	t.Helper()
 	s, err := c.Compile(url)
@@ -253,7 +250,7 @@ func (s *samSchema) check(t *testing.T, file string, raw []byte) []string {
 		return v
 	}
 	v := asJSON(nil)
-	deployed, _ := asJSON(s.deployValues(&root)).(map[string]any)
+	deployed, _ := asJSON(deployValues(&root)).(map[string]any)
 	deployedResources, _ := deployed["Resources"].(map[string]any)
 	var problems []string
 	report := func(prefix []string, err error) {
@@ -324,7 +321,7 @@ func position(problem string) int {
 // deployValues are stand-ins for what a deployment resolves intrinsic
 // functions to: the stack's pseudo parameters, each parameter's default or
 // a placeholder, each resource's name (its logical id) and ARN.
-func (s *samSchema) deployValues(root *yaml.Node) map[string]string {
+func deployValues(root *yaml.Node) map[string]string {
 	v := map[string]string{"AWS::Partition": "aws", "AWS::Region": "ap-northeast-1", "AWS::AccountId": "123456789012",
 		"AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "tsunagu", "AWS::NoValue": ""}
 	params := child(root.Content[0], "Parameters")

@@ -43,10 +43,11 @@ func expectRefusedOrHarmless(t *testing.T, tests []hostileCase) {
 	t.Helper()
 	table := testenv.NewTable(t)
 	st := store.New(testenv.DynamoDB(), table)
-	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "ErasureFunction"), table), WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return now }}
+	contact := testenv.UniqueEmail(t, "shop")
+	h := newHandler(t, table, contact)
 	seed(t, st, "c-1", "misaki@example.jp")
 	seed(t, st, "191167", "john@example.com")
-	testenv.ExpectNoEffect(t, table, h.Handle, tests, testenv.JSONAnswer, nil)
+	testenv.ExpectNoEffect(t, table, h.Handle, tests, testenv.JSONAnswer, testenv.Effects{"notices to the shop": testenv.EmailsTo(contact)})
 }
 
 // TestGenericErasureRefusesHostileInput: POST /webhooks/customers/erase.
@@ -125,10 +126,15 @@ func TestGenericErasureRefusesHostileInput(t *testing.T) {
 	expectRefusedOrHarmless(t, tests)
 }
 
-// TestShopifyRedactRefusesHostileInput: POST /webhooks/shopify/customers/redact.
+// TestShopifyRedactRefusesHostileInput: POST /webhooks/shopify/customers/redact
+// and POST /webhooks/shopify/compliance.
 func TestShopifyRedactRefusesHostileInput(t *testing.T) {
 	const valid = `{"shop_id": 954889, "shop_domain": "tsubaki-chaen.myshopify.com", "customer": {"id": 191167, "email": "john@example.com"}, "orders_to_redact": [299938]}`
 	redact := func(body string) events.APIGatewayV2HTTPRequest { return shopifyRequest("customers/redact", body) }
+	// with puts fields into an otherwise valid body for nobody known.
+	with := func(fields string) events.APIGatewayV2HTTPRequest {
+		return redact(`{"shop_id": 954889, "shop_domain": "tsubaki-chaen.myshopify.com", ` + fields + `}`)
+	}
 	good := signature.SignShopify(secret, []byte(valid))
 	tests := []hostileCase{
 		{"no hmac", testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", ""), 401},
@@ -146,13 +152,20 @@ func TestShopifyRedactRefusesHostileInput(t *testing.T) {
 			return r
 		}(), 401},
 		{"tsunagu signature instead", testenv.WithHeader(testenv.WithHeader(redact(valid), "x-shopify-hmac-sha256", ""), "x-tsunagu-signature", signature.SignTsunagu(secret, now, []byte(valid))), 401},
+		{"compliance route, no hmac", testenv.WithHeader(shopifyRequestTo(complianceRoute, "customers/redact", "wh-1", valid), "x-shopify-hmac-sha256", ""), 401},
 		{"no topic", shopifyRequest("", valid), 400},
 		{"orders/create", shopifyRequest("orders/create", valid), 400},
-		{"customers/data_request", shopifyRequest("customers/data_request", valid), 400},
-		{"shop/redact", shopifyRequest("shop/redact", valid), 400},
+		{"customers/data_request on the redact route", shopifyRequest("customers/data_request", valid), 400},
+		{"shop/redact on the redact route", shopifyRequest("shop/redact", valid), 400},
+		{"a redact body as a data request", shopifyRequestTo(complianceRoute, "customers/data_request", "wh-2", valid), 400},
+		{"a redact body as a shop redact", shopifyRequestTo(complianceRoute, "shop/redact", "wh-3", valid), 400},
 		{"topic in capitals", shopifyRequest("CUSTOMERS/REDACT", valid), 400},
 		{"topic with spaces", shopifyRequest(" customers/redact ", valid), 400},
 		{"topic with crlf", shopifyRequest("customers/redact\r\nX: y", valid), 400},
+		{"another shop in the header", testenv.WithHeader(redact(valid), "x-shopify-shop-domain", "evil.myshopify.com"), 400},
+		{"no shop header", testenv.WithHeader(redact(valid), "x-shopify-shop-domain", ""), 400},
+		{"another shop in the body", redact(strings.Replace(valid, "tsubaki-chaen", "evil", 1)), 400},
+		{"shop suffix trick in the body", redact(strings.Replace(valid, "myshopify.com", "myshopify.com.evil.example", 1)), 400},
 		{"base64 flag on a plain body", func() events.APIGatewayV2HTTPRequest { r := redact(valid); r.IsBase64Encoded = true; return r }(), 400},
 		{"body over 256 KiB", redact(`{"customer": {"id": 191167}, "pad": "` + strings.Repeat("x", httpapi.MaxBody) + `"}`), 413},
 		{"empty body", redact(""), 400},
@@ -163,33 +176,66 @@ func TestShopifyRedactRefusesHostileInput(t *testing.T) {
 		{"null", redact(`null`), 400},
 		{"invalid UTF-8", redact("{\"customer\": {\"email\": \"\xff@example.jp\"}}"), 400},
 		{"nested 5000 deep", redact(testenv.NestedJSON(5000)), 400},
-		{"no customer", redact(`{"shop_domain": "tsubaki-chaen.myshopify.com"}`), 400},
-		{"customer null", redact(`{"customer": null}`), 400},
-		{"customer a string", redact(`{"customer": "191167"}`), 400},
-		{"customer an array", redact(`{"customer": [191167]}`), 400},
-		{"customer empty", redact(`{"customer": {}}`), 400},
-		{"customer phone only", redact(`{"customer": {"phone": "555-625-1199"}}`), 400},
-		{"customer blank email", redact(`{"customer": {"email": "  "}}`), 400},
-		{"customer id an object", redact(`{"customer": {"id": {"$ne": 0}}}`), 400},
-		{"customer id a word", redact(`{"customer": {"id": "one"}}`), 400},
-		{"customer id an array", redact(`{"customer": {"id": [191167]}}`), 400},
-		{"customer id true", redact(`{"customer": {"id": true}}`), 400},
-		{"customer id 3000 digits", redact(`{"customer": {"id": 1` + strings.Repeat("0", 2999) + `}}`), 400},
-		{"customer email a number", redact(`{"customer": {"email": 1}}`), 400},
-		{"orders_to_redact not a list, for nobody known", redact(`{"customer": {"id": 424242}, "orders_to_redact": 5}`), 200},
+		{"no shop", redact(`{"customer": {"id": 191167}, "orders_to_redact": []}`), 400},
+		{"shop id a string", redact(`{"shop_id": "954889", "shop_domain": "tsubaki-chaen.myshopify.com", "customer": {"id": 191167}, "orders_to_redact": []}`), 400},
+		{"no customer", with(`"orders_to_redact": []`), 400},
+		{"no orders_to_redact (an order body's shape)", with(`"customer": {"id": 191167, "email": "john@example.com"}`), 400},
+		{"customer null", with(`"customer": null, "orders_to_redact": []`), 400},
+		{"customer a string", with(`"customer": "191167", "orders_to_redact": []`), 400},
+		{"customer an array", with(`"customer": [191167], "orders_to_redact": []`), 400},
+		{"customer empty", with(`"customer": {}, "orders_to_redact": []`), 400},
+		{"customer phone only", with(`"customer": {"phone": "555-625-1199"}, "orders_to_redact": []`), 400},
+		{"customer blank email", with(`"customer": {"email": "  "}, "orders_to_redact": []`), 400},
+		{"customer id an object", with(`"customer": {"id": {"$ne": 0}}, "orders_to_redact": []`), 400},
+		{"customer id a word", with(`"customer": {"id": "one"}, "orders_to_redact": []`), 400},
+		{"customer id an array", with(`"customer": {"id": [191167]}, "orders_to_redact": []`), 400},
+		{"customer id true", with(`"customer": {"id": true}, "orders_to_redact": []`), 400},
+		{"customer id 3000 digits", with(`"customer": {"id": 1` + strings.Repeat("0", 2999) + `}, "orders_to_redact": []`), 400},
+		{"customer id zero", with(`"customer": {"id": 0}, "orders_to_redact": []`), 400},
+		{"customer id negative", with(`"customer": {"id": -1}, "orders_to_redact": []`), 400},
+		{"customer id a fraction", with(`"customer": {"id": 1.5}, "orders_to_redact": []`), 400},
+		{"customer id in exponent form", with(`"customer": {"id": 1e3}, "orders_to_redact": []`), 400},
+		{"customer email a number", with(`"customer": {"email": 1}, "orders_to_redact": []`), 400},
+		{"orders_to_redact not a list", with(`"customer": {"id": 424242}, "orders_to_redact": 5`), 400},
+		{"orders_to_redact of words", with(`"customer": {"id": 424242}, "orders_to_redact": ["a"]`), 400},
+		{"a data request's fields in a redact", with(`"customer": {"id": 424242}, "orders_to_redact": [], "data_request": {"id": 1}`), 400},
 		{"unknown route", func() events.APIGatewayV2HTTPRequest {
 			r := redact(valid)
 			r.RouteKey = "POST /webhooks/shopify/customers/delete"
 			return r
 		}(), 404},
 	}
-	// Valid requests for nobody tsunagu knows: 200, nothing erased.
-	for _, id := range []string{"0", "-1", "1.5", "1e3", "191167.0", "99999999999999999999999"} {
-		tests = append(tests, hostileCase{"customer id " + id, redact(`{"customer": {"id": ` + id + `}}`), 200})
-	}
-	for _, s := range injections[:6] {
-		b, _ := json.Marshal(map[string]any{"customer": map[string]string{"email": s}})
-		tests = append(tests, hostileCase{"guest address " + fmt.Sprintf("%.20q", s), redact(string(b)), 200})
-	}
 	expectRefusedOrHarmless(t, tests)
+}
+
+// TestShopifyRedactForNobodyKnown: valid redacts (and hostile guest
+// addresses) that name nobody tsunagu knows answer 200 and write nothing
+// but their own delivery marker.
+func TestShopifyRedactForNobodyKnown(t *testing.T) {
+	table := testenv.NewTable(t)
+	st := store.New(testenv.DynamoDB(), table)
+	h := newHandler(t, table, testenv.UniqueEmail(t, "shop"))
+	seed(t, st, "c-1", "misaki@example.jp")
+	seed(t, st, "191167", "john@example.com")
+	var bodies []string
+	for _, id := range []string{"1", "424242", "99999999999999999999999"} {
+		bodies = append(bodies, `{"shop_id": 954889, "shop_domain": "tsubaki-chaen.myshopify.com", "customer": {"id": `+id+`}, "orders_to_redact": [1]}`)
+	}
+	for _, s := range injections {
+		b, _ := json.Marshal(map[string]any{"shop_id": 954889, "shop_domain": "tsubaki-chaen.myshopify.com", "customer": map[string]string{"email": s}, "orders_to_redact": []int{}})
+		bodies = append(bodies, string(b))
+	}
+	for _, body := range bodies {
+		t.Run(fmt.Sprintf("%.60s", body), func(t *testing.T) {
+			before := testenv.Snapshot(t, table)
+			if status, got := do(t, h, shopifyRequest("customers/redact", body)); status != 200 || got.Known {
+				t.Errorf("answer %d %+v, want 200 for nobody known", status, got)
+			}
+			for _, c := range testenv.Changed(before, testenv.Snapshot(t, table)) {
+				if !strings.HasPrefix(c, `+ {"done_at"`) || !strings.Contains(c, `"pk":"DELIVERY#shopify-compliance#body:`) {
+					t.Errorf("changed more than its delivery marker: %.300s", c)
+				}
+			}
+		})
+	}
 }

@@ -22,7 +22,7 @@ type ShopRedaction struct {
 	RequestedAt time.Time `dynamodbav:"requested_at"`
 	// FinishedAt is when the job finished (zero while pending).
 	FinishedAt time.Time `dynamodbav:"finished_at,omitempty"`
-	// Erased counts the customer profiles the job erased.
+	// Erased counts the customer profiles the job went through.
 	Erased int `dynamodbav:"erased"`
 }
 
@@ -138,7 +138,8 @@ type ScanCheckpoint struct {
 	LastSK string `dynamodbav:"last_sk,omitempty"`
 	// Done is true once the whole segment was erased.
 	Done bool `dynamodbav:"done"`
-	// Erased counts the customer profiles erased in the segment so far.
+	// Erased counts the customer profiles of the segment erased so far
+	// (each once, whether it still held personal data or not).
 	Erased int `dynamodbav:"erased"`
 }
 
@@ -216,13 +217,10 @@ func (s *Store) EraseShopPage(ctx context.Context, cp ScanCheckpoint, segments i
 			continue
 		}
 		if id, ok := strings.CutPrefix(pk.Value, customerPK("")); ok && sk.Value == "PROFILE" {
-			e, err := s.EraseCustomer(ctx, id, at)
-			if err != nil {
+			if _, err := s.EraseCustomer(ctx, id, at); err != nil {
 				return cp, err
 			}
-			if e.Profile {
-				cp.Erased++
-			}
+			cp.Erased++
 			continue
 		}
 		if err := s.deleteItem(ctx, pk.Value, sk.Value); err != nil {

@@ -136,11 +136,12 @@ func (h *Handler) refused(ctx context.Context, route string, err error) *events.
 		return nil
 	}
 	var bad *order.InvalidError
-	resp := httpapi.Unavailable(ctx, err, retryAfter)
-	if errors.As(err, &bad) {
-		slog.InfoContext(ctx, "erasure request rejected", "route", route, "bad_fields", len(bad.Fields))
-		resp = httpapi.Invalid(bad.Fields)
+	if !errors.As(err, &bad) {
+		resp := httpapi.Unavailable(ctx, err, retryAfter)
+		return &resp
 	}
+	slog.InfoContext(ctx, "erasure request rejected", "route", route, "bad_fields", len(bad.Fields))
+	resp := httpapi.Invalid(bad.Fields)
 	return &resp
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -292,10 +293,18 @@ func TestCapturedDeliveriesCannotErase(t *testing.T) {
 		{"another shop's header", testenv.WithHeader(shopifyRequestTo(complianceRoute, shopify.RedactTopic, "wh-hdr", documented(t, "customers-redact.json")), "x-shopify-shop-domain", "other-shop.myshopify.com"), shopify.ShopDomainHeader},
 		{"no shop header", testenv.WithHeader(shopifyRequestTo(complianceRoute, shopify.RedactTopic, "wh-nohdr", documented(t, "customers-redact.json")), "x-shopify-shop-domain", ""), shopify.ShopDomainHeader},
 	}
+	// A refusal is the shop's mistake, logged as information, not an error.
+	var logs bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := testenv.Snapshot(t, table)
+			logs.Reset()
 			status, got := do(t, h, tt.req)
+			if strings.Contains(logs.String(), `"level":"ERROR"`) {
+				t.Errorf("a refusal logged an error: %s", logs.String())
+			}
 			named := false
 			for _, f := range got.Fields {
 				named = named || f.Field == tt.field

@@ -40,7 +40,8 @@ type Store interface {
 	DeliveryDone(ctx context.Context, source, id string, now time.Time) (bool, error)
 	MarkDelivered(ctx context.Context, source, id, eventType, orderID string, now time.Time) (bool, error)
 	SaveExport(ctx context.Context, rec store.ExportRecord) (store.ExportRecord, error)
-	MarkExportNotified(ctx context.Context, requestID string, at time.Time) error
+	ClaimExportNotice(ctx context.Context, requestID string, at time.Time) (bool, error)
+	ReleaseExportNotice(ctx context.Context, requestID string, at time.Time) error
 	RecordShopRedaction(ctx context.Context, r store.ShopRedaction) (bool, error)
 }
 
@@ -205,7 +206,9 @@ func (h *Handler) compliance(ctx context.Context, r shopify.ComplianceRequest, k
 }
 
 // export keeps the customer's data export for the data request (the first
-// one stays) and tells the shop it is ready, once it is kept.
+// one stays) and tells the shop it is ready. The telling is claimed first,
+// so of several copies of a request only one sends; a send that failed
+// gives the claim back for the retry.
 func (h *Handler) export(ctx context.Context, r shopify.ComplianceRequest, now time.Time) (store.ExportRecord, error) {
 	e, err := dataexport.Collect(ctx, h.Store, r.CustomerID)
 	if err != nil {
@@ -216,20 +219,25 @@ func (h *Handler) export(ctx context.Context, r shopify.ComplianceRequest, now t
 		return store.ExportRecord{}, err
 	}
 	rec, err := h.Store.SaveExport(ctx, store.ExportRecord{RequestID: r.DataRequestID, CustomerID: r.CustomerID, RequestedAt: now, Content: content})
-	if err != nil || !rec.NotifiedAt.IsZero() || h.Mailer == nil {
+	if err != nil || h.Mailer == nil {
+		return rec, err
+	}
+	claimed, err := h.Store.ClaimExportNotice(ctx, rec.RequestID, now)
+	if err != nil || !claimed {
 		return rec, err
 	}
 	_, err = h.Mailer.Send(ctx, exportNotice(h.ShopContact, rec))
 	if errors.Is(err, email.ErrRejected) {
 		// SES will never take it (an unverified contact address, say):
 		// the export is kept all the same, and the shop fetches it.
-		slog.WarnContext(ctx, "export notice rejected", "data_request", rec.RequestID, "error", err)
+		// (SES's message may name the address: not logged.)
+		slog.WarnContext(ctx, "export notice rejected", "data_request", rec.RequestID)
 		return rec, nil
 	}
 	if err != nil {
-		return rec, err
+		return rec, errors.Join(err, h.Store.ReleaseExportNotice(ctx, rec.RequestID, now))
 	}
-	return rec, h.Store.MarkExportNotified(ctx, rec.RequestID, now)
+	return rec, nil
 }
 
 // retryAfter is how long a shop should wait before re-sending a request

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -266,6 +269,82 @@ func TestComplianceTopicsOnOneRoute(t *testing.T) {
 			}
 		}
 	})
+}
+
+// flakyMailer fails its first sends as SES does under throttling, then
+// sends through the SES emulator.
+type flakyMailer struct {
+	Mailer
+	failures atomic.Int64
+}
+
+func (m *flakyMailer) Send(ctx context.Context, msg email.Message) (string, error) {
+	if m.failures.Add(-1) >= 0 {
+		return "", errors.New("send email: TooManyRequestsException (injected)")
+	}
+	return m.Mailer.Send(ctx, msg)
+}
+
+// TestDataRequestTellsTheShopOnce: 20 copies of one data request at once,
+// and a send that fails and is retried, keep one export and send one
+// notice.
+func TestDataRequestTellsTheShopOnce(t *testing.T) {
+	table := testenv.NewTable(t)
+	st, ctx := store.New(testenv.DynamoDB(), table), context.Background()
+	contact := testenv.UniqueEmail(t, "shop")
+	h := newHandler(t, table, contact)
+	seed(t, st, "191167", "john@example.com")
+	body := documented(t, "customers-data_request.json")
+
+	var wg sync.WaitGroup
+	statuses := make([]int, 20)
+	for i := range statuses {
+		wg.Go(func() {
+			resp, err := h.Handle(ctx, shopifyRequestTo(complianceRoute, shopify.DataRequestTopic, fmt.Sprintf("wh-copy-%d", i), body))
+			if err != nil {
+				t.Error(err)
+			}
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != 200 {
+			t.Errorf("copy %d answered %d, want 200", i, s)
+		}
+	}
+	if n := len(testenv.SentEmails(t, contact)); n != 1 {
+		t.Errorf("%d notices for 20 copies, want 1", n)
+	}
+
+	// Another request whose notice fails once: 503, then the retry sends it.
+	flaky := &flakyMailer{Mailer: h.Mailer}
+	flaky.failures.Store(1)
+	h.Mailer = flaky
+	other := strings.Replace(body, `"id": 9999`, `"id": 10000`, 1)
+	if status, got := do(t, h, shopifyRequestTo(complianceRoute, shopify.DataRequestTopic, "wh-flaky", other)); status != 503 {
+		t.Fatalf("answer with SES failing = %d %+v, want 503", status, got)
+	}
+	if status, got := do(t, h, shopifyRequestTo(complianceRoute, shopify.DataRequestTopic, "wh-flaky", other)); status != 200 || got.Duplicate {
+		t.Fatalf("retry = %d %+v, want 200", status, got)
+	}
+	if n := len(testenv.SentEmails(t, contact)); n != 2 {
+		t.Errorf("%d notices after the retried request, want 2 (one each)", n)
+	}
+
+	// A customer tsunagu never saw: the export says so.
+	unknown := strings.NewReplacer(`"id": 9999`, `"id": 10001`, `"id": 191167`, `"id": 424242`).Replace(body)
+	if status, got := do(t, h, shopifyRequestTo(complianceRoute, shopify.DataRequestTopic, "wh-unknown", unknown)); status != 200 || got.DataRequest != "10001" {
+		t.Fatalf("data request for nobody known = %d %+v", status, got)
+	}
+	rec, err := st.GetExport(ctx, "10001", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := dataexport.Unmarshal(rec.Content)
+	if err != nil || e.Known || e.CustomerID != "424242" {
+		t.Errorf("export for nobody known = %+v, %v; want \"no data held\"", e, err)
+	}
 }
 
 // TestCapturedDeliveriesCannotErase: Shopify signs the body only. A

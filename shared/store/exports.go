@@ -91,17 +91,39 @@ func (s *Store) GetExport(ctx context.Context, requestID string, now time.Time) 
 	return it.ExportRecord, nil
 }
 
-// MarkExportNotified records that the shop was told an export is ready.
-func (s *Store) MarkExportNotified(ctx context.Context, requestID string, at time.Time) error {
+// ClaimExportNotice claims the telling of the shop that an export is
+// ready: only one of several copies of a request gets true, so the shop is
+// told once. A claim whose telling failed is given back with
+// ReleaseExportNotice.
+func (s *Store) ClaimExportNotice(ctx context.Context, requestID string, at time.Time) (bool, error) {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key(exportPK(requestID), "EXPORT"),
 		UpdateExpression:          aws.String("SET notified_at = :at"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(notified_at)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":at": timeValue(at)},
 	})
-	if err != nil && !isConditionFailed(err) { // failed: erased since, nothing to mark
-		return fmt.Errorf("mark export of request %s notified: %w", requestID, err)
+	if isConditionFailed(err) { // told already, or erased since
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim export notice of request %s: %w", requestID, err)
+	}
+	return true, nil
+}
+
+// ReleaseExportNotice gives back a claim made at at, so a retry tells the
+// shop.
+func (s *Store) ReleaseExportNotice(ctx context.Context, requestID string, at time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(exportPK(requestID), "EXPORT"),
+		UpdateExpression:          aws.String("REMOVE notified_at"),
+		ConditionExpression:       aws.String("notified_at = :at"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": timeValue(at)},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("release export notice of request %s: %w", requestID, err)
 	}
 	return nil
 }

@@ -239,3 +239,110 @@ func TestShopifyRedactForNobodyKnown(t *testing.T) {
 		})
 	}
 }
+
+// TestShopifyComplianceRefusesHostileInput: POST /webhooks/shopify/compliance,
+// for each topic: forged, malformed and mis-shaped requests change nothing
+// and send the shop nothing.
+func TestShopifyComplianceRefusesHostileInput(t *testing.T) {
+	const dataRequest = `{"shop_id": 954889, "shop_domain": "tsubaki-chaen.myshopify.com", "orders_requested": [299938], "customer": {"id": 191167, "email": "john@example.com"}, "data_request": {"id": 9999}}`
+	const shopRedact = `{"shop_id": 954889, "shop_domain": "tsubaki-chaen.myshopify.com"}`
+	req := func(topic, body string) events.APIGatewayV2HTTPRequest {
+		return shopifyRequestTo(complianceRoute, topic, "wh-hostile", body)
+	}
+	data := func(body string) events.APIGatewayV2HTTPRequest { return req("customers/data_request", body) }
+	shopR := func(body string) events.APIGatewayV2HTTPRequest { return req("shop/redact", body) }
+	// dataWith and shopWith are the valid bodies with one field replaced
+	// (or removed, for "").
+	dataWith := func(field, value string) events.APIGatewayV2HTTPRequest {
+		var m map[string]json.RawMessage
+		_ = json.Unmarshal([]byte(dataRequest), &m)
+		if value == "" {
+			delete(m, field)
+		} else {
+			m[field] = json.RawMessage(value)
+		}
+		b, _ := json.Marshal(m)
+		return data(string(b))
+	}
+	shopWith := func(field, value string) events.APIGatewayV2HTTPRequest {
+		var m map[string]json.RawMessage
+		_ = json.Unmarshal([]byte(shopRedact), &m)
+		if value == "" {
+			delete(m, field)
+		} else {
+			m[field] = json.RawMessage(value)
+		}
+		b, _ := json.Marshal(m)
+		return shopR(string(b))
+	}
+	tests := []hostileCase{
+		{"data request, no hmac", testenv.WithHeader(data(dataRequest), "x-shopify-hmac-sha256", ""), 401},
+		{"data request, wrong secret", testenv.WithHeader(data(dataRequest), "x-shopify-hmac-sha256", signature.SignShopify("not-the-secret", []byte(dataRequest))), 401},
+		{"data request, hmac of another body", testenv.WithHeader(data(dataRequest), "x-shopify-hmac-sha256", signature.SignShopify(secret, []byte(shopRedact))), 401},
+		{"data request, body changed after signing", func() events.APIGatewayV2HTTPRequest {
+			r := data(dataRequest)
+			r.Body = strings.Replace(r.Body, "9999", "9998", 1)
+			return r
+		}(), 401},
+		{"shop redact, no hmac", testenv.WithHeader(shopR(shopRedact), "x-shopify-hmac-sha256", ""), 401},
+		{"shop redact, hmac in hex", testenv.WithHeader(shopR(shopRedact), "x-shopify-hmac-sha256", fmt.Sprintf("%x", signature.Sum(secret, []byte(shopRedact)))), 401},
+		{"shop redact, empty secret", testenv.WithHeader(shopR(shopRedact), "x-shopify-hmac-sha256", signature.SignShopify("", []byte(shopRedact))), 401},
+		{"shop redact, tsunagu signature instead", testenv.WithHeader(testenv.WithHeader(shopR(shopRedact), "x-shopify-hmac-sha256", ""), "x-tsunagu-signature", signature.SignTsunagu(secret, now, []byte(shopRedact))), 401},
+		{"no topic", req("", shopRedact), 400},
+		{"an order topic", req("orders/create", shopRedact), 400},
+		{"app/uninstalled", req("app/uninstalled", shopRedact), 400},
+		{"topic in capitals", req("SHOP/REDACT", shopRedact), 400},
+		{"topic with crlf", req("shop/redact\r\nX: y", shopRedact), 400},
+		{"a data request as a redact", req("customers/redact", dataRequest), 400},
+		{"a data request as a shop redact", req("shop/redact", dataRequest), 400},
+		{"a shop redact as a data request", req("customers/data_request", shopRedact), 400},
+		{"a shop redact as a redact", req("customers/redact", shopRedact), 400},
+		{"an order as a data request", req("customers/data_request", `{"id": 820982911946154508, "email": "jon@example.com", "customer": {"id": 115310627314723954}, "line_items": []}`), 400},
+		{"data request from another shop's header", testenv.WithHeader(data(dataRequest), "x-shopify-shop-domain", "evil.myshopify.com"), 400},
+		{"shop redact from another shop's header", testenv.WithHeader(shopR(shopRedact), "x-shopify-shop-domain", "evil.myshopify.com"), 400},
+		{"shop redact without a shop header", testenv.WithHeader(shopR(shopRedact), "x-shopify-shop-domain", ""), 400},
+		{"shop redact of another shop", shopWith("shop_domain", `"evil.myshopify.com"`), 400},
+		{"shop redact of a shop in capitals and a suffix", shopWith("shop_domain", `"TSUBAKI-CHAEN.myshopify.com.evil.example"`), 400},
+		{"shop redact without shop_domain", shopWith("shop_domain", ""), 400},
+		{"shop redact with shop_domain empty", shopWith("shop_domain", `""`), 400},
+		{"shop redact with shop_domain a number", shopWith("shop_domain", `1`), 400},
+		{"shop redact without shop_id", shopWith("shop_id", ""), 400},
+		{"shop redact with shop_id a string", shopWith("shop_id", `"954889"`), 400},
+		{"shop redact with shop_id zero", shopWith("shop_id", `0`), 400},
+		{"shop redact with shop_id negative", shopWith("shop_id", `-954889`), 400},
+		{"shop redact with shop_id a fraction", shopWith("shop_id", `954889.5`), 400},
+		{"shop redact with shop_id 3000 digits", shopWith("shop_id", "1"+strings.Repeat("0", 2999)), 400},
+		{"shop redact naming a customer", shopWith("customer", `{"id": 191167}`), 400},
+		{"shop redact with orders_to_redact", shopWith("orders_to_redact", `[1]`), 400},
+		{"data request without customer", dataWith("customer", ""), 400},
+		{"data request with customer null", dataWith("customer", `null`), 400},
+		{"data request with customer a number", dataWith("customer", `191167`), 400},
+		{"data request with customer id a word", dataWith("customer", `{"id": "john"}`), 400},
+		{"data request with customer phone only", dataWith("customer", `{"phone": "555-625-1199"}`), 400},
+		{"data request without data_request", dataWith("data_request", ""), 400},
+		{"data request with data_request null", dataWith("data_request", `null`), 400},
+		{"data request with data_request a number", dataWith("data_request", `9999`), 400},
+		{"data request with data_request.id missing", dataWith("data_request", `{}`), 400},
+		{"data request with data_request.id a string", dataWith("data_request", `{"id": "9999"}`), 400},
+		{"data request with data_request.id an object", dataWith("data_request", `{"id": {"$ne": 0}}`), 400},
+		{"data request with data_request.id 3000 digits", dataWith("data_request", `{"id": 1`+strings.Repeat("0", 2999)+`}`), 400},
+		{"data request without orders_requested", dataWith("orders_requested", ""), 400},
+		{"data request with orders_requested a number", dataWith("orders_requested", `5`), 400},
+		{"data request with an order id a word", dataWith("orders_requested", `["one"]`), 400},
+		{"data request with orders_to_redact", dataWith("orders_to_redact", `[1]`), 400},
+		{"data request, base64 flag on a plain body", func() events.APIGatewayV2HTTPRequest { r := data(dataRequest); r.IsBase64Encoded = true; return r }(), 400},
+		{"data request over 256 KiB", data(`{"pad": "` + strings.Repeat("x", httpapi.MaxBody) + `"}`), 413},
+		{"empty body", shopR(""), 400},
+		{"not JSON", shopR("shop_id=954889"), 400},
+		{"array", shopR(`[` + shopRedact + `]`), 400},
+		{"null", shopR(`null`), 400},
+		{"invalid UTF-8", shopR("{\"shop_domain\": \"\xff.myshopify.com\"}"), 400},
+		{"nested 5000 deep", data(testenv.NestedJSON(5000)), 400},
+		{"GET instead of POST", func() events.APIGatewayV2HTTPRequest {
+			r := data(dataRequest)
+			r.RouteKey = "GET /webhooks/shopify/compliance"
+			return r
+		}(), 404},
+	}
+	expectRefusedOrHarmless(t, tests)
+}

@@ -26,7 +26,7 @@ FUZZ_TARGETS := shared/order:FuzzDecodeGeneric shared/order:FuzzDecodeErasure sh
 	shared/shopify:FuzzDecodeRedact shared/shopify:FuzzMinorUnits \
 	shared/signature:FuzzVerifyTsunagu shared/signature:FuzzVerifyShopify shared/signature:FuzzVerifyOrder \
 	shared/unsubscribe:FuzzOpen shared/rules:FuzzLoadCampaign functions/line:FuzzWebhookParse \
-	functions/sesfeedback:FuzzDecodeSESEvent functions/line:FuzzVerifyCustomerSignature
+	functions/sesfeedback:FuzzDecodeSESEvent functions/line:FuzzVerifyCustomerSignature shared/logging:FuzzMask
 fuzz:
 	@failed=; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +65,62 @@ func TestCheckTestOutput(t *testing.T) {
 	}
 }
 
+// TestCheckTestOutputAddressForms: every address form tsunagu can receive
+// (see shared/logging) is found wherever a test run prints it: a test's
+// own line, a handler's JSON log line (the address JSON-escaped), a text
+// handler's quoted value, %+q's escapes, a line that is not a test event.
+func TestCheckTestOutputAddressForms(t *testing.T) {
+	forms := []struct {
+		name    string
+		address string
+	}{
+		{name: "plain", address: "misaki@example.jp"},
+		{name: "quoted local part", address: `"quoted local"@example.jp`},
+		{name: "unicode local part, IDN domain", address: "美咲@例え.jp"},
+		{name: "IPv4 literal", address: "user@[192.0.2.1]"},
+		{name: "IPv6 literal", address: "user@[IPv6:2001:db8::1]"},
+		{name: "punycode domain", address: "misaki@xn--r8jz45g.jp"},
+	}
+	placements := []struct {
+		name  string
+		event bool // printed inside a test (a go test -json event)
+		line  func(address string) string
+	}{
+		{name: "a test's line", event: true, line: func(a string) string { return "    x_test.go:9: got " + a + "\n" }},
+		{name: "a JSON log line", event: true, line: func(a string) string {
+			b, _ := json.Marshal(map[string]string{"level": "ERROR", "msg": "send failed", "error": "MessageRejected: " + a})
+			return string(b) + "\n"
+		}},
+		{name: "a text log line", event: true, line: func(a string) string {
+			var buf bytes.Buffer
+			slog.New(slog.NewTextHandler(&buf, nil)).Error("send failed", "to", a)
+			return buf.String()
+		}},
+		{name: "escaped by %+q", event: true, line: func(a string) string { return fmt.Sprintf("got %+q\n", a) }},
+		{name: "not a test event", line: func(a string) string { return "npm warn " + a }},
+	}
+	for _, f := range forms {
+		for _, p := range placements {
+			t.Run(f.name+"/"+p.name, func(t *testing.T) {
+				input := p.line(f.address)
+				if p.event {
+					input = outputEvent(t, "p", "TestA", input)
+				}
+				c, err := checkTestOutput(strings.NewReader(input), testSecrets)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(c.findings) != 1 || c.findings[0].what != "an email address" {
+					t.Fatalf("findings %+v, want one email address", c.findings)
+				}
+				if line := c.findings[0].line; strings.Contains(line, "example.jp") || strings.Contains(line, "例え") || strings.Contains(line, "192.0.2.1") || strings.Contains(line, "2001:db8") {
+					t.Errorf("the finding repeats what it found: %q", line)
+				}
+			})
+		}
+	}
+}
+
 func TestLogcheckCommand(t *testing.T) {
 	dir := t.TempDir()
 	clean := filepath.Join(dir, "clean.json")
@@ -77,7 +136,7 @@ func TestLogcheckCommand(t *testing.T) {
 		t.Errorf("clean run: %v\n%s", err, out)
 	}
 	out, err = capture(t, logcheckCommand, clean, leaky)
-	if !errors.Is(err, errLogsLeak) || !strings.Contains(out, "p TestA: an email address in: to=[email]") {
+	if !errors.Is(err, errLogsLeak) || !strings.Contains(out, "p TestA: an email address in: [email]") {
 		t.Errorf("leaky run: %v\n%s", err, out)
 	}
 	failing := filepath.Join(dir, "failing.json")

@@ -35,8 +35,9 @@ func BenchmarkScheduleAtScale(b *testing.B) {
 	defer quiet()()
 	ctx := context.Background()
 	var counter store.RequestCounter
-	db := testenv.DynamoDB(func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter.Register) })
-	w := newWorld(b, db, testenv.NewTable(b), testenv.SES())
+	count := func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter.Register) }
+	db := testenv.DynamoDB(count)
+	w := newWorld(b, testenv.NewTable(b), nil, count)
 	w.set.Campaigns = append(w.set.Campaigns, &rules.Campaign{ID: "replenish", Name: "お茶の買い足し", Enabled: true, Kind: rules.Marketing,
 		Trigger: rules.TriggerReplenishment, Variants: []rules.Variant{{Weight: 100, Actions: []rules.Action{{Type: rules.ActionEmail, Template: "winback"}}}}})
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)

@@ -45,37 +45,66 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 var delivered = time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
 
-// world is one shop on the emulators: rules, store, runner, queue.
+// world is one shop on the emulators: rules, a store, a queue, and each
+// function with the DynamoDB permissions template.yaml gives it.
 type world struct {
-	set     *rules.Set
-	store   *store.Store
-	runner  *campaign.Runner
+	set *rules.Set
+	// store reads and writes anything: the test's own view, to seed and
+	// to check.
+	store *store.Store
+	// purchase stores orders and profiles and arms timers, as the purchase
+	// function does.
+	purchase *store.Store
+	runner   *campaign.Runner // the purchase function's
+	// sender is the sender function: its handler and its campaign runner.
 	handler *Handler
+	sender  *campaign.Runner
 	queue   *localqueue.Queue
-	ticker  *scheduler.Ticker
+	ticker  *scheduler.Ticker // the scheduler function's
 }
 
-func newWorld(t testing.TB, db *dynamodb.Client, table string, ses *sesv2.Client) *world {
+// newWorld builds the world on table. sesOpts configure the SES clients
+// (nil: the SES emulator as it is), dbOpts every DynamoDB client (another
+// endpoint, a request counter).
+func newWorld(t testing.TB, table string, sesOpts func(*sesv2.Options), dbOpts ...func(*dynamodb.Options)) *world {
 	t.Helper()
 	set, err := rules.Load(filepath.Join(testenv.Root(), "rules"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(db, table)
-	mailer, _ := email.NewSender(ses, set.Settings.FromName, "shop@tsubaki-chaen.example.jp", "", "")
 	sealer, _ := unsubscribe.NewSealer("dev-secret")
 	coder, _ := coupon.NewCoder("dev-secret")
-	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder,
-		PublicURL: "https://hooks.example.jp", RecommendationLimit: 3}
+	// A function's runner: its store, and its mail sent as in AWS (the
+	// stack's From address and configuration set) under its SES policy.
+	runner := func(function string, st campaign.Store) *campaign.Runner {
+		var opts []func(*sesv2.Options)
+		if sesOpts != nil {
+			opts = append(opts, sesOpts)
+		}
+		mailer, err := email.NewSender(testenv.SESAs(t, function, opts...), set.Settings.FromName, testenv.SenderEmail, "", testenv.ConfigurationSet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder,
+			PublicURL: "https://hooks.example.jp", RecommendationLimit: 3}
+	}
+	as := func(function string) *store.Store {
+		return store.New(testenv.DynamoDBAs(t, function, dbOpts...), table)
+	}
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
 	srv := localqueue.NewServer(ts.URL, "ap-northeast-1")
 	ts.Config.Handler = srv
 	q := srv.Queue("SenderQueue")
-	client := sqs.NewFromConfig(testenv.AWSConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(ts.URL) })
-	return &world{set: set, store: st, runner: runner, handler: &Handler{Store: st, Campaigns: runner}, queue: q,
-		ticker: &scheduler.Ticker{Store: st, Queue: queue.NewSQS(client, q.URL), PageSize: 50}}
+	client := testenv.SQSAs(t, "SchedulerFunction", func(o *sqs.Options) { o.BaseEndpoint = aws.String(ts.URL) })
+	w := &world{set: set, store: store.New(testenv.DynamoDB(dbOpts...), table), purchase: as("PurchaseFunction"), queue: q,
+		ticker: &scheduler.Ticker{Store: as("SchedulerFunction"), Queue: queue.NewSQS(client, q.URL), PageSize: 50}}
+	w.runner = runner("PurchaseFunction", w.purchase)
+	senderStore := as("SenderFunction")
+	w.sender = runner("SenderFunction", senderStore)
+	w.handler = &Handler{Store: senderStore, Campaigns: w.sender}
+	return w
 }
 
 // deliveredOrder stores a customer with a delivered order and runs the
@@ -87,11 +116,11 @@ func (w *world) deliveredOrder(t *testing.T, cid, to string) {
 	o := order.Order{ID: "o-" + cid, Currency: "JPY", Total: 4300, PlacedAt: delivered.Add(-72 * time.Hour), Customer: buyer,
 		Items: []order.Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", UnitPrice: 2150, Quantity: 2}}}
 	for _, typ := range []order.EventType{order.Created, order.Delivered} {
-		st, err := w.store.ApplyOrderEvent(ctx, order.Event{Type: typ, OccurredAt: delivered, Order: o}, nil)
+		st, err := w.purchase.ApplyOrderEvent(ctx, order.Event{Type: typ, OccurredAt: delivered, Order: o}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := w.store.UpdateProfile(ctx, cid, func(p *customer.Profile) bool {
+		p, err := w.purchase.UpdateProfile(ctx, cid, func(p *customer.Profile) bool {
 			return p.ApplyDelivery(buyer, st.Order, st.Status, delivered, w.set.Settings.Thresholds)
 		})
 		if err != nil {
@@ -150,7 +179,7 @@ func (w *world) drain(t *testing.T, during func()) {
 
 func TestReviewRequestFiresSevenDaysAfterDelivery(t *testing.T) {
 	defer quiet()()
-	w := newWorld(t, testenv.DynamoDB(), testenv.NewTable(t), testenv.SES())
+	w := newWorld(t, testenv.NewTable(t), nil)
 	to := testenv.UniqueEmail(t, "misaki")
 	w.deliveredOrder(t, "c-review", to)
 	ctx := context.Background()
@@ -186,7 +215,8 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { dyn.Stop() }()
-	db := dynamodb.NewFromConfig(testenv.AWSConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dyn.URL) })
+	ownEmulator := func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dyn.URL) }
+	db := dynamodb.NewFromConfig(testenv.AWSConfig(), ownEmulator)
 
 	// SES behind a proxy that throttles 30% of sends, as SES does.
 	sesURL, _ := url.Parse(testenv.SESURL())
@@ -208,9 +238,9 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	defer throttle.Close()
-	ses := sesv2.NewFromConfig(testenv.AWSConfig(), func(o *sesv2.Options) { o.BaseEndpoint = aws.String(throttle.URL); o.RetryMaxAttempts = 1 })
+	viaThrottle := func(o *sesv2.Options) { o.BaseEndpoint = aws.String(throttle.URL); o.RetryMaxAttempts = 1 }
 
-	w := newWorld(t, db, ownTable(t, db), ses)
+	w := newWorld(t, ownTable(t, db), viaThrottle, ownEmulator)
 	const n = 40
 	addrs := make([]string, n)
 	for i := range n {
@@ -218,8 +248,8 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 		w.deliveredOrder(t, fmt.Sprint("fault-", i), addrs[i])
 	}
 	// Crash between send and log for every fifth message, once.
-	crashy := &crashingStore{Store: w.store, every: 5}
-	w.runner.Store = crashy
+	crashy := &crashingStore{Store: w.sender.Store, every: 5}
+	w.sender.Store = crashy
 	// Duplicate deliveries: every queued message is queued twice.
 	w.ticker.Queue = doubling{w.ticker.Queue}
 	if res, err := w.ticker.Tick(context.Background(), delivered.Add(7*24*time.Hour)); err != nil || res.Enqueued != n {
@@ -307,11 +337,11 @@ func (w *world) teaBuyer(t *testing.T, cid, to, orderID string, placed time.Time
 	buyer := &order.Customer{ID: cid, Email: to, Name: "佐藤 花子", Birthday: birthday, Consent: order.Consent{State: order.ConsentGranted, Source: "checkout", At: placed}}
 	o := order.Order{ID: orderID, Currency: "JPY", Total: 3200, PlacedAt: placed, Customer: buyer,
 		Items: []order.Item{{SKU: "TEA-SENCHA", Name: "宇治煎茶 100g", Category: "tea", UnitPrice: 1600, Quantity: 2}}}
-	st, err := w.store.ApplyOrderEvent(ctx, order.Event{Type: order.Created, OccurredAt: placed, Order: o}, nil)
+	st, err := w.purchase.ApplyOrderEvent(ctx, order.Event{Type: order.Created, OccurredAt: placed, Order: o}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := w.store.UpdateProfile(ctx, cid, func(p *customer.Profile) bool {
+	p, err := w.purchase.UpdateProfile(ctx, cid, func(p *customer.Profile) bool {
 		return p.ApplyDelivery(buyer, st.Order, st.Status, placed, w.set.Settings.Thresholds)
 	})
 	if err != nil {
@@ -325,7 +355,7 @@ func (w *world) teaBuyer(t *testing.T, cid, to, orderID string, placed time.Time
 
 func TestReplenishmentWhenTheTeaRunsOut(t *testing.T) {
 	defer quiet()()
-	w := newWorld(t, testenv.DynamoDB(), testenv.NewTable(t), testenv.SES())
+	w := newWorld(t, testenv.NewTable(t), nil)
 	placed := time.Date(2026, 11, 1, 1, 0, 0, 0, time.UTC)
 	due, rebought := testenv.UniqueEmail(t, "due"), testenv.UniqueEmail(t, "rebought")
 	w.teaBuyer(t, "tea-1", due, "t-1", placed, "")
@@ -350,7 +380,7 @@ func TestReplenishmentWhenTheTeaRunsOut(t *testing.T) {
 
 func TestBirthdayEveryYear(t *testing.T) {
 	defer quiet()()
-	w := newWorld(t, testenv.DynamoDB(), testenv.NewTable(t), testenv.SES())
+	w := newWorld(t, testenv.NewTable(t), nil)
 	to := testenv.UniqueEmail(t, "bday")
 	w.teaBuyer(t, "bday-1", to, "b-1", time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC), "12-05")
 	ctx := context.Background()

@@ -41,6 +41,18 @@ func FuzzDecodeSESEvent(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// AWS's documented records are the detail of an EventBridge event.
+	documented, err := filepath.Glob(filepath.Join("testdata", "aws-docs", "*.json"))
+	if err != nil || len(documented) == 0 {
+		f.Fatalf("documented records: %v, %d found", err, len(documented))
+	}
+	for _, path := range documented {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add([]byte(`{"source":"aws.ses","time":"2026-11-21T00:31:05Z","detail":` + string(b) + `}`))
+	}
 	for _, s := range []string{``, `{}`, `null`, `{"source":"aws.ses"}`, `{"source":"aws.ses","detail":null}`, `{"source":"aws.ses","detail":"x"}`,
 		`{"source":"aws.ses","detail":{"eventType":"Bounce","mail":{"messageId":"m"},"bounce":{"bounceType":"Permanent","bouncedRecipients":[null,{},{"emailAddress":"@"},{"emailAddress":"a@"},{"emailAddress":" A@B "},{"emailAddress":"a@b"}]}}}`,
 		`{"source":"aws.ses","time":"2026-11-21T00:31:05Z","detail":{"eventType":"Complaint","mail":{"messageId":"m","tags":{"message_key":["k","k"],"ses:configuration-set":[]}},"complaint":{"complainedRecipients":[{"emailAddress":"x\u0000@y"}]}}}`,

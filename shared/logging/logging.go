@@ -6,6 +6,7 @@ package logging
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"regexp"
 
@@ -17,15 +18,13 @@ func NewLambdaLogger() *slog.Logger {
 	return slog.New(Redact(lambdacontext.NewLogHandler()))
 }
 
-var (
-	emailAddress = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
-	lineUserID   = regexp.MustCompile(`\bU[0-9a-f]{32}\b`)
-)
+var lineUserID = regexp.MustCompile(`\bU[0-9a-f]{32}\b`)
 
-// Mask replaces email addresses and LINE user ids in s.
+// Mask replaces email addresses (every form tsunagu can receive, also
+// inside JSON strings and quoted values) with "[email]" and LINE user ids
+// with "[line-user]".
 func Mask(s string) string {
-	s = emailAddress.ReplaceAllString(s, "[email]")
-	return lineUserID.ReplaceAllString(s, "[line-user]")
+	return lineUserID.ReplaceAllString(maskAddresses(s), "[line-user]")
 }
 
 // Redact wraps a handler so that messages and string values (errors
@@ -68,8 +67,13 @@ func maskAttr(a slog.Attr) slog.Attr {
 		}
 		return slog.Group(a.Key, masked...)
 	case slog.KindAny:
-		if err, ok := v.Any().(error); ok {
-			return slog.String(a.Key, Mask(err.Error()))
+		switch x := v.Any().(type) {
+		case error:
+			return slog.String(a.Key, Mask(x.Error()))
+		case json.RawMessage:
+			return slog.String(a.Key, Mask(string(x)))
+		case []byte:
+			return slog.String(a.Key, Mask(string(x)))
 		}
 		return slog.String(a.Key, Mask(v.String()))
 	}

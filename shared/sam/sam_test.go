@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -143,5 +144,70 @@ func TestTableGrantsRefusesWhatItCannotEmulate(t *testing.T) {
 				t.Errorf("grants = %v, want an error", grants)
 			}
 		})
+	}
+}
+
+func TestStatements(t *testing.T) {
+	const tpl = `Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: [sqs:SendMessage]
+              Resource: !GetAtt Queue.Arn
+            - Effect: Allow
+              Action: ses:SendEmail
+              Resource:
+                - !Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${Identity}
+                - {"Fn::Sub": "arn:aws:ses:r:1:configuration-set/${Set}-${!Literal}"}
+                - {"Fn::GetAtt": [Queue, Arn]}
+                - {Ref: Identity}
+              Condition:
+                StringEquals:
+                  ses:FromAddress: !Ref From
+`
+	values := map[string]string{"AWS::Partition": "aws", "AWS::Region": "r", "AWS::AccountId": "1", "Identity": "shop.example", "Set": "S",
+		"Queue.Arn": "arn:aws:sqs:r:1:Queue", "From": "info@shop.example"}
+	tests := []struct {
+		name    string
+		values  map[string]string
+		want    string
+		wantErr string
+	}{
+		{name: "resolved", values: values,
+			want: `[{Allow [sqs:SendMessage] false false [arn:aws:sqs:r:1:Queue] map[]} {Allow [ses:SendEmail] false false [arn:aws:ses:r:1:identity/shop.example arn:aws:ses:r:1:configuration-set/S-${Literal} arn:aws:sqs:r:1:Queue shop.example] map[StringEquals:map[ses:FromAddress:[info@shop.example]]]}]`},
+		{name: "a value missing", values: map[string]string{"Queue.Arn": "q"}, wantErr: "no value for AWS::Partition"},
+	}
+	path := filepath.Join(t.TempDir(), "template.yaml")
+	if err := os.WriteFile(path, []byte(tpl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sts, err := parsed.Statements("Fn", tt.values)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(sts); got != tt.want {
+				t.Errorf("statements =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+	if _, err := parsed.Statements("NoSuchFunction", values); err == nil {
+		t.Error("statements of a function the template lacks: no error")
 	}
 }

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/sam"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var now = time.Date(2026, 11, 21, 18, 0, 0, 0, time.UTC) // 03:00 in Tokyo
+
+// nightlyEvent is the event EventBridge Scheduler sends the function: the
+// Input template.yaml gives its schedule, with the scheduled time filled in.
+func nightlyEvent(t *testing.T, at time.Time) json.RawMessage {
+	t.Helper()
+	tpl, err := sam.Load(filepath.Join(testenv.Root(), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := tpl.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(fns, func(f sam.Function) bool { return f.LogicalID == "SegmentsFunction" })
+	if i < 0 || len(fns[i].Schedules) != 1 {
+		t.Fatal("template.yaml has no schedule for SegmentsFunction")
+	}
+	return json.RawMessage(strings.ReplaceAll(fns[i].Schedules[0].Input, "<aws.scheduler.scheduled-time>", at.Format(time.RFC3339)))
+}
+
+// TestNightlyStats runs the nightly job as deployed (its DynamoDB
+// permissions from template.yaml, the parallel scan main.go configures)
+// over 100 customers among other items of the table.
+func TestNightlyStats(t *testing.T) {
+	defer quiet()()
+	ctx := context.Background()
+	table := testenv.NewTable(t)
+	admin := store.New(testenv.DynamoDB(), table)
+	profiles := make([]customer.Profile, 0, 101)
+	for i := 1; i <= 100; i++ {
+		profiles = append(profiles, customer.Profile{ID: fmt.Sprint("c-", i), OrderCount: 1 + i%5, TotalSpent: int64(i * 1000), LastOrderAt: now.AddDate(0, 0, -i)})
+	}
+	profiles = append(profiles, customer.Profile{ID: "c-no-order"}) // no standing order: left out
+	if err := admin.ImportProfiles(ctx, profiles); err != nil {
+		t.Fatal(err)
+	}
+	// Other items of the table, which the job's scan passes over.
+	for i := range 20 {
+		if _, err := admin.ArmTimer(ctx, store.Timer{Key: fmt.Sprint("t-", i), DueAt: now, Campaign: "review-request", CustomerID: fmt.Sprint("c-", i), Trigger: "order.delivered", TriggerKey: fmt.Sprint("k-", i), Reason: "delay"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 8}
+	st, err := h.Handle(ctx, nightlyEvent(t, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Customers != 100 || !st.ComputedAt.Equal(now) {
+		t.Errorf("stats of %d customers computed at %s, want 100 at %s", st.Customers, st.ComputedAt, now)
+	}
+	if got := fmt.Sprint(st.Deciles); got != "[11000 21000 31000 41000 51000 61000 71000 81000 91000]" {
+		t.Errorf("deciles = %s", got)
+	}
+	if fmt.Sprint(st.RecencyDays) != "[21 41 61 81]" || fmt.Sprint(st.Monetary) != "[21000 41000 61000 81000]" {
+		t.Errorf("recency %v monetary %v", st.RecencyDays, st.Monetary)
+	}
+	saved, found, err := admin.SegmentStats(ctx)
+	if err != nil || !found || fmt.Sprint(saved) != fmt.Sprint(st) {
+		t.Errorf("saved stats = %+v, %v, %v; want %+v", saved, found, err, st)
+	}
+}
+
+func TestNightlyWithoutATime(t *testing.T) {
+	defer quiet()()
+	table := testenv.NewTable(t)
+	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 2}
+	tests := []struct {
+		name  string
+		event string
+	}{
+		{name: "no time", event: `{}`},
+		{name: "the placeholder not filled in", event: `{"time": "<aws.scheduler.scheduled-time>"}`},
+		{name: "not json", event: `[`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := h.Handle(context.Background(), json.RawMessage(tt.event)); err == nil || !strings.Contains(err.Error(), `needs "time"`) {
+				t.Errorf("Handle = %v; want an error naming the missing time", err)
+			}
+		})
+	}
+	if _, found, err := store.New(testenv.DynamoDB(), table).SegmentStats(context.Background()); err != nil || found {
+		t.Errorf("stats saved by events without a time: %v, %v", found, err)
+	}
+}
+
+// quiet silences the handler's logs for a test.
+func quiet() func() {
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return func() { slog.SetDefault(old) }
+}

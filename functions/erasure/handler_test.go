@@ -70,11 +70,14 @@ func documented(t *testing.T, name string) string {
 	return string(b)
 }
 
-// newHandler wires a handler as main does, on the table, the IAM policy of
-// template.yaml and the SES emulator, telling contact about exports.
+// newHandler wires a handler as main does, on the table and the SES
+// emulator under the function's IAM policies in template.yaml, telling
+// contact about exports.
 func newHandler(t *testing.T, table, contact string) *Handler {
 	t.Helper()
-	mailer, err := email.NewSender(testenv.SES(), "椿茶園", "shop@tsubaki-chaen.example.jp", "", "")
+	// The notice goes as in AWS: the stack's From address and
+	// configuration set, under the function's SES policy.
+	mailer, err := email.NewSender(testenv.SESAs(t, "ErasureFunction"), "椿茶園", testenv.SenderEmail, "", testenv.ConfigurationSet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,9 @@ build-PurchaseFunction:
 build-ErasureFunction:
 	$(call lambda_build,erasure)
 
+build-ShopRedactFunction:
+	$(call lambda_build,shopredact)
+
 build-ThankyouFunction:
 	$(call lambda_build,thankyou)
 

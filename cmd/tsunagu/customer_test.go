@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/dataexport"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/testenv"
@@ -72,6 +73,33 @@ func TestCustomerShowAndErase(t *testing.T) {
 		t.Errorf("show prints the LINE user id:\n%s", out)
 	}
 
+	// A data request kept the same content, as of when it arrived: export
+	// prints what show printed.
+	e, err := dataexport.Collect(ctx, st, "c-show")
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, err := dataexport.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SaveExport(ctx, store.ExportRecord{RequestID: "9999", CustomerID: "c-show", RequestedAt: time.Now(), Content: content}); err != nil {
+		t.Fatal(err)
+	}
+	exported, err := capture(t, customerCommand, "export", "--request", "9999", "--table", table, "--rules", rulesDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if header, body, _ := strings.Cut(exported, "\n\n"); !strings.HasPrefix(header, "data request 9999, received ") || body != out {
+		t.Errorf("export --request 9999:\n%s\nwant a header, then what show printed:\n%s", exported, out)
+	}
+	if _, err := capture(t, customerCommand, "export", "--request", "404", "--table", table, "--rules", rulesDir()); err == nil || !strings.Contains(err.Error(), `no data request "404"`) {
+		t.Errorf("export of an unknown request: %v", err)
+	}
+	if _, err := capture(t, customerCommand, "export", "--table", table); err != errUsage {
+		t.Errorf("export without --request: %v, want usage", err)
+	}
+
 	tests := []struct {
 		args []string
 		want string
@@ -85,6 +113,9 @@ func TestCustomerShowAndErase(t *testing.T) {
 		if err != nil || !strings.Contains(out, tt.want) {
 			t.Errorf("%v = %q, %v; want %q", tt.args, out, err, tt.want)
 		}
+	}
+	if _, err := capture(t, customerCommand, "export", "--request", "9999", "--table", table, "--rules", rulesDir()); err == nil {
+		t.Error("the customer's data export is still kept after the erasure")
 	}
 	out, err = capture(t, customerCommand, "show", "c-show", "--table", table, "--rules", rulesDir())
 	if err != nil {

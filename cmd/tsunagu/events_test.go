@@ -87,11 +87,11 @@ func TestSampleEventsDecode(t *testing.T) {
 				if err != nil {
 					t.Errorf("body: %v", err)
 				}
-			case "POST /webhooks/shopify/customers/redact":
+			case "POST /webhooks/shopify/customers/redact", "POST /webhooks/shopify/compliance":
 				if err := signature.VerifyShopify(devSecret, ev.Headers["x-shopify-hmac-sha256"], body); err != nil {
 					t.Errorf("signature with dev-secret: %v", err)
 				}
-				if _, err := shopify.DecodeRedact(ev.Headers["x-shopify-topic"], body); err != nil {
+				if _, err := (shopify.Compliance{}).Decode(ev.Headers["x-shopify-topic"], ev.Headers["x-shopify-shop-domain"], body); err != nil {
 					t.Errorf("body: %v", err)
 				}
 			case "POST /webhooks/shopify/orders":
@@ -154,7 +154,11 @@ func TestSampleEventsDecode(t *testing.T) {
 		case strings.HasPrefix(name, "generic-"):
 			_, err = order.DecodeGeneric(raw)
 		case name == "shopify-customers-redact.json":
-			_, err = shopify.DecodeRedact(shopify.RedactTopic, raw)
+			_, err = (shopify.Compliance{}).Decode(shopify.RedactTopic, "", raw)
+		case name == "shopify-customers-data-request.json":
+			_, err = (shopify.Compliance{}).Decode(shopify.DataRequestTopic, "", raw)
+		case name == "shopify-shop-redact.json":
+			_, err = (shopify.Compliance{}).Decode(shopify.ShopRedactTopic, "", raw)
 		case strings.HasPrefix(name, "line-"):
 			var cb webhook.CallbackRequest
 			err = json.Unmarshal(raw, &cb)

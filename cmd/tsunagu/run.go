@@ -230,6 +230,8 @@ func newLocalValues(port int) localValues {
 		// Without a token, LINE messages are dry runs printed by the functions.
 		"LINE_CHANNEL_ACCESS_TOKEN": os.Getenv("LINE_CHANNEL_ACCESS_TOKEN"),
 		"LINE_LINK_LOGIN_URL":       os.Getenv("LINE_LINK_LOGIN_URL"),
+		// Empty: the local stack takes Shopify webhooks of any shop.
+		"SHOPIFY_SHOP_DOMAIN": os.Getenv("SHOPIFY_SHOP_DOMAIN"),
 	}
 	for _, name := range secretNames {
 		l.vars[name], l.secrets[name] = devSecret, "default"

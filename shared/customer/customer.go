@@ -176,11 +176,12 @@ func (p *Profile) RecordConsent(c Consent) bool {
 
 // Erase removes the customer's personal data at t: contact details, LINE
 // user and birthday. Order summaries and the statistics derived from them
-// stay, as anonymous counts. Marketing consent is withdrawn as of t and
-// contact details dated before t are never taken again, so a late or
-// redelivered webhook cannot bring the data back; an order placed after
-// the erasure is a new relationship and is kept. Erasing again changes
-// nothing.
+// stay, as anonymous counts. Marketing consent is withdrawn as of t, and
+// ErasedAt (which holds no personal data) stays, so contact details from a
+// delivery of an order placed, or made, at or before t are never taken
+// again: a late, redelivered or replayed webhook cannot bring the data
+// back. An order placed after the erasure is a new relationship and is
+// kept. Erasing again changes nothing.
 func (p *Profile) Erase(t time.Time) bool {
 	t = t.UTC()
 	if !p.ErasedAt.IsZero() && p.Email == "" && p.Name == "" && p.LineUserID == "" && p.Birthday == "" {
@@ -350,6 +351,17 @@ func (c Consent) outranks(old Consent) bool {
 	return c.Source > old.Source
 }
 
+// fromBeforeErasure reports whether a delivery about an order placed at
+// placedAt, made at eventAt, belongs to what the customer had erased: the
+// order was placed, or the delivery made, at or before the erasure. Both
+// times come from the signed body (an order's placed time cannot be moved
+// by a header), so a replayed delivery never brings contact details back;
+// an order placed after the erasure is a new relationship, and its details
+// are taken.
+func (p *Profile) fromBeforeErasure(placedAt, eventAt time.Time) bool {
+	return !p.ErasedAt.IsZero() && (!placedAt.After(p.ErasedAt) || !eventAt.After(p.ErasedAt))
+}
+
 // ApplyDelivery applies one order delivery made at eventAt, as
 // ApplyDeliveryChange does for a delivery that moved nothing in the store.
 func (p *Profile) ApplyDelivery(buyer *order.Customer, o order.Order, status order.EventType, eventAt time.Time, th Thresholds) bool {
@@ -357,13 +369,14 @@ func (p *Profile) ApplyDelivery(buyer *order.Customer, o order.Order, status ord
 }
 
 // ApplyDeliveryChange applies one order delivery made at eventAt: the
-// buyer's details (when the delivery carries them) and the order in the
+// buyer's details (when the delivery carries them, and it is not from
+// before the customer's erasure) and the order in the
 // given status with what the delivery did to the stored order (tr, which
 // the store reports), recomputing the statistics when anything changed. It
 // reports whether anything did.
 func (p *Profile) ApplyDeliveryChange(buyer *order.Customer, o order.Order, status order.EventType, eventAt time.Time, tr Transition, th Thresholds) bool {
 	changed := false
-	if buyer != nil {
+	if buyer != nil && !p.fromBeforeErasure(o.PlacedAt, eventAt) {
 		changed = p.ApplyContact(*buyer, eventAt)
 	}
 	if p.ApplyOrderChange(o.ID, Summarize(o, status), eventAt, tr) {

@@ -207,11 +207,11 @@ func (b *built) check(t *testing.T, i int, route string, req *http.Request, body
 		if signature.VerifyShopify(testWebhookSecret, req.Header.Get("X-Shopify-Hmac-Sha256"), body) == nil {
 			t.Fatalf("request %d: X-Shopify-Hmac-Sha256 verifies with another secret", i)
 		}
-		id, err := shopify.DecodeRedact(req.Header.Get("X-Shopify-Topic"), body)
+		r, err := (shopify.Compliance{}).Decode(req.Header.Get("X-Shopify-Topic"), req.Header.Get(shopify.ShopDomainHeader), body)
 		if err != nil {
 			t.Fatalf("request %d does not decode: %v\n%s", i, err, body)
 		}
-		b.erasure(t, i, route, id)
+		b.erasure(t, i, route, r.CustomerID)
 		return []string{"delivery " + req.Header.Get("X-Shopify-Webhook-Id")}
 	}
 	t.Fatalf("request %d: route %q", i, route)

@@ -99,7 +99,8 @@ func TestTableGrants(t *testing.T) {
 		want     string
 	}{
 		{"PurchaseFunction", `[{[GetItem BatchGetItem PutItem UpdateItem]  []}]`},
-		{"ErasureFunction", `[{[GetItem PutItem DeleteItem]  []} {[Query] gsi1 []}]`},
+		{"ErasureFunction", `[{[GetItem PutItem UpdateItem DeleteItem]  []} {[Query] gsi1 []} {[Query]  [CONSENT#*]}]`},
+		{"ShopRedactFunction", `[{[Scan]  []} {[GetItem PutItem UpdateItem DeleteItem]  []} {[Query] gsi1 []}]`},
 		{"LineFunction", `[{[GetItem PutItem UpdateItem]  [LINEUSER#* LINKNONCE#* LINEEVENT#* CUSTOMER#* CONSENT#* ORDER#* CONFIG#*]}]`},
 		{"SchedulerFunction", `[{[Query] gsi1 []} {[UpdateItem]  []}]`},
 	}

@@ -23,12 +23,16 @@ type Erasure struct {
 	Profile bool `json:"profile_erased"`
 	// LineLinks counts the LINE user links removed.
 	LineLinks int `json:"line_links_removed"`
+	// Exports counts the data exports kept about the customer that were
+	// removed.
+	Exports int `json:"data_exports_removed"`
 }
 
 // EraseCustomer removes a customer's personal data from every item that
-// holds it: the profile's contact details, LINE user and birthday, and
-// the index items that name a LINE user: the customer's LINE links and
-// account-link nonces (a spent nonce keeps the LINE user who spent it).
+// holds it: the profile's contact details, LINE user and birthday, the
+// index items that name a LINE user: the customer's LINE links and
+// account-link nonces (a spent nonce keeps the LINE user who spent it),
+// and the data exports kept for the shop about the customer.
 // What stays is anonymous: order summaries and counts, the message log
 // (campaign, channel, status), the consent ledger (which ends with the
 // erasure) and coupons, all keyed by the shop's customer id. A suppressed
@@ -66,6 +70,9 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID string, at time.Ti
 		if removed {
 			e.LineLinks++
 		}
+	}
+	if e.Exports, err = s.deleteExportsOf(ctx, customerID); err != nil {
+		return Erasure{}, fmt.Errorf("erase customer: %w", err)
 	}
 	if _, err := s.UpdateProfile(ctx, customerID, func(p *customer.Profile) bool {
 		e.Profile = p.Erase(at)

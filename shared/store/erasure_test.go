@@ -115,12 +115,25 @@ func TestEraseCustomer(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
 	e := seedErasable(t, s)
 
+	// A data export kept for the shop: the first one of a request stays.
+	kept, err := s.SaveExport(ctx, ExportRecord{RequestID: "req-erase", CustomerID: e.id, RequestedAt: t0, Content: []byte(e.email)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.SaveExport(ctx, ExportRecord{RequestID: "req-erase", CustomerID: e.id, RequestedAt: t0.Add(time.Hour), Content: []byte("other")})
+	if err != nil || string(again.Content) != e.email || !again.RequestedAt.Equal(t0) || !kept.ExpiresAt.Equal(t0.Add(ExportRetention)) {
+		t.Fatalf("SaveExport again = %+v, %v; want the first export kept", again, err)
+	}
+
 	erasedAt := t0.Add(24 * time.Hour)
 	got, err := s.EraseCustomer(ctx, e.id, erasedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Erasure{Known: true, Profile: true, LineLinks: 2}); got != want {
+	if _, err := s.GetExport(ctx, "req-erase", erasedAt); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the customer's data export after erasure: %v, want ErrNotFound", err)
+	}
+	if want := (Erasure{Known: true, Profile: true, LineLinks: 2, Exports: 1}); got != want {
 		t.Errorf("EraseCustomer = %+v, want %+v", got, want)
 	}
 	assertErased(t, s, e)

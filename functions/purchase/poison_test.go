@@ -188,4 +188,3 @@ func TestPermanentFailureAnswered(t *testing.T) {
 		})
 	}
 }
-

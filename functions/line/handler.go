@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -37,8 +36,8 @@ const (
 
 // Store is what the handler needs of the DynamoDB store.
 type Store interface {
-	LineEventDone(ctx context.Context, eventID string, now time.Time) (bool, string, error)
-	MarkLineEventDone(ctx context.Context, eventID, eventType, request string, now time.Time) (bool, error)
+	LineEventDone(ctx context.Context, eventID string, now time.Time) (bool, error)
+	MarkLineEventDone(ctx context.Context, eventID, eventType string, now time.Time) (bool, error)
 	GetLineLink(ctx context.Context, userID string) (store.LineLink, error)
 	LinkLineUser(ctx context.Context, userID, customerID string, at time.Time) (bool, error)
 	RecordLineFollow(ctx context.Context, userID string, following bool, at time.Time) (store.LineLink, bool, error)
@@ -107,12 +106,14 @@ type webhookAnswer struct {
 }
 
 // webhook verifies the signature on the raw body before anything else,
-// then applies each event once: an event already done (a redelivery) is
-// skipped, and a request that only repeats events it already delivered,
-// byte for byte, is a replay and refused. Events it cannot use
-// (unknown types, unknown users, malformed ones) are logged and answered
-// 200, so LINE does not redeliver them forever; only a failure of tsunagu
-// itself answers 5xx, for LINE to redeliver.
+// then applies each event once: an event already done is skipped, so a
+// request whose events are all done (LINE's redelivery, the same request
+// sent twice, or a replay of a captured one) answers 200 "duplicate": true
+// and has no effect; LINE counts any other answer as a failure and
+// retries. Events it cannot use (unknown types, unknown users, malformed
+// ones) are logged and answered 200, so LINE does not redeliver them
+// forever; only a failure of tsunagu itself answers 5xx, for LINE to
+// redeliver.
 func (h *Handler) webhook(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	body, ok := httpapi.Body(req)
 	if ok && len(body) > httpapi.MaxBody {
@@ -131,9 +132,8 @@ func (h *Handler) webhook(ctx context.Context, req events.APIGatewayV2HTTPReques
 		return httpapi.JSON(http.StatusOK, webhookAnswer{})
 	}
 	now := h.Now()
-	request := digest(body)
 	var todo []event
-	usable, replayed := 0, 0
+	usable := 0
 	for i, raw := range cb.Events {
 		ev, err := parseEvent(raw)
 		if err != nil {
@@ -145,37 +145,24 @@ func (h *Handler) webhook(ctx context.Context, req events.APIGatewayV2HTTPReques
 			continue
 		}
 		usable++
-		done, by, err := h.Store.LineEventDone(ctx, ev.id, now)
+		done, err := h.Store.LineEventDone(ctx, ev.id, now)
 		if err != nil {
 			return httpapi.Unavailable(ctx, err, retryAfter)
 		}
 		if !done {
 			todo = append(todo, ev)
-		} else if by == request {
-			replayed++
 		}
-	}
-	if usable > 0 && replayed == usable {
-		slog.WarnContext(ctx, "line webhook replayed", "events", usable)
-		return httpapi.Error(http.StatusUnauthorized, "replayed request")
 	}
 	for _, ev := range todo {
 		if err := h.apply(ctx, ev); err != nil {
 			return httpapi.Unavailable(ctx, fmt.Errorf("line %s event %s: %w", ev.typ, ev.id, err), retryAfter)
 		}
-		if _, err := h.Store.MarkLineEventDone(ctx, ev.id, ev.typ, request, now); err != nil {
+		if _, err := h.Store.MarkLineEventDone(ctx, ev.id, ev.typ, now); err != nil {
 			return httpapi.Unavailable(ctx, err, retryAfter)
 		}
 		slog.InfoContext(ctx, "line event processed", "type", ev.typ, "webhook_event_id", ev.id, "redelivery", ev.redelivery)
 	}
 	return httpapi.JSON(http.StatusOK, webhookAnswer{Events: len(cb.Events), Processed: len(todo), Duplicate: usable > 0 && len(todo) == 0})
-}
-
-// digest names a webhook request by its body: a replay carries the same
-// one, a redelivery another (its body says isRedelivery).
-func digest(body []byte) string {
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:16])
 }
 
 // parseEvent reads one event with the SDK. Types the handler does not act

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -52,7 +51,7 @@ const sampleLinkToken = "NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY"
 // lineLinkQuery is the shop's redirect to the account-link page for
 // customer c-1, signed for that link token.
 func lineLinkQuery() string {
-	sig := hex.EncodeToString(signature.Sum(envOr("THANKYOU_SIGNING_SECRET", devSecret), []byte("line-link:"+sampleLinkToken+":c-1")))
+	sig := signature.SignLineLink(envOr("THANKYOU_SIGNING_SECRET", devSecret), sampleLinkToken, "c-1")
 	return "linkToken=" + sampleLinkToken + "&customer=c-1&sig=" + sig
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -111,7 +110,7 @@ func TestSampleEventsDecode(t *testing.T) {
 				}
 			case "GET /line/link":
 				q := ev.QueryStringParameters
-				want := hex.EncodeToString(signature.Sum(devSecret, []byte("line-link:"+q["linkToken"]+":"+q["customer"])))
+				want := signature.SignLineLink(devSecret, q["linkToken"], q["customer"])
 				if q["sig"] != want {
 					t.Errorf("link sig %q, want %q", q["sig"], want)
 				}

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,12 +58,13 @@ type LINE interface {
 type Handler struct {
 	Store Store
 	LINE  LINE
-	// ChannelSecret verifies X-Line-Signature.
-	ChannelSecret string
+	// ChannelSecret verifies X-Line-Signature (LINE_CHANNEL_SECRET; any
+	// of its keys, while it rotates).
+	ChannelSecret signature.Keys
 	// SigningSecret verifies the shop's word for who a customer is: the
 	// thank-you signature of an order, or a customer signature bound to
-	// the link token (THANKYOU_SIGNING_SECRET).
-	SigningSecret string
+	// the link token (THANKYOU_SIGNING_SECRET; any of its keys).
+	SigningSecret signature.Keys
 	// LoginURL is the shop's page where a customer proves who they are
 	// before linking LINE; the chat's link button opens it with
 	// ?linkToken=. Empty: the chat offers no account link.
@@ -120,7 +119,7 @@ func (h *Handler) webhook(ctx context.Context, req events.APIGatewayV2HTTPReques
 		return httpapi.Error(http.StatusRequestEntityTooLarge, "body over 256 KiB")
 	}
 	sig := httpapi.Header(req, "X-Line-Signature")
-	if !ok || sig == "" || !webhook.ValidateSignature(h.ChannelSecret, sig, body) {
+	if !ok || sig == "" || !h.ChannelSecret.Valid(func(secret string) bool { return webhook.ValidateSignature(secret, sig, body) }) {
 		slog.WarnContext(ctx, "line webhook signature refused", "signature_present", sig != "")
 		return httpapi.Error(http.StatusUnauthorized, "missing or invalid X-Line-Signature")
 	}
@@ -428,10 +427,11 @@ const OrderLinkWindow = 24 * time.Hour
 // having made sure who the customer is, sends the browser here with the
 // link token from the chat and its word for the customer, signed: either
 // order + sig (the order's thank-you signature, within OrderLinkWindow of
-// the order and for a customer not linked yet) or customer + sig (hex
-// HMAC-SHA256(THANKYOU_SIGNING_SECRET, "line-link:<linkToken>:<customer
-// id>")). A single-use nonce bound to the customer is issued and the
-// browser goes on to LINE's account-link dialog.
+// the order and for a customer not linked yet) or customer + sig
+// (signature.SignLineLink: hex HMAC-SHA256(THANKYOU_SIGNING_SECRET,
+// "tsunagu-line-link\n<linkToken>\n<customer id>"), a message no
+// thank-you signature signs). A single-use nonce bound to the customer is
+// issued and the browser goes on to LINE's account-link dialog.
 func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	query, err := url.ParseQuery(req.RawQueryString)
 	if err != nil || len(req.RawQueryString) > 2048 || len(query["linkToken"]) != 1 || !linkTokenPattern.MatchString(query.Get("linkToken")) ||
@@ -442,7 +442,7 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 	var customerID string
 	firstLinkOnly := false
 	if orderID := query.Get("order"); len(query["order"]) == 1 {
-		if !orderIDPattern.MatchString(orderID) || signature.VerifyOrder(h.SigningSecret, orderID, sig) != nil {
+		if !orderIDPattern.MatchString(orderID) || h.SigningSecret.VerifyOrder(orderID, sig) != nil {
 			return page(http.StatusForbidden, "リンクが無効です", "このリンクの署名が正しくありません。ショップのページから、もう一度お進みください。")
 		}
 		st, err := h.Store.GetOrder(ctx, orderID)
@@ -468,7 +468,7 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 		}
 	} else {
 		customerID = query.Get("customer")
-		if !validCustomerID(customerID) || !validCustomerSignature(h.SigningSecret, linkToken, customerID, sig) {
+		if !validCustomerID(customerID) || h.SigningSecret.VerifyLineLink(linkToken, customerID, sig) != nil {
 			return page(http.StatusForbidden, "リンクが無効です", "このリンクの署名が正しくありません。ショップのページから、もう一度お進みください。")
 		}
 	}
@@ -481,19 +481,6 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusFound, Headers: map[string]string{
 		"Location": line.AccountLinkURL(linkToken, nonce), "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
 	}}
-}
-
-// customerMAC is the shop's word that the customer with this id asked to
-// link LINE with this link token: HMAC-SHA256(secret,
-// "line-link:<linkToken>:<customerID>"), sent in hex. Bound to the link
-// token, it cannot be replayed to link another LINE user.
-func customerMAC(secret, linkToken, customerID string) []byte {
-	return signature.Sum(secret, []byte("line-link:"+linkToken+":"+customerID))
-}
-
-func validCustomerSignature(secret, linkToken, customerID, sig string) bool {
-	got, err := hex.DecodeString(sig)
-	return err == nil && hmac.Equal(got, customerMAC(secret, linkToken, customerID))
 }
 
 func validCustomerID(id string) bool {

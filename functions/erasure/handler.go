@@ -33,8 +33,8 @@ type Store interface {
 // so a redelivered request answers the same and changes nothing more.
 type Handler struct {
 	Store         Store
-	WebhookSecret string // X-Tsunagu-Signature
-	ShopifySecret string // X-Shopify-Hmac-Sha256
+	WebhookSecret signature.Keys // X-Tsunagu-Signature (any key while it rotates)
+	ShopifySecret signature.Keys // X-Shopify-Hmac-Sha256 (any key while it rotates)
 	Now           func() time.Time
 }
 
@@ -57,12 +57,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	var err error
 	switch req.RouteKey {
 	case genericRoute:
-		if err := signature.VerifyTsunagu(h.WebhookSecret, httpapi.Header(req, "X-Tsunagu-Signature"), body, now); err != nil {
+		if err := h.WebhookSecret.VerifyTsunagu(httpapi.Header(req, "X-Tsunagu-Signature"), body, now); err != nil {
 			return httpapi.Unauthorized(ctx, "X-Tsunagu-Signature", err), nil
 		}
 		customerID, err = order.DecodeErasure(body)
 	case shopifyRoute:
-		if err := signature.VerifyShopify(h.ShopifySecret, httpapi.Header(req, "X-Shopify-Hmac-Sha256"), body); err != nil {
+		if err := h.ShopifySecret.VerifyShopify(httpapi.Header(req, "X-Shopify-Hmac-Sha256"), body); err != nil {
 			return httpapi.Unauthorized(ctx, "X-Shopify-Hmac-Sha256", err), nil
 		}
 		customerID, err = shopify.DecodeRedact(httpapi.Header(req, "X-Shopify-Topic"), body)

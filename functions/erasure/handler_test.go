@@ -78,7 +78,7 @@ func do(t *testing.T, h *Handler, req events.APIGatewayV2HTTPRequest) (int, repl
 func TestErasureWebhooks(t *testing.T) {
 	table := testenv.NewTable(t)
 	st := store.New(testenv.DynamoDB(), table)
-	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "ErasureFunction"), table), WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return now }}
+	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "ErasureFunction"), table), WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret}, Now: func() time.Time { return now }}
 	guestEmail := "Guest.Buyer@example.jp"
 	seed(t, st, "c-1", "misaki@example.jp")
 	seed(t, st, "191167", "john@example.com")
@@ -132,7 +132,7 @@ func (failingStore) EraseCustomer(context.Context, string, time.Time) (store.Era
 }
 
 func TestStoreFailureAsksForARetry(t *testing.T) {
-	h := &Handler{Store: failingStore{}, WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return now }}
+	h := &Handler{Store: failingStore{}, WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret}, Now: func() time.Time { return now }}
 	resp, err := h.Handle(context.Background(), genericRequest(`{"customer_id": "c-1"}`))
 	if err != nil || resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
 		t.Errorf("answer %d %v %v, want 503 with Retry-After", resp.StatusCode, resp.Headers, err)

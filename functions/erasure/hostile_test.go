@@ -43,7 +43,7 @@ func expectRefusedOrHarmless(t *testing.T, tests []hostileCase) {
 	t.Helper()
 	table := testenv.NewTable(t)
 	st := store.New(testenv.DynamoDB(), table)
-	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "ErasureFunction"), table), WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return now }}
+	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "ErasureFunction"), table), WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret}, Now: func() time.Time { return now }}
 	seed(t, st, "c-1", "misaki@example.jp")
 	seed(t, st, "191167", "john@example.com")
 	testenv.ExpectNoEffect(t, table, h.Handle, tests, testenv.JSONAnswer, nil)

@@ -18,13 +18,11 @@ import (
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
-	env := config.New(os.LookupEnv)
-	webhookSecret, shopifySecret := env.Required("TSUNAGU_WEBHOOK_SECRET"), env.Required("SHOPIFY_WEBHOOK_SECRET")
-	st, _, err := deps.Store(context.Background(), env)
+	b, err := deps.Store(context.Background(), config.New(os.LookupEnv), deps.WebhookSecret, deps.ShopifySecret, deps.PseudonymSecret)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: st, WebhookSecret: webhookSecret, ShopifySecret: shopifySecret, Now: time.Now}
+	h := &Handler{Store: b.Store, WebhookSecret: b.Secrets.Keys(deps.WebhookSecret), ShopifySecret: b.Secrets.Keys(deps.ShopifySecret), Now: time.Now}
 	lambda.Start(h.Handle)
 }

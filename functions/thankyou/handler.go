@@ -59,8 +59,9 @@ type Handler struct {
 	Campaigns Campaigns
 	Coupons   CouponCodes
 	Rules     *rules.Set
-	// Secret signs order ids: sig = hex HMAC-SHA256(Secret, orderId).
-	Secret string
+	// Secret verifies the signed order ids: sig = hex HMAC-SHA256(secret,
+	// orderId), with any of its keys while it rotates.
+	Secret signature.Keys
 	// PublicURL is the API's base URL, for the opt-in link.
 	PublicURL string
 	Widget    []byte
@@ -99,7 +100,7 @@ func (h *Handler) handleOrder(ctx context.Context, req events.APIGatewayV2HTTPRe
 		return httpapi.Error(http.StatusBadRequest, "malformed order id")
 	case len(query["sig"]) != 1:
 		return httpapi.Error(http.StatusUnauthorized, "sig is required, once")
-	case signature.VerifyOrder(h.Secret, orderID, query.Get("sig")) != nil:
+	case h.Secret.VerifyOrder(orderID, query.Get("sig")) != nil:
 		return httpapi.Error(http.StatusUnauthorized, "signature does not match the order")
 	}
 	st, err := h.Store.GetOrder(ctx, orderID)

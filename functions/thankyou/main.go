@@ -28,6 +28,7 @@ func main() {
 		os.Exit(1)
 	}
 	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Coupons: d.Coupons, Rules: d.Rules,
-		Secret: d.Secrets.Keys(deps.ThankyouSecret), PublicURL: d.PublicURL, Widget: widget, Now: time.Now}
+		Secret: d.Secrets.Keys(deps.ThankyouSecret), PublicURL: d.PublicURL, Mailer: d.Campaigns.Mailer, Confirmations: d.Unsubscribe,
+		Widget: widget, Now: time.Now}
 	lambda.Start(h.Handle)
 }

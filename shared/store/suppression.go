@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
 )
 
 // suppressionPK is where an address's suppression is kept: under its
@@ -88,9 +90,22 @@ type Suppression struct {
 	SoftBounces int
 }
 
-// SuppressionOf reads an address's suppression record (zero when none).
+// legacySuppressionPK is where versions before keyed hashes kept an
+// address's suppression: under its plain SHA-256. Those items are still
+// read (never written), so an address suppressed then stays suppressed.
+func legacySuppressionPK(email string) string {
+	sum := sha256.Sum256([]byte(pseudonym.NormalizeAddress(email)))
+	return "SUPPRESSED#" + hex.EncodeToString(sum[:])
+}
+
+// SuppressionOf reads an address's suppression record (zero when none):
+// the one under its keyed hash, or else one stored by an earlier version
+// under the plain hash.
 func (s *Store) SuppressionOf(ctx context.Context, email string) (Suppression, error) {
 	item, err := s.getItem(ctx, s.suppressionPK(email), "SUPPRESSION", time.Now())
+	if err == nil && item == nil {
+		item, err = s.getItem(ctx, legacySuppressionPK(email), "SUPPRESSION", time.Now())
+	}
 	if err != nil {
 		return Suppression{}, fmt.Errorf("read suppression: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
@@ -264,6 +266,37 @@ func TestSuppressionIsKeyed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sup, err := tt.store.SuppressionOf(ctx, tt.address)
 			if err != nil || sup.Suppressed != tt.suppressed {
+				t.Errorf("SuppressionOf = %+v, %v; want suppressed %v", sup, err, tt.suppressed)
+			}
+		})
+	}
+}
+
+// TestLegacySuppressionStillHolds: an address suppressed by a version
+// that kept the plain SHA-256 of the address stays suppressed; new
+// suppressions are written under the keyed hash only.
+func TestLegacySuppressionStillHolds(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t).WithPseudonyms(pseudonym.New("a-pseudonym-secret-of-32-bytes-or-more"))
+	legacy := sha256.Sum256([]byte("old@example.jp"))
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "SUPPRESSED#" + hex.EncodeToString(legacy[:])}, "sk": &types.AttributeValueMemberS{Value: "SUPPRESSION"},
+		"suppressed": &types.AttributeValueMemberBOOL{Value: true}, "reason": &types.AttributeValueMemberS{Value: "complaint"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		address    string
+		suppressed bool
+	}{
+		{"old@example.jp", true},
+		{" OLD@example.jp", true},
+		{"new@example.jp", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.address, func(t *testing.T) {
+			sup, err := s.SuppressionOf(ctx, tt.address)
+			if err != nil || sup.Suppressed != tt.suppressed || tt.suppressed && sup.Reason != "complaint" {
 				t.Errorf("SuppressionOf = %+v, %v; want suppressed %v", sup, err, tt.suppressed)
 			}
 		})

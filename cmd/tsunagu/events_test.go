@@ -114,6 +114,11 @@ func TestSampleEventsDecode(t *testing.T) {
 				if q["sig"] != want {
 					t.Errorf("link sig %q, want %q", q["sig"], want)
 				}
+			case "GET /optin/confirm", "POST /optin/confirm":
+				sealer, _ := unsubscribe.NewSealer(devSecret)
+				if c, err := sealer.OpenConfirmation(ev.QueryStringParameters["token"]); err != nil || c.CustomerID != "c-1" || c.OrderID != "1001" {
+					t.Errorf("opt-in confirmation token: %+v %v", c, err)
+				}
 			case "GET /unsubscribe", "POST /unsubscribe":
 				sealer, _ := unsubscribe.NewSealer(devSecret)
 				if id, ch, err := sealer.Open(ev.QueryStringParameters["token"]); err != nil || id != "c-1" || ch != "email" {

@@ -9,6 +9,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/dataexport"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/testenv"
 )
@@ -16,7 +17,9 @@ import (
 func TestCustomerShowAndErase(t *testing.T) {
 	table := testenv.NewTable(t)
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", testenv.DynamoDBURL())
-	st, ctx := store.New(testenv.DynamoDB(), table), context.Background()
+	// Suppressions are written as the local stack's SES feedback function
+	// writes them: keyed with PSEUDONYM_SECRET's local default.
+	st, ctx := store.New(testenv.DynamoDB(), table).WithPseudonyms(pseudonym.New(devSecret)), context.Background()
 	t0 := time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC) // 09:30 JST
 	const email = "misaki.show@example.jp"
 	steps := []func(*customer.Profile) bool{

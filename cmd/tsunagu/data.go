@@ -11,7 +11,11 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/deps"
+	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
@@ -40,7 +44,11 @@ func (f *dataFlags) open(ctx context.Context) (*store.Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load AWS configuration: %w", err)
 		}
-		return store.New(dynamodb.NewFromConfig(cfg), f.table), nil
+		keyer, err := awsPseudonyms(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return store.New(dynamodb.NewFromConfig(cfg), f.table).WithPseudonyms(keyer), nil
 	}
 	table := f.table
 	if table == "" {
@@ -51,7 +59,36 @@ func (f *dataFlags) open(ctx context.Context) (*store.Store, error) {
 		endpoint = "http://" + dynamoAddr
 	}
 	cfg := aws.Config{Region: localRegion, Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), RetryMaxAttempts: 2}
-	return store.New(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) }), table), nil
+	return store.New(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) }), table).
+		WithPseudonyms(pseudonym.New(envOr(deps.PseudonymSecret, devSecret))), nil
+}
+
+// defaultSecretsPath is template.yaml's default SecretsPath: where the
+// stack's functions read their secrets in SSM Parameter Store.
+const defaultSecretsPath = "/tsunagu"
+
+// awsPseudonyms is the deployed stack's PSEUDONYM_SECRET, for reading
+// suppressions: $PSEUDONYM_SECRET when set, otherwise the SSM parameter
+// $PSEUDONYM_SECRET_PARAMETER names (default /tsunagu/PSEUDONYM_SECRET).
+func awsPseudonyms(ctx context.Context, cfg aws.Config) (pseudonym.Keyer, error) {
+	if v := os.Getenv(deps.PseudonymSecret); v != "" {
+		return pseudonym.New(v), nil
+	}
+	name := envOr(deps.PseudonymSecret+config.ParameterSuffix, defaultSecretsPath+"/"+deps.PseudonymSecret)
+	env := config.New(func(k string) (string, bool) {
+		if k == deps.PseudonymSecret+config.ParameterSuffix {
+			return name, true
+		}
+		return "", false
+	})
+	values, err := env.Secrets(ctx, func() config.Parameters { return ssm.NewFromConfig(cfg) }, config.Secret{Name: deps.PseudonymSecret})
+	if err == nil {
+		err = env.Err()
+	}
+	if err != nil {
+		return pseudonym.Keyer{}, err
+	}
+	return pseudonym.New(values[deps.PseudonymSecret]), nil
 }
 
 // where names the data source in messages.

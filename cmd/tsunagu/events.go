@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -52,13 +51,22 @@ const sampleLinkToken = "NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY"
 // lineLinkQuery is the shop's redirect to the account-link page for
 // customer c-1, signed for that link token.
 func lineLinkQuery() string {
-	sig := hex.EncodeToString(signature.Sum(envOr("THANKYOU_SIGNING_SECRET", devSecret), []byte("line-link:"+sampleLinkToken+":c-1")))
+	sig := signature.SignLineLink(envOr("THANKYOU_SIGNING_SECRET", devSecret), sampleLinkToken, "c-1")
 	return "linkToken=" + sampleLinkToken + "&customer=c-1&sig=" + sig
 }
 
 func unsubscribeToken() string {
 	sealer, _ := unsubscribe.NewSealer(envOr("UNSUBSCRIBE_SECRET", devSecret))
 	return "token=" + url.QueryEscape(sealer.Token("c-1", "email"))
+}
+
+// optinConfirmToken is the link of the confirmation email of customer
+// c-1's opt-in on order 1001's thank-you page, made now: it works for a
+// week (unsubscribe.ConfirmationValidFor), so regenerate the samples to use
+// it later.
+func optinConfirmToken() string {
+	sealer, _ := unsubscribe.NewSealer(envOr("UNSUBSCRIBE_SECRET", devSecret))
+	return "token=" + url.QueryEscape(sealer.ConfirmationToken(unsubscribe.Confirmation{CustomerID: "c-1", OrderID: "1001", At: time.Now().Truncate(time.Second)}))
 }
 
 func pageHeaders(contentType string) func([]byte, time.Time) map[string]string {
@@ -106,6 +114,8 @@ var samples = []sampleRequest{
 	{name: "line-link", method: "GET", path: "/line/link", query: lineLinkQuery, headers: pageHeaders("")},
 	{name: "unsubscribe-page", method: "GET", path: "/unsubscribe", query: unsubscribeToken, headers: pageHeaders("")},
 	{name: "unsubscribe-one-click", method: "POST", path: "/unsubscribe", query: unsubscribeToken, body: "unsubscribe-one-click.txt", headers: pageHeaders("application/x-www-form-urlencoded")},
+	{name: "optin-confirm-page", method: "GET", path: "/optin/confirm", query: optinConfirmToken, headers: pageHeaders("")},
+	{name: "optin-confirm", method: "POST", path: "/optin/confirm", query: optinConfirmToken, headers: pageHeaders("application/x-www-form-urlencoded")},
 	{name: "thankyou-widget", method: "GET", path: "/thankyou/widget.js", headers: pageHeaders("")},
 	{name: "thankyou-view", method: "GET", path: "/thankyou/1001", query: orderSig("1001"), headers: pageHeaders("")},
 	{name: "thankyou-optin", method: "POST", path: "/thankyou/1001/optin", query: orderSig("1001"), body: "thankyou-optin.json", headers: pageHeaders("text/plain;charset=UTF-8")},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -111,9 +110,14 @@ func TestSampleEventsDecode(t *testing.T) {
 				}
 			case "GET /line/link":
 				q := ev.QueryStringParameters
-				want := hex.EncodeToString(signature.Sum(devSecret, []byte("line-link:"+q["linkToken"]+":"+q["customer"])))
+				want := signature.SignLineLink(devSecret, q["linkToken"], q["customer"])
 				if q["sig"] != want {
 					t.Errorf("link sig %q, want %q", q["sig"], want)
+				}
+			case "GET /optin/confirm", "POST /optin/confirm":
+				sealer, _ := unsubscribe.NewSealer(devSecret)
+				if c, err := sealer.OpenConfirmation(ev.QueryStringParameters["token"]); err != nil || c.CustomerID != "c-1" || c.OrderID != "1001" {
+					t.Errorf("opt-in confirmation token: %+v %v", c, err)
 				}
 			case "GET /unsubscribe", "POST /unsubscribe":
 				sealer, _ := unsubscribe.NewSealer(devSecret)

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/emulator"
 	"github.com/tsunagu-dev/tsunagu/shared/gateway"
 	"github.com/tsunagu-dev/tsunagu/shared/project"
@@ -44,7 +45,7 @@ const (
 )
 
 // secretNames are the secrets the stack gives functions, printed at start.
-var secretNames = []string{"TSUNAGU_WEBHOOK_SECRET", "SHOPIFY_WEBHOOK_SECRET", "LINE_CHANNEL_SECRET", "THANKYOU_SIGNING_SECRET", "UNSUBSCRIBE_SECRET", "COUPON_SECRET"}
+var secretNames = []string{deps.WebhookSecret, deps.ShopifySecret, deps.LineChannelSecret, deps.ThankyouSecret, deps.UnsubscribeSecret, deps.CouponSecret, deps.PseudonymSecret}
 
 // runStack starts the local stack in the foreground: the emulators, the
 // table, every function of template.yaml built as `sam build` builds it and
@@ -244,7 +245,8 @@ func newLocalValues(port int) localValues {
 
 // functionEnv is a function's environment on this machine: template.yaml's
 // variables (literals as written, except the rules directory; computed ones
-// from local), then the AWS endpoints and dummy credentials, and LINE dry
+// from local; a secret's SSM parameter name NAME_PARAMETER becomes the
+// plain NAME with its local value), then the AWS endpoints and dummy credentials, and LINE dry
 // runs that show the messages (locally the data is the developer's own).
 func functionEnv(fn sam.Function, dir string, local localValues) ([]string, error) {
 	var env []string
@@ -253,6 +255,16 @@ func functionEnv(fn sam.Function, dir string, local localValues) ([]string, erro
 		switch {
 		case v.Name == "TSUNAGU_RULES_DIR":
 			value = filepath.Join(dir, "rules")
+		case !v.Literal && strings.HasSuffix(v.Name, config.ParameterSuffix):
+			// In AWS a secret comes from the SSM parameter this names;
+			// locally it is the plain variable.
+			name := strings.TrimSuffix(v.Name, config.ParameterSuffix)
+			secret, ok := local.vars[name]
+			if !ok {
+				return nil, fmt.Errorf("function %s: template.yaml sets %s to %s, but %s has no local value; add one to newLocalValues in cmd/tsunagu/run.go", fn.LogicalID, v.Name, v.Value, name)
+			}
+			env = append(env, name+"="+secret)
+			continue
 		case !v.Literal:
 			var ok bool
 			if value, ok = local.vars[v.Name]; !ok {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -49,6 +50,20 @@ func TestFunctionEnv(t *testing.T) {
 			want: []string{"TABLE_NAME=other", "SHOPIFY_WEBHOOK_SECRET=shpss_local", "MAIL_FROM=me@example.jp"},
 		},
 		{
+			name: "secrets' SSM parameters become their local values",
+			vars: []sam.EnvVar{
+				{Name: "TSUNAGU_WEBHOOK_SECRET_PARAMETER", Value: "!Sub ${SecretsPath}/TSUNAGU_WEBHOOK_SECRET"},
+				{Name: "PSEUDONYM_SECRET_PARAMETER", Value: "!Sub ${SecretsPath}/PSEUDONYM_SECRET"},
+				{Name: "LINE_CHANNEL_ACCESS_TOKEN_PARAMETER", Value: "!Sub ${SecretsPath}/LINE_CHANNEL_ACCESS_TOKEN"},
+			},
+			want: []string{"TSUNAGU_WEBHOOK_SECRET=dev-secret", "PSEUDONYM_SECRET=dev-secret", "LINE_CHANNEL_ACCESS_TOKEN="},
+		},
+		{
+			name:    "a parameter of a secret without a local value",
+			vars:    []sam.EnvVar{{Name: "PAYMENT_SECRET_PARAMETER", Value: "!Sub ${SecretsPath}/PAYMENT_SECRET"}},
+			wantErr: "PAYMENT_SECRET_PARAMETER to !Sub ${SecretsPath}/PAYMENT_SECRET, but PAYMENT_SECRET has no local value",
+		},
+		{
 			name: "endpoints and dummy credentials",
 			want: []string{"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567", "AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:8005",
 				"AWS_REGION=ap-northeast-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local"},
@@ -61,7 +76,7 @@ func TestFunctionEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, name := range append([]string{"TABLE_NAME", "MAIL_FROM"}, secretNames...) {
+			for _, name := range append([]string{"TABLE_NAME", "MAIL_FROM", "LINE_CHANNEL_ACCESS_TOKEN"}, secretNames...) {
 				t.Setenv(name, tt.setenv[name])
 			}
 			fn := sam.Function{LogicalID: "PurchaseFunction", Env: tt.vars}
@@ -103,6 +118,43 @@ func TestLocalSecrets(t *testing.T) {
 			}
 			if got := l.secrets["LINE_CHANNEL_SECRET"]; got != tt.wantSource {
 				t.Errorf("source = %q, want %q", got, tt.wantSource)
+			}
+		})
+	}
+}
+
+// TestTemplateFunctionsRunLocally: every function of template.yaml gets a
+// local environment, with its secrets as plain dev-secret values where
+// AWS reads SSM parameters, and no parameter name left to look up.
+func TestTemplateFunctionsRunLocally(t *testing.T) {
+	for _, name := range append([]string{"TABLE_NAME", "MAIL_FROM", "LINE_CHANNEL_ACCESS_TOKEN"}, secretNames...) {
+		t.Setenv(name, "")
+	}
+	tmpl, err := sam.Load(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := tmpl.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range fns {
+		t.Run(fn.LogicalID, func(t *testing.T) {
+			env, err := functionEnv(fn, "/build/"+fn.LogicalID, newLocalValues(3000))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, kv := range env {
+				if name, _, _ := strings.Cut(kv, "="); strings.HasSuffix(name, "_PARAMETER") {
+					t.Errorf("%s reaches the local function", kv)
+				}
+			}
+			if fn.LogicalID == "PurchaseFunction" {
+				for _, want := range []string{"TSUNAGU_WEBHOOK_SECRET=dev-secret", "PSEUDONYM_SECRET=dev-secret", "UNSUBSCRIBE_SECRET=dev-secret"} {
+					if !slices.Contains(env, want) {
+						t.Errorf("%s missing from %q", want, env)
+					}
+				}
 			}
 		})
 	}

@@ -59,8 +59,8 @@ type Mailer interface {
 // nothing more.
 type Handler struct {
 	Store         Store
-	WebhookSecret string // X-Tsunagu-Signature
-	ShopifySecret string // X-Shopify-Hmac-Sha256
+	WebhookSecret signature.Keys // X-Tsunagu-Signature (any key while it rotates)
+	ShopifySecret signature.Keys // X-Shopify-Hmac-Sha256 (any key while it rotates)
 	// Compliance decodes Shopify's compliance webhooks for the configured
 	// shop.
 	Compliance shopify.Compliance
@@ -95,7 +95,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	switch req.RouteKey {
 	case genericRoute:
-		if err := signature.VerifyTsunagu(h.WebhookSecret, httpapi.Header(req, "X-Tsunagu-Signature"), body, now); err != nil {
+		if err := h.WebhookSecret.VerifyTsunagu(httpapi.Header(req, "X-Tsunagu-Signature"), body, now); err != nil {
 			return httpapi.Unauthorized(ctx, "X-Tsunagu-Signature", err), nil
 		}
 		customerID, err := order.DecodeErasure(body)
@@ -109,7 +109,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		slog.InfoContext(ctx, "customer erased", "route", req.RouteKey, "known", e.Known, "profile_erased", e.Profile, "line_links_removed", e.LineLinks, "data_exports_removed", e.Exports)
 		return httpapi.JSON(http.StatusOK, answer{Accepted: true, Erasure: &e}), nil
 	case complianceRoute, redactRoute:
-		if err := signature.VerifyShopify(h.ShopifySecret, httpapi.Header(req, "X-Shopify-Hmac-Sha256"), body); err != nil {
+		if err := h.ShopifySecret.VerifyShopify(httpapi.Header(req, "X-Shopify-Hmac-Sha256"), body); err != nil {
 			return httpapi.Unauthorized(ctx, "X-Shopify-Hmac-Sha256", err), nil
 		}
 		c := h.Compliance

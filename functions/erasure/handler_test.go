@@ -81,7 +81,7 @@ func newHandler(t *testing.T, table, contact string) *Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Handler{Store: store.New(testenv.DynamoDBAs(t, "ErasureFunction"), table), WebhookSecret: secret, ShopifySecret: secret,
+	return &Handler{Store: store.New(testenv.DynamoDBAs(t, "ErasureFunction"), table), WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret},
 		Compliance: shopify.Compliance{Shop: shop, Guests: keyer}, Mailer: mailer, ShopContact: contact, Now: func() time.Time { return now }}
 }
 
@@ -427,7 +427,7 @@ func (failingStore) EraseCustomer(context.Context, string, time.Time) (store.Era
 }
 
 func TestStoreFailureAsksForARetry(t *testing.T) {
-	h := &Handler{Store: failingStore{}, WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return now }}
+	h := &Handler{Store: failingStore{}, WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret}, Now: func() time.Time { return now }}
 	resp, err := h.Handle(context.Background(), genericRequest(`{"customer_id": "c-1"}`))
 	if err != nil || resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
 		t.Errorf("answer %d %v %v, want 503 with Retry-After", resp.StatusCode, resp.Headers, err)

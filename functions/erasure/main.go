@@ -17,7 +17,6 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
-	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 )
@@ -25,15 +24,13 @@ import (
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
-	webhookSecret, shopifySecret := env.Required("TSUNAGU_WEBHOOK_SECRET"), env.Required("SHOPIFY_WEBHOOK_SECRET")
 	rulesDir, mailFrom, configSet := env.Required("TSUNAGU_RULES_DIR"), env.Required("MAIL_FROM"), env.Optional("SES_CONFIGURATION_SET", "")
-	// In AWS the shop must be named and the pseudonym key set; the local
-	// stack takes any shop and the local default key.
-	shop, pseudonymSecret := env.Optional("SHOPIFY_SHOP_DOMAIN", ""), env.Optional("PSEUDONYM_SECRET", "dev-secret")
+	// In AWS the shop must be named; the local stack takes any shop.
+	shop := env.Optional("SHOPIFY_SHOP_DOMAIN", "")
 	if !env.Local() {
-		shop, pseudonymSecret = env.Required("SHOPIFY_SHOP_DOMAIN"), env.Required("PSEUDONYM_SECRET")
+		shop = env.Required("SHOPIFY_SHOP_DOMAIN")
 	}
-	st, awsCfg, err := deps.Store(context.Background(), env)
+	b, err := deps.Store(context.Background(), env, deps.WebhookSecret, deps.ShopifySecret, deps.PseudonymSecret)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
@@ -43,13 +40,13 @@ func main() {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	mailer, err := email.NewSender(sesv2.NewFromConfig(awsCfg), set.Settings.FromName, mailFrom, set.Settings.ReplyTo, configSet)
+	mailer, err := email.NewSender(sesv2.NewFromConfig(b.AWS), set.Settings.FromName, mailFrom, set.Settings.ReplyTo, configSet)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: st, WebhookSecret: webhookSecret, ShopifySecret: shopifySecret,
-		Compliance: shopify.Compliance{Shop: shop, Guests: pseudonym.New(pseudonymSecret)},
+	h := &Handler{Store: b.Store, WebhookSecret: b.Secrets.Keys(deps.WebhookSecret), ShopifySecret: b.Secrets.Keys(deps.ShopifySecret),
+		Compliance: shopify.Compliance{Shop: shop, Guests: b.Pseudonyms},
 		Mailer:     mailer, ShopContact: set.Settings.Shop.ContactEmail, Now: time.Now}
 	lambda.Start(h.Handle)
 }

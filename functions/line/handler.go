@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,8 +34,8 @@ const (
 
 // Store is what the handler needs of the DynamoDB store.
 type Store interface {
-	LineEventDone(ctx context.Context, eventID string, now time.Time) (bool, string, error)
-	MarkLineEventDone(ctx context.Context, eventID, eventType, request string, now time.Time) (bool, error)
+	LineEventDone(ctx context.Context, eventID string, now time.Time) (bool, error)
+	MarkLineEventDone(ctx context.Context, eventID, eventType string, now time.Time) (bool, error)
 	GetLineLink(ctx context.Context, userID string) (store.LineLink, error)
 	LinkLineUser(ctx context.Context, userID, customerID string, at time.Time) (bool, error)
 	RecordLineFollow(ctx context.Context, userID string, following bool, at time.Time) (store.LineLink, bool, error)
@@ -61,12 +58,13 @@ type LINE interface {
 type Handler struct {
 	Store Store
 	LINE  LINE
-	// ChannelSecret verifies X-Line-Signature.
-	ChannelSecret string
+	// ChannelSecret verifies X-Line-Signature (LINE_CHANNEL_SECRET; any
+	// of its keys, while it rotates).
+	ChannelSecret signature.Keys
 	// SigningSecret verifies the shop's word for who a customer is: the
 	// thank-you signature of an order, or a customer signature bound to
-	// the link token (THANKYOU_SIGNING_SECRET).
-	SigningSecret string
+	// the link token (THANKYOU_SIGNING_SECRET; any of its keys).
+	SigningSecret signature.Keys
 	// LoginURL is the shop's page where a customer proves who they are
 	// before linking LINE; the chat's link button opens it with
 	// ?linkToken=. Empty: the chat offers no account link.
@@ -107,19 +105,21 @@ type webhookAnswer struct {
 }
 
 // webhook verifies the signature on the raw body before anything else,
-// then applies each event once: an event already done (a redelivery) is
-// skipped, and a request that only repeats events it already delivered,
-// byte for byte, is a replay and refused. Events it cannot use
-// (unknown types, unknown users, malformed ones) are logged and answered
-// 200, so LINE does not redeliver them forever; only a failure of tsunagu
-// itself answers 5xx, for LINE to redeliver.
+// then applies each event once: an event already done is skipped, so a
+// request whose events are all done (LINE's redelivery, the same request
+// sent twice, or a replay of a captured one) answers 200 "duplicate": true
+// and has no effect; LINE counts any other answer as a failure and
+// retries. Events it cannot use (unknown types, unknown users, malformed
+// ones) are logged and answered 200, so LINE does not redeliver them
+// forever; only a failure of tsunagu itself answers 5xx, for LINE to
+// redeliver.
 func (h *Handler) webhook(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	body, ok := httpapi.Body(req)
 	if ok && len(body) > httpapi.MaxBody {
 		return httpapi.Error(http.StatusRequestEntityTooLarge, "body over 256 KiB")
 	}
 	sig := httpapi.Header(req, "X-Line-Signature")
-	if !ok || sig == "" || !webhook.ValidateSignature(h.ChannelSecret, sig, body) {
+	if !ok || sig == "" || !h.ChannelSecret.Valid(func(secret string) bool { return webhook.ValidateSignature(secret, sig, body) }) {
 		slog.WarnContext(ctx, "line webhook signature refused", "signature_present", sig != "")
 		return httpapi.Error(http.StatusUnauthorized, "missing or invalid X-Line-Signature")
 	}
@@ -131,9 +131,8 @@ func (h *Handler) webhook(ctx context.Context, req events.APIGatewayV2HTTPReques
 		return httpapi.JSON(http.StatusOK, webhookAnswer{})
 	}
 	now := h.Now()
-	request := digest(body)
 	var todo []event
-	usable, replayed := 0, 0
+	usable := 0
 	for i, raw := range cb.Events {
 		ev, err := parseEvent(raw)
 		if err != nil {
@@ -145,37 +144,24 @@ func (h *Handler) webhook(ctx context.Context, req events.APIGatewayV2HTTPReques
 			continue
 		}
 		usable++
-		done, by, err := h.Store.LineEventDone(ctx, ev.id, now)
+		done, err := h.Store.LineEventDone(ctx, ev.id, now)
 		if err != nil {
 			return httpapi.Unavailable(ctx, err, retryAfter)
 		}
 		if !done {
 			todo = append(todo, ev)
-		} else if by == request {
-			replayed++
 		}
-	}
-	if usable > 0 && replayed == usable {
-		slog.WarnContext(ctx, "line webhook replayed", "events", usable)
-		return httpapi.Error(http.StatusUnauthorized, "replayed request")
 	}
 	for _, ev := range todo {
 		if err := h.apply(ctx, ev); err != nil {
 			return httpapi.Unavailable(ctx, fmt.Errorf("line %s event %s: %w", ev.typ, ev.id, err), retryAfter)
 		}
-		if _, err := h.Store.MarkLineEventDone(ctx, ev.id, ev.typ, request, now); err != nil {
+		if _, err := h.Store.MarkLineEventDone(ctx, ev.id, ev.typ, now); err != nil {
 			return httpapi.Unavailable(ctx, err, retryAfter)
 		}
 		slog.InfoContext(ctx, "line event processed", "type", ev.typ, "webhook_event_id", ev.id, "redelivery", ev.redelivery)
 	}
 	return httpapi.JSON(http.StatusOK, webhookAnswer{Events: len(cb.Events), Processed: len(todo), Duplicate: usable > 0 && len(todo) == 0})
-}
-
-// digest names a webhook request by its body: a replay carries the same
-// one, a redelivery another (its body says isRedelivery).
-func digest(body []byte) string {
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:16])
 }
 
 // parseEvent reads one event with the SDK. Types the handler does not act
@@ -441,10 +427,11 @@ const OrderLinkWindow = 24 * time.Hour
 // having made sure who the customer is, sends the browser here with the
 // link token from the chat and its word for the customer, signed: either
 // order + sig (the order's thank-you signature, within OrderLinkWindow of
-// the order and for a customer not linked yet) or customer + sig (hex
-// HMAC-SHA256(THANKYOU_SIGNING_SECRET, "line-link:<linkToken>:<customer
-// id>")). A single-use nonce bound to the customer is issued and the
-// browser goes on to LINE's account-link dialog.
+// the order and for a customer not linked yet) or customer + sig
+// (signature.SignLineLink: hex HMAC-SHA256(THANKYOU_SIGNING_SECRET,
+// "tsunagu-line-link\n<linkToken>\n<customer id>"), a message no
+// thank-you signature signs). A single-use nonce bound to the customer is
+// issued and the browser goes on to LINE's account-link dialog.
 func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	query, err := url.ParseQuery(req.RawQueryString)
 	if err != nil || len(req.RawQueryString) > 2048 || len(query["linkToken"]) != 1 || !linkTokenPattern.MatchString(query.Get("linkToken")) ||
@@ -455,7 +442,7 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 	var customerID string
 	firstLinkOnly := false
 	if orderID := query.Get("order"); len(query["order"]) == 1 {
-		if !orderIDPattern.MatchString(orderID) || signature.VerifyOrder(h.SigningSecret, orderID, sig) != nil {
+		if !orderIDPattern.MatchString(orderID) || h.SigningSecret.VerifyOrder(orderID, sig) != nil {
 			return page(http.StatusForbidden, "リンクが無効です", "このリンクの署名が正しくありません。ショップのページから、もう一度お進みください。")
 		}
 		st, err := h.Store.GetOrder(ctx, orderID)
@@ -481,7 +468,7 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 		}
 	} else {
 		customerID = query.Get("customer")
-		if !validCustomerID(customerID) || !validCustomerSignature(h.SigningSecret, linkToken, customerID, sig) {
+		if !validCustomerID(customerID) || h.SigningSecret.VerifyLineLink(linkToken, customerID, sig) != nil {
 			return page(http.StatusForbidden, "リンクが無効です", "このリンクの署名が正しくありません。ショップのページから、もう一度お進みください。")
 		}
 	}
@@ -494,19 +481,6 @@ func (h *Handler) link(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusFound, Headers: map[string]string{
 		"Location": line.AccountLinkURL(linkToken, nonce), "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
 	}}
-}
-
-// customerMAC is the shop's word that the customer with this id asked to
-// link LINE with this link token: HMAC-SHA256(secret,
-// "line-link:<linkToken>:<customerID>"), sent in hex. Bound to the link
-// token, it cannot be replayed to link another LINE user.
-func customerMAC(secret, linkToken, customerID string) []byte {
-	return signature.Sum(secret, []byte("line-link:"+linkToken+":"+customerID))
-}
-
-func validCustomerSignature(secret, linkToken, customerID, sig string) bool {
-	got, err := hex.DecodeString(sig)
-	return err == nil && hmac.Equal(got, customerMAC(secret, linkToken, customerID))
 }
 
 func validCustomerID(id string) bool {

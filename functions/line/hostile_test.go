@@ -73,7 +73,6 @@ func TestWebhookRefusesHostileInput(t *testing.T) {
 		{name: "body changed after signing", req: webhookRequest([]byte(strings.Replace(string(valid), `"follow"`, `"unfollow"`, 1)), sign(channelSecret, valid)), status: 401},
 		{name: "base64 flag lying", req: func() events.APIGatewayV2HTTPRequest { r := signed(valid); r.IsBase64Encoded = true; return r }(), status: 401},
 		{name: "base64 body, signature of the encoded text", req: base64Request(base64.StdEncoding.EncodeToString(valid), sign(channelSecret, []byte(base64.StdEncoding.EncodeToString(valid)))), status: 401},
-		{name: "replay of a done request", req: signed(done), status: 401},
 
 		// Size: 413.
 		{name: "over 256 KiB signed", req: signed(huge), status: 413},
@@ -119,6 +118,7 @@ func TestWebhookRefusesHostileInput(t *testing.T) {
 		{"link a string", signed(bodyOf(t, accountLink("01KAMVB2W3X4Y5Z6A7B8C9D0E1", "n", now, user).with("link", "ok")))},
 		{"postback data a number", signed(bodyOf(t, userEvent("postback", "01KAS8N1P2Q3R4S5T6V7W8X9Y1", now, user).with("postback", map[string]any{"data": 1})))},
 		{"no events", signed(bodyOf(t))},
+		{"replay of a done request", signed(done)},
 	} {
 		tests = append(tests, refused{name: b.name, req: b.req, status: 200})
 	}
@@ -143,7 +143,7 @@ func TestLinkRefusesHostileInput(t *testing.T) {
 		return v.Encode()
 	}
 	orderSig := signature.SignOrder(signingSecret, "1001")
-	custSig := hex.EncodeToString(customerMAC(signingSecret, linkToken, "c-1"))
+	custSig := signature.SignLineLink(signingSecret, linkToken, "c-1")
 	var tests []refused
 	for _, tok := range []struct{ name, token string }{
 		{"empty", ""},
@@ -161,7 +161,7 @@ func TestLinkRefusesHostileInput(t *testing.T) {
 	} {
 		tests = append(tests,
 			refused{name: "link token " + tok.name + ", order", req: get(q("linkToken", tok.token, "order", "1001", "sig", orderSig)), status: 400},
-			refused{name: "link token " + tok.name + ", customer", req: get(q("linkToken", tok.token, "customer", "c-1", "sig", hex.EncodeToString(customerMAC(signingSecret, tok.token, "c-1")))), status: 400},
+			refused{name: "link token " + tok.name + ", customer", req: get(q("linkToken", tok.token, "customer", "c-1", "sig", signature.SignLineLink(signingSecret, tok.token, "c-1"))), status: 400},
 		)
 	}
 	tests = append(tests, []refused{
@@ -185,18 +185,18 @@ func TestLinkRefusesHostileInput(t *testing.T) {
 		{name: "order id empty", req: get(q("linkToken", linkToken, "order", "", "sig", signature.SignOrder(signingSecret, ""))), status: 403},
 		{name: "order id over 200 characters", req: get(q("linkToken", linkToken, "order", strings.Repeat("1", 201), "sig", signature.SignOrder(signingSecret, strings.Repeat("1", 201)))), status: 403},
 		{name: "unknown order", req: get(q("linkToken", linkToken, "order", "9999", "sig", signature.SignOrder(signingSecret, "9999"))), status: 404},
-		{name: "customer signature of another link token", req: get(q("linkToken", linkToken, "customer", "c-1", "sig", hex.EncodeToString(customerMAC(signingSecret, "OtherLinkToken0123456789", "c-1")))), status: 403},
-		{name: "customer signature of another customer", req: get(q("linkToken", linkToken, "customer", "c-1", "sig", hex.EncodeToString(customerMAC(signingSecret, linkToken, "c-2")))), status: 403},
+		{name: "customer signature of another link token", req: get(q("linkToken", linkToken, "customer", "c-1", "sig", signature.SignLineLink(signingSecret, "OtherLinkToken0123456789", "c-1"))), status: 403},
+		{name: "customer signature of another customer", req: get(q("linkToken", linkToken, "customer", "c-1", "sig", signature.SignLineLink(signingSecret, linkToken, "c-2"))), status: 403},
 		{name: "customer signature as the order's", req: get(q("linkToken", linkToken, "customer", "c-1", "sig", orderSig)), status: 403},
 		{name: "customer signature not hex", req: get(q("linkToken", linkToken, "customer", "c-1", "sig", "zz"+custSig[2:])), status: 403},
 		{name: "customer signature truncated", req: get(q("linkToken", linkToken, "customer", "c-1", "sig", custSig[:62])), status: 403},
-		{name: "customer signature base64", req: get(q("linkToken", linkToken, "customer", "c-1", "sig", base64.StdEncoding.EncodeToString(customerMAC(signingSecret, linkToken, "c-1")))), status: 403},
-		{name: "customer id empty", req: get(q("linkToken", linkToken, "customer", "", "sig", hex.EncodeToString(customerMAC(signingSecret, linkToken, "")))), status: 403},
-		{name: "customer id with nul", req: get(q("linkToken", linkToken, "customer", "c-1\x00", "sig", hex.EncodeToString(customerMAC(signingSecret, linkToken, "c-1\x00")))), status: 403},
-		{name: "customer id with a newline", req: get(q("linkToken", linkToken, "customer", "c-1\nc-2", "sig", hex.EncodeToString(customerMAC(signingSecret, linkToken, "c-1\nc-2")))), status: 403},
-		{name: "customer id over 200 characters", req: get(q("linkToken", linkToken, "customer", strings.Repeat("c", 201), "sig", hex.EncodeToString(customerMAC(signingSecret, linkToken, strings.Repeat("c", 201))))), status: 403},
-		{name: "customer id not utf-8", req: get(q("linkToken", linkToken, "customer", "c-\xff", "sig", hex.EncodeToString(customerMAC(signingSecret, linkToken, "c-\xff")))), status: 403},
-		{name: "customer signed with the channel secret", req: get(q("linkToken", linkToken, "customer", "c-1", "sig", hex.EncodeToString(customerMAC(channelSecret, linkToken, "c-1")))), status: 403},
+		{name: "customer signature base64", req: get(q("linkToken", linkToken, "customer", "c-1", "sig", base64.StdEncoding.EncodeToString(signature.Sum(signingSecret, []byte("tsunagu-line-link\n"+linkToken+"\nc-1"))))), status: 403},
+		{name: "customer id empty", req: get(q("linkToken", linkToken, "customer", "", "sig", signature.SignLineLink(signingSecret, linkToken, ""))), status: 403},
+		{name: "customer id with nul", req: get(q("linkToken", linkToken, "customer", "c-1\x00", "sig", signature.SignLineLink(signingSecret, linkToken, "c-1\x00"))), status: 403},
+		{name: "customer id with a newline", req: get(q("linkToken", linkToken, "customer", "c-1\nc-2", "sig", signature.SignLineLink(signingSecret, linkToken, "c-1\nc-2"))), status: 403},
+		{name: "customer id over 200 characters", req: get(q("linkToken", linkToken, "customer", strings.Repeat("c", 201), "sig", signature.SignLineLink(signingSecret, linkToken, strings.Repeat("c", 201)))), status: 403},
+		{name: "customer id not utf-8", req: get(q("linkToken", linkToken, "customer", "c-\xff", "sig", signature.SignLineLink(signingSecret, linkToken, "c-\xff"))), status: 403},
+		{name: "customer signed with the channel secret", req: get(q("linkToken", linkToken, "customer", "c-1", "sig", signature.SignLineLink(channelSecret, linkToken, "c-1"))), status: 403},
 	}...)
 	expectNoEffect(t, f, tests)
 }

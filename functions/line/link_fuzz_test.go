@@ -11,19 +11,21 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tsunagu-dev/tsunagu/shared/signature"
 )
 
 // FuzzVerifyCustomerSignature checks the shop's customer signature that
 // GET /line/link accepts (customer + sig: hex HMAC-SHA256(secret,
-// "line-link:<linkToken>:<customer id>")), as validCustomerSignature
-// verifies it. Whatever the input, it never panics and accepts only a
+// "tsunagu-line-link\n<linkToken>\n<customer id>")), as
+// signature.VerifyLineLink verifies it. Whatever the input, it never panics and accepts only a
 // signature that hex-decodes to the MAC of that link token and customer.
 // The signature made with the secret verifies; it does not with any bit
 // of it changed (other than the case of a hex letter), for the link token
 // or the customer id with a bit changed (any of their first and last 32
 // bytes), under another secret, or for
 // any other pair of link token and customer the link route lets through
-// (its link tokens have no ':', so the signed text names the pair
+// (its link tokens have no line break, so the signed text names the pair
 // unambiguously).
 func FuzzVerifyCustomerSignature(f *testing.F) {
 	// The sample request of events/, signed with the local default secret.
@@ -36,11 +38,11 @@ func FuzzVerifyCustomerSignature(f *testing.F) {
 		f.Fatal(err)
 	}
 	q := sample.QueryStringParameters
-	if !validCustomerSignature("dev-secret", q["linkToken"], q["customer"], q["sig"]) {
+	if !valid("dev-secret", q["linkToken"], q["customer"], q["sig"]) {
 		f.Fatalf("the sample %s does not verify", "events/line-link.json")
 	}
 	const token = "NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY"
-	good := hex.EncodeToString(customerMAC(signingSecret, token, "c-9"))
+	good := signature.SignLineLink(signingSecret, token, "c-9")
 	for _, s := range []struct{ secret, linkToken, customerID, sig, otherToken, otherCustomer string }{
 		{"dev-secret", q["linkToken"], q["customer"], q["sig"], q["linkToken"], "c-2"},
 		{signingSecret, token, "c-9", good, "OtherLinkToken0123456789", "c-9"},
@@ -52,53 +54,59 @@ func FuzzVerifyCustomerSignature(f *testing.F) {
 		{signingSecret, token, "c-9", "zz", "", "c-9"},
 		{signingSecret, "", "", "", "", ""},
 		// The pairs the signed text cannot tell apart: the link route
-		// never lets a link token with ':' through.
-		{signingSecret, "a:b", "c", hex.EncodeToString(customerMAC(signingSecret, "a", "b:c")), "a", "b:c"},
+		// never lets a link token with a line break through.
+		{signingSecret, "a\nb", "c", signature.SignLineLink(signingSecret, "a", "b\nc"), "a", "b\nc"},
 		{signingSecret, token, "高橋 美咲\x00\n", "", token, "高橋 美咲"},
 	} {
 		f.Add(s.secret, s.linkToken, s.customerID, s.sig, s.otherToken, s.otherCustomer)
 	}
 	f.Fuzz(func(t *testing.T, secret, linkToken, customerID, sig, otherToken, otherCustomer string) {
-		mac := customerMAC(secret, linkToken, customerID)
-		if validCustomerSignature(secret, linkToken, customerID, sig) {
+		mac := signature.Sum(secret, []byte("tsunagu-line-link\n"+linkToken+"\n"+customerID))
+		if valid(secret, linkToken, customerID, sig) {
 			if got, err := hex.DecodeString(sig); err != nil || !hmac.Equal(got, mac) {
 				t.Fatalf("accepted %q for link token %q and customer %q, which is not their MAC", sig, linkToken, customerID)
 			}
 		}
 
 		good := hex.EncodeToString(mac)
-		if !validCustomerSignature(secret, linkToken, customerID, good) {
+		if !valid(secret, linkToken, customerID, good) {
 			t.Fatal("a signature made with the secret does not verify")
 		}
-		if validCustomerSignature(secret+"x", linkToken, customerID, good) {
+		if valid(secret+"x", linkToken, customerID, good) {
 			t.Fatal("a signature verified under another secret")
 		}
 		for i := range len(good) * 8 {
 			flipped := string(flipBit([]byte(good), i))
-			if validCustomerSignature(secret, linkToken, customerID, flipped) && !strings.EqualFold(flipped, good) {
+			if valid(secret, linkToken, customerID, flipped) && !strings.EqualFold(flipped, good) {
 				t.Fatalf("signature %q, one bit changed from %q, verified", flipped, good)
 			}
 		}
 		for other := range flips(linkToken) {
-			if validCustomerSignature(secret, other, customerID, good) {
+			if valid(secret, other, customerID, good) {
 				t.Fatalf("a signature for link token %q verified for %q", linkToken, other)
 			}
 		}
 		for other := range flips(customerID) {
-			if validCustomerSignature(secret, linkToken, other, good) {
+			if valid(secret, linkToken, other, good) {
 				t.Fatalf("a signature for customer %q verified for %q", customerID, other)
 			}
 		}
 
-		if strings.Contains(linkToken, ":") && linkTokenPattern.MatchString(linkToken) {
-			t.Fatalf("the link route lets link token %q through, whose ':' makes the signed text ambiguous", linkToken)
+		if strings.Contains(linkToken, "\n") && linkTokenPattern.MatchString(linkToken) {
+			t.Fatalf("the link route lets link token %q through, whose line break makes the signed text ambiguous", linkToken)
 		}
 		samePair := otherToken == linkToken && otherCustomer == customerID
 		if !samePair && linkTokenPattern.MatchString(linkToken) && linkTokenPattern.MatchString(otherToken) &&
-			validCustomerSignature(secret, otherToken, otherCustomer, good) {
+			valid(secret, otherToken, otherCustomer, good) {
 			t.Fatalf("a signature for (%q, %q) verified for (%q, %q)", linkToken, customerID, otherToken, otherCustomer)
 		}
 	})
+}
+
+// valid reports whether sig is the customer signature GET /line/link
+// accepts for the link token and customer under secret.
+func valid(secret, linkToken, customerID, sig string) bool {
+	return signature.VerifyLineLink(secret, linkToken, customerID, sig) == nil
 }
 
 // flips yields s with one bit changed, for every bit of its first and

@@ -21,27 +21,23 @@ import (
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
-	h := &Handler{
-		ChannelSecret: env.Required("LINE_CHANNEL_SECRET"),
-		SigningSecret: env.Required("THANKYOU_SIGNING_SECRET"),
-		LoginURL:      env.Optional("LINE_LINK_LOGIN_URL", ""),
-		Now:           time.Now,
-	}
-	token := env.Optional("LINE_CHANNEL_ACCESS_TOKEN", "")
-	d, err := deps.Build(context.Background(), env)
+	h := &Handler{LoginURL: env.Optional("LINE_LINK_LOGIN_URL", ""), Now: time.Now}
+	d, err := deps.Build(context.Background(), env, deps.LineChannelSecret, deps.ThankyouSecret)
 	if err == nil && h.LoginURL != "" && !validLoginURL(h.LoginURL) {
 		err = errors.New("configuration: LINE_LINK_LOGIN_URL must be an absolute https URL (http only on 127.0.0.1 or localhost)")
 	}
 	// Without a channel access token nothing goes to LINE: replies and
 	// link tokens are dry runs, written to standard output.
 	h.LINE = deps.LineDryRun(env)
-	if err == nil && token != "" {
-		h.LINE, err = line.New(token)
+	if err == nil {
+		if token := d.Secrets.Keys(deps.LineAccessToken).Current(); token != "" {
+			h.LINE, err = line.New(token)
+		}
 	}
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h.Store = d.Store
+	h.Store, h.ChannelSecret, h.SigningSecret = d.Store, d.Secrets.Keys(deps.LineChannelSecret), d.Secrets.Keys(deps.ThankyouSecret)
 	lambda.Start(h.Handle)
 }

@@ -55,8 +55,8 @@ type Handler struct {
 	Store         Store
 	Campaigns     Campaigns
 	Rules         *rules.Set
-	WebhookSecret string // X-Tsunagu-Signature
-	ShopifySecret string // X-Shopify-Hmac-Sha256
+	WebhookSecret signature.Keys // X-Tsunagu-Signature (any key while it rotates)
+	ShopifySecret signature.Keys // X-Shopify-Hmac-Sha256 (any key while it rotates)
 	Now           func() time.Time
 }
 
@@ -96,14 +96,14 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	var err error
 	switch req.RouteKey {
 	case genericRoute:
-		if err := signature.VerifyTsunagu(h.WebhookSecret, httpapi.Header(req, "X-Tsunagu-Signature"), body, start); err != nil {
+		if err := h.WebhookSecret.VerifyTsunagu(httpapi.Header(req, "X-Tsunagu-Signature"), body, start); err != nil {
 			return httpapi.Unauthorized(ctx, "X-Tsunagu-Signature", err), nil
 		}
 		if ev, err = order.DecodeGeneric(body); err == nil {
 			err = ev.Order.CheckLines("order.items")
 		}
 	case shopifyRoute:
-		if err := signature.VerifyShopify(h.ShopifySecret, httpapi.Header(req, "X-Shopify-Hmac-Sha256"), body); err != nil {
+		if err := h.ShopifySecret.VerifyShopify(httpapi.Header(req, "X-Shopify-Hmac-Sha256"), body); err != nil {
 			return httpapi.Unauthorized(ctx, "X-Shopify-Hmac-Sha256", err), nil
 		}
 		ev, err = shopify.Decode(shopify.Delivery{

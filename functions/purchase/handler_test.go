@@ -80,7 +80,7 @@ func newHandlerWith(t testing.TB, set *rules.Set, st *store.Store, ses *sesv2.Cl
 		t.Fatal(err)
 	}
 	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}
-	return &Handler{Store: st, Campaigns: runner, Rules: set, WebhookSecret: secret, ShopifySecret: secret, Now: func() time.Time { return fixedNow }}
+	return &Handler{Store: st, Campaigns: runner, Rules: set, WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret}, Now: func() time.Time { return fixedNow }}
 }
 
 // genericBody is a generic order webhook for a fresh customer address.

@@ -17,14 +17,12 @@ import (
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
-	env := config.New(os.LookupEnv)
-	webhookSecret, shopifySecret := env.Required("TSUNAGU_WEBHOOK_SECRET"), env.Required("SHOPIFY_WEBHOOK_SECRET")
-	d, err := deps.Build(context.Background(), env)
+	d, err := deps.Build(context.Background(), config.New(os.LookupEnv), deps.WebhookSecret, deps.ShopifySecret)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
 	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Rules: d.Rules,
-		WebhookSecret: webhookSecret, ShopifySecret: shopifySecret, Now: time.Now}
+		WebhookSecret: d.Secrets.Keys(deps.WebhookSecret), ShopifySecret: d.Secrets.Keys(deps.ShopifySecret), Now: time.Now}
 	lambda.Start(h.Handle)
 }

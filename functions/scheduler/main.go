@@ -22,14 +22,14 @@ func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
 	queueURL := env.Required("SENDER_QUEUE_URL")
-	st, cfg, err := deps.Store(context.Background(), env)
+	b, err := deps.Store(context.Background(), env)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
 	h := &Handler{Ticker: &scheduler.Ticker{
-		Store:    st,
-		Queue:    queue.NewSQS(sqs.NewFromConfig(cfg), queueURL),
+		Store:    b.Store,
+		Queue:    queue.NewSQS(sqs.NewFromConfig(b.AWS), queueURL),
 		PageSize: 100,
 		Reserve:  10 * time.Second,
 	}}

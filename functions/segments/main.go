@@ -16,12 +16,11 @@ import (
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
-	env := config.New(os.LookupEnv)
-	st, _, err := deps.Store(context.Background(), env)
+	b, err := deps.Store(context.Background(), config.New(os.LookupEnv))
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: st, ScanSegments: 8}
+	h := &Handler{Store: b.Store, ScanSegments: 8}
 	lambda.Start(h.Handle)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
@@ -120,10 +121,10 @@ func decodeSESEvent(ev events.CloudWatchEvent) (feedback, error) {
 		seen := map[string]bool{}
 		for _, r := range recipients {
 			a := strings.TrimSpace(r.EmailAddress)
-			if !plausibleAddress(a) || seen[store.AddressHash(a)] {
+			if !plausibleAddress(a) || seen[pseudonym.NormalizeAddress(a)] {
 				continue
 			}
-			seen[store.AddressHash(a)] = true
+			seen[pseudonym.NormalizeAddress(a)] = true
 			f.Recipients = append(f.Recipients, a)
 		}
 		if len(f.Recipients) == 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
@@ -127,10 +128,10 @@ func FuzzDecodeSESEvent(f *testing.F) {
 			if a != strings.TrimSpace(a) || !plausibleAddress(a) || !strings.Contains(a, "@") {
 				t.Errorf("recipient %q", a)
 			}
-			if seen[store.AddressHash(a)] {
+			if seen[pseudonym.NormalizeAddress(a)] {
 				t.Errorf("recipient %q twice", a)
 			}
-			seen[store.AddressHash(a)] = true
+			seen[pseudonym.NormalizeAddress(a)] = true
 			if !slices.ContainsFunc(reported, func(r recipient) bool { return strings.TrimSpace(r.EmailAddress) == a }) {
 				t.Errorf("recipient %q is not one the event reports", a)
 			}

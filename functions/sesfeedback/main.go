@@ -1,7 +1,8 @@
 // Command sesfeedback is the Lambda function behind SES's sending events
 // (bounces, complaints, deliveries) on the stack's configuration set. It
-// reads TABLE_NAME and SES_CONFIGURATION_SET (the set whose events it acts
-// on; empty acts on all, as on the local stack).
+// reads TABLE_NAME, SES_CONFIGURATION_SET (the set whose events it acts
+// on; empty acts on all, as on the local stack) and PSEUDONYM_SECRET (the
+// key of the hashes suppressed addresses are kept under).
 package main
 
 import (
@@ -20,11 +21,11 @@ func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
-	st, _, err := deps.Store(context.Background(), env)
+	b, err := deps.Store(context.Background(), env, deps.PseudonymSecret)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: st, ConfigurationSet: configSet}
+	h := &Handler{Store: b.Store, ConfigurationSet: configSet}
 	lambda.Start(h.Handle)
 }

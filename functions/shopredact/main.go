@@ -18,11 +18,11 @@ import (
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
-	st, _, err := deps.Store(context.Background(), config.New(os.LookupEnv))
+	b, err := deps.Store(context.Background(), config.New(os.LookupEnv))
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: st, Segments: 4, PageSize: 100, Margin: 30 * time.Second, Now: time.Now}
+	h := &Handler{Store: b.Store, Segments: 4, PageSize: 100, Margin: 30 * time.Second, Now: time.Now}
 	lambda.Start(h.Handle)
 }

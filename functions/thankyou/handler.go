@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,12 +19,14 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/recommend"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
 // Route keys this function serves (template.yaml declares them).
@@ -40,6 +43,20 @@ type Store interface {
 	RecordThankyouView(ctx context.Context, v store.ThankyouView) (bool, error)
 	FinishThankyouView(ctx context.Context, v store.ThankyouView) error
 	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
+	SuppressionOf(ctx context.Context, email string) (store.Suppression, error)
+	ClaimMessage(ctx context.Context, rec store.MessageRecord, now time.Time) (bool, store.MessageRecord, error)
+	FinishMessage(ctx context.Context, rec store.MessageRecord, status store.MessageStatus, reason, providerID string, now time.Time) error
+}
+
+// Mailer sends the opt-in confirmation email (email.Sender).
+type Mailer interface {
+	Send(ctx context.Context, m email.Message) (string, error)
+}
+
+// Confirmations makes the link of an opt-in confirmation email
+// (unsubscribe.Sealer).
+type Confirmations interface {
+	ConfirmationURL(baseURL string, c unsubscribe.Confirmation) string
 }
 
 // Campaigns runs the campaigns a thank-you page view triggers.
@@ -59,12 +76,18 @@ type Handler struct {
 	Campaigns Campaigns
 	Coupons   CouponCodes
 	Rules     *rules.Set
-	// Secret signs order ids: sig = hex HMAC-SHA256(Secret, orderId).
-	Secret string
-	// PublicURL is the API's base URL, for the opt-in link.
+	// Secret verifies the signed order ids: sig = hex HMAC-SHA256(secret,
+	// orderId), with any of its keys while it rotates.
+	Secret signature.Keys
+	// PublicURL is the API's base URL, for the opt-in link and the
+	// opt-in confirmation link.
 	PublicURL string
-	Widget    []byte
-	Now       func() time.Time
+	// Mailer and Confirmations send the confirmation email of an opt-in
+	// that would lift an unsubscribe or follow an erasure.
+	Mailer        Mailer
+	Confirmations Confirmations
+	Widget        []byte
+	Now           func() time.Time
 }
 
 // couponCampaign names the thank-you coupon in the coupon records, so its
@@ -85,7 +108,10 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 }
 
 // handleOrder checks the order id and signature, then serves the view or
-// the opt-in. Nothing is read or written before both check out.
+// the opt-in. Nothing is read or written before both check out, and
+// nothing is written for a link older than thankyou.link_valid_for: the
+// signature never changes (the shop's page computes it), so its expiry is
+// the stored order's placed time, which only a signed webhook sets.
 func (h *Handler) handleOrder(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	orderID := req.PathParameters["orderId"]
 	if len(req.RawQueryString) > 1024 {
@@ -99,7 +125,7 @@ func (h *Handler) handleOrder(ctx context.Context, req events.APIGatewayV2HTTPRe
 		return httpapi.Error(http.StatusBadRequest, "malformed order id")
 	case len(query["sig"]) != 1:
 		return httpapi.Error(http.StatusUnauthorized, "sig is required, once")
-	case signature.VerifyOrder(h.Secret, orderID, query.Get("sig")) != nil:
+	case h.Secret.VerifyOrder(orderID, query.Get("sig")) != nil:
 		return httpapi.Error(http.StatusUnauthorized, "signature does not match the order")
 	}
 	st, err := h.Store.GetOrder(ctx, orderID)
@@ -108,6 +134,9 @@ func (h *Handler) handleOrder(ctx context.Context, req events.APIGatewayV2HTTPRe
 	}
 	if err != nil {
 		return httpapi.Unavailable(ctx, err, retryAfter)
+	}
+	if h.Now().Sub(st.Order.PlacedAt) > h.Rules.Settings.Thankyou.LinkValidFor {
+		return httpapi.Error(http.StatusUnauthorized, "this link has expired")
 	}
 	switch req.RouteKey {
 	case viewRoute:
@@ -191,11 +220,19 @@ func (h *Handler) runViewCampaigns(ctx context.Context, st store.OrderState, p *
 }
 
 // optin records the customer's consent to marketing email, with the
-// wording shown as evidence.
+// wording shown as evidence. It is taken only from the shop's own pages
+// (Origin in thankyou.allowed_origins). An opt-in that would lift an
+// unsubscribe, or come after an erasure, is not taken from the page: the
+// customer gets a confirmation email instead, and only its link records
+// the consent (double opt-in, GET|POST /optin/confirm).
 func (h *Handler) optin(ctx context.Context, req events.APIGatewayV2HTTPRequest, st store.OrderState) events.APIGatewayV2HTTPResponse {
-	text := h.Rules.Settings.Thankyou.OptinText
-	if text == "" {
+	settings := h.Rules.Settings.Thankyou
+	if settings.OptinText == "" {
 		return httpapi.Error(http.StatusNotFound, "this shop offers no opt-in here")
+	}
+	if origin := httpapi.Header(req, "Origin"); !slices.Contains(settings.AllowedOrigins, origin) {
+		slog.WarnContext(ctx, "opt-in refused: origin not allowed", "order_id", st.Order.ID, "origin_present", origin != "")
+		return httpapi.Error(http.StatusForbidden, "opt-in accepted only from the shop's pages (Origin)")
 	}
 	body, ok := httpapi.Body(req)
 	var in struct {
@@ -208,14 +245,93 @@ func (h *Handler) optin(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 		return httpapi.Invalid([]order.FieldError{{Field: "consent", Message: `must be true: send {"consent": true}`}})
 	}
 	now := h.Now()
-	_, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
-		return p.RecordConsent(customer.Consent{State: order.ConsentGranted, Source: "thankyou:optin", At: now, Shown: text})
+	confirm := false
+	p, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
+		if confirm = needsConfirmation(p); confirm {
+			return false
+		}
+		return p.RecordConsent(customer.Consent{State: order.ConsentGranted, Source: "thankyou:optin", At: now, Shown: settings.OptinText})
 	})
 	if err != nil {
 		return httpapi.Unavailable(ctx, err, retryAfter)
 	}
+	if confirm {
+		return h.requestConfirmation(ctx, st, p, now)
+	}
 	slog.InfoContext(ctx, "opt-in recorded", "order_id", st.Order.ID)
 	return httpapi.JSON(http.StatusOK, map[string]string{"optin": "recorded"})
+}
+
+// needsConfirmation reports whether an opt-in from the thank-you page
+// must be confirmed by email before it counts: the customer unsubscribed
+// from email (and gave no fresh consent since), or their data was erased
+// (and they consented to nothing since).
+func needsConfirmation(p *customer.Profile) bool {
+	erased := !p.ErasedAt.IsZero() && !(p.Consent.State == order.ConsentGranted && p.Consent.At.After(p.ErasedAt))
+	return erased || !p.Reachable("email")
+}
+
+// confirmationCampaign names the opt-in confirmation email in the message
+// log; one is sent per order, however often the opt-in is posted.
+const confirmationCampaign = "optin-confirmation"
+
+// requestConfirmation emails the customer a link that confirms the opt-in
+// (valid unsubscribe.ConfirmationValidFor), once per order: the message
+// key is claimed first, so a repeated or concurrent opt-in sends nothing
+// more. 202 when the email is sent or was already; 409 when there is no
+// address that may receive it.
+func (h *Handler) requestConfirmation(ctx context.Context, st store.OrderState, p customer.Profile, now time.Time) events.APIGatewayV2HTTPResponse {
+	unreachable := httpapi.Error(http.StatusConflict, "the opt-in needs a confirmation email, which cannot be sent to this customer")
+	if p.Email == "" {
+		slog.InfoContext(ctx, "opt-in confirmation impossible: no address", "order_id", st.Order.ID)
+		return unreachable
+	}
+	sup, err := h.Store.SuppressionOf(ctx, p.Email)
+	if err != nil {
+		return httpapi.Unavailable(ctx, err, retryAfter)
+	}
+	if sup.Suppressed {
+		slog.InfoContext(ctx, "opt-in confirmation impossible: address suppressed", "order_id", st.Order.ID)
+		return unreachable
+	}
+	sent := httpapi.JSON(http.StatusAccepted, map[string]string{"optin": "confirmation_sent"})
+	rec := store.MessageRecord{Key: "optin-confirm:" + st.Order.ID, CampaignID: confirmationCampaign, Channel: "email", CustomerID: p.ID, ClaimedAt: now.UTC()}
+	claimed, existing, err := h.Store.ClaimMessage(ctx, rec, now)
+	if err != nil {
+		return httpapi.Unavailable(ctx, err, retryAfter)
+	}
+	if !claimed {
+		if existing.Status == store.MessageRejected {
+			return unreachable
+		}
+		return sent // sent already, or being sent by another request
+	}
+	link := h.Confirmations.ConfirmationURL(h.PublicURL, unsubscribe.Confirmation{CustomerID: p.ID, OrderID: st.Order.ID, At: now})
+	msg, err := confirmationEmail(h.Rules.Settings.Shop, p.Email, link)
+	if err == nil {
+		msg.Key, msg.Campaign = rec.Key, confirmationCampaign
+		var id string
+		if id, err = h.Mailer.Send(ctx, msg); err == nil {
+			err = h.Store.FinishMessage(ctx, rec, store.MessageSent, "", id, now)
+			if err != nil {
+				return httpapi.Unavailable(ctx, err, retryAfter)
+			}
+			slog.InfoContext(ctx, "opt-in confirmation sent", "order_id", st.Order.ID)
+			return sent
+		}
+	}
+	status, reason := store.MessageFailed, "send_failed"
+	if errors.Is(err, email.ErrRejected) {
+		status, reason = store.MessageRejected, "rejected"
+	}
+	if ferr := h.Store.FinishMessage(ctx, rec, status, reason, "", now); ferr != nil {
+		return httpapi.Unavailable(ctx, errors.Join(err, ferr), retryAfter)
+	}
+	if status == store.MessageRejected {
+		slog.WarnContext(ctx, "opt-in confirmation rejected by the mail service", "order_id", st.Order.ID, "error", err)
+		return unreachable
+	}
+	return httpapi.Unavailable(ctx, fmt.Errorf("send opt-in confirmation for order %s: %w", st.Order.ID, err), retryAfter)
 }
 
 // cors lets the shop's configured page origins read the answers.

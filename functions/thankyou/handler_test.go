@@ -87,7 +87,8 @@ func newEnv(t testing.TB, set *rules.Set, consent order.ConsentState) *env {
 	mailer, _ := email.NewSender(testenv.SES(), set.Settings.FromName, "shop@tsubaki-chaen.example.jp", "", "")
 	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: handlerStore, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder,
 		PublicURL: "https://api.example.jp", RecommendationLimit: 3}
-	e.h = &Handler{Store: handlerStore, Campaigns: runner, Coupons: coder, Rules: set, Secret: secret, PublicURL: "https://api.example.jp",
+	e.h = &Handler{Store: handlerStore, Campaigns: runner, Coupons: coder, Rules: set, Secret: signature.Keys{secret}, PublicURL: "https://api.example.jp",
+		Mailer: mailer, Confirmations: sealer,
 		Widget: []byte("/* widget */"), Now: func() time.Time { return placed.Add(time.Minute) }}
 	counter.Reset()
 	return e

@@ -22,14 +22,13 @@ var widget []byte
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
-	env := config.New(os.LookupEnv)
-	secret := env.Required("THANKYOU_SIGNING_SECRET")
-	d, err := deps.Build(context.Background(), env)
+	d, err := deps.Build(context.Background(), config.New(os.LookupEnv), deps.ThankyouSecret)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
 	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Coupons: d.Coupons, Rules: d.Rules,
-		Secret: secret, PublicURL: d.PublicURL, Widget: widget, Now: time.Now}
+		Secret: d.Secrets.Keys(deps.ThankyouSecret), PublicURL: d.PublicURL, Mailer: d.Campaigns.Mailer, Confirmations: d.Unsubscribe,
+		Widget: widget, Now: time.Now}
 	lambda.Start(h.Handle)
 }

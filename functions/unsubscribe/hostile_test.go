@@ -19,12 +19,17 @@ import (
 // handler must not trust.
 func hostileQueries(sealer *unsubscribe.Sealer) []struct{ name, query string } {
 	good := sealer.Token("c-1", "email")
-	raw, _ := base64.RawURLEncoding.DecodeString(good)
+	// A token is "<key id>.<sealed bytes, base64url>"; the variants below
+	// keep the key id and change the sealed bytes.
+	kid, sealed, _ := strings.Cut(good, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(sealed)
 	other, _ := unsubscribe.NewSealer("another-secret")
+	otherKid, _, _ := strings.Cut(other.Token("c-1", "email"), ".")
 	flipped := append([]byte(nil), raw...)
 	flipped[len(flipped)-1] ^= 1
 	reversed := []byte(good)
 	slices.Reverse(reversed)
+	kid += "."
 	return []struct{ name, query string }{
 		{"no query", ""},
 		{"no token", "customer=c-1&channel=email"},
@@ -39,18 +44,21 @@ func hostileQueries(sealer *unsubscribe.Sealer) []struct{ name, query string } {
 		{"traversal token", "token=" + url.QueryEscape("../../../etc/passwd")},
 		{"customer id as token", "token=c-1"},
 		{"token of another key", "token=" + other.Token("c-1", "email")},
+		{"token naming another key", "token=" + otherKid + "." + sealed},
+		{"token with two key ids", "token=" + kid + good},
+		{"key id only", "token=" + kid},
 		{"token truncated", "token=" + good[:len(good)-1]},
 		{"token halved", "token=" + good[:len(good)/2]},
-		{"token one bit changed", "token=" + base64.RawURLEncoding.EncodeToString(flipped)},
-		{"token with a byte appended", "token=" + base64.RawURLEncoding.EncodeToString(append(append([]byte(nil), raw...), 0))},
+		{"token one bit changed", "token=" + kid + base64.RawURLEncoding.EncodeToString(flipped)},
+		{"token with a byte appended", "token=" + kid + base64.RawURLEncoding.EncodeToString(append(append([]byte(nil), raw...), 0))},
 		{"token reversed", "token=" + string(reversed)},
-		{"token with padding", "token=" + url.QueryEscape(base64.URLEncoding.EncodeToString(raw)+"==")},
-		{"token in the standard alphabet", "token=" + url.QueryEscape(base64.StdEncoding.EncodeToString(raw)+"+/")},
+		{"token with padding", "token=" + url.QueryEscape(kid+base64.URLEncoding.EncodeToString(raw)+"==")},
+		{"token in the standard alphabet", "token=" + url.QueryEscape(kid+base64.StdEncoding.EncodeToString(raw)+"+/")},
 		{"token with nul", "token=" + good + "%00"},
 		{"token with a tab", "token=" + good + "%09"},
 		{"token uppercased", "token=" + strings.ToUpper(good)},
-		{"nonce only", "token=" + base64.RawURLEncoding.EncodeToString(raw[:12])},
-		{"all zeros", "token=" + base64.RawURLEncoding.EncodeToString(make([]byte, len(raw)))},
+		{"nonce only", "token=" + kid + base64.RawURLEncoding.EncodeToString(raw[:12])},
+		{"all zeros", "token=" + kid + base64.RawURLEncoding.EncodeToString(make([]byte, len(raw)))},
 		{"malformed percent", "token=%zz" + good},
 		{"semicolon", "token=" + good + ";channel=line"},
 		{"query over 2 KiB with the token", "token=" + good + "&pad=" + strings.Repeat("x", 2048)},
@@ -104,7 +112,7 @@ func TestUnsubscribeRefusesHostileInput(t *testing.T) {
 	routes := []struct {
 		name, key string
 		tests     []refused
-	}{{name: "GET", key: pageRoute}, {name: "POST", key: oneClickPost}}
+	}{{name: "GET", key: pageRoute}, {name: "POST", key: oneClickPost}, {name: "GET confirm", key: confirmPage}, {name: "POST confirm", key: confirmPost}}
 	for i := range routes {
 		r := &routes[i]
 		for _, q := range hostileQueries(sealer) {

@@ -1,5 +1,6 @@
 // Command unsubscribe is the Lambda function behind every message's
-// unsubscribe link (GET and POST /unsubscribe, RFC 8058 one-click).
+// unsubscribe link (GET and POST /unsubscribe, RFC 8058 one-click) and the
+// link of an opt-in confirmation email (GET and POST /optin/confirm).
 package main
 
 import (
@@ -22,6 +23,6 @@ func main() {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: d.Store, Tokens: d.Unsubscribe, Shop: d.Rules.Settings.Shop, Now: time.Now}
+	h := &Handler{Store: d.Store, Tokens: d.Unsubscribe, Shop: d.Rules.Settings.Shop, OptinText: d.Rules.Settings.Thankyou.OptinText, Now: time.Now}
 	lambda.Start(h.Handle)
 }

@@ -17,13 +17,12 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
-	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
-// Deps is what a function is built from.
+// Deps is what a function that runs campaigns is built from.
 type Deps struct {
-	Store     *store.Store
+	*Base
 	Rules     *rules.Set
 	Campaigns *campaign.Runner
 	Coupons   *coupon.Coder
@@ -34,45 +33,50 @@ type Deps struct {
 }
 
 // Build reads the shared variables (TABLE_NAME, TSUNAGU_RULES_DIR,
-// TSUNAGU_PUBLIC_URL, UNSUBSCRIBE_SECRET, COUPON_SECRET, MAIL_FROM,
-// SES_CONFIGURATION_SET, LINE_CHANNEL_ACCESS_TOKEN)
-// from env, loads the rules and makes the AWS clients. The SDK reads
-// credentials, region and endpoints (AWS_ENDPOINT_URL_DYNAMODB,
+// TSUNAGU_PUBLIC_URL, MAIL_FROM, SES_CONFIGURATION_SET) and secrets
+// (UNSUBSCRIBE_SECRET, COUPON_SECRET, PSEUDONYM_SECRET and, optional,
+// LINE_CHANNEL_ACCESS_TOKEN) with the function's own secrets, all in one
+// read (config.Secrets), loads the rules and makes the AWS clients. The SDK
+// reads credentials, region and endpoints (AWS_ENDPOINT_URL_DYNAMODB,
 // AWS_ENDPOINT_URL_SESV2) from the environment itself. Problems with env
 // are reported together with those the caller read before calling Build.
-func Build(ctx context.Context, env *config.Env) (*Deps, error) {
+func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, error) {
 	rulesDir := env.Required("TSUNAGU_RULES_DIR")
 	publicURL := env.BaseURL("TSUNAGU_PUBLIC_URL")
-	unsubSecret := env.Required("UNSUBSCRIBE_SECRET")
-	couponSecret := env.Required("COUPON_SECRET")
 	mailFrom := env.Required("MAIL_FROM")
-	lineToken := env.Optional("LINE_CHANNEL_ACCESS_TOKEN", "")
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
-	st, awsCfg, err := Store(ctx, env)
+	specs := []config.Secret{{Name: UnsubscribeSecret}, {Name: CouponSecret}, {Name: PseudonymSecret}, {Name: LineAccessToken, Optional: true}}
+	for _, name := range secrets {
+		specs = append(specs, config.Secret{Name: name})
+	}
+	b, err := base(ctx, env, specs)
 	if err != nil {
 		return nil, err
 	}
+	st := b.Store
 	set, err := rules.Load(rulesDir)
 	if err != nil {
 		return nil, fmt.Errorf("load rules from %s:\n%w", rulesDir, err)
 	}
-	sealer, err := unsubscribe.NewSealer(unsubSecret)
+	sealer, err := unsubscribe.NewSealer(b.Secrets.Keys(UnsubscribeSecret)...)
 	if err != nil {
 		return nil, err
 	}
-	mailer, err := email.NewSender(sesv2.NewFromConfig(awsCfg), set.Settings.FromName, mailFrom, set.Settings.ReplyTo, configSet)
+	mailer, err := email.NewSender(sesv2.NewFromConfig(b.AWS), set.Settings.FromName, mailFrom, set.Settings.ReplyTo, configSet)
 	if err != nil {
 		return nil, err
 	}
-	coder, err := coupon.NewCoder(couponSecret)
+	// Coupon codes are derived with the current key only: a code must come
+	// out the same however often it is derived.
+	coder, err := coupon.NewCoder(b.Secrets.Keys(CouponSecret).Current())
 	if err != nil {
 		return nil, err
 	}
 	// Without a channel token LINE messages are dry runs, printed as JSON
 	// lines (without the user id) to standard output.
 	var lineSender campaign.LineSender = LineDryRun(env)
-	if lineToken != "" {
-		if lineSender, err = line.New(lineToken); err != nil {
+	if token := b.Secrets.Keys(LineAccessToken).Current(); token != "" {
+		if lineSender, err = line.New(token); err != nil {
 			return nil, err
 		}
 	}
@@ -85,7 +89,7 @@ func Build(ctx context.Context, env *config.Env) (*Deps, error) {
 		deciles = stats.Deciles
 	}
 	return &Deps{
-		Store:       st,
+		Base:        b,
 		Rules:       set,
 		Coupons:     coder,
 		Unsubscribe: sealer,

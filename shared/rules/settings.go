@@ -43,6 +43,10 @@ func (r Replenishment) Cycle(sku, category string) (time.Duration, bool) {
 	return d, ok
 }
 
+// DefaultLinkValidFor is how long a thank-you link works after its order
+// unless settings.yaml says otherwise (thankyou.link_valid_for).
+const DefaultLinkValidFor = 30 * 24 * time.Hour
+
 // Thankyou is what the thank-you page widget shows.
 type Thankyou struct {
 	// Recommendations is how many products to recommend.
@@ -56,8 +60,12 @@ type Thankyou struct {
 	LineAccountLink bool
 	// OptinText is the consent wording shown, "" to offer no opt-in.
 	OptinText string
-	// AllowedOrigins are the shop page origins allowed to call the API.
+	// AllowedOrigins are the shop page origins allowed to call the API;
+	// an opt-in is taken only from one of them.
 	AllowedOrigins []string
+	// LinkValidFor is how long after its order a thank-you link (its
+	// signature) works: the view and the opt-in answer 401 after.
+	LinkValidFor time.Duration
 }
 
 // Distance is the shop-wide respectful distance.
@@ -172,6 +180,7 @@ type settingsSpec struct {
 			Text string `yaml:"text"`
 		} `yaml:"optin"`
 		AllowedOrigins []string `yaml:"allowed_origins"`
+		LinkValidFor   string   `yaml:"link_valid_for"`
 	} `yaml:"thankyou"`
 	Replenishment struct {
 		Categories map[string]string `yaml:"categories"`
@@ -284,7 +293,10 @@ func (l *loader) loadSettings() (Settings, bool) {
 			}
 		}
 	}
-	s.Thankyou = Thankyou{Recommendations: 4, AllowedOrigins: spec.Thankyou.AllowedOrigins}
+	s.Thankyou = Thankyou{Recommendations: 4, AllowedOrigins: spec.Thankyou.AllowedOrigins, LinkValidFor: DefaultLinkValidFor}
+	if v := spec.Thankyou.LinkValidFor; v != "" {
+		s.Thankyou.LinkValidFor, _ = ParseDuration(v) // checked by the schema format
+	}
 	if spec.Thankyou.Recommendations != nil {
 		s.Thankyou.Recommendations = *spec.Thankyou.Recommendations
 	}

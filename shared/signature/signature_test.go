@@ -90,3 +90,77 @@ func TestOrderSignatures(t *testing.T) {
 		})
 	}
 }
+
+// TestKeys: while a secret rotates (its keys "new old"), what was signed
+// with either key verifies; a key no longer listed verifies nothing.
+func TestKeys(t *testing.T) {
+	now := time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC)
+	body := []byte(`{"id":"evt-1"}`)
+	rotating, after, none := Keys{"new-secret", "old-secret"}, Keys{"new-secret"}, Keys{}
+	tests := []struct {
+		name   string
+		verify func(Keys) error
+		// byOld is signed with the old key.
+		byOld bool
+	}{
+		{name: "tsunagu, new key", verify: func(k Keys) error { return k.VerifyTsunagu(SignTsunagu("new-secret", now, body), body, now) }},
+		{name: "tsunagu, old key", byOld: true, verify: func(k Keys) error { return k.VerifyTsunagu(SignTsunagu("old-secret", now, body), body, now) }},
+		{name: "shopify, old key", byOld: true, verify: func(k Keys) error { return k.VerifyShopify(SignShopify("old-secret", body), body) }},
+		{name: "order, old key", byOld: true, verify: func(k Keys) error { return k.VerifyOrder("1001", SignOrder("old-secret", "1001")) }},
+		{name: "line link, old key", byOld: true, verify: func(k Keys) error { return k.VerifyLineLink("tok", "c-1", SignLineLink("old-secret", "tok", "c-1")) }},
+		{name: "vendor check, old key", byOld: true, verify: func(k Keys) error {
+			if k.Valid(func(s string) bool { return s == "old-secret" }) {
+				return nil
+			}
+			return ErrMismatch
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.verify(rotating); err != nil {
+				t.Errorf("during the rotation: %v", err)
+			}
+			if err := tt.verify(after); (err == nil) == tt.byOld {
+				t.Errorf("after the rotation: %v (signed with the old key: %v)", err, tt.byOld)
+			}
+			if err := tt.verify(none); !errors.Is(err, ErrMismatch) {
+				t.Errorf("no keys: %v, want a mismatch", err)
+			}
+		})
+	}
+	if got := rotating.Current(); got != "new-secret" {
+		t.Errorf("Current = %q", got)
+	}
+	if err := rotating.VerifyTsunagu(SignTsunagu("old-secret", now.Add(-time.Hour), body), body, now); !errors.Is(err, ErrStale) {
+		t.Errorf("a stale signature: %v, want ErrStale", err)
+	}
+}
+
+// TestLineLinkSignatures: the LINE link's customer signature and the
+// thank-you order signature share THANKYOU_SIGNING_SECRET and never
+// verify each other's messages, for any order id the routes accept (no
+// line break).
+func TestLineLinkSignatures(t *testing.T) {
+	const secret, token = "dev-secret", "NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY"
+	sig := SignLineLink(secret, token, "c-1")
+	tests := []struct {
+		name string
+		got  error
+		want error
+	}{
+		{name: "valid", got: VerifyLineLink(secret, token, "c-1", sig)},
+		{name: "another link token", got: VerifyLineLink(secret, "OtherLinkToken0123456789", "c-1", sig), want: ErrMismatch},
+		{name: "another customer", got: VerifyLineLink(secret, token, "c-2", sig), want: ErrMismatch},
+		{name: "the thank-you signature of an order spelling the link", got: VerifyLineLink(secret, token, "c-1", SignOrder(secret, "line-link:"+token+":c-1")), want: ErrMismatch},
+		{name: "the customer signature as an order's", got: VerifyOrder(secret, "line-link:"+token+":c-1", sig), want: ErrMismatch},
+		{name: "not hex", got: VerifyLineLink(secret, token, "c-1", "zz"), want: ErrMalformed},
+		{name: "missing", got: VerifyLineLink(secret, token, "c-1", ""), want: ErrMissing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !errors.Is(tt.got, tt.want) || tt.want == nil && tt.got != nil {
+				t.Errorf("got %v, want %v", tt.got, tt.want)
+			}
+		})
+	}
+}

@@ -73,7 +73,7 @@ func seedErasable(t *testing.T, s *Store) erasable {
 	if _, err := s.SpendLinkNonce(ctx, "OTHERNONCESPENT0000000000C", otherUser, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.MarkLineEventDone(ctx, "01JERASELINKEVENT", "accountLink", "digest-of-the-request", t0.Add(time.Minute)); err != nil {
+	if _, err := s.MarkLineEventDone(ctx, "01JERASELINKEVENT", "accountLink", t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Suppress(ctx, e.email, "complaint", t0); err != nil {
@@ -161,7 +161,7 @@ func TestEraseCustomer(t *testing.T) {
 	if last := ledger[len(ledger)-1]; last.Source != "erasure" || last.State != "denied" || !last.At.Equal(erasedAt) {
 		t.Errorf("last consent entry = %+v, want the erasure", last)
 	}
-	if done, _, err := s.LineEventDone(ctx, "01JERASELINKEVENT", t0.Add(time.Hour)); err != nil || !done {
+	if done, err := s.LineEventDone(ctx, "01JERASELINKEVENT", t0.Add(time.Hour)); err != nil || !done {
 		t.Errorf("the LINE event marker (no personal data) = %v, %v; want kept", done, err)
 	}
 	// Another customer's nonce is not this erasure's business.

@@ -213,30 +213,21 @@ func (s *Store) SpendLinkNonce(ctx context.Context, nonce, userID string, at tim
 }
 
 // LineEventDone reports whether a webhook event (by webhookEventId) was
-// processed within LineEventRetention, and the digest of the request that
-// carried it then (a replayed request carries the same one).
-func (s *Store) LineEventDone(ctx context.Context, eventID string, now time.Time) (done bool, request string, err error) {
+// processed within LineEventRetention.
+func (s *Store) LineEventDone(ctx context.Context, eventID string, now time.Time) (bool, error) {
 	item, err := s.getItem(ctx, lineEventPK(eventID), "EVENT", now)
 	if err != nil {
-		return false, "", fmt.Errorf("get line event: %w", err)
+		return false, fmt.Errorf("get line event: %w", err)
 	}
-	if item == nil {
-		return false, "", nil
-	}
-	if v, ok := item["request"].(*types.AttributeValueMemberS); ok {
-		request = v.Value
-	}
-	return true, request, nil
+	return item != nil, nil
 }
 
-// MarkLineEventDone records that a webhook event was processed, carried
-// by the request with the given digest. It is written after every effect
-// of the event, so its presence means done. It returns false when another
-// copy of the event was recorded first.
-func (s *Store) MarkLineEventDone(ctx context.Context, eventID, eventType, request string, now time.Time) (bool, error) {
+// MarkLineEventDone records that a webhook event was processed. It is
+// written after every effect of the event, so its presence means done. It
+// returns false when another copy of the event was recorded first.
+func (s *Store) MarkLineEventDone(ctx context.Context, eventID, eventType string, now time.Time) (bool, error) {
 	item := key(lineEventPK(eventID), "EVENT")
 	item["event_type"] = &types.AttributeValueMemberS{Value: eventType}
-	item["request"] = &types.AttributeValueMemberS{Value: request}
 	item["done_at"] = timeValue(now)
 	first, err := s.putOnce(ctx, item, LineEventRetention, now)
 	if err != nil {

@@ -125,20 +125,20 @@ func TestLinkNonces(t *testing.T) {
 
 func TestLineEvents(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
-	if done, _, err := s.LineEventDone(ctx, "01JEVENT", t0); err != nil || done {
+	if done, err := s.LineEventDone(ctx, "01JEVENT", t0); err != nil || done {
 		t.Fatalf("LineEventDone before = %v, %v", done, err)
 	}
-	if first, err := s.MarkLineEventDone(ctx, "01JEVENT", "follow", "req-a", t0); err != nil || !first {
+	if first, err := s.MarkLineEventDone(ctx, "01JEVENT", "follow", t0); err != nil || !first {
 		t.Fatalf("MarkLineEventDone = %v, %v; want first", first, err)
 	}
-	if again, err := s.MarkLineEventDone(ctx, "01JEVENT", "follow", "req-b", t0); err != nil || again {
+	if again, err := s.MarkLineEventDone(ctx, "01JEVENT", "follow", t0); err != nil || again {
 		t.Fatalf("second MarkLineEventDone = %v, %v; want a duplicate", again, err)
 	}
-	if done, req, err := s.LineEventDone(ctx, "01JEVENT", t0); err != nil || !done || req != "req-a" {
-		t.Errorf("LineEventDone = %v, %q, %v; want done by req-a", done, req, err)
+	if done, err := s.LineEventDone(ctx, "01JEVENT", t0); err != nil || !done {
+		t.Errorf("LineEventDone = %v, %v; want done", done, err)
 	}
 	later := t0.Add(LineEventRetention)
-	if done, _, _ := s.LineEventDone(ctx, "01JEVENT", later); done {
+	if done, _ := s.LineEventDone(ctx, "01JEVENT", later); done {
 		t.Error("an event past retention must read as not done")
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
 )
 
 // ErrNotFound means the item asked for is not stored (or has expired).
@@ -25,11 +27,23 @@ var ErrNotFound = errors.New("not found")
 type Store struct {
 	db    *dynamodb.Client
 	table string
+	// pseudonyms keys the hashes suppressed addresses are kept under.
+	pseudonyms pseudonym.Keyer
 }
 
-// New returns a Store on the named table.
+// New returns a Store on the named table. Suppressed addresses are hashed
+// under an empty key until WithPseudonyms gives it the shop's: every
+// function that reads or writes suppressions is built with it (deps).
 func New(db *dynamodb.Client, table string) *Store {
 	return &Store{db: db, table: table}
+}
+
+// WithPseudonyms returns a copy of the store that keeps suppressed
+// addresses under keyer's hashes (PSEUDONYM_SECRET).
+func (s *Store) WithPseudonyms(keyer pseudonym.Keyer) *Store {
+	c := *s
+	c.pseudonyms = keyer
+	return &c
 }
 
 // Table is the name of the table the store uses.

@@ -13,23 +13,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
 )
 
-// AddressHash is the one-way hash an email address is kept under once it
-// is suppressed: the address itself is never stored there.
-func AddressHash(email string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
-	return hex.EncodeToString(sum[:])
+// suppressionPK is where an address's suppression is kept: under its
+// keyed hash (pseudonym.Keyer.AddressHash), never the address itself, so
+// the table alone does not confirm an address.
+func (s *Store) suppressionPK(email string) string {
+	return "SUPPRESSED#" + s.pseudonyms.AddressHash(email)
 }
 
-func suppressionPK(email string) string { return "SUPPRESSED#" + AddressHash(email) }
-
 // Suppress stops marketing email to an address for good (a hard bounce or
-// a complaint), keeping only its hash, the reason and when.
+// a complaint), keeping only its keyed hash, the reason and when.
 func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        aws.String(s.table),
-		Key:              key(suppressionPK(email), "SUPPRESSION"),
+		Key:              key(s.suppressionPK(email), "SUPPRESSION"),
 		UpdateExpression: aws.String("SET suppressed = :true, reason = if_not_exists(reason, :reason), suppressed_at = if_not_exists(suppressed_at, :at)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":true": &types.AttributeValueMemberBOOL{Value: true}, ":reason": &types.AttributeValueMemberS{Value: reason},
@@ -56,7 +56,7 @@ func (s *Store) CountSoftBounce(ctx context.Context, email, sesMessageID string,
 	id := softBounceID(sesMessageID)
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
-		Key:                 key(suppressionPK(email), "SUPPRESSION"),
+		Key:                 key(s.suppressionPK(email), "SUPPRESSION"),
 		UpdateExpression:    aws.String("ADD soft_bounces :one, soft_bounce_ids :ids SET last_soft_bounce_at = :at"),
 		ConditionExpression: aws.String("NOT contains(soft_bounce_ids, :id)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -90,9 +90,22 @@ type Suppression struct {
 	SoftBounces int
 }
 
-// SuppressionOf reads an address's suppression record (zero when none).
+// legacySuppressionPK is where versions before keyed hashes kept an
+// address's suppression: under its plain SHA-256. Those items are still
+// read (never written), so an address suppressed then stays suppressed.
+func legacySuppressionPK(email string) string {
+	sum := sha256.Sum256([]byte(pseudonym.NormalizeAddress(email)))
+	return "SUPPRESSED#" + hex.EncodeToString(sum[:])
+}
+
+// SuppressionOf reads an address's suppression record (zero when none):
+// the one under its keyed hash, or else one stored by an earlier version
+// under the plain hash.
 func (s *Store) SuppressionOf(ctx context.Context, email string) (Suppression, error) {
-	item, err := s.getItem(ctx, suppressionPK(email), "SUPPRESSION", time.Now())
+	item, err := s.getItem(ctx, s.suppressionPK(email), "SUPPRESSION", time.Now())
+	if err == nil && item == nil {
+		item, err = s.getItem(ctx, legacySuppressionPK(email), "SUPPRESSION", time.Now())
+	}
 	if err != nil {
 		return Suppression{}, fmt.Errorf("read suppression: %w", err)
 	}

@@ -2,13 +2,20 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
+	"github.com/tsunagu-dev/tsunagu/shared/testenv"
 )
 
 // deliveryEvent is one report of the mail service about a message.
@@ -194,7 +201,7 @@ func TestCountSoftBounce(t *testing.T) {
 				if err != nil || sup.SoftBounces != want || sup.Suppressed {
 					t.Errorf("suppression = %+v, %v; want %d soft bounces, not suppressed", sup, err, want)
 				}
-				item, _ := s.getItem(ctx, suppressionPK(address), "SUPPRESSION", time.Now())
+				item, _ := s.getItem(ctx, s.suppressionPK(address), "SUPPRESSION", time.Now())
 				if ids, _ := item["soft_bounce_ids"].(*types.AttributeValueMemberSS); ids == nil || len(ids.Value) != want {
 					t.Errorf("soft_bounce_ids = %v, want %d digests", item["soft_bounce_ids"], want)
 				}
@@ -219,5 +226,79 @@ func TestCountSoftBounceKeepsSuppression(t *testing.T) {
 	}
 	if sup, err := s.SuppressionOf(ctx, "gone@example.jp"); err != nil || !sup.Suppressed || sup.Reason != "hard_bounce" || sup.SoftBounces != 1 {
 		t.Errorf("suppression = %+v, %v", sup, err)
+	}
+}
+
+// TestSuppressionIsKeyed: a suppressed address is kept under its keyed
+// hash (PSEUDONYM_SECRET), so the table alone does not confirm an address:
+// hashing a candidate without the key finds nothing, and a store under
+// another key does not see the suppression. The same key finds it, in any
+// case and spacing of the address.
+func TestSuppressionIsKeyed(t *testing.T) {
+	ctx := context.Background()
+	keyer := pseudonym.New("a-pseudonym-secret-of-32-bytes-or-more")
+	s := newStore(t).WithPseudonyms(keyer)
+	if err := s.Suppress(ctx, " Misaki@Example.JP", "complaint", t0); err != nil {
+		t.Fatal(err)
+	}
+	unkeyed := sha256.Sum256([]byte("misaki@example.jp"))
+	items := testenv.Snapshot(t, s.Table())
+	if len(items) != 1 || !strings.Contains(items[0], `"SUPPRESSED#`+keyer.AddressHash("misaki@example.jp")+`"`) {
+		t.Fatalf("table %v, want one item under the keyed hash", items)
+	}
+	for _, it := range items {
+		if strings.Contains(it, hex.EncodeToString(unkeyed[:])) || strings.Contains(strings.ToLower(it), "misaki") {
+			t.Errorf("an item confirms the address without the key: %s", it)
+		}
+	}
+	tests := []struct {
+		name       string
+		store      *Store
+		address    string
+		suppressed bool
+	}{
+		{name: "same key", store: s, address: "misaki@example.jp", suppressed: true},
+		{name: "same key, another case", store: s, address: "MISAKI@example.jp ", suppressed: true},
+		{name: "another key", store: New(testenv.DynamoDB(), s.Table()).WithPseudonyms(pseudonym.New("another-pseudonym-secret-of-32-bytes")), address: "misaki@example.jp"},
+		{name: "another address", store: s, address: "daiki@example.jp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sup, err := tt.store.SuppressionOf(ctx, tt.address)
+			if err != nil || sup.Suppressed != tt.suppressed {
+				t.Errorf("SuppressionOf = %+v, %v; want suppressed %v", sup, err, tt.suppressed)
+			}
+		})
+	}
+}
+
+// TestLegacySuppressionStillHolds: an address suppressed by a version
+// that kept the plain SHA-256 of the address stays suppressed; new
+// suppressions are written under the keyed hash only.
+func TestLegacySuppressionStillHolds(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t).WithPseudonyms(pseudonym.New("a-pseudonym-secret-of-32-bytes-or-more"))
+	legacy := sha256.Sum256([]byte("old@example.jp"))
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "SUPPRESSED#" + hex.EncodeToString(legacy[:])}, "sk": &types.AttributeValueMemberS{Value: "SUPPRESSION"},
+		"suppressed": &types.AttributeValueMemberBOOL{Value: true}, "reason": &types.AttributeValueMemberS{Value: "complaint"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		address    string
+		suppressed bool
+	}{
+		{"old@example.jp", true},
+		{" OLD@example.jp", true},
+		{"new@example.jp", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.address, func(t *testing.T) {
+			sup, err := s.SuppressionOf(ctx, tt.address)
+			if err != nil || sup.Suppressed != tt.suppressed || tt.suppressed && sup.Reason != "complaint" {
+				t.Errorf("SuppressionOf = %+v, %v; want suppressed %v", sup, err, tt.suppressed)
+			}
+		})
 	}
 }

@@ -30,6 +30,11 @@ const (
 	// ConfigurationSet is the name the stack's SES configuration set has
 	// (resources are named by their logical ids, as the local stack does).
 	ConfigurationSet = "EmailConfigurationSet"
+	// SecretsPath is the SecretsPath parameter (its default): where the
+	// functions' secrets are in SSM Parameter Store.
+	SecretsPath = "/tsunagu"
+	// ShopifyShopDomain is the ShopifyShopDomain parameter.
+	ShopifyShopDomain = "tsubaki-chaen.myshopify.com"
 
 	region = "ap-northeast-1"
 )
@@ -39,7 +44,8 @@ const (
 // account, each resource named by its logical id, the parameters above.
 func stackValues() map[string]string {
 	v := map[string]string{"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": localqueue.Account,
-		"AWS::URLSuffix": "amazonaws.com", "SenderEmail": SenderEmail, "SenderIdentity": SenderIdentity}
+		"AWS::URLSuffix": "amazonaws.com", "SenderEmail": SenderEmail, "SenderIdentity": SenderIdentity,
+		"SecretsPath": SecretsPath, "ShopifyShopDomain": ShopifyShopDomain}
 	arn := func(service, resource string) string {
 		return "arn:aws:" + service + ":" + region + ":" + localqueue.Account + ":" + resource
 	}

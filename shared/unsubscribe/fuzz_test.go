@@ -3,13 +3,15 @@ package unsubscribe
 import (
 	"encoding/base64"
 	"errors"
+	"strings"
 	"testing"
 )
 
 // FuzzOpen checks unsubscribe tokens. An arbitrary token never panics and
 // is refused with ErrInvalid unless it carries the key's seal; a token made
 // with Token opens to its customer and channel, and not with any one bit
-// of its sealed bytes changed, nor with another key.
+// of its sealed bytes changed, nor with another key, nor as an opt-in
+// confirmation.
 func FuzzOpen(f *testing.F) {
 	s, err := NewSealer("dev-secret")
 	if err != nil {
@@ -28,7 +30,7 @@ func FuzzOpen(f *testing.F) {
 			if !errors.Is(err, ErrInvalid) {
 				t.Fatalf("Open(%q) = %v, want ErrInvalid", token, err)
 			}
-		} else if raw, _ := base64.RawURLEncoding.DecodeString(token); s.Token(id, ch) != base64.RawURLEncoding.EncodeToString(raw) {
+		} else if _, sealed, _ := strings.Cut(token, "."); !strings.HasSuffix(s.Token(id, ch), "."+sealed) {
 			t.Fatalf("Open(%q) accepted a token Token(%q, %q) did not make", token, id, ch)
 		}
 
@@ -44,14 +46,18 @@ func FuzzOpen(f *testing.F) {
 		if _, _, err := other.Open(tok); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("another key opened the token: %v", err)
 		}
-		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		if _, err := s.OpenConfirmation(tok); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("an unsubscribe token opened as a confirmation: %v", err)
+		}
+		kid, sealed, _ := strings.Cut(tok, ".")
+		raw, err := base64.RawURLEncoding.DecodeString(sealed)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := range len(raw) * 8 {
 			changed := append([]byte(nil), raw...)
 			changed[i/8] ^= 1 << (i % 8)
-			if _, _, err := s.Open(base64.RawURLEncoding.EncodeToString(changed)); !errors.Is(err, ErrInvalid) {
+			if _, _, err := s.Open(kid + "." + base64.RawURLEncoding.EncodeToString(changed)); !errors.Is(err, ErrInvalid) {
 				t.Fatalf("token with bit %d changed: %v, want ErrInvalid", i, err)
 			}
 		}

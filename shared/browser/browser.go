@@ -58,7 +58,8 @@ type Scenario string
 const (
 	// Happy copies the coupon code, then clicks the first recommendation.
 	Happy Scenario = "happy"
-	// Failing does nothing more: it is for answers that show nothing.
+	// Failing does nothing more than look: it is for answers that show
+	// nothing, and for pages that are only measured.
 	Failing Scenario = "failing"
 	// OptIn ticks the newsletter opt-in and submits it.
 	OptIn Scenario = "optin"

@@ -190,6 +190,23 @@ func TestWidget(t *testing.T) {
 		}
 	})
 
+	// The measure can fail: a widget whose images get no box before they
+	// load moves the page far beyond the tolerance once they arrive.
+	t.Run("images without reserved boxes are caught", func(t *testing.T) {
+		res, err := chromium.Run(ctx, browser.Config{URL: env.pageURL("1001", "") + "&widget=" + unreservedImages, Scenario: browser.Failing, Viewport: tall})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Settled != browser.Rendered || len(res.Widget.Recommendations) == 0 {
+			t.Fatalf("settled %s with %d recommendations, want some rendered", res.Settled, len(res.Widget.Recommendations))
+		}
+		got := res.WidgetShiftAfterRender()
+		t.Logf("layout shift after render %.4f, widget height %.1f before its images loaded, %.1f after", got, res.HeightBeforeImages, res.HeightAfterImages)
+		if got <= browser.ShiftTolerance {
+			t.Errorf("the widget's layout shift after it rendered is %.4f, want over %v; shifts %+v", got, browser.ShiftTolerance, res.LayoutShifts)
+		}
+	})
+
 	// Every request the widget made was a CORS simple request.
 	if n := env.api.preflights(); n != 0 {
 		t.Errorf("the API saw %d CORS preflight requests, want 0", n)
@@ -389,6 +406,9 @@ func newEnv(t *testing.T, root string) *env {
 		order := r.URL.Query().Get("order")
 		sig := r.URL.Query().Get("sig")
 		page := strings.NewReplacer("{{API}}", e.api.URL, "{{ORDER_ID}}", html.EscapeString(order), "{{SIG}}", html.EscapeString(sig)).Replace(thankyou)
+		if variant := r.URL.Query().Get("widget"); variant != "" {
+			page = strings.Replace(page, "/thankyou/widget.js\"", "/thankyou/widget.js?variant="+url.QueryEscape(variant)+"\"", 1)
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, page)
 	})
@@ -445,7 +465,16 @@ func (a *fakeAPI) handler(t *testing.T, shop string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /thankyou/widget.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		http.ServeFile(w, r, filepath.Join(a.root, "functions", "thankyou", "widget.js"))
+		src, err := os.ReadFile(filepath.Join(a.root, "functions", "thankyou", "widget.js"))
+		if err != nil {
+			t.Errorf("read widget: %v", err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if r.URL.Query().Get("variant") == unreservedImages {
+			src = withoutImageBoxes(t, src)
+		}
+		w.Write(src)
 	})
 	mux.HandleFunc("GET /thankyou/{order}", func(w http.ResponseWriter, r *http.Request) {
 		order := r.PathValue("order")
@@ -512,6 +541,24 @@ func (a *fakeAPI) handler(t *testing.T, shop string) http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// unreservedImages names the widget variant whose card images get no box
+// before they load (no width and height, no aspect ratio).
+const unreservedImages = "unreserved-images"
+
+// withoutImageBoxes returns the widget's source with its image box
+// reservation taken out; it fails the test if the source no longer has it
+// to take out, so the variant never silently equals the widget.
+func withoutImageBoxes(t *testing.T, src []byte) []byte {
+	out := string(src)
+	for _, cut := range []string{"img.width = 160;", "img.height = 160;", "aspect-ratio:1/1;"} {
+		if !strings.Contains(out, cut) {
+			t.Errorf("widget.js has no %q to take out for the %s variant", cut, unreservedImages)
+		}
+		out = strings.ReplaceAll(out, cut, "")
+	}
+	return []byte(out)
 }
 
 func (a *fakeAPI) optins(order string) []optinRequest {

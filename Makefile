@@ -14,10 +14,17 @@ run:
 	$(GO) build -o .local/bin/tsunagu ./cmd/tsunagu
 	PORT=$(PORT) .local/bin/tsunagu run
 
-## test: every test, including those against the emulators the tests start
+# gotestsum runs go test -json: it prints what go test prints and keeps every
+# event, passing tests' output included, in one file that make logcheck reads.
+GOTESTSUM   ?= $(GO) run gotest.tools/gotestsum@v1.13.0
+TEST_OUTPUT := .local/test-output.json
+
+## test: every test, including those against the emulators the tests start;
+## all they print is kept in .local/test-output.json (go test -json)
 test: lint browser
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	@mkdir -p .local
+	$(GOTESTSUM) --format standard-quiet --jsonfile $(TEST_OUTPUT) -- -count=1 ./...
 
 ## fuzz: every fuzz target for FUZZTIME each (go test -fuzz takes one target
 ## per run); a finding is written to the package's testdata/fuzz and printed
@@ -38,11 +45,20 @@ fuzz:
 	if [ -n "$$failed" ]; then echo "fuzz findings in:$$failed"; exit 1; fi
 
 ## logcheck: every test again, keeping all it prints (go test -json), then
-## fail if any line carries an email address, a LINE user id or a secret
+## fail if any line carries an email address, a LINE user id or a secret;
+## `make logcheck REUSE=1` checks what the last make test printed instead
+## of running every test again (.ci/run, right after make test)
 logcheck:
 	@mkdir -p .local
-	$(GO) test -count=1 -json ./... > .local/test-output.json; status=$$?; \
-		$(GO) run ./cmd/tsunagu logcheck .local/test-output.json && exit $$status
+	@if [ -n "$(REUSE)" ]; then \
+		test -s $(TEST_OUTPUT) || { echo "logcheck: no $(TEST_OUTPUT); run make test first"; exit 1; }; \
+		echo "$(GO) run ./cmd/tsunagu logcheck $(TEST_OUTPUT)"; \
+		$(GO) run ./cmd/tsunagu logcheck $(TEST_OUTPUT); \
+	else \
+		echo "$(GO) test -count=1 -json ./... > $(TEST_OUTPUT)"; \
+		$(GO) test -count=1 -json ./... > $(TEST_OUTPUT); status=$$?; \
+		$(GO) run ./cmd/tsunagu logcheck $(TEST_OUTPUT) && exit $$status; \
+	fi
 
 ## browser: Debian's chromium (and a Japanese font, so screenshots read) for the
 ## thank-you widget's browser tests; installed only when missing

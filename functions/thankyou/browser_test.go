@@ -28,9 +28,15 @@ import (
 // API is failing, which shows nothing and breaks nothing.
 func TestSamplePageInChromium(t *testing.T) {
 	root := testenv.Root()
-	if err := browser.Check(root); err != nil {
+	chromium, err := browser.Launch(t.Context())
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := chromium.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	sample := filepath.Join(root, "infra", "sample-shop")
 	shop := httptest.NewUnstartedServer(nil)
 	shop.Start()
@@ -72,7 +78,7 @@ func TestSamplePageInChromium(t *testing.T) {
 	mux.Handle("GET /img/", http.FileServer(http.Dir(sample)))
 	shop.Config.Handler = mux
 
-	res, err := browser.Run(context.Background(), browser.Config{URL: shop.URL + "/thankyou.html", Scenario: browser.Happy,
+	res, err := chromium.Run(t.Context(), browser.Config{URL: shop.URL + "/thankyou.html", Scenario: browser.Happy,
 		Screenshot: filepath.Join(root, ".local", "screenshots", "thankyou-real.png")})
 	if err != nil {
 		t.Fatal(err)
@@ -94,11 +100,12 @@ func TestSamplePageInChromium(t *testing.T) {
 		t.Errorf("the coupon the page shows is not stored: %+v %v", c, err)
 	}
 
-	failing, err := browser.Run(context.Background(), browser.Config{URL: shop.URL + "/thankyou.html?api=failing", Scenario: browser.Failing})
+	failing, err := chromium.Run(t.Context(), browser.Config{URL: shop.URL + "/thankyou.html?api=failing", Scenario: browser.Failing})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if failing.Settled != browser.GaveUp || len(failing.Widget.Blocks) != 0 || len(failing.PageErrors) > 0 || failing.CLS != 0 {
-		t.Errorf("failing API: settled %s, blocks %v, page errors %v, CLS %v", failing.Settled, failing.Widget.BlockIDs(), failing.PageErrors, failing.CLS)
+	if failing.Settled != browser.GaveUp || len(failing.Widget.Blocks) != 0 || len(failing.PageErrors) > 0 || failing.WidgetShift() > browser.ShiftTolerance {
+		t.Errorf("failing API: settled %s, blocks %v, page errors %v, the widget's layout shift %.4f (want at most %v)",
+			failing.Settled, failing.Widget.BlockIDs(), failing.PageErrors, failing.WidgetShift(), browser.ShiftTolerance)
 	}
 }

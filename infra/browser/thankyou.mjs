@@ -1,14 +1,21 @@
 // thankyou.mjs drives Debian's Chromium through playwright-core over a shop's
-// thank-you page with the tsunagu widget, and prints, as one JSON object on
-// stdout, what the page showed. It judges nothing: the Go tests
-// (shared/browser) assert. Run by shared/browser with a JSON config on stdin:
+// thank-you page with the tsunagu widget, and reports what the page showed.
+// It judges nothing: the Go tests (shared/browser) assert.
+//
+// It launches Chromium once and serves runs until its stdin closes. Each
+// line on stdin is one run, {"id": 1, "config": {...}}:
 //
 //   {"url": "http://127.0.0.1:1234/thankyou.html?order=1001",
 //    "scenario": "happy" | "failing" | "optin",
 //    "container": "#tsunagu-thankyou",
 //    "screenshot": "/abs/path.png",          (optional)
 //    "viewport": {"width": 1024, "height": 800},
-//    "timeout_ms": 20000}
+//    "step_timeout_ms": 60000}
+//
+// and each line on stdout answers one, {"id": 1, "result": {...}} or
+// {"id": 1, "error": "..."}, in the order runs finish; the first line,
+// {"ready": true}, says Chromium is up. Runs go on at the same time, each in
+// its own browser context (no cache, cookies or storage shared).
 //
 // Every scenario loads the page and waits until the widget has either
 // rendered or given up (its "[tsunagu]" console.debug line). Images are held
@@ -16,10 +23,11 @@
 // shift they cause, if any, is measured apart from the widget's insertion.
 // Then: "happy" copies the coupon code and clicks the first recommendation,
 // "optin" ticks the opt-in and submits it, "failing" does nothing more.
+//
+// Nothing waits for a fixed time: every wait is for a condition, and
+// step_timeout_ms only bounds each step so that a hang fails the run.
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { createInterface } from 'node:readline';
 
 // playwright-core is installed, pinned, in infra/local (npm ci).
 const require = createRequire(new URL('../local/package.json', import.meta.url));
@@ -49,35 +57,48 @@ const PROBE_CSS = `
 const HOST_PROPS = ['color', 'font-family', 'font-size', 'margin-top', 'padding-left', 'border-radius', 'background-color', 'outline-style', 'letter-spacing'];
 
 async function main() {
-  const cfg = JSON.parse(await readStdin());
-  for (const k of ['url', 'scenario', 'container']) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  const send = (msg) => process.stdout.write(JSON.stringify(msg) + '\n');
+  const running = new Set();
+  send({ ready: true });
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    if (!line.trim()) continue;
+    const { id, config } = JSON.parse(line);
+    const done = runIsolated(browser, config)
+      .then((result) => send({ id, result }), (err) => send({ id, error: String(err && err.stack || err) }))
+      .finally(() => running.delete(done));
+    running.add(done);
+  }
+  await Promise.all(running);
+  await browser.close();
+}
+
+// runIsolated plays one run in a fresh browser context.
+async function runIsolated(browser, cfg) {
+  for (const k of ['url', 'scenario', 'container', 'step_timeout_ms']) {
     if (!cfg[k]) throw new Error(`config: ${k} is required`);
   }
   if (!['happy', 'failing', 'optin'].includes(cfg.scenario)) throw new Error(`config: unknown scenario ${cfg.scenario}`);
-  const deadline = Date.now() + (cfg.timeout_ms || 20000);
-  const left = () => Math.max(1, deadline - Date.now());
-
-  // A fresh profile per run: no cache, no cookies, no state between runs.
-  const profile = mkdtempSync(path.join(tmpdir(), 'tsunagu-chromium-'));
-  let context;
+  const context = await browser.newContext({ viewport: cfg.viewport || { width: 1024, height: 800 } });
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      viewport: cfg.viewport || { width: 1024, height: 800 },
-      timeout: left(),
-    });
-    const page = context.pages()[0] || await context.newPage();
-    const result = await run(context, page, cfg, left);
-    process.stdout.write(JSON.stringify(result) + '\n');
+    context.setDefaultTimeout(cfg.step_timeout_ms);
+    const page = await context.newPage();
+    return await run(context, page, cfg);
   } finally {
-    if (context) await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await context.close();
   }
 }
 
-async function run(context, page, cfg, left) {
+// The clipboard is the browser's, shared by every context: one run at a
+// time writes and reads it.
+let clipboardTurn = Promise.resolve();
+function withClipboard(fn) {
+  const turn = clipboardTurn.then(fn);
+  clipboardTurn = turn.catch(() => {});
+  return turn;
+}
+
+async function run(context, page, cfg) {
   const origin = new URL(cfg.url).origin;
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
 
@@ -104,25 +125,25 @@ async function run(context, page, cfg, left) {
   const releaseImages = await holdImages(context, page);
   await page.addInitScript(installProbes, { container: cfg.container, props: HOST_PROPS });
 
-  await page.goto(cfg.url, { waitUntil: 'domcontentloaded', timeout: left() });
+  await page.goto(cfg.url, { waitUntil: 'domcontentloaded' });
 
   const rootSel = `${cfg.container} [data-testid="thankyou"]`;
-  const rendered = page.locator(rootSel).waitFor({ state: 'attached', timeout: left() })
+  const rendered = page.locator(rootSel).waitFor({ state: 'attached' })
     .then(() => 'rendered', () => 'timeout');
   out.settled = await Promise.race([rendered, gaveUpP.then(() => 'gave_up')]);
 
   // Let the first render be painted and its layout shift recorded, then
-  // note the time: shifts after it are the widget's own doing.
+  // note the time: shifts after it happened once the widget was in place.
   await frames(page);
   out.render_mark_ms = await page.evaluate(() => performance.now());
   out.height_before_images = await hostHeight(page, cfg.container);
   await releaseImages();
   if (out.settled === 'rendered') {
-    await page.locator(cfg.container).scrollIntoViewIfNeeded({ timeout: left() });
+    await page.locator(cfg.container).scrollIntoViewIfNeeded();
     await page.waitForFunction((sel) => {
       const root = document.querySelector(sel).shadowRoot;
       return [...root.querySelectorAll('img')].every((img) => img.complete);
-    }, cfg.container, { timeout: left() });
+    }, cfg.container);
     await frames(page);
   }
   out.height_after_images = await hostHeight(page, cfg.container);
@@ -130,17 +151,17 @@ async function run(context, page, cfg, left) {
   out.host_style_changes = await page.evaluate(() => window.__tsunaguProbe.hostChanges());
 
   if (cfg.screenshot) {
-    await page.screenshot({ path: cfg.screenshot, fullPage: true, timeout: left() });
+    await page.screenshot({ path: cfg.screenshot, fullPage: true });
     out.screenshot = cfg.screenshot;
   }
   if (out.settled === 'rendered') out.style_leaks = await probeLeaks(page, cfg.container);
 
   if (cfg.scenario === 'happy' && out.settled === 'rendered') {
-    out.copy = await copyCoupon(page, cfg.container, left);
-    out.navigation = await clickFirstRecommendation(page, cfg.container, left);
+    out.copy = await copyCoupon(page, cfg.container);
+    out.navigation = await clickFirstRecommendation(page, cfg.container);
   }
   if (cfg.scenario === 'optin' && out.settled === 'rendered') {
-    out.optin = await submitOptin(page, cfg.container, left);
+    out.optin = await submitOptin(page, cfg.container);
   }
 
   // Shifts are read from the page last; after a navigation they come from
@@ -152,8 +173,6 @@ async function run(context, page, cfg, left) {
     out.layout_shifts = out.navigation.shifts_before;
     delete out.navigation.shifts_before;
   }
-  out.cls = sum(out.layout_shifts.filter((s) => !s.had_recent_input));
-  out.cls_after_render = sum(out.layout_shifts.filter((s) => !s.had_recent_input && s.start_ms > out.render_mark_ms));
   return out;
 }
 
@@ -182,14 +201,28 @@ function installProbes({ container, props }) {
   window.__tsunaguProbe = probe;
   const record = (list) => {
     for (const e of list) {
+      const sources = e.sources || [];
       probe.shifts.push({
         value: e.value,
         start_ms: e.startTime,
         had_recent_input: e.hadRecentInput,
-        sources: (e.sources || []).map((s) => (s.node ? nodeName(s.node) : '?')),
+        sources: sources.map((s) => (s.node ? nodeName(s.node) : '?')),
+        by_widget: sources.length === 0 || sources.some((s) => movedByWidget(s.node)),
       });
     }
   };
+  // movedByWidget tells whether the widget can have moved a shifted node:
+  // the widget's own nodes, and what follows its container in the page's
+  // flow. A node before the container (the shop's header, its logo) moves
+  // for the page's own reasons. The browser names no node inside a shadow
+  // root (nor a removed one): an unnamed node counts as the widget's.
+  function movedByWidget(node) {
+    if (!node) return true;
+    const c = document.querySelector(container);
+    if (!c) return false; // shifted before the container was even parsed
+    while (node.getRootNode() instanceof ShadowRoot) node = node.getRootNode().host;
+    return node === c || !!(c.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_FOLLOWING);
+  }
   const obs = new PerformanceObserver((list) => record(list.getEntries()));
   obs.observe({ type: 'layout-shift', buffered: true });
 
@@ -297,29 +330,31 @@ async function probeLeaks(page, container) {
   }, { css: PROBE_CSS, sel: container });
 }
 
-async function copyCoupon(page, container, left) {
+async function copyCoupon(page, container) {
   const btn = page.locator(`${container} [data-testid="coupon-copy"]`);
   if (!(await btn.count())) return null;
   const before = (await btn.textContent()).trim();
-  await btn.click({ timeout: left() });
-  // Done when the button says something else or a note appears.
-  await page.waitForFunction(({ sel, before }) => {
-    const c = document.querySelector(sel).shadowRoot.querySelector('[data-testid="coupon"]');
-    return c.querySelector('[data-testid="coupon-copy"]').textContent.trim() !== before || c.querySelector('[role="status"]').textContent !== '';
-  }, { sel: container, before }, { timeout: left() });
-  return page.evaluate(async (sel) => {
-    const c = document.querySelector(sel).shadowRoot.querySelector('[data-testid="coupon"]');
-    let clipboard = null;
-    try { clipboard = await navigator.clipboard.readText(); } catch (e) { /* unreadable: stays null */ }
-    return {
-      button: c.querySelector('[data-testid="coupon-copy"]').textContent.trim(),
-      note: c.querySelector('[role="status"]').textContent,
-      clipboard,
-    };
-  }, container);
+  return withClipboard(async () => {
+    await btn.click();
+    // Done when the button says something else or a note appears.
+    await page.waitForFunction(({ sel, before }) => {
+      const c = document.querySelector(sel).shadowRoot.querySelector('[data-testid="coupon"]');
+      return c.querySelector('[data-testid="coupon-copy"]').textContent.trim() !== before || c.querySelector('[role="status"]').textContent !== '';
+    }, { sel: container, before });
+    return page.evaluate(async (sel) => {
+      const c = document.querySelector(sel).shadowRoot.querySelector('[data-testid="coupon"]');
+      let clipboard = null;
+      try { clipboard = await navigator.clipboard.readText(); } catch (e) { /* unreadable: stays null */ }
+      return {
+        button: c.querySelector('[data-testid="coupon-copy"]').textContent.trim(),
+        note: c.querySelector('[role="status"]').textContent,
+        clipboard,
+      };
+    }, container);
+  });
 }
 
-async function clickFirstRecommendation(page, container, left) {
+async function clickFirstRecommendation(page, container) {
   const link = page.locator(`${container} [data-testid="recommendation"]`).first();
   if (!(await link.count())) return null;
   // What was measured on the thank-you page, before it is left.
@@ -327,26 +362,26 @@ async function clickFirstRecommendation(page, container, left) {
   const shifts = await page.evaluate(() => window.__tsunaguProbe.take());
   const from = page.url();
   await Promise.all([
-    page.waitForURL((u) => u.href !== from, { waitUntil: 'domcontentloaded', timeout: left() }),
-    link.click({ timeout: left() }),
+    page.waitForURL((u) => u.href !== from, { waitUntil: 'domcontentloaded' }),
+    link.click(),
   ]);
   return {
     url: page.url(),
-    heading: ((await page.locator('h1').first().textContent({ timeout: left() })) || '').trim(),
+    heading: ((await page.locator('h1').first().textContent()) || '').trim(),
     shifts_before: shifts,
   };
 }
 
-async function submitOptin(page, container, left) {
+async function submitOptin(page, container) {
   const block = page.locator(`${container} [data-testid="optin"]`);
   if (!(await block.count())) return null;
-  await block.locator('input[type="checkbox"]').check({ timeout: left() });
-  await block.locator('[data-testid="optin-submit"]').click({ timeout: left() });
+  await block.locator('input[type="checkbox"]').check();
+  await block.locator('[data-testid="optin-submit"]').click();
   const status = block.locator('[data-testid="optin-status"]');
   await page.waitForFunction((sel) => {
     const s = document.querySelector(sel).shadowRoot.querySelector('[data-testid="optin-status"]');
     return s && s.textContent !== '';
-  }, container, { timeout: left() });
+  }, container);
   return {
     status: ((await status.textContent()) || '').trim(),
     submit_present: (await block.locator('[data-testid="optin-submit"]').count()) > 0,
@@ -364,16 +399,6 @@ async function hostHeight(page, container) {
 // frames waits for two animation frames: one painted after whatever changed.
 async function frames(page) {
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-}
-
-function sum(shifts) {
-  return shifts.reduce((t, s) => t + s.value, 0);
-}
-
-async function readStdin() {
-  const chunks = [];
-  for await (const c of process.stdin) chunks.push(c);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 main().catch((err) => {

@@ -21,7 +21,42 @@ const (
 	// maxAppliedChanges is how many order changes the profile remembers
 	// having applied, so that a retried delivery is not counted twice.
 	maxAppliedChanges = 64
+	// maxSummaryKeys bounds the products, categories and brands one order's
+	// summary keeps (a wholesale order may carry a thousand).
+	maxSummaryKeys = 50
+	// maxRecentBytes bounds the recent orders' estimated size: beyond it
+	// the oldest are folded even while fewer than MaxRecentOrders are
+	// listed. With the archive's bounds and ids of at most 200 bytes, a
+	// profile stays well under 400 KB.
+	maxRecentBytes = 128 * 1024
 )
+
+// bounded keeps at most maxSummaryKeys products (the first in sort order),
+// categories and brands (the largest counts) of a summary.
+func (s OrderSummary) bounded() OrderSummary {
+	if len(s.SKUs) > maxSummaryKeys {
+		s.SKUs = s.SKUs[:maxSummaryKeys]
+	}
+	s.Categories = keepLargestN(s.Categories, maxSummaryKeys, func(x, y int) int { return x - y })
+	s.Brands = keepLargestN(s.Brands, maxSummaryKeys, func(x, y int) int { return x - y })
+	return s
+}
+
+// size estimates what a summary adds to the profile item: its id, keys
+// and a fixed part for the times, amounts and status.
+func (s OrderSummary) size(id string) int {
+	n := 120 + len(id)
+	for _, sku := range s.SKUs {
+		n += len(sku) + 1
+	}
+	for k := range s.Categories {
+		n += len(k) + 8
+	}
+	for k := range s.Brands {
+		n += len(k) + 8
+	}
+	return n
+}
 
 // Archive holds what a profile keeps of the orders folded out of Orders:
 // sums, not a list, so its size does not grow with the number of orders.
@@ -109,7 +144,13 @@ func addCounts(dst, src map[string]int, sign int) map[string]int {
 // keepLargest drops the smallest entries (ties: the greatest keys) of a
 // map over maxArchivedKeys entries.
 func keepLargest[V any](m map[string]V, cmp func(V, V) int) map[string]V {
-	if len(m) <= maxArchivedKeys {
+	return keepLargestN(m, maxArchivedKeys, cmp)
+}
+
+// keepLargestN drops the smallest entries (ties: the greatest keys) of a
+// map over n entries.
+func keepLargestN[V any](m map[string]V, n int, cmp func(V, V) int) map[string]V {
+	if len(m) <= n {
 		return m
 	}
 	keys := make([]string, 0, len(m))
@@ -122,16 +163,20 @@ func keepLargest[V any](m map[string]V, cmp func(V, V) int) map[string]V {
 		}
 		return keys[i] < keys[j]
 	})
-	for _, k := range keys[maxArchivedKeys:] {
+	for _, k := range keys[n:] {
 		delete(m, k)
 	}
 	return m
 }
 
 // foldOldest moves the oldest orders out of Orders into the archive until
-// at most MaxRecentOrders remain.
+// at most MaxRecentOrders remain, within maxRecentBytes.
 func (p *Profile) foldOldest(currency string) {
-	if len(p.Orders) <= MaxRecentOrders {
+	size := 0
+	for id, s := range p.Orders {
+		size += s.size(id)
+	}
+	if len(p.Orders) <= MaxRecentOrders && size <= maxRecentBytes {
 		return
 	}
 	if p.Archive.Currency == "" {
@@ -148,12 +193,16 @@ func (p *Profile) foldOldest(currency string) {
 		}
 		return ids[i] < ids[j]
 	})
-	for _, id := range ids[:len(ids)-MaxRecentOrders] {
+	for _, id := range ids {
+		if len(p.Orders) <= MaxRecentOrders && size <= maxRecentBytes {
+			break
+		}
 		s := p.Orders[id]
 		p.Archive.add(s, 1)
 		if s.PlacedAt.After(p.Archive.Through) {
 			p.Archive.Through = s.PlacedAt
 		}
+		size -= s.size(id)
 		delete(p.Orders, id)
 	}
 }

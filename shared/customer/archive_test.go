@@ -2,6 +2,7 @@ package customer
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,5 +137,34 @@ func TestArchiveKeysBounded(t *testing.T) {
 	}
 	if p.OrderCount != 1000 {
 		t.Errorf("count = %d", p.OrderCount)
+	}
+}
+
+// Orders of a thousand long product codes each (a wholesale buyer) keep
+// the recent orders within their byte budget: the count alone would let
+// 100 such orders reach megabytes.
+func TestRecentOrdersBoundedBySize(t *testing.T) {
+	p := &Profile{ID: "c-wholesale"}
+	long := strings.Repeat("W", 190)
+	for i := range 30 {
+		o := yokanOrder(fmt.Sprintf("w-%d", i), day(i), 100000)
+		o.Items = nil
+		for j := range 1000 {
+			o.Items = append(o.Items, order.Item{SKU: fmt.Sprintf("%s-%04d", long, j), Name: "煎茶", Category: fmt.Sprintf("cat-%d", j), Brand: fmt.Sprintf("brand-%d", j), UnitPrice: 100, Quantity: 1})
+		}
+		p.ApplyDeliveryChange(nil, o, order.Created, o.PlacedAt, Transition{Key: o.ID}, testThresholds)
+	}
+	size := 0
+	for id, s := range p.Orders {
+		size += s.size(id)
+		if len(s.SKUs) > maxSummaryKeys || len(s.Categories) > maxSummaryKeys || len(s.Brands) > maxSummaryKeys {
+			t.Errorf("order %s keeps %d products, %d categories, %d brands", id, len(s.SKUs), len(s.Categories), len(s.Brands))
+		}
+	}
+	if size > maxRecentBytes {
+		t.Errorf("recent orders take about %d bytes, budget %d", size, maxRecentBytes)
+	}
+	if p.OrderCount != 30 || p.TotalSpent != 30*100000 {
+		t.Errorf("count %d spent %d", p.OrderCount, p.TotalSpent)
 	}
 }

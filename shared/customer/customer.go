@@ -84,7 +84,7 @@ func Summarize(o order.Order, status order.EventType) OrderSummary {
 		}
 	}
 	sort.Strings(s.SKUs)
-	return s
+	return s.bounded()
 }
 
 // supersedes reports whether s carries newer knowledge than old: a later

@@ -42,6 +42,13 @@ type Erasure struct {
 func (s *Store) EraseCustomer(ctx context.Context, customerID string, at time.Time) (Erasure, error) {
 	p, err := s.GetProfile(ctx, customerID)
 	if errors.Is(err, ErrNotFound) {
+		// Unknown here (its orders failed, come later, or came before the
+		// shop installed tsunagu), but an order placed before now, replayed
+		// or delivered late, must not bring the customer's data in: the
+		// profile keeps only the time of the erasure.
+		if _, err := s.UpdateProfile(ctx, customerID, func(p *customer.Profile) bool { return p.Erase(at) }); err != nil {
+			return Erasure{}, fmt.Errorf("erase customer: %w", err)
+		}
 		return Erasure{}, nil
 	}
 	if err != nil {

@@ -3,11 +3,7 @@
 package order
 
 import (
-	"fmt"
-	"strings"
 	"time"
-
-	"golang.org/x/text/currency"
 )
 
 // EventType names what happened to an order.
@@ -116,17 +112,6 @@ type Item struct {
 
 // Subtotal is the line amount in minor units.
 func (i Item) Subtotal() int64 { return i.UnitPrice * int64(i.Quantity) }
-
-// CurrencyScale returns the number of minor-unit digits of an ISO 4217 code
-// (JPY 0, USD 2), or an error naming the code when it is not a currency.
-func CurrencyScale(code string) (int, error) {
-	u, err := currency.ParseISO(code)
-	if err != nil || u.String() != strings.ToUpper(code) || code != strings.ToUpper(code) {
-		return 0, fmt.Errorf("%q is not an ISO 4217 currency code", code)
-	}
-	scale, _ := currency.Standard.Rounding(u)
-	return scale, nil
-}
 
 // MaxLines is how many lines one order may carry. Shopify allows 500
 // active lines on an order (order edits may leave removed lines beside

@@ -226,6 +226,11 @@ func TestLintProblems(t *testing.T) {
 			files: map[string]string{"settings.yaml": strings.Replace(readShipped(t, "settings.yaml"), "[2, 3, 5, 10]", "[2, 3, 3, 10]", 1)},
 			want:  []string{`rules/settings.yaml:29:28: rfm.frequency_orders must be in ascending order`},
 		},
+		{
+			name:  "settings: unknown test order handling",
+			files: map[string]string{"settings.yaml": strings.Replace(readShipped(t, "settings.yaml"), "test_orders: ignore", "test_orders: skip", 1)},
+			want:  []string{`rules/settings.yaml:72:16: shopify.test_orders must be one of ignore, process`},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

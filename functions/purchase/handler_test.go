@@ -120,6 +120,8 @@ type answerBody struct {
 	Status    string             `json:"order_status"`
 	Messages  []campaign.Outcome `json:"messages"`
 	Coupons   []couponUse        `json:"coupons"`
+	Test      string             `json:"test"`
+	Ignored   string             `json:"ignored"`
 	Error     string             `json:"error"`
 	Fields    []struct {
 		Field   string `json:"field"`

@@ -199,3 +199,37 @@ func jsonString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", `\r`, "\n", `\n`)
 	return `"` + r.Replace(s) + `"`
 }
+
+// TestShopifyOrderEditRevisesTheTotal: orders/updated after an order edit
+// (a later updated_at, one yokan less) replaces the order's total and
+// lines, the profile's spend follows, and no campaign runs again; an older
+// orders/updated arriving late changes nothing back.
+func TestShopifyOrderEditRevisesTheTotal(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	to := testenv.UniqueEmail(t, "edit")
+	create := string(shopifyFixture(t, "orders-create.json", to))
+	if status, a := e.do(t, shopifyRequest("orders/create", "wh-edit-create", []byte(create))); status != http.StatusOK || thanks(a).Status != "sent" {
+		t.Fatalf("create = %d %+v", status, a)
+	}
+	edited := strings.NewReplacer(`"current_total_price": "4300"`, `"current_total_price": "2150"`, `"quantity": 2`, `"quantity": 2, "current_quantity": 1`).Replace(create)
+	// The order's updated_at comes first in the body (the customer's after).
+	edited = strings.Replace(edited, `"updated_at": "2026-11-21T09:30:01+09:00"`, `"updated_at": "2026-11-21T09:30:40+09:00"`, 1)
+	for _, d := range []struct{ id, body string }{{"wh-edit-1", edited}, {"wh-edit-stale", strings.Replace(create, `"current_total_price": "4300"`, `"current_total_price": "4299"`, 1)}} {
+		status, a := e.do(t, shopifyRequest("orders/updated", d.id, []byte(d.body)))
+		if status != http.StatusOK || len(a.Messages) != 0 {
+			t.Fatalf("orders/updated %s = %d %+v; want 200 and no campaign", d.id, status, a)
+		}
+	}
+	st, err := e.store.GetOrder(ctx, "820982911946154508")
+	if err != nil || st.Order.Total != 2150 || st.Order.Items[0].Quantity != 1 {
+		t.Errorf("order after the edit: %+v, %v; want total 2150, one yokan", st.Order, err)
+	}
+	p, err := e.store.GetProfile(ctx, "115310627314723954")
+	if err != nil || p.TotalSpent != 2150 || p.OrderCount != 1 {
+		t.Errorf("profile spent %d over %d orders (%v), want 2150 over 1", p.TotalSpent, p.OrderCount, err)
+	}
+	if n := len(testenv.SentEmails(t, to)); n != 1 {
+		t.Errorf("%d emails, want the order's 1", n)
+	}
+}

@@ -25,6 +25,11 @@ func FuzzDecode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	real, err := filepath.Glob(filepath.Join("testdata", "real", "*.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	fixtures = append(fixtures, real...)
 	bodies, err := filepath.Glob(filepath.Join("..", "..", "events", "bodies", "shopify-*.json"))
 	if err != nil {
 		f.Fatal(err)

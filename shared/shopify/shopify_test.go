@@ -79,7 +79,11 @@ func TestDecode(t *testing.T) {
 func TestDecodeRejects(t *testing.T) {
 	create := readFixture(t, "orders-create.json")
 	with := func(old, new string) []byte { return []byte(strings.Replace(string(create), old, new, 1)) }
-	other := func(topic string) Delivery { d := delivery(topic); d.ShopDomain = "someone-else.myshopify.com"; return d }
+	other := func(topic string) Delivery {
+		d := delivery(topic)
+		d.ShopDomain = "someone-else.myshopify.com"
+		return d
+	}
 	tests := []struct {
 		name     string
 		delivery Delivery
@@ -152,6 +156,31 @@ func TestDecodeCancelledBodyIsACancellation(t *testing.T) {
 			ev, err := testDecoder.Decode(delivery(topic), body, decodeAt)
 			if err != nil || ev.Type != order.Cancelled || !ev.OccurredAt.Equal(time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)) {
 				t.Errorf("%s: %s at %s, %v; want order.cancelled at its cancelled_at", topic, ev.Type, ev.OccurredAt, err)
+			}
+		})
+	}
+}
+
+// TestDecodeRealCurrencies: amounts of real bodies in currencies whose
+// minor units CLDR got wrong (COP and IDR have two decimals, "229500.00").
+func TestDecodeRealCurrencies(t *testing.T) {
+	tests := []struct {
+		file, topic, currency string
+		total                 int64
+		price                 int64
+	}{
+		{file: "juliezen-orders-cancelled-test-notification-cop.json", topic: "orders/cancelled", currency: "COP", total: 53415000, price: 22950000},
+		{file: "doa-orders-create-idr.json", topic: "orders/create", currency: "IDR", total: 25750000, price: 24750000},
+		{file: "membi-orders-create-hkd.json", topic: "orders/create", currency: "HKD", total: 30400, price: 9900},
+	}
+	for _, tt := range tests {
+		t.Run(tt.currency, func(t *testing.T) {
+			ev, err := testDecoder.Decode(delivery(tt.topic), readFixture(t, "real/"+tt.file), decodeAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o := ev.Order; o.Currency != tt.currency || o.Total != tt.total || o.Items[0].UnitPrice != tt.price {
+				t.Errorf("%s %d, first line %d; want %s %d, %d", o.Currency, o.Total, o.Items[0].UnitPrice, tt.currency, tt.total, tt.price)
 			}
 		})
 	}

@@ -50,7 +50,7 @@ func TestRealShopifyBodies(t *testing.T) {
 		// processTests runs on rules that process test orders.
 		processTests bool
 		deliveries   []realDelivery
-		orderID    string
+		orderID      string
 		// want: the order stored (or not), its total (before refunds),
 		// refunded amount, lines by kind, and the buyer's profile.
 		stored     bool

@@ -244,10 +244,15 @@ func (h *Handler) refund(ctx context.Context, ev order.Event, a *answer) error {
 }
 
 // recordRefunds records the refunds a delivery tells of and returns the
-// order as then stored (the zero state when it told of none).
+// order as then stored (the zero state when it told of none). A refund
+// that gave no money back (a restock only) changes no amount and is not
+// recorded.
 func (h *Handler) recordRefunds(ctx context.Context, ev order.Event) (store.OrderState, error) {
 	var st store.OrderState
 	for _, r := range ev.Refunds {
+		if r.Amount == 0 {
+			continue
+		}
 		var err error
 		st, err = h.Store.RecordRefund(ctx, ev.Order.ID, r)
 		if errors.Is(err, store.ErrRefundCurrency) {

@@ -233,3 +233,17 @@ func TestShopifyOrderEditRevisesTheTotal(t *testing.T) {
 		t.Errorf("%d emails, want the order's 1", n)
 	}
 }
+
+// TestRefundWithoutMoneyChangesNothing: a refund that only restocks (no
+// refund transaction) is answered 200 and changes no amount.
+func TestRefundWithoutMoneyChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	body := string(realBody(t, "shopify-docs-refunds-create-usd.json", testenv.UniqueEmail(t, "restock")))
+	i := strings.Index(body, `"transactions": [`)
+	j := strings.Index(body[i:], "\n  ]") + i + len("\n  ]")
+	restock := body[:i] + `"transactions": []` + body[j:]
+	if status, a := e.do(t, shopifyRequest("refunds/create", "wh-restock", []byte(restock))); status != http.StatusOK || !a.Accepted {
+		t.Fatalf("restock-only refund = %d %+v", status, a)
+	}
+	onlyDeliveryMarkers(t, e)
+}

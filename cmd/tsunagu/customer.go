@@ -152,7 +152,7 @@ func eraseCustomer(ctx context.Context, args []string) error {
 	}
 	switch {
 	case !e.Known:
-		fmt.Fprintf(stdout, "no customer %q in %s: nothing to erase\n", id, data.where())
+		fmt.Fprintf(stdout, "no customer %q in %s: nothing to erase; the time of the erasure is kept, so an order placed before it brings nothing back\n", id, data.where())
 	case !e.Profile && e.LineLinks == 0:
 		fmt.Fprintf(stdout, "customer %s was erased already: nothing left to remove\n", id)
 	default:

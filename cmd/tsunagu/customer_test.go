@@ -134,7 +134,7 @@ func TestCustomerShowAndErase(t *testing.T) {
 			t.Errorf("after erasure, show lacks %q:\n%s", want, out)
 		}
 	}
-	if _, err := capture(t, customerCommand, "show", "c-nobody", "--table", table, "--rules", rulesDir()); err == nil || !strings.Contains(err.Error(), `no customer "c-nobody"`) {
+	if _, err := capture(t, customerCommand, "show", "c-never-seen", "--table", table, "--rules", rulesDir()); err == nil || !strings.Contains(err.Error(), `no customer "c-never-seen"`) {
 		t.Errorf("show of an unknown customer: %v", err)
 	}
 	if _, err := capture(t, customerCommand, "delete", "c-show"); err != errUsage {

@@ -97,7 +97,7 @@ func TestSampleEventsDecode(t *testing.T) {
 				if err := signature.VerifyShopify(devSecret, ev.Headers["x-shopify-hmac-sha256"], body); err != nil {
 					t.Errorf("signature with dev-secret: %v", err)
 				}
-				if _, err := shopify.Decode(shopify.Delivery{Topic: ev.Headers["x-shopify-topic"], WebhookID: ev.Headers["x-shopify-webhook-id"], TriggeredAt: ev.Headers["x-shopify-triggered-at"]}, body); err != nil {
+				if _, err := (shopify.Decoder{}).Decode(shopify.Delivery{Topic: ev.Headers["x-shopify-topic"], WebhookID: ev.Headers["x-shopify-webhook-id"], ShopDomain: ev.Headers["x-shopify-shop-domain"]}, body, time.Now()); err != nil {
 					t.Errorf("body: %v", err)
 				}
 			case "POST /line/webhook":
@@ -173,7 +173,7 @@ func TestSampleEventsDecode(t *testing.T) {
 			}
 		case strings.HasPrefix(name, "shopify-orders-"):
 			topic := "orders/" + strings.TrimSuffix(strings.TrimPrefix(name, "shopify-orders-"), ".json")
-			_, err = shopify.Decode(shopify.Delivery{Topic: topic, WebhookID: "w"}, raw)
+			_, err = (shopify.Decoder{}).Decode(shopify.Delivery{Topic: topic, WebhookID: "w"}, raw, time.Now())
 		default:
 			t.Errorf("bodies/%s: unknown kind of body; add a check", name)
 		}

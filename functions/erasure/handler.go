@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -33,12 +34,27 @@ const (
 // complianceSource names the delivery markers of compliance webhooks.
 const complianceSource = "shopify-compliance"
 
+// bodyMarkerRetention is how long a compliance request's topic + body is
+// remembered: its body carries no time and only the body is signed, so a
+// captured request replayed years later (a shop/redact after a
+// reinstall, a redact of a customer who came back) must still be known.
+const bodyMarkerRetention = 10 * 365 * 24 * time.Hour
+
+// markerRetention is how long a delivery key is kept: a webhook id as
+// long as any delivery, a body for bodyMarkerRetention.
+func markerRetention(key string) time.Duration {
+	if strings.HasPrefix(key, bodyKeyPrefix) {
+		return bodyMarkerRetention
+	}
+	return store.DeliveryRetention
+}
+
 // Store is what the handler needs of the DynamoDB store.
 type Store interface {
 	dataexport.Reader
 	EraseCustomer(ctx context.Context, customerID string, at time.Time) (store.Erasure, error)
 	DeliveryDone(ctx context.Context, source, id string, now time.Time) (bool, error)
-	MarkDelivered(ctx context.Context, source, id, eventType, orderID string, now time.Time) (bool, error)
+	MarkDeliveredFor(ctx context.Context, source, id, eventType, orderID string, now time.Time, retention time.Duration) (bool, error)
 	SaveExport(ctx context.Context, rec store.ExportRecord) (store.ExportRecord, error)
 	ClaimExportNotice(ctx context.Context, requestID string, at time.Time) (bool, error)
 	ReleaseExportNotice(ctx context.Context, requestID string, at time.Time) error
@@ -146,12 +162,16 @@ func (h *Handler) refused(ctx context.Context, route string, err error) *events.
 	return &resp
 }
 
+// bodyKeyPrefix starts the delivery key of a compliance request's topic
+// and body.
+const bodyKeyPrefix = "body:"
+
 // deliveryKeys are the markers a compliance delivery is known by: Shopify's
 // webhook id, and its topic and body (a body replayed under a new webhook
 // id is the same request). Hashed, so any header fits a key.
 func deliveryKeys(webhookID, topic string, body []byte) []string {
 	bodySum := sha256.Sum256(append([]byte(topic+"\n"), body...))
-	keys := []string{"body:" + hex.EncodeToString(bodySum[:])}
+	keys := []string{bodyKeyPrefix + hex.EncodeToString(bodySum[:])}
 	if webhookID != "" {
 		idSum := sha256.Sum256([]byte(webhookID))
 		keys = append(keys, "id:"+hex.EncodeToString(idSum[:]))
@@ -180,6 +200,15 @@ func (h *Handler) compliance(ctx context.Context, r shopify.ComplianceRequest, k
 		if err != nil {
 			return a, err
 		}
+		// A guest kept by an earlier version under the unkeyed id is
+		// erased there too.
+		if legacy, err := h.legacyGuest(ctx, r); err != nil {
+			return a, err
+		} else if legacy {
+			if e, err = h.Store.EraseCustomer(ctx, r.LegacyCustomerID, now); err != nil {
+				return a, err
+			}
+		}
 		a.Erasure = &e
 	case shopify.DataRequestTopic:
 		rec, err := h.export(ctx, r, now)
@@ -195,7 +224,7 @@ func (h *Handler) compliance(ctx context.Context, r shopify.ComplianceRequest, k
 	}
 	first := false
 	for _, k := range keys {
-		marked, err := h.Store.MarkDelivered(ctx, complianceSource, k, r.Topic, "", now)
+		marked, err := h.Store.MarkDeliveredFor(ctx, complianceSource, k, r.Topic, "", now, markerRetention(k))
 		if err != nil {
 			return a, err
 		}
@@ -205,12 +234,35 @@ func (h *Handler) compliance(ctx context.Context, r shopify.ComplianceRequest, k
 	return a, nil
 }
 
+// legacyGuest reports whether a guest has a profile under the unkeyed id
+// an earlier version gave them.
+func (h *Handler) legacyGuest(ctx context.Context, r shopify.ComplianceRequest) (bool, error) {
+	if r.LegacyCustomerID == "" {
+		return false, nil
+	}
+	_, err := h.Store.GetProfile(ctx, r.LegacyCustomerID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // export keeps the customer's data export for the data request (the first
 // one stays) and tells the shop it is ready. The telling is claimed first,
 // so of several copies of a request only one sends; a send that failed
 // gives the claim back for the retry.
 func (h *Handler) export(ctx context.Context, r shopify.ComplianceRequest, now time.Time) (store.ExportRecord, error) {
-	e, err := dataexport.Collect(ctx, h.Store, r.CustomerID)
+	id := r.CustomerID
+	if _, err := h.Store.GetProfile(ctx, id); errors.Is(err, store.ErrNotFound) {
+		if legacy, err := h.legacyGuest(ctx, r); err != nil {
+			return store.ExportRecord{}, err
+		} else if legacy {
+			id = r.LegacyCustomerID
+		}
+	} else if err != nil {
+		return store.ExportRecord{}, err
+	}
+	e, err := dataexport.Collect(ctx, h.Store, id)
 	if err != nil {
 		return store.ExportRecord{}, err
 	}

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -33,6 +36,9 @@ type Store interface {
 	DeliveryDone(ctx context.Context, source, id string, now time.Time) (bool, error)
 	MarkDelivered(ctx context.Context, source, id, eventType, orderID string, now time.Time) (bool, error)
 	ApplyOrderEvent(ctx context.Context, ev order.Event, recommend []string) (store.OrderState, error)
+	ReviseOrder(ctx context.Context, o order.Order) (store.OrderState, bool, error)
+	RecordRefund(ctx context.Context, orderID string, r order.Refund) (store.OrderState, error)
+	ClaimLearning(ctx context.Context, orderID string, at time.Time) (bool, error)
 	ReadCatalog(ctx context.Context, q store.CatalogQuery) (store.Catalog, error)
 	LearnAffinity(ctx context.Context, pairs map[string][]string) error
 	LinkLineUser(ctx context.Context, userID, customerID string, at time.Time) (bool, error)
@@ -57,7 +63,9 @@ type Handler struct {
 	Rules         *rules.Set
 	WebhookSecret signature.Keys // X-Tsunagu-Signature (any key while it rotates)
 	ShopifySecret signature.Keys // X-Shopify-Hmac-Sha256 (any key while it rotates)
-	Now           func() time.Time
+	// Shopify decodes Shopify's webhooks for the configured shop.
+	Shopify shopify.Decoder
+	Now     func() time.Time
 }
 
 // recentOrdersLearntFrom is how many of a customer's earlier orders count
@@ -74,6 +82,10 @@ type answer struct {
 	Status    order.EventType    `json:"order_status,omitempty"`
 	Messages  []campaign.Outcome `json:"messages"`
 	Coupons   []couponUse        `json:"coupons,omitempty"`
+	// Test and Ignored answer a test delivery: what it was, and why
+	// nothing of it was kept but the record of its delivery.
+	Test    order.TestKind `json:"test,omitempty"`
+	Ignored string         `json:"ignored,omitempty"`
 }
 
 // couponUse reports a coupon code the order used.
@@ -93,6 +105,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return *refusal, nil
 	}
 	var ev order.Event
+	var keys []string
 	var err error
 	switch req.RouteKey {
 	case genericRoute:
@@ -102,18 +115,22 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		if ev, err = order.DecodeGeneric(body); err == nil {
 			err = ev.Order.CheckLines("order.items")
 		}
+		keys = []string{ev.DeliveryID}
 	case shopifyRoute:
 		if err := h.ShopifySecret.VerifyShopify(httpapi.Header(req, "X-Shopify-Hmac-Sha256"), body); err != nil {
 			return httpapi.Unauthorized(ctx, "X-Shopify-Hmac-Sha256", err), nil
 		}
-		ev, err = shopify.Decode(shopify.Delivery{
-			Topic:       httpapi.Header(req, "X-Shopify-Topic"),
-			WebhookID:   httpapi.Header(req, "X-Shopify-Webhook-Id"),
-			TriggeredAt: httpapi.Header(req, "X-Shopify-Triggered-At"),
-		}, body)
+		topic := httpapi.Header(req, "X-Shopify-Topic")
+		ev, err = h.Shopify.Decode(shopify.Delivery{
+			Topic:      topic,
+			WebhookID:  httpapi.Header(req, "X-Shopify-Webhook-Id"),
+			ShopDomain: httpapi.Header(req, shopify.ShopDomainHeader),
+			Test:       httpapi.Header(req, "X-Shopify-Test"),
+		}, body, start)
 		if err == nil {
 			err = ev.Order.CheckLines("line_items")
 		}
+		keys = []string{ev.DeliveryID, bodyKey(topic, body)}
 	default:
 		return httpapi.Error(http.StatusNotFound, "no such route"), nil
 	}
@@ -125,7 +142,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if err != nil {
 		return httpapi.Unavailable(ctx, err, retryAfter), nil
 	}
-	a, err := h.process(ctx, ev, start)
+	a, err := h.process(ctx, ev, keys, start)
 	if store.IsPermanent(err) {
 		return h.refuse(ctx, ev, err, start), nil
 	}
@@ -133,21 +150,126 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return httpapi.Unavailable(ctx, err, retryAfter), nil
 	}
 	slog.InfoContext(ctx, "webhook processed", "source", ev.Source, "delivery_id", ev.DeliveryID, "order_id", ev.Order.ID,
-		"event", ev.Type, "duplicate", a.Duplicate, "messages", len(a.Messages), "duration_ms", h.Now().Sub(start).Milliseconds())
+		"event", ev.Type, "test", ev.Test, "duplicate", a.Duplicate, "messages", len(a.Messages), "duration_ms", h.Now().Sub(start).Milliseconds())
 	return httpapi.JSON(http.StatusOK, a), nil
 }
 
-// process runs the idempotent steps for one valid delivery.
-func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (answer, error) {
-	a := answer{Accepted: true, Delivery: ev.DeliveryID, OrderID: ev.Order.ID, Event: ev.Type, Messages: []campaign.Outcome{}}
-	done, err := h.Store.DeliveryDone(ctx, ev.Source, ev.DeliveryID, now)
+// bodyKey is the delivery key of a Shopify body under its topic: Shopify
+// signs the body only, so a captured delivery replayed under a new
+// X-Shopify-Webhook-Id is known by what it carries.
+func bodyKey(topic string, body []byte) string {
+	sum := sha256.Sum256(append([]byte(topic+"\n"), body...))
+	return "body:" + hex.EncodeToString(sum[:])
+}
+
+// process runs the idempotent steps for one valid delivery, known by its
+// keys (its id, and for Shopify its topic and body as well): a delivery
+// done under any of them is a duplicate.
+func (h *Handler) process(ctx context.Context, ev order.Event, keys []string, now time.Time) (answer, error) {
+	a := answer{Accepted: true, Delivery: ev.DeliveryID, OrderID: ev.Order.ID, Event: ev.Type, Messages: []campaign.Outcome{}, Test: ev.Test}
+	for _, k := range keys {
+		done, err := h.Store.DeliveryDone(ctx, ev.Source, k, now)
+		if err != nil {
+			return a, err
+		}
+		if done {
+			a.Duplicate = true
+			return a, nil
+		}
+	}
+	if reason := h.ignoredTest(ev); reason != "" {
+		// Recorded as delivered (the marker says what it was), so the
+		// shop's retries are duplicates; nothing else is kept.
+		a.Ignored = reason
+		slog.InfoContext(ctx, "test delivery ignored", "source", ev.Source, "delivery_id", ev.DeliveryID, "test", ev.Test, "event", ev.Type)
+		return a, h.markDelivered(ctx, ev, keys, string(ev.Test), now, &a)
+	}
+	var err error
+	if ev.Type == order.Refunded {
+		err = h.refund(ctx, ev, &a)
+	} else {
+		err = h.orderEvent(ctx, ev, now, &a)
+	}
 	if err != nil {
 		return a, err
 	}
-	if done {
-		a.Duplicate = true
-		return a, nil
+	return a, h.markDelivered(ctx, ev, keys, string(ev.Type), now, &a)
+}
+
+// ignoredTest says why a test delivery is ignored, or "" to process it: a
+// test notification always is, a test order unless the rules say to
+// process test orders.
+func (h *Handler) ignoredTest(ev order.Event) string {
+	switch {
+	case ev.Test == order.TestNotification:
+		return "a test notification from the shop's admin: a sample, not an order"
+	case ev.Test == order.TestOrder && !h.Rules.Settings.Shopify.ProcessTestOrders:
+		return "a test order; settings.yaml shopify.test_orders is ignore"
 	}
+	return ""
+}
+
+// markDelivered records the delivery as done under each of its keys, last;
+// the answer is a duplicate's when another copy recorded it first.
+func (h *Handler) markDelivered(ctx context.Context, ev order.Event, keys []string, kind string, now time.Time, a *answer) error {
+	first := false
+	for _, k := range keys {
+		marked, err := h.Store.MarkDelivered(ctx, ev.Source, k, kind, ev.Order.ID, now)
+		if err != nil {
+			return err
+		}
+		first = first || marked
+	}
+	a.Duplicate = !first
+	return nil
+}
+
+// refund records a refund of an order once (by its id) and takes it out
+// of the spend of the profile that counts the order; a refund of an order
+// not stored yet waits on the order's item and counts when the order
+// arrives. No campaign runs.
+func (h *Handler) refund(ctx context.Context, ev order.Event, a *answer) error {
+	st, err := h.recordRefunds(ctx, ev)
+	if err != nil {
+		return err
+	}
+	a.Status = st.Status
+	if !st.Known() {
+		return nil
+	}
+	_, err = h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
+		return p.ApplyDeliveryChange(nil, st.Order, st.Status, ev.OccurredAt, customer.Transition{}, h.Rules.Settings.Thresholds)
+	})
+	return err
+}
+
+// recordRefunds records the refunds a delivery tells of and returns the
+// order as then stored (the zero state when it told of none). A refund
+// that gave no money back (a restock only) changes no amount and is not
+// recorded.
+func (h *Handler) recordRefunds(ctx context.Context, ev order.Event) (store.OrderState, error) {
+	var st store.OrderState
+	for _, r := range ev.Refunds {
+		if r.Amount == 0 {
+			continue
+		}
+		var err error
+		st, err = h.Store.RecordRefund(ctx, ev.Order.ID, r)
+		if errors.Is(err, store.ErrRefundCurrency) {
+			slog.WarnContext(ctx, "refund in another currency not taken out of spend", "order_id", ev.Order.ID, "refund_id", r.ID, "currency", r.Currency)
+			continue
+		}
+		if err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// orderEvent runs an order's lifecycle and update events: the order, its
+// refunds and revision, the profile, co-purchase learning, coupons, timers
+// and, for lifecycle events, the campaigns they trigger.
+func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time, a *answer) error {
 	var recs []string
 	if ev.Order.HasDetails() {
 		// One read of the catalog: the order's products (to fill in
@@ -155,16 +277,31 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 		// categories the marketer's relations point to.
 		cat, err := h.Store.ReadCatalog(ctx, recommend.Targets(h.Rules, ev.Order))
 		if err != nil {
-			return a, err
+			return err
 		}
 		recommend.FillFromCatalog(&ev.Order, cat.Products)
 		recs = recommend.Candidates(h.Rules, ev.Order, cat)
 	}
 	st, err := h.Store.ApplyOrderEvent(ctx, ev, recs)
 	if err != nil {
-		return a, err
+		return err
+	}
+	if st, err = h.amend(ctx, ev, st); err != nil {
+		return err
 	}
 	a.Status = st.Status
+	if !st.Known() && st.HasDetails() && st.Change.Key != "" && st.Status != order.Cancelled {
+		// No customer (a draft or point-of-sale order): no profile tells
+		// whether the order was learnt from, so a claim on the order does.
+		if err := h.learnOnce(ctx, st.Order, now); err != nil {
+			return err
+		}
+	}
+	if ev.Type == order.Created && st.Status != order.Cancelled && st.HasDetails() {
+		if a.Coupons, err = h.redeemCoupons(ctx, st.Order); err != nil {
+			return err
+		}
+	}
 	if st.Known() {
 		var learn map[string][]string
 		profile, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
@@ -176,13 +313,13 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 			return p.ApplyDeliveryChange(ev.Order.Customer, st.Order, st.Status, ev.OccurredAt, st.Change, h.Rules.Settings.Thresholds)
 		})
 		if err != nil {
-			return a, err
+			return err
 		}
 		if buyer := ev.Order.Customer; buyer != nil && buyer.LineUserID != "" && profile.LineUserID == buyer.LineUserID {
 			// The shop knows the customer's LINE user: index it, so that
 			// the user's follow and unfollow events reach this profile.
 			if _, err := h.Store.LinkLineUser(ctx, buyer.LineUserID, profile.ID, ev.OccurredAt); err != nil {
-				return a, err
+				return err
 			}
 		}
 		if len(learn) > 0 {
@@ -191,40 +328,70 @@ func (h *Handler) process(ctx context.Context, ev order.Event, now time.Time) (a
 			// loses one order's co-purchase counts rather than counting
 			// them twice.
 			if err := h.Store.LearnAffinity(ctx, learn); err != nil {
-				return a, err
-			}
-		}
-		if ev.Type == order.Created && st.Status != order.Cancelled {
-			if a.Coupons, err = h.redeemCoupons(ctx, st.Order); err != nil {
-				return a, err
+				return err
 			}
 		}
 		if st.Status == order.Cancelled {
 			if err := h.Campaigns.CancelOrderTimers(ctx, st.Order); err != nil {
-				return a, err
+				return err
 			}
 		} else if ev.Type == order.Created {
 			if err := h.Campaigns.ArmLifecycle(ctx, profile, st.Order, now); err != nil {
-				return a, err
+				return err
 			}
 		}
 		// A cancelled order triggers only cancellation campaigns, whatever
-		// order its events arrived in.
-		if st.Status != order.Cancelled || ev.Type == order.Cancelled {
+		// order its events arrived in; an update triggers none.
+		if ev.Type.Valid() && (st.Status != order.Cancelled || ev.Type == order.Cancelled) {
 			a.Messages, err = h.Campaigns.Run(ctx, campaign.Trigger{
 				Event: rules.Trigger(ev.Type), Key: "order:" + st.Order.ID + ":" + string(ev.Type), At: now, Profile: profile, Order: st.Order,
 			})
 			if err != nil {
-				return a, err
+				return err
 			}
 		}
 	}
-	first, err := h.Store.MarkDelivered(ctx, ev.Source, ev.DeliveryID, string(ev.Type), ev.Order.ID, now)
-	if err != nil {
-		return a, err
+	return nil
+}
+
+// amend applies what an order body tells beyond its status: the refunds
+// it lists (each taken out once, by its id) and, when the body is a later
+// revision of the order than the one stored, its edited total and lines.
+func (h *Handler) amend(ctx context.Context, ev order.Event, st store.OrderState) (store.OrderState, error) {
+	if len(ev.Refunds) > 0 {
+		refunded, err := h.recordRefunds(ctx, ev)
+		if err != nil {
+			return st, err
+		}
+		if refunded.Order.ID != "" {
+			refunded.Change, refunded.Recommend = st.Change, st.Recommend
+			st = refunded
+		}
 	}
-	a.Duplicate = !first
-	return a, nil
+	o := ev.Order
+	if !st.HasDetails() || !o.HasDetails() || !o.RevisedAt.After(st.Order.RevisedAt) ||
+		(o.Total == st.Order.Total && reflect.DeepEqual(o.Items, st.Order.Items)) {
+		return st, nil
+	}
+	revised, applied, err := h.Store.ReviseOrder(ctx, o)
+	if err != nil || !applied {
+		return st, err
+	}
+	revised.Change, revised.Recommend = st.Change, st.Recommend
+	return revised, nil
+}
+
+// learnOnce learns co-purchases from an order without a customer, once.
+func (h *Handler) learnOnce(ctx context.Context, o order.Order, now time.Time) error {
+	pairs := recommend.Pairs(o, nil)
+	if len(pairs) == 0 {
+		return nil
+	}
+	first, err := h.Store.ClaimLearning(ctx, o.ID, now)
+	if err != nil || !first {
+		return err
+	}
+	return h.Store.LearnAffinity(ctx, pairs)
 }
 
 // refuse answers a signed delivery that DynamoDB refused for what it is
@@ -250,9 +417,13 @@ func (h *Handler) refuse(ctx context.Context, ev order.Event, cause error, at ti
 // not redeemed; the shop's own codes are none of its business.
 func (h *Handler) redeemCoupons(ctx context.Context, o order.Order) ([]couponUse, error) {
 	var uses []couponUse
+	buyer := "" // an order without a customer redeems any customer's coupon
+	if o.Customer != nil {
+		buyer = o.Customer.ID
+	}
 	for _, raw := range o.CouponCodes {
 		code := coupon.Normalize(raw)
-		c, ok, err := h.Store.RedeemCoupon(ctx, code, o.ID, o.Customer.ID, o.PlacedAt)
+		c, ok, err := h.Store.RedeemCoupon(ctx, code, o.ID, buyer, o.PlacedAt)
 		if err != nil {
 			return nil, err
 		}

@@ -24,7 +24,9 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
+	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/testenv"
@@ -36,6 +38,8 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 const (
 	secret    = "dev-secret"
 	publicURL = "https://hooks.tsubaki-chaen.example.jp"
+	// testShop is the shop the tests configure (SHOPIFY_SHOP_DOMAIN).
+	testShop = "tsubaki-chaen.myshopify.com"
 )
 
 // fixedNow is the time every test request is signed and handled at.
@@ -80,7 +84,8 @@ func newHandlerWith(t testing.TB, set *rules.Set, st *store.Store, ses *sesv2.Cl
 		t.Fatal(err)
 	}
 	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}
-	return &Handler{Store: st, Campaigns: runner, Rules: set, WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret}, Now: func() time.Time { return fixedNow }}
+	return &Handler{Store: st, Campaigns: runner, Rules: set, WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret},
+		Shopify: shopify.Decoder{Shop: testShop, Guests: pseudonym.New(secret)}, Now: func() time.Time { return fixedNow }}
 }
 
 // genericBody is a generic order webhook for a fresh customer address.
@@ -104,7 +109,7 @@ func shopifyRequest(topic, webhookID string, body []byte) events.APIGatewayV2HTT
 	return events.APIGatewayV2HTTPRequest{
 		RouteKey: shopifyRoute, RawPath: "/webhooks/shopify/orders",
 		Headers: map[string]string{"content-type": "application/json", "x-shopify-topic": topic, "x-shopify-webhook-id": webhookID,
-			"x-shopify-hmac-sha256": signature.SignShopify(secret, body)},
+			"x-shopify-shop-domain": testShop, "x-shopify-hmac-sha256": signature.SignShopify(secret, body)},
 		Body: string(body),
 	}
 }
@@ -115,6 +120,8 @@ type answerBody struct {
 	Status    string             `json:"order_status"`
 	Messages  []campaign.Outcome `json:"messages"`
 	Coupons   []couponUse        `json:"coupons"`
+	Test      string             `json:"test"`
+	Ignored   string             `json:"ignored"`
 	Error     string             `json:"error"`
 	Fields    []struct {
 		Field   string `json:"field"`

@@ -13,16 +13,24 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
+	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 )
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
-	d, err := deps.Build(context.Background(), config.New(os.LookupEnv), deps.WebhookSecret, deps.ShopifySecret)
+	env := config.New(os.LookupEnv)
+	// In AWS the shop must be named; the local stack takes any shop.
+	shop := env.Optional("SHOPIFY_SHOP_DOMAIN", "")
+	if !env.Local() {
+		shop = env.Required("SHOPIFY_SHOP_DOMAIN")
+	}
+	d, err := deps.Build(context.Background(), env, deps.WebhookSecret, deps.ShopifySecret)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
 	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Rules: d.Rules,
-		WebhookSecret: d.Secrets.Keys(deps.WebhookSecret), ShopifySecret: d.Secrets.Keys(deps.ShopifySecret), Now: time.Now}
+		WebhookSecret: d.Secrets.Keys(deps.WebhookSecret), ShopifySecret: d.Secrets.Keys(deps.ShopifySecret),
+		Shopify: shopify.Decoder{Shop: shop, Guests: d.Pseudonyms}, Now: time.Now}
 	lambda.Start(h.Handle)
 }

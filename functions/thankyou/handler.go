@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -230,7 +229,7 @@ func (h *Handler) optin(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 	if settings.OptinText == "" {
 		return httpapi.Error(http.StatusNotFound, "this shop offers no opt-in here")
 	}
-	if origin := httpapi.Header(req, "Origin"); !slices.Contains(settings.AllowedOrigins, origin) {
+	if origin := httpapi.Header(req, "Origin"); !httpapi.OriginAllowed(settings.AllowedOrigins, origin) {
 		slog.WarnContext(ctx, "opt-in refused: origin not allowed", "order_id", st.Order.ID, "origin_present", origin != "")
 		return httpapi.Error(http.StatusForbidden, "opt-in accepted only from the shop's pages (Origin)")
 	}
@@ -337,7 +336,7 @@ func (h *Handler) requestConfirmation(ctx context.Context, st store.OrderState, 
 // cors lets the shop's configured page origins read the answers.
 func (h *Handler) cors(req events.APIGatewayV2HTTPRequest, resp *events.APIGatewayV2HTTPResponse) {
 	origin := httpapi.Header(req, "Origin")
-	if origin == "" || !slices.Contains(h.Rules.Settings.Thankyou.AllowedOrigins, origin) {
+	if !httpapi.OriginAllowed(h.Rules.Settings.Thankyou.AllowedOrigins, origin) {
 		return
 	}
 	resp.Headers["Access-Control-Allow-Origin"] = origin

@@ -161,7 +161,7 @@ func (r *Runner) CancelOrderTimers(ctx context.Context, o order.Order) error {
 	for _, c := range r.Rules.Campaigns {
 		switch {
 		case c.Trigger == rules.TriggerReplenishment:
-			for _, it := range o.Items {
+			for _, it := range o.Products() {
 				if _, ok := r.Rules.Settings.Replenishment.Cycle(it.SKU, it.Category); ok {
 					keys = append(keys, TimerKey(c.ID, replenishKey(o.ID, it.SKU), cid, "replenishment"))
 				}
@@ -198,7 +198,7 @@ func (r *Runner) ArmLifecycle(ctx context.Context, p customer.Profile, o order.O
 		}
 		switch c.Trigger {
 		case rules.TriggerReplenishment:
-			for _, it := range o.Items {
+			for _, it := range o.Products() {
 				cycle, ok := settings.Replenishment.Cycle(it.SKU, it.Category)
 				if !ok {
 					continue
@@ -363,7 +363,7 @@ func (r *Runner) requestReviews(ctx context.Context, t Trigger, d Decision, i in
 	key := MessageKey(d.Campaign.ID, i, t.Key, t.Profile.ID)
 	var reviews []rules.ReviewData
 	seen := map[string]bool{}
-	for _, it := range t.Order.Items {
+	for _, it := range t.Order.Products() {
 		if seen[it.SKU] {
 			continue
 		}

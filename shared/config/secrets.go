@@ -92,7 +92,7 @@ func (e *Env) Secrets(ctx context.Context, params func() Parameters, secrets ...
 				return nil, fmt.Errorf("read secrets from SSM Parameter Store: %w", err)
 			}
 			for _, p := range out.Parameters {
-				for _, s := range byParameter[aws.ToString(p.Name)] {
+				for _, s := range answered(byParameter, p) {
 					if !local && p.Type != types.ParameterTypeSecureString {
 						e.problems = append(e.problems, fmt.Sprintf("%s%s: parameter %s is a %s; store secrets as SecureString", s.Name, ParameterSuffix, aws.ToString(p.Name), p.Type))
 						continue
@@ -105,6 +105,17 @@ func (e *Env) Secrets(ctx context.Context, params func() Parameters, secrets ...
 					if !s.Optional {
 						e.problems = append(e.problems, fmt.Sprintf("%s%s: no parameter %s", s.Name, ParameterSuffix, missing))
 					}
+					delete(byParameter, missing)
+				}
+			}
+		}
+		// Every required secret has its value or its problem: SSM
+		// answering under a name other than the one asked must not leave
+		// a secret silently empty.
+		for name, wanted := range byParameter {
+			for _, s := range wanted {
+				if _, ok := values[s.Name]; !ok && !s.Optional && !e.hasProblem(s.Name) {
+					e.problems = append(e.problems, fmt.Sprintf("%s%s: SSM returned no value for %s", s.Name, ParameterSuffix, name))
 				}
 			}
 		}
@@ -117,6 +128,38 @@ func (e *Env) Secrets(ctx context.Context, params func() Parameters, secrets ...
 		}
 	}
 	return values, nil
+}
+
+// answered lists the secrets an SSM answer is for: asked by its name, or
+// with a version or label selector (name:2), or by ARN, which SSM answers
+// under the plain name.
+func answered(byParameter map[string][]Secret, p types.Parameter) []Secret {
+	name, arn, selector := aws.ToString(p.Name), aws.ToString(p.ARN), aws.ToString(p.Selector)
+	asked := []string{name}
+	if arn != "" {
+		asked = append(asked, arn)
+	}
+	if selector != "" {
+		asked = append(asked, name+selector)
+		if arn != "" {
+			asked = append(asked, arn+selector)
+		}
+	}
+	var out []Secret
+	for _, a := range asked {
+		out = append(out, byParameter[a]...)
+	}
+	return out
+}
+
+// hasProblem reports whether a problem names the secret already.
+func (e *Env) hasProblem(name string) bool {
+	for _, p := range e.problems {
+		if strings.HasPrefix(p, name+ParameterSuffix+":") || strings.HasPrefix(p, name+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 // checkStrong records a problem for a secret with no key, or a key that

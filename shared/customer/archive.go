@@ -1,6 +1,8 @@
 package customer
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"sort"
 	"time"
@@ -215,22 +217,34 @@ func (p *Profile) archived(t time.Time) bool {
 
 // applyArchived applies a delivery's change to an order in the archived
 // range: the move from tr.From to s's status, once per delivery.
-func (p *Profile) applyArchived(s OrderSummary, tr Transition) bool {
+func (p *Profile) applyArchived(orderID string, s OrderSummary, tr Transition) bool {
 	if tr.Key == "" || slices.Contains(p.Applied, tr.Key) {
 		return false
 	}
+	seen := seenKey(orderID)
 	before := s
 	before.Status = tr.From
-	// From "": the store had never seen the order, so nothing of it is
-	// counted yet (an old order arriving late, or imported).
+	// From "": the store had not seen the order before this delivery, so
+	// nothing of it is counted yet (an old order arriving late, or
+	// imported), unless a later delivery of the same order, applied
+	// first, brought it in already (seen).
 	switch {
+	case tr.From == "" && slices.Contains(p.Applied, seen):
 	case tr.From != "" && before.counts() && !s.counts():
 		p.Archive.add(before, -1)
 	case (tr.From == "" || !before.counts()) && s.counts():
 		p.Archive.add(s, 1)
+		p.noteApplied(seen)
 	}
 	p.noteApplied(tr.Key)
 	return true
+}
+
+// seenKey is what Applied holds for an order the profile has counted in
+// (listed or summed), short whatever the order id's length.
+func seenKey(orderID string) string {
+	sum := sha256.Sum256([]byte(orderID))
+	return "o:" + hex.EncodeToString(sum[:6])
 }
 
 // noteApplied remembers a delivery's change as applied, forgetting the

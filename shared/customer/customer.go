@@ -59,13 +59,19 @@ type OrderSummary struct {
 	Brands     map[string]int  `dynamodbav:"brands,omitempty"`
 	SKUs       []string        `dynamodbav:"skus,omitempty,stringset"`
 	HasDetails bool            `dynamodbav:"has_details"`
+	// Revision counts the changes to the order's amounts (edits, refunds)
+	// the store had applied; a later one replaces the summary.
+	Revision int `dynamodbav:"revision,omitempty"`
 }
 
-// Summarize reduces an order in a given status to its summary.
+// Summarize reduces an order in a given status to its summary: what it
+// counts for in spend (its total less refunds) and, of its product lines
+// only, categories, brands and products (custom lines, gift cards and tips
+// are money, not tastes).
 func Summarize(o order.Order, status order.EventType) OrderSummary {
-	s := OrderSummary{PlacedAt: o.PlacedAt.UTC(), Currency: o.Currency, Total: o.Total, Status: status, HasDetails: o.HasDetails()}
+	s := OrderSummary{PlacedAt: o.PlacedAt.UTC(), Currency: o.Currency, Total: o.Spent(), Status: status, HasDetails: o.HasDetails(), Revision: o.Revision}
 	seen := map[string]bool{}
-	for _, it := range o.Items {
+	for _, it := range o.Products() {
 		if it.Category != "" {
 			if s.Categories == nil {
 				s.Categories = map[string]int{}
@@ -88,12 +94,16 @@ func Summarize(o order.Order, status order.EventType) OrderSummary {
 }
 
 // supersedes reports whether s carries newer knowledge than old: a later
-// lifecycle status, or the same status with the order details filled in.
+// lifecycle status, or the same status with the order details filled in,
+// or a later revision of its amounts.
 func (s OrderSummary) supersedes(old OrderSummary) bool {
 	if r, oldR := s.Status.Rank(), old.Status.Rank(); r != oldR {
 		return r > oldR
 	}
-	return s.HasDetails && !old.HasDetails
+	if s.HasDetails != old.HasDetails {
+		return s.HasDetails
+	}
+	return s.Revision > old.Revision
 }
 
 // Consent is the customer's current marketing consent with its evidence.
@@ -273,7 +283,7 @@ func (p *Profile) ApplyOrderChange(orderID string, s OrderSummary, eventAt time.
 	}
 	old, ok := p.Orders[orderID]
 	if !ok && p.archived(s.PlacedAt) {
-		return p.applyArchived(s, tr) || changed
+		return p.applyArchived(orderID, s, tr) || changed
 	}
 	if ok && !s.supersedes(old) {
 		return changed
@@ -282,9 +292,13 @@ func (p *Profile) ApplyOrderChange(orderID string, s OrderSummary, eventAt time.
 		p.Orders = map[string]OrderSummary{}
 	}
 	p.Orders[orderID] = s
-	// Remembered so that a retry finds it applied even once the order
-	// has been folded into the archive.
+	// Remembered so that a retry, or an earlier delivery of the order
+	// still on its way, finds it applied even once the order has been
+	// folded into the archive.
 	p.noteApplied(tr.Key)
+	if !ok {
+		p.noteApplied(seenKey(orderID))
+	}
 	return true
 }
 

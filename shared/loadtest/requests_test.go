@@ -132,8 +132,8 @@ func (b *built) check(t *testing.T, i int, route string, req *http.Request, body
 			if err := signature.VerifyShopify(testShopifySecret, req.Header.Get("X-Shopify-Hmac-Sha256"), body); err != nil {
 				t.Fatalf("request %d: %v", i, err)
 			}
-			ev, err = shopify.Decode(shopify.Delivery{Topic: req.Header.Get("X-Shopify-Topic"), WebhookID: req.Header.Get("X-Shopify-Webhook-Id"),
-				TriggeredAt: req.Header.Get("X-Shopify-Triggered-At")}, body)
+			ev, err = (shopify.Decoder{}).Decode(shopify.Delivery{Topic: req.Header.Get("X-Shopify-Topic"), WebhookID: req.Header.Get("X-Shopify-Webhook-Id"),
+				ShopDomain: req.Header.Get(shopify.ShopDomainHeader)}, body, now)
 		}
 		if err != nil {
 			t.Fatalf("request %d (%s) does not decode: %v\n%s", i, route, err, body)

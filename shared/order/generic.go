@@ -124,7 +124,7 @@ func DecodeGeneric(body []byte) (Event, error) {
 		o.PlacedAt = ParseTime(bad, "order.placed_at", w.Order.PlacedAt)
 	}
 	if c := w.Order.Customer; c != nil {
-		o.Customer = &Customer{ID: c.ID, Email: deref(c.Email), Name: deref(c.Name), LineUserID: deref(c.LineUserID), Birthday: birthday(deref(c.Birthday))}
+		o.Customer = &Customer{ID: c.ID, Email: deref(c.Email), Name: CleanText(deref(c.Name)), LineUserID: deref(c.LineUserID), Birthday: birthday(deref(c.Birthday))}
 		if c.AcceptsMarketing != nil {
 			consent := Consent{State: ConsentDenied, Source: "webhook:generic", At: ev.OccurredAt, Standing: c.ConsentAt == nil}
 			if *c.AcceptsMarketing {
@@ -140,9 +140,14 @@ func DecodeGeneric(body []byte) (Event, error) {
 		}
 	}
 	for _, it := range w.Order.Items {
-		o.Items = append(o.Items, Item{SKU: it.SKU, Name: it.Name, Category: deref(it.Category), Brand: deref(it.Brand), UnitPrice: it.Price, Quantity: it.Quantity})
+		o.Items = append(o.Items, Item{SKU: it.SKU, Name: CleanText(it.Name), Category: CleanText(deref(it.Category)), Brand: CleanText(deref(it.Brand)), UnitPrice: it.Price, Quantity: it.Quantity})
 	}
-	o.CouponCodes = w.Order.CouponCodes
+	if w.Order.CouponCodes != nil {
+		o.CouponCodes = make([]string, len(w.Order.CouponCodes))
+		for i, c := range w.Order.CouponCodes {
+			o.CouponCodes[i] = CleanText(c)
+		}
+	}
 	if err := bad.OrNil(); err != nil {
 		return Event{}, err
 	}

@@ -3,11 +3,7 @@
 package order
 
 import (
-	"fmt"
-	"strings"
 	"time"
-
-	"golang.org/x/text/currency"
 )
 
 // EventType names what happened to an order.
@@ -19,6 +15,16 @@ const (
 	Fulfilled EventType = "order.fulfilled"
 	Delivered EventType = "order.delivered"
 	Cancelled EventType = "order.cancelled"
+)
+
+// Events that change an order without moving it along its lifecycle.
+// Neither triggers campaigns; the rules cannot name them.
+const (
+	// Updated carries the order as it now stands (Shopify's orders/updated
+	// and orders/paid): an edit's new lines and total.
+	Updated EventType = "order.updated"
+	// Refunded carries a refund of the order (Shopify's refunds/create).
+	Refunded EventType = "order.refunded"
 )
 
 // Rank orders the lifecycle: a status only ever moves to a higher rank, which
@@ -37,8 +43,34 @@ func (t EventType) Rank() int {
 	return 0
 }
 
-// Valid reports whether t is one of the four known event types.
+// Valid reports whether t is one of the four lifecycle event types.
 func (t EventType) Valid() bool { return t.Rank() > 0 }
+
+// Status is the lifecycle status an event of type t gives an order the
+// store has not seen yet: an update tells that the order exists (created);
+// a refund alone tells nothing of its status ("").
+func (t EventType) Status() EventType {
+	switch t {
+	case Updated:
+		return Created
+	case Refunded:
+		return ""
+	}
+	return t
+}
+
+// TestKind tells a delivery about a test from one about a real order.
+type TestKind string
+
+// Test kinds. A test notification is a sample body a shop's admin sends to
+// check the endpoint (Shopify's "Send test notification"): nothing in it
+// is real. A test order is a real order placed through a test payment
+// gateway (Shopify's test: true, as a development store makes).
+const (
+	NotTest          TestKind = ""
+	TestOrder        TestKind = "test_order"
+	TestNotification TestKind = "test_notification"
+)
 
 // Event is one delivery from a shop: something happened to an order.
 type Event struct {
@@ -49,23 +81,69 @@ type Event struct {
 	Type       EventType
 	OccurredAt time.Time
 	Order      Order
+	// Refunds are the refunds the delivery tells of: the one of a
+	// refunds/create, or those an order body lists.
+	Refunds []Refund
+	// Test says whether the delivery is a test notification or a test
+	// order rather than a real order.
+	Test TestKind
+}
+
+// Refund is money given back on an order. Each refund has its own ID, so
+// one heard of twice (its own delivery and an order body listing it) is
+// taken out once.
+type Refund struct {
+	ID       string
+	Amount   int64 // integer minor units of Currency
+	Currency string
+	At       time.Time
 }
 
 // Order is the normalised order. Events after order.created may carry only
-// the ID; HasDetails tells whether the rest was sent.
+// the ID; HasDetails tells whether the rest was sent. Customer is nil for an
+// order without a buyer (a draft or point-of-sale order with neither a
+// customer nor an address).
 type Order struct {
-	ID          string
-	Currency    string
-	Total       int64 // integer minor units of Currency
+	ID       string
+	Currency string
+	// Total is what the order came to, in integer minor units of
+	// Currency, after edits and before refunds (Refunded).
+	Total       int64
 	PlacedAt    time.Time
 	Customer    *Customer
 	Items       []Item
 	CouponCodes []string
+	// RevisedAt is when the shop last changed the order as this delivery
+	// tells it (Shopify's updated_at); zero when the delivery does not say.
+	// A later revision's total and lines replace an earlier one's.
+	RevisedAt time.Time
+	// Refunded is the money given back, in minor units of Currency, and
+	// Revision counts the changes to the order's amounts (edits, refunds)
+	// the store has applied since it was placed; both are the store's.
+	Refunded int64
+	Revision int
 }
 
-// HasDetails reports whether the order carries its contents (customer and
-// items), as order.created always does and later events may.
-func (o Order) HasDetails() bool { return o.Customer != nil && len(o.Items) > 0 }
+// HasDetails reports whether the order carries its contents (its lines),
+// as order.created always does and later events may.
+func (o Order) HasDetails() bool { return len(o.Items) > 0 }
+
+// Spent is what the order counts for in a customer's spend: its total less
+// what was refunded.
+func (o Order) Spent() int64 { return max(o.Total-o.Refunded, 0) }
+
+// Products returns the order's product lines: the lines that are not
+// custom lines, gift cards or tips. Only they count in category and brand
+// statistics, co-purchase learning and recommendations.
+func (o Order) Products() []Item {
+	out := make([]Item, 0, len(o.Items))
+	for _, it := range o.Items {
+		if it.Kind == ProductLine {
+			out = append(out, it)
+		}
+	}
+	return out
+}
 
 // Customer is the buyer as the shop knows them.
 type Customer struct {
@@ -104,7 +182,8 @@ type Consent struct {
 }
 
 // Item is one order line. Category and Brand may be empty; the catalog fills
-// them by SKU when it knows the product.
+// them by SKU when it knows the product. A line that is not a product
+// (Kind) has no SKU.
 type Item struct {
 	SKU       string
 	Name      string
@@ -112,21 +191,26 @@ type Item struct {
 	Brand     string
 	UnitPrice int64 // integer minor units of the order currency
 	Quantity  int
+	Kind      ItemKind
 }
+
+// ItemKind tells product lines from the other lines a shop's admin can put
+// on an order. Every line counts in the order's total.
+type ItemKind string
+
+// Line kinds.
+const (
+	// ProductLine is a product of the shop's catalogue.
+	ProductLine ItemKind = ""
+	// CustomLine is a line typed into a draft order or an order edit, with
+	// no product behind it (a tip is one too).
+	CustomLine ItemKind = "custom"
+	// GiftCardLine sells a gift card: money to spend later, not a taste.
+	GiftCardLine ItemKind = "gift_card"
+)
 
 // Subtotal is the line amount in minor units.
 func (i Item) Subtotal() int64 { return i.UnitPrice * int64(i.Quantity) }
-
-// CurrencyScale returns the number of minor-unit digits of an ISO 4217 code
-// (JPY 0, USD 2), or an error naming the code when it is not a currency.
-func CurrencyScale(code string) (int, error) {
-	u, err := currency.ParseISO(code)
-	if err != nil || u.String() != strings.ToUpper(code) || code != strings.ToUpper(code) {
-		return 0, fmt.Errorf("%q is not an ISO 4217 currency code", code)
-	}
-	scale, _ := currency.Standard.Rounding(u)
-	return scale, nil
-}
 
 // MaxLines is how many lines one order may carry. Shopify allows 500
 // active lines on an order (order edits may leave removed lines beside

@@ -149,7 +149,7 @@ func Pairs(o order.Order, earlier []string) map[string][]string {
 
 func skusAndCategories(o order.Order) (skus, cats []string) {
 	seenSKU, seenCat := map[string]bool{}, map[string]bool{}
-	for _, it := range o.Items {
+	for _, it := range o.Products() {
 		if !seenSKU[it.SKU] {
 			seenSKU[it.SKU] = true
 			skus = append(skus, it.SKU)

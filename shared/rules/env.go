@@ -92,7 +92,7 @@ func (s *Set) NewEnv(event string, p customer.Profile, o order.Order, deciles [9
 		DaysSinceBought:    func(sku string) int { return p.DaysSinceBought(sku, now) },
 	}
 	cats, brands := map[string]bool{}, map[string]bool{}
-	for _, it := range o.Items {
+	for _, it := range o.Products() {
 		env.Order.ItemCount += it.Quantity
 		env.Order.SKUs = append(env.Order.SKUs, it.SKU)
 		if it.Category != "" && !cats[it.Category] {

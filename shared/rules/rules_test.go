@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -226,6 +227,11 @@ func TestLintProblems(t *testing.T) {
 			files: map[string]string{"settings.yaml": strings.Replace(readShipped(t, "settings.yaml"), "[2, 3, 5, 10]", "[2, 3, 3, 10]", 1)},
 			want:  []string{`rules/settings.yaml:29:28: rfm.frequency_orders must be in ascending order`},
 		},
+		{
+			name:  "settings: unknown test order handling",
+			files: map[string]string{"settings.yaml": strings.Replace(readShipped(t, "settings.yaml"), "test_orders: ignore", "test_orders: skip", 1)},
+			want:  []string{fmt.Sprintf("rules/settings.yaml:%d:16: shopify.test_orders must be one of ignore, process", lineOf(t, "settings.yaml", "test_orders:"))},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,6 +254,19 @@ func TestLintProblems(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lineOf is the line number of the first line of a shipped rule file that
+// contains s.
+func lineOf(t *testing.T, name, s string) int {
+	t.Helper()
+	for i, line := range strings.Split(readShipped(t, name), "\n") {
+		if strings.Contains(line, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line with %q", name, s)
+	return 0
 }
 
 func readShipped(t *testing.T, name string) string {

@@ -25,6 +25,17 @@ type Settings struct {
 	Thankyou   Thankyou
 	// Replenishment holds how long consumables last, by category and SKU.
 	Replenishment Replenishment
+	// Shopify is how Shopify's order webhooks are taken.
+	Shopify Shopify
+}
+
+// Shopify is how Shopify's order webhooks are taken.
+type Shopify struct {
+	// ProcessTestOrders takes orders Shopify marks test: true (a
+	// development store's, paid through a test gateway) as real orders;
+	// false (test_orders: ignore, the default) records them as test
+	// deliveries only.
+	ProcessTestOrders bool
 }
 
 // Replenishment is how long consumables last.
@@ -186,6 +197,9 @@ type settingsSpec struct {
 		Categories map[string]string `yaml:"categories"`
 		SKUs       map[string]string `yaml:"skus"`
 	} `yaml:"replenishment"`
+	Shopify struct {
+		TestOrders string `yaml:"test_orders"`
+	} `yaml:"shopify"`
 }
 
 type capSpec struct {
@@ -321,6 +335,7 @@ func (l *loader) loadSettings() (Settings, bool) {
 	for sku, d := range spec.Replenishment.SKUs {
 		s.Replenishment.SKUs[sku], _ = ParseDuration(d)
 	}
+	s.Shopify.ProcessTestOrders = spec.Shopify.TestOrders == "process" // checked by the schema enum
 	if spec.Lifecycle.DormantAfterDays <= spec.Lifecycle.AtRiskAfterDays {
 		l.report(doc.problemAt(doc.lookup([]string{"lifecycle", "dormant_after_days"}, false), "lifecycle.dormant_after_days must be greater than at_risk_after_days"))
 		ok = false

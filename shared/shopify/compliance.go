@@ -35,6 +35,10 @@ type ComplianceRequest struct {
 	// id or, for a guest known only by address, the keyed guest id the
 	// order decoder gives them. Empty for shop/redact.
 	CustomerID string
+	// LegacyCustomerID is, for a guest, the unkeyed id versions before
+	// keyed pseudonyms gave them (LegacyGuestCustomerID): their data may
+	// still be kept under it.
+	LegacyCustomerID string
 	// Orders are the body's orders_to_redact or orders_requested.
 	Orders []string
 	// DataRequestID is a customers/data_request's data_request.id.
@@ -95,11 +99,11 @@ func (c Compliance) Decode(topic, shopHeader string, body []byte) (ComplianceReq
 	}
 	switch topic {
 	case RedactTopic:
-		r.CustomerID = c.customer(bad, doc)
+		r.CustomerID, r.LegacyCustomerID = c.customer(bad, doc)
 		r.Orders = idList(bad, doc, "orders_to_redact", "a customers/redact body carries it (a body without it, such as an order webhook's, is not a redact request)")
 		refuseFields(bad, doc, topic, "orders_requested", "data_request")
 	case DataRequestTopic:
-		r.CustomerID = c.customer(bad, doc)
+		r.CustomerID, r.LegacyCustomerID = c.customer(bad, doc)
 		r.Orders = idList(bad, doc, "orders_requested", "a customers/data_request body carries it")
 		if req, ok := doc["data_request"].(map[string]any); ok {
 			r.DataRequestID = idField(bad, req, "data_request.id")
@@ -117,15 +121,16 @@ func (c Compliance) Decode(topic, shopHeader string, body []byte) (ComplianceReq
 }
 
 // customer reads a customers/* body's customer: Shopify's id or, for a
-// guest, only an address (which is keyed, never kept).
-func (c Compliance) customer(bad *order.InvalidError, doc map[string]any) string {
+// guest, only an address (which is keyed, never kept), with the unkeyed id
+// earlier versions gave the guest.
+func (c Compliance) customer(bad *order.InvalidError, doc map[string]any) (id, legacy string) {
 	cust, ok := doc["customer"].(map[string]any)
 	if !ok {
 		bad.Add("customer", "is required: an object with the customer's id, or a guest's email")
-		return ""
+		return "", ""
 	}
 	if cust["id"] != nil {
-		return idField(bad, cust, "customer.id")
+		return idField(bad, cust, "customer.id"), ""
 	}
 	switch email, ok := cust["email"].(string); {
 	case cust["email"] != nil && !ok:
@@ -133,9 +138,9 @@ func (c Compliance) customer(bad *order.InvalidError, doc map[string]any) string
 	case strings.TrimSpace(email) == "":
 		bad.Add("customer", "needs an id or, for a guest, an email")
 	default:
-		return c.Guests.GuestCustomerID(email)
+		return c.Guests.GuestCustomerID(email), LegacyGuestCustomerID(email)
 	}
-	return ""
+	return "", ""
 }
 
 // idField reads a Shopify id from obj under the last part of field's

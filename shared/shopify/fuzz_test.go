@@ -16,13 +16,20 @@ import (
 // FuzzDecode feeds arbitrary headers and bodies to the Shopify decoder. It
 // must never panic; what it refuses comes back as an *order.InvalidError
 // naming at least one header or field; what it accepts is a known topic's
-// event with an id, a known currency, amounts that are not negative, items
-// with a SKU and a quantity, and times that can be stored as RFC 3339.
+// event (or, for a body whose order is cancelled, a cancellation) for the
+// configured shop with an id, a known currency, amounts that are not
+// negative, product lines with a SKU, lines with a quantity, and times
+// that can be stored as RFC 3339 and are not later than now plus ClockSkew.
 func FuzzDecode(f *testing.F) {
 	fixtures, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {
 		f.Fatal(err)
 	}
+	real, err := filepath.Glob(filepath.Join("testdata", "real", "*.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	fixtures = append(fixtures, real...)
 	bodies, err := filepath.Glob(filepath.Join("..", "..", "events", "bodies", "shopify-*.json"))
 	if err != nil {
 		f.Fatal(err)
@@ -32,14 +39,15 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		topic := []string{"orders/create", "orders/fulfilled", "orders/cancelled"}[i%3]
-		f.Add(topic, fmt.Sprintf("wh-%d", i), "", b)
+		topic := []string{"orders/create", "orders/fulfilled", "orders/cancelled", "orders/updated", "refunds/create"}[i%5]
+		f.Add(topic, fmt.Sprintf("wh-%d", i), testDecoder.Shop, b)
 	}
-	f.Add("orders/create", "wh-t", "2026-11-21T00:30:00.123Z", []byte(`{"id":1,"currency":"USD","created_at":"2026-11-21T09:30:00+09:00","total_price":"59.99",`+
+	f.Add("orders/create", "wh-t", testDecoder.Shop, []byte(`{"id":1,"currency":"USD","created_at":"2026-11-21T09:30:00+09:00","total_price":"59.99",`+
 		`"email":"Guest@Example.JP","line_items":[{"variant_id":808950810,"title":"t","price":"29.995","quantity":2}],"discount_codes":[{"code":"X"},{"code":""}]}`))
-	f.Add("orders/paid", "", "yesterday", []byte(`{}`))
-	f.Fuzz(func(t *testing.T, topic, webhookID, triggeredAt string, body []byte) {
-		ev, err := Decode(Delivery{Topic: topic, WebhookID: webhookID, TriggeredAt: triggeredAt}, body)
+	f.Add("orders/paid", "", "yesterday.myshopify.com", []byte(`{}`))
+	f.Add("refunds/create", "wh-r", testDecoder.Shop, []byte(`{"id":1,"order_id":2,"created_at":"2026-11-21T09:30:00+09:00","transactions":[{"kind":"refund","status":"success","amount":"10.5","currency":"USD"}]}`))
+	f.Fuzz(func(t *testing.T, topic, webhookID, shop string, body []byte) {
+		ev, err := testDecoder.Decode(Delivery{Topic: topic, WebhookID: webhookID, ShopDomain: shop}, body, decodeAt)
 		if err != nil {
 			var bad *order.InvalidError
 			if !errors.As(err, &bad) || len(bad.Fields) == 0 {
@@ -48,13 +56,13 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		o := ev.Order
-		if want, ok := Topics[topic]; !ok || ev.Type != want || ev.Source != Source {
+		if want, ok := Topics[topic]; !ok || (ev.Type != want && ev.Type != order.Cancelled) || ev.Source != Source {
 			t.Errorf("accepted topic %q as %s from %q", topic, ev.Type, ev.Source)
 		}
 		if strings.TrimSpace(ev.DeliveryID) == "" || o.ID == "" {
 			t.Errorf("accepted delivery %q of order %q", ev.DeliveryID, o.ID)
 		}
-		if _, err := order.CurrencyScale(o.Currency); err != nil {
+		if _, err := order.CurrencyScale(o.Currency); err != nil && ev.Type != order.Refunded {
 			t.Errorf("accepted currency: %v", err)
 		}
 		if o.Total < 0 {
@@ -64,13 +72,21 @@ func FuzzDecode(f *testing.F) {
 			t.Error("accepted orders/create without line items")
 		}
 		for _, it := range o.Items {
-			if it.SKU == "" || it.Quantity < 1 || it.UnitPrice < 0 {
+			if (it.SKU == "") != (it.Kind != order.ProductLine) || it.Quantity < 1 || it.UnitPrice < 0 {
 				t.Errorf("accepted line item %+v", it)
+			}
+		}
+		for _, r := range ev.Refunds {
+			if _, err := order.CurrencyScale(r.Currency); r.ID == "" || r.Amount < 0 || (r.Amount > 0 && err != nil) {
+				t.Errorf("accepted refund %+v", r)
 			}
 		}
 		for name, at := range map[string]time.Time{"created_at": o.PlacedAt, "the event time": ev.OccurredAt} {
 			if y := at.Year(); y < 0 || y > 9999 {
 				t.Errorf("accepted %s in year %d: it cannot be stored and read back as RFC 3339", name, y)
+			}
+			if at.After(decodeAt.Add(ClockSkew)) {
+				t.Errorf("accepted %s at %s, after now plus the skew", name, at)
 			}
 		}
 		if c := o.Customer; c != nil && (c.ID == "" || strings.Contains(c.ID, "@")) {

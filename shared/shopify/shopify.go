@@ -12,33 +12,96 @@ import (
 	"unicode"
 
 	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/pseudonym"
 )
 
 // Source names deliveries to POST /webhooks/shopify/orders.
 const Source = "shopify"
 
-// Topics maps the X-Shopify-Topic values tsunagu subscribes to onto order events.
+// Topics maps the X-Shopify-Topic values tsunagu takes onto order events.
+// orders/updated and orders/paid carry the order as it now stands;
+// refunds/create carries a refund.
 var Topics = map[string]order.EventType{
 	"orders/create":    order.Created,
+	"orders/updated":   order.Updated,
+	"orders/paid":      order.Updated,
 	"orders/fulfilled": order.Fulfilled,
 	"orders/cancelled": order.Cancelled,
+	"refunds/create":   order.Refunded,
 }
+
+// RefundsTopic is the X-Shopify-Topic of a refund.
+const RefundsTopic = "refunds/create"
+
+// SampleOrderID is the order id of the sample body Shopify's admin sends
+// with "Send test notification" (and its webhook reference shows).
+const SampleOrderID = "820982911946154508"
+
+// ClockSkew is how far past the receiving clock a time in a body may lie:
+// later times are taken as now plus ClockSkew, so a body cannot move a
+// profile's clock into the future.
+const ClockSkew = 5 * time.Minute
 
 // maxID bounds ids and SKUs (as the generic webhook's schema does), so
 // every key fits in DynamoDB's.
 const maxID = 200
 
 // Delivery is what one Shopify webhook request carries besides its body.
+// Shopify signs the body only: these headers say nothing the body has to
+// agree with, so nothing but the topic (checked against the body) and the
+// shop (checked against the configured one) is taken from them.
 type Delivery struct {
-	Topic       string // X-Shopify-Topic
-	WebhookID   string // X-Shopify-Webhook-Id, unique per delivery
-	TriggeredAt string // X-Shopify-Triggered-At, optional
+	Topic      string // X-Shopify-Topic
+	WebhookID  string // X-Shopify-Webhook-Id, unique per delivery
+	ShopDomain string // X-Shopify-Shop-Domain
+	// Test is X-Shopify-Test: "true" on a test notification.
+	Test string
+}
+
+// Decoder decodes Shopify's order webhooks for the shop a stack serves.
+type Decoder struct {
+	// Shop is the shop's myshopify.com domain: a delivery whose
+	// X-Shopify-Shop-Domain names another shop is refused. Empty, on the
+	// local stack only, accepts any shop.
+	Shop string
+	// Guests keys a guest buyer's address into the customer id the guest
+	// is kept under (the compliance webhooks find the guest the same way).
+	Guests pseudonym.Keyer
 }
 
 type wireConsent struct {
 	State            string `json:"state"`
 	OptInLevel       string `json:"opt_in_level"`
 	ConsentUpdatedAt string `json:"consent_updated_at"`
+}
+
+type wireTransaction struct {
+	Kind     string `json:"kind"`
+	Status   string `json:"status"`
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
+	Test     bool   `json:"test"`
+}
+
+type wireRefund struct {
+	ID           json.Number       `json:"id"`
+	OrderID      json.Number       `json:"order_id"`
+	CreatedAt    string            `json:"created_at"`
+	ProcessedAt  string            `json:"processed_at"`
+	Transactions []wireTransaction `json:"transactions"`
+}
+
+type wireLine struct {
+	SKU             string      `json:"sku"`
+	Name            string      `json:"name"`
+	Title           string      `json:"title"`
+	Vendor          string      `json:"vendor"`
+	Price           string      `json:"price"`
+	Quantity        int         `json:"quantity"`
+	CurrentQuantity *int        `json:"current_quantity"`
+	ProductID       json.Number `json:"product_id"`
+	VariantID       json.Number `json:"variant_id"`
+	GiftCard        bool        `json:"gift_card"`
 }
 
 type wireOrder struct {
@@ -48,10 +111,12 @@ type wireOrder struct {
 	CreatedAt             string      `json:"created_at"`
 	UpdatedAt             string      `json:"updated_at"`
 	CancelledAt           *string     `json:"cancelled_at"`
+	FulfillmentStatus     *string     `json:"fulfillment_status"`
 	Currency              string      `json:"currency"`
 	TotalPrice            string      `json:"total_price"`
 	CurrentTotalPrice     string      `json:"current_total_price"`
 	BuyerAcceptsMarketing bool        `json:"buyer_accepts_marketing"`
+	Test                  bool        `json:"test"`
 	Customer              *struct {
 		ID                       json.Number  `json:"id"`
 		Email                    string       `json:"email"`
@@ -61,56 +126,71 @@ type wireOrder struct {
 		AcceptsMarketingUpdateAt string       `json:"accepts_marketing_updated_at"`
 		EmailMarketingConsent    *wireConsent `json:"email_marketing_consent"`
 	} `json:"customer"`
-	LineItems []struct {
-		SKU       string      `json:"sku"`
-		Name      string      `json:"name"`
-		Title     string      `json:"title"`
-		Vendor    string      `json:"vendor"`
-		Price     string      `json:"price"`
-		Quantity  int         `json:"quantity"`
-		ProductID json.Number `json:"product_id"`
-		VariantID json.Number `json:"variant_id"`
-	} `json:"line_items"`
+	LineItems     []wireLine `json:"line_items"`
 	DiscountCodes []struct {
 		Code string `json:"code"`
 	} `json:"discount_codes"`
+	Refunds []wireRefund `json:"refunds"`
 }
 
-// Decode validates a Shopify order webhook and normalises it. Problems come
-// back as one *order.InvalidError naming every bad header and field.
-func Decode(d Delivery, body []byte) (order.Event, error) {
+// Decode validates a Shopify webhook (an order topic or refunds/create) and
+// normalises it. Times come from the signed body only, never later than
+// now plus ClockSkew. The body must be of its topic's kind: an order body
+// with its lines, a cancellation with cancelled_at, a fulfilment with
+// fulfillment_status fulfilled, a refund with its order_id; a body that
+// says the order was cancelled is a cancellation, whatever the topic.
+// Problems come back as one *order.InvalidError naming every bad header
+// and field.
+func (d Decoder) Decode(del Delivery, body []byte, now time.Time) (order.Event, error) {
 	bad := &order.InvalidError{}
-	typ, known := Topics[d.Topic]
+	typ, known := Topics[del.Topic]
 	switch {
-	case d.Topic == "":
+	case del.Topic == "":
 		bad.Add("X-Shopify-Topic", "header is required")
 	case !known:
-		bad.Add("X-Shopify-Topic", "topic %q is not handled; subscribe orders/create, orders/fulfilled and orders/cancelled", d.Topic)
+		bad.Add("X-Shopify-Topic", "topic %q is not handled; subscribe orders/create, orders/updated, orders/paid, orders/fulfilled, orders/cancelled or refunds/create", del.Topic)
 	}
-	if strings.TrimSpace(d.WebhookID) == "" {
+	if strings.TrimSpace(del.WebhookID) == "" {
 		bad.Add("X-Shopify-Webhook-Id", "header is required")
 	}
-	if len(d.WebhookID) > maxID {
+	if len(del.WebhookID) > maxID {
 		bad.Add("X-Shopify-Webhook-Id", "must be at most %d characters", maxID)
 	}
-	if _, err := order.ParseJSONObject(body); err != nil {
+	if err := CheckShopDomain(d.Shop, del.ShopDomain); err != nil {
+		bad.Add(ShopDomainHeader, "%v", err)
+	}
+	doc, err := order.ParseJSONObject(body)
+	if err != nil {
 		return order.Event{}, err
+	}
+	ev := order.Event{DeliveryID: del.WebhookID, Source: Source, Type: typ}
+	clock := clamp{now: now}
+	if typ == order.Refunded {
+		d.decodeRefund(bad, doc, body, &ev, clock)
+	} else {
+		d.decodeOrder(bad, doc, body, &ev, clock)
+	}
+	if err := bad.OrNil(); err != nil {
+		return order.Event{}, err
+	}
+	if strings.EqualFold(strings.TrimSpace(del.Test), "true") || (ev.Test != order.NotTest && ev.Order.ID == SampleOrderID) {
+		ev.Test = order.TestNotification
+	}
+	return ev, nil
+}
+
+// decodeOrder reads an order body.
+func (d Decoder) decodeOrder(bad *order.InvalidError, doc map[string]any, body []byte, ev *order.Event, clock clamp) {
+	if _, ok := doc["line_items"].([]any); !ok {
+		bad.Add("line_items", "is required: an order body carries its lines (a refund or another resource is not an order)")
 	}
 	var w wireOrder
 	if err := json.Unmarshal(body, &w); err != nil {
 		bad.Add("body", "does not match Shopify's order payload: %v", err)
-		return order.Event{}, bad
+		return
 	}
-
-	ev := order.Event{DeliveryID: d.WebhookID, Source: Source, Type: typ}
 	o := &ev.Order
-	o.ID = w.ID.String()
-	if o.ID == "" {
-		bad.Add("id", "is required")
-	}
-	if len(o.ID) > maxID {
-		bad.Add("id", "must be at most %d characters", maxID)
-	}
+	o.ID = idOf(bad, "id", w.ID)
 	if c := w.Customer; c != nil && len(c.ID.String()) > maxID {
 		bad.Add("customer.id", "must be at most %d characters", maxID)
 	}
@@ -119,57 +199,210 @@ func Decode(d Delivery, body []byte) (order.Event, error) {
 		bad.Add("currency", "%v", err)
 	}
 	o.Currency = w.Currency
-	o.PlacedAt = order.ParseTime(bad, "created_at", w.CreatedAt)
-	total := w.CurrentTotalPrice
-	if total == "" {
-		total = w.TotalPrice
+	o.PlacedAt = clock.parse(bad, "created_at", w.CreatedAt)
+	if w.UpdatedAt != "" {
+		o.RevisedAt = clock.parse(bad, "updated_at", w.UpdatedAt)
 	}
-	if o.Total, err = MinorUnits(total, scale); err != nil {
-		bad.Add("total_price", "%v", err)
+	ev.OccurredAt = o.PlacedAt
+	if ev.Type != order.Created && !o.RevisedAt.IsZero() {
+		ev.OccurredAt = o.RevisedAt
 	}
-	ev.OccurredAt = occurredAt(bad, d, w, typ, o.PlacedAt)
+	switch {
+	case w.CancelledAt != nil:
+		// The signed body says the order was cancelled, whatever the topic.
+		ev.Type = order.Cancelled
+		ev.OccurredAt = clock.parse(bad, "cancelled_at", *w.CancelledAt)
+	case ev.Type == order.Cancelled:
+		bad.Add("cancelled_at", "is required: an orders/cancelled body carries the time of the cancellation (this body's order is not cancelled)")
+	case ev.Type == order.Fulfilled && (w.FulfillmentStatus == nil || *w.FulfillmentStatus != "fulfilled"):
+		bad.Add("fulfillment_status", "must be \"fulfilled\" in an orders/fulfilled body (this body's order is not fulfilled)")
+	}
+	if w.Test {
+		ev.Test = order.TestOrder
+	}
 
-	email := firstNonEmpty(w.Email, w.ContactEmail)
+	email := firstNonEmpty(strings.TrimSpace(w.Email), strings.TrimSpace(w.ContactEmail))
 	if c := w.Customer; c != nil && c.ID.String() != "" {
-		o.Customer = &order.Customer{ID: c.ID.String(), Email: firstNonEmpty(c.Email, email), Name: fullName(c.LastName, c.FirstName)}
-		o.Customer.Consent = consent(c.EmailMarketingConsent, c.AcceptsMarketing, c.AcceptsMarketingUpdateAt, w.BuyerAcceptsMarketing, o.PlacedAt)
+		o.Customer = &order.Customer{ID: c.ID.String(), Email: firstNonEmpty(strings.TrimSpace(c.Email), email), Name: order.CleanText(fullName(c.LastName, c.FirstName))}
+		o.Customer.Consent = consent(c.EmailMarketingConsent, c.AcceptsMarketing, c.AcceptsMarketingUpdateAt, w.BuyerAcceptsMarketing, o.PlacedAt, clock)
 	} else if email != "" {
-		// Guest checkout: no customer record, so the address is the identity.
-		o.Customer = &order.Customer{ID: GuestCustomerID(email), Email: email}
-		o.Customer.Consent = consent(nil, nil, "", w.BuyerAcceptsMarketing, o.PlacedAt)
+		// Guest checkout: no customer record, so the address is the
+		// identity, keyed so that the id does not confirm an address.
+		o.Customer = &order.Customer{ID: d.Guests.GuestCustomerID(email), Email: email}
+		o.Customer.Consent = consent(nil, nil, "", w.BuyerAcceptsMarketing, o.PlacedAt, clock)
 	}
 	for i, li := range w.LineItems {
-		field := fmt.Sprintf("line_items[%d]", i)
-		it := order.Item{SKU: li.SKU, Name: firstNonEmpty(li.Name, li.Title), Brand: li.Vendor, Quantity: li.Quantity}
-		if it.SKU == "" && li.VariantID.String() != "" {
-			it.SKU = "variant-" + li.VariantID.String()
+		if it, ok := lineItem(bad, fmt.Sprintf("line_items[%d]", i), li, scale); ok {
+			o.Items = append(o.Items, it)
 		}
-		if it.SKU == "" {
-			bad.Add(field+".sku", "is required (or a variant_id)")
-		}
-		if len(it.SKU) > maxID {
-			bad.Add(field+".sku", "must be at most %d characters", maxID)
-		}
-		if li.Quantity < 1 {
-			bad.Add(field+".quantity", "must be at least 1, got %d", li.Quantity)
-		}
-		if it.UnitPrice, err = MinorUnits(li.Price, scale); err != nil {
-			bad.Add(field+".price", "%v", err)
-		}
-		o.Items = append(o.Items, it)
 	}
-	if typ == order.Created && len(o.Items) == 0 {
+	if ev.Type == order.Created && len(w.LineItems) == 0 {
 		bad.Add("line_items", "must have at least 1 entry")
 	}
 	for _, dc := range w.DiscountCodes {
-		if dc.Code != "" {
-			o.CouponCodes = append(o.CouponCodes, dc.Code)
+		if code := order.CleanText(dc.Code); code != "" {
+			o.CouponCodes = append(o.CouponCodes, code)
 		}
 	}
-	if err := bad.OrNil(); err != nil {
-		return order.Event{}, err
+	// The refunds the body lists: current_total_price has them taken out
+	// already, and the order's total is kept before refunds (each refund is
+	// taken out once, by its id, however it is heard of).
+	total, field := w.CurrentTotalPrice, "current_total_price"
+	if total == "" {
+		total, field = w.TotalPrice, "total_price"
 	}
-	return ev, nil
+	if o.Total, err = MinorUnits(total, scale); err != nil {
+		bad.Add(field, "%v", err)
+	}
+	for i, r := range w.Refunds {
+		rf := refund(bad, fmt.Sprintf("refunds[%d]", i), r, clock)
+		if rf.Amount == 0 {
+			continue
+		}
+		ev.Refunds = append(ev.Refunds, rf)
+		if field == "current_total_price" && rf.Currency == o.Currency {
+			o.Total += rf.Amount
+		}
+	}
+}
+
+// lineItem reads one order line; false for a line no longer on the order
+// (an order edit or a refund took its current quantity to 0).
+func lineItem(bad *order.InvalidError, field string, li wireLine, scale int) (order.Item, bool) {
+	qty := li.Quantity
+	if li.CurrentQuantity != nil {
+		qty = *li.CurrentQuantity
+		if qty == 0 {
+			return order.Item{}, false
+		}
+	}
+	if qty < 1 {
+		bad.Add(field+".quantity", "must be at least 1, got %d", qty)
+	}
+	it := order.Item{Name: order.CleanText(firstNonEmpty(li.Name, li.Title)), Quantity: qty}
+	product, variant, sku := li.ProductID.String(), li.VariantID.String(), strings.TrimSpace(li.SKU)
+	switch {
+	case li.GiftCard:
+		it.Kind = order.GiftCardLine
+	case product == "" && variant == "" && sku == "":
+		// Typed into a draft order or an order edit (a tip is one too).
+		it.Kind = order.CustomLine
+	case sku != "":
+		it.SKU = sku
+	case variant != "":
+		it.SKU = "variant-" + variant
+	default:
+		it.SKU = "product-" + product
+	}
+	if it.Kind == order.ProductLine {
+		it.Brand = order.CleanText(li.Vendor)
+	}
+	if len(it.SKU) > maxID {
+		bad.Add(field+".sku", "must be at most %d characters", maxID)
+	}
+	var err error
+	if it.UnitPrice, err = MinorUnits(li.Price, scale); err != nil {
+		bad.Add(field+".price", "%v", err)
+	}
+	return it, true
+}
+
+// decodeRefund reads a refunds/create body.
+func (d Decoder) decodeRefund(bad *order.InvalidError, doc map[string]any, body []byte, ev *order.Event, clock clamp) {
+	if _, ok := doc["line_items"]; ok {
+		bad.Add("line_items", "is not in a refund: this is an order body, not a refunds/create one")
+	}
+	var w wireRefund
+	if err := json.Unmarshal(body, &w); err != nil {
+		bad.Add("body", "does not match Shopify's refund payload: %v", err)
+		return
+	}
+	ev.Order.ID = idOf(bad, "order_id", w.OrderID)
+	r := refund(bad, "", w, clock)
+	ev.OccurredAt = r.At
+	ev.Refunds = []order.Refund{r}
+	test := len(w.Transactions) > 0
+	for _, tx := range w.Transactions {
+		test = test && tx.Test
+	}
+	if test {
+		ev.Test = order.TestOrder
+	}
+}
+
+// refund reads a refund (a refunds/create body, or one an order body
+// lists, under field): its id, its time and the money given back, the sum
+// of its successful refund transactions.
+func refund(bad *order.InvalidError, field string, w wireRefund, clock clamp) order.Refund {
+	at := func(name string) string {
+		if field == "" {
+			return name
+		}
+		return field + "." + name
+	}
+	r := order.Refund{ID: idOf(bad, at("id"), w.ID)}
+	when, name := w.ProcessedAt, "processed_at"
+	if when == "" {
+		when, name = w.CreatedAt, "created_at"
+	}
+	r.At = clock.parse(bad, at(name), when)
+	for i, tx := range w.Transactions {
+		if tx.Kind != "refund" || tx.Status != "success" {
+			continue
+		}
+		txField := at(fmt.Sprintf("transactions[%d]", i))
+		if r.Currency != "" && tx.Currency != r.Currency {
+			bad.Add(txField+".currency", "refund transactions in %s and %s", r.Currency, tx.Currency)
+			continue
+		}
+		scale, err := order.CurrencyScale(tx.Currency)
+		if err != nil {
+			bad.Add(txField+".currency", "%v", err)
+			continue
+		}
+		amount, err := MinorUnits(tx.Amount, scale)
+		if err != nil {
+			bad.Add(txField+".amount", "%v", err)
+			continue
+		}
+		r.Currency = tx.Currency
+		r.Amount += amount
+	}
+	return r
+}
+
+// idOf reads a required Shopify id (shopifyID: a positive integer).
+func idOf(bad *order.InvalidError, field string, n json.Number) string {
+	id := n.String()
+	switch {
+	case id == "":
+		bad.Add(field, "is required")
+	case len(id) > maxID:
+		bad.Add(field, "must be at most %d characters", maxID)
+	case !shopifyID.MatchString(id):
+		bad.Add(field, "must be a positive integer id, got %q", id)
+	}
+	return id
+}
+
+// clamp reads a body's times: RFC 3339, and never later than the receiving
+// clock allows.
+type clamp struct{ now time.Time }
+
+func (c clamp) parse(bad *order.InvalidError, field, s string) time.Time {
+	if s == "" {
+		bad.Add(field, "is required")
+		return time.Time{}
+	}
+	return c.bound(order.ParseTime(bad, field, s))
+}
+
+// bound returns t, or now plus ClockSkew when t is later.
+func (c clamp) bound(t time.Time) time.Time {
+	if latest := c.now.Add(ClockSkew).UTC(); t.After(latest) {
+		return latest
+	}
+	return t
 }
 
 // decimalAmount is how Shopify writes amounts: digits, then optionally a
@@ -194,29 +427,15 @@ func MinorUnits(amount string, scale int) (int64, error) {
 	return r.Num().Int64(), nil
 }
 
-func occurredAt(bad *order.InvalidError, d Delivery, w wireOrder, typ order.EventType, placed time.Time) time.Time {
-	if d.TriggeredAt != "" {
-		if t := order.ParseTime(bad, "X-Shopify-Triggered-At", d.TriggeredAt); !t.IsZero() {
-			return t
-		}
-	}
-	switch {
-	case typ == order.Cancelled && w.CancelledAt != nil:
-		return order.ParseTime(bad, "cancelled_at", *w.CancelledAt)
-	case typ != order.Created && w.UpdatedAt != "":
-		return order.ParseTime(bad, "updated_at", w.UpdatedAt)
-	}
-	return placed
-}
-
 // consent reads the strongest statement the payload makes: the customer's
 // email_marketing_consent (API versions before 2025-01), the older
 // accepts_marketing flag, or the checkout box. An unticked checkout box says
 // nothing about consent given elsewhere, so it leaves the state unknown.
-func consent(emc *wireConsent, accepts *bool, acceptsAt string, buyerAccepts bool, placed time.Time) order.Consent {
+// Consent times, like every time in the body, are bounded by the clock.
+func consent(emc *wireConsent, accepts *bool, acceptsAt string, buyerAccepts bool, placed time.Time, clock clamp) order.Consent {
 	at := func(s string) time.Time {
-		if t, err := time.Parse(time.RFC3339, s); err == nil {
-			return t.UTC()
+		if t, err := time.Parse(time.RFC3339, s); err == nil && t.UTC().Year() <= 9999 {
+			return clock.bound(t.UTC())
 		}
 		return placed
 	}

@@ -80,7 +80,9 @@ func (s *Store) GetCoupon(ctx context.Context, code string) (Coupon, error) {
 // RedeemCoupon records that an order used a coupon. It returns the coupon
 // (with the campaign it came from) and whether this order's use counts:
 // false for an unknown code, one used by another order, one past its expiry
-// when the order was placed, or another customer's. Recording the same order
+// when the order was placed, or another customer's. An order without a
+// customer (customerID "": a draft or point-of-sale order the shop took the
+// code on) redeems it whoever it was issued to. Recording the same order
 // again is harmless.
 func (s *Store) RedeemCoupon(ctx context.Context, code, orderID, customerID string, at time.Time) (Coupon, bool, error) {
 	c, err := s.GetCoupon(ctx, code)
@@ -93,7 +95,7 @@ func (s *Store) RedeemCoupon(ctx context.Context, code, orderID, customerID stri
 	switch {
 	case c.RedeemedOrder == orderID:
 		return c, true, nil
-	case c.RedeemedOrder != "", c.CustomerID != customerID, !at.Before(c.ExpiresAt):
+	case c.RedeemedOrder != "", customerID != "" && c.CustomerID != customerID, !at.Before(c.ExpiresAt):
 		return c, false, nil
 	}
 	upd := expression.Set(expression.Name("redeemed_order"), expression.Value(orderID)).

@@ -27,11 +27,17 @@ func (s *Store) DeliveryDone(ctx context.Context, source, id string, now time.Ti
 // another copy of the same delivery finished first: that copy's answer was
 // the first one, and this one is a duplicate.
 func (s *Store) MarkDelivered(ctx context.Context, source, id, eventType, orderID string, now time.Time) (bool, error) {
+	return s.MarkDeliveredFor(ctx, source, id, eventType, orderID, now, DeliveryRetention)
+}
+
+// MarkDeliveredFor is MarkDelivered with the delivery remembered for
+// retention instead of DeliveryRetention.
+func (s *Store) MarkDeliveredFor(ctx context.Context, source, id, eventType, orderID string, now time.Time, retention time.Duration) (bool, error) {
 	item := key(deliveryPK(source, id), "DELIVERY")
 	item["event_type"] = &types.AttributeValueMemberS{Value: eventType}
 	item["order_id"] = &types.AttributeValueMemberS{Value: orderID}
 	item["done_at"] = timeValue(now)
-	first, err := s.putOnce(ctx, item, DeliveryRetention, now)
+	first, err := s.putOnce(ctx, item, retention, now)
 	if err != nil {
 		return false, fmt.Errorf("mark delivery %s/%s: %w", source, id, err)
 	}

@@ -31,10 +31,17 @@ type OrderState struct {
 	// order's status (its first attempt or this retry): empty when it
 	// moved nothing.
 	Change customer.Transition
+	// refundIDs are the refunds recorded (RecordRefund).
+	refundIDs []string
 }
 
-// Known reports whether the order's details (customer, items) are stored.
+// Known reports whether the order's details are stored with a customer,
+// whose profile counts the order.
 func (o OrderState) Known() bool { return o.Order.Customer != nil }
+
+// HasDetails reports whether the order's details (lines, total) are
+// stored, with a customer or without one (a draft or point-of-sale order).
+func (o OrderState) HasDetails() bool { return o.Order.HasDetails() }
 
 type orderItem struct {
 	PK          string          `dynamodbav:"pk"`
@@ -60,15 +67,34 @@ type orderItem struct {
 	StatusPrev string `dynamodbav:"status_prev,omitempty"`
 	StatusBy   string `dynamodbav:"status_by,omitempty"`
 	KnownPrev  string `dynamodbav:"known_prev,omitempty"`
+	// RevisedAt is when the shop last changed the order as stored
+	// (sortTime, so string order is time order): a later revision's
+	// total and lines replace these.
+	RevisedAt string `dynamodbav:"revised_at,omitempty"`
+	// RefundIDs are the refunds recorded, Refunded their sum in Currency,
+	// and Revision counts the changes to the order's amounts (revisions
+	// and refunds), so a profile takes the latest.
+	RefundIDs []string `dynamodbav:"refund_ids,omitempty,stringset"`
+	Refunded  int64    `dynamodbav:"refunded,omitempty"`
+	Revision  int      `dynamodbav:"revision,omitempty"`
 }
 
 type orderLineItem struct {
-	SKU       string `dynamodbav:"sku"`
+	SKU       string `dynamodbav:"sku,omitempty"`
 	Name      string `dynamodbav:"name"`
 	Category  string `dynamodbav:"category,omitempty"`
 	Brand     string `dynamodbav:"brand,omitempty"`
 	UnitPrice int64  `dynamodbav:"unit_price"`
 	Quantity  int    `dynamodbav:"quantity"`
+	Kind      string `dynamodbav:"kind,omitempty"`
+}
+
+func lineItem(it order.Item) orderLineItem {
+	return orderLineItem{SKU: it.SKU, Name: it.Name, Category: it.Category, Brand: it.Brand, UnitPrice: it.UnitPrice, Quantity: it.Quantity, Kind: string(it.Kind)}
+}
+
+func (li orderLineItem) item() order.Item {
+	return order.Item{SKU: li.SKU, Name: li.Name, Category: li.Category, Brand: li.Brand, UnitPrice: li.UnitPrice, Quantity: li.Quantity, Kind: order.ItemKind(li.Kind)}
 }
 
 func orderPK(id string) string { return "ORDER#" + id }
@@ -87,7 +113,8 @@ func (s *Store) ApplyOrderEvent(ctx context.Context, ev order.Event, recommend [
 	if err != nil {
 		return OrderState{}, err
 	}
-	rank := ev.Type.Rank()
+	status := ev.Type.Status()
+	rank := status.Rank()
 	by := DeliveryKey(ev.Source, ev.DeliveryID)
 	// Every operand is read from the item as it was before this update, so
 	// status_prev takes the status being replaced.
@@ -95,7 +122,7 @@ func (s *Store) ApplyOrderEvent(ctx context.Context, ev order.Event, recommend [
 		Set(expression.Name("status_prev"), expression.IfNotExists(expression.Name("status"), expression.Value(noStatus))).
 		Set(expression.Name("known_prev"), expression.IfNotExists(expression.Name("customer_id"), expression.Value(noStatus))).
 		Set(expression.Name("status_by"), expression.Value(by)).
-		Set(expression.Name("status"), expression.Value(string(ev.Type))).
+		Set(expression.Name("status"), expression.Value(string(status))).
 		Set(expression.Name("status_rank"), expression.Value(rank)).
 		Set(expression.Name("status_at"), expression.Value(ev.OccurredAt.UTC().Format(time.RFC3339Nano)))
 	for name, v := range details {
@@ -116,7 +143,8 @@ func (s *Store) ApplyOrderEvent(ctx context.Context, ev order.Event, recommend [
 		for name, v := range details {
 			fill = fill.Set(expression.Name(name), expression.Value(v))
 		}
-		notYetKnown := expression.AttributeExists(expression.Name("pk")).And(expression.AttributeNotExists(expression.Name("customer_id")))
+		// placed_at is in every order's details, with a customer or not.
+		notYetKnown := expression.AttributeExists(expression.Name("pk")).And(expression.AttributeNotExists(expression.Name("placed_at")))
 		if st, applied, err := s.updateOrder(ctx, ev.Order.ID, by, fill, notYetKnown); err != nil || applied {
 			return st, err
 		}
@@ -187,10 +215,16 @@ func orderDetails(o order.Order, recommend []string) (map[string]types.Attribute
 	}
 	it := orderItem{
 		GSI1PK: OrdersByDayPartition(o.PlacedAt), GSI1SK: sortTime(o.PlacedAt) + "#" + o.ID,
-		CustomerID: o.Customer.ID, Currency: o.Currency, Total: o.Total, PlacedAt: o.PlacedAt.UTC(), CouponCodes: o.CouponCodes, Recommend: recommend,
+		Currency: o.Currency, Total: o.Total, PlacedAt: o.PlacedAt.UTC(), CouponCodes: o.CouponCodes, Recommend: recommend,
+	}
+	if o.Customer != nil {
+		it.CustomerID = o.Customer.ID
+	}
+	if !o.RevisedAt.IsZero() {
+		it.RevisedAt = sortTime(o.RevisedAt)
 	}
 	for _, li := range o.Items {
-		it.Items = append(it.Items, orderLineItem(li))
+		it.Items = append(it.Items, lineItem(li))
 	}
 	m, err := marshalMap(it)
 	if err != nil {
@@ -216,12 +250,19 @@ func decodeOrder(item map[string]types.AttributeValue, by string) (OrderState, e
 			st.Change.From = order.EventType(strings.TrimPrefix(it.StatusPrev, noStatus))
 		}
 	}
-	st.Order = order.Order{ID: it.OrderID, Currency: it.Currency, Total: it.Total, PlacedAt: it.PlacedAt, CouponCodes: it.CouponCodes}
+	st.Order = order.Order{ID: it.OrderID, Currency: it.Currency, Total: it.Total, PlacedAt: it.PlacedAt, CouponCodes: it.CouponCodes,
+		Refunded: it.Refunded, Revision: it.Revision}
+	st.refundIDs = it.RefundIDs
+	if it.RevisedAt != "" {
+		if t, err := time.Parse(time.RFC3339Nano, it.RevisedAt); err == nil {
+			st.Order.RevisedAt = t
+		}
+	}
 	if it.CustomerID != "" {
 		st.Order.Customer = &order.Customer{ID: it.CustomerID}
 	}
 	for _, li := range it.Items {
-		st.Order.Items = append(st.Order.Items, order.Item(li))
+		st.Order.Items = append(st.Order.Items, li.item())
 	}
 	return st, nil
 }

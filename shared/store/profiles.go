@@ -93,11 +93,15 @@ func (s *Store) UpdateProfile(ctx context.Context, id string, change func(*custo
 		if !isConditionFailed(err) {
 			return customer.Profile{}, fmt.Errorf("put profile %s: %w", id, err)
 		}
-		// Someone else wrote first: back off a little, re-read, re-apply.
+		// Someone else wrote first: back off, re-read, re-apply. The wait
+		// doubles (full jitter, up to a second), so that a burst of
+		// deliveries for one customer (Shopify sends orders/create,
+		// orders/paid and orders/updated at once) spreads out instead of
+		// colliding again.
 		select {
 		case <-ctx.Done():
 			return customer.Profile{}, ctx.Err()
-		case <-time.After(time.Duration(rand.IntN(5*(attempt+1))) * time.Millisecond):
+		case <-time.After(time.Duration(rand.IntN(min(10<<attempt, 1000))+1) * time.Millisecond):
 		}
 	}
 	return customer.Profile{}, fmt.Errorf("update profile %s: still conflicting after %d attempts", id, maxProfileAttempts)

@@ -164,7 +164,7 @@ func renderBenchmarks(results map[string]benchResult, cmdline, raw string) strin
 	}
 	if cs, ok := results["ColdStart"]; ok {
 		b.WriteString("## Cold start\n\n")
-		fmt.Fprintf(&b, "The built `bootstrap` (linux/%s here; arm64 in Lambda), exec to first answer against a local Lambda Runtime API endpoint (`shared/runtimeapi`), including loading and checking the rules and reading the segment figures: p50 %.1f ms, p99 %.1f ms over %d starts. Binary size: %.1f MB (host build), %.1f MB (linux/arm64, as `sam build` makes it).\n\n",
+		fmt.Fprintf(&b, "The built `bootstrap` (linux/%s here; arm64 in Lambda), exec to first answer against a local Lambda Runtime API endpoint (`infra/local/lambdaapi`), including loading and checking the rules and reading the segment figures: p50 %.1f ms, p99 %.1f ms over %d starts. Binary size: %.1f MB (host build), %.1f MB (linux/arm64, as `sam build` makes it).\n\n",
 			goarch(raw), cs.Metrics["p50-ms"], cs.Metrics["p99-ms"], cs.Iters, cs.Metrics["bytes-host"]/1e6, cs.Metrics["bytes-arm64"]/1e6)
 	}
 	b.WriteString("## All results\n\n| Benchmark | Iterations | Metrics |\n|---|---|---|\n")

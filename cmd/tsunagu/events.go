@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/gateway"
-	"github.com/tsunagu-dev/tsunagu/shared/project"
-	"github.com/tsunagu-dev/tsunagu/shared/sam"
+	"github.com/tsunagu-dev/tsunagu/infra/local/apigateway"
+	"github.com/tsunagu-dev/tsunagu/infra/local/project"
+	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
@@ -148,11 +148,11 @@ func writeEvents(_ context.Context, args []string) error {
 		return err
 	}
 	rec := &recorder{}
-	invokers := map[string]gateway.Invoker{}
+	invokers := map[string]apigateway.Invoker{}
 	for _, r := range routes {
 		invokers[r.Function] = rec
 	}
-	gw, err := gateway.New(routes, invokers, slog.New(slog.DiscardHandler))
+	gw, err := apigateway.New(routes, invokers, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tsunagu-dev/tsunagu/shared/line/linetest"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 func TestLineQuota(t *testing.T) {
@@ -19,7 +19,7 @@ func TestLineQuota(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srv := linetest.NewServer(t)
+	srv := lineapi.NewServer(t)
 	srv.SetQuota(200, 37)
 
 	tests := []struct {
@@ -27,7 +27,7 @@ func TestLineQuota(t *testing.T) {
 		token string
 		want  []string
 	}{
-		{"with a channel token", linetest.Token, []string{"LINE plan: 37 of 200 messages sent this month, 163 left", "winback 2 of 150", "tea-replenishment no budget"}},
+		{"with a channel token", lineapi.Token, []string{"LINE plan: 37 of 200 messages sent this month, 163 left", "winback 2 of 150", "tea-replenishment no budget"}},
 		{"without a token", "", []string{"LINE_CHANNEL_ACCESS_TOKEN is not set", "winback 2 of 150"}},
 	}
 	for _, tt := range tests {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/loadtest"
+	"github.com/tsunagu-dev/tsunagu/infra/local/loadtest"
 )
 
 // loadtestCommand offers signed webhooks to a running stack at a fixed

@@ -23,19 +23,19 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
-	"github.com/tsunagu-dev/tsunagu/shared/emulator"
-	"github.com/tsunagu-dev/tsunagu/shared/gateway"
-	"github.com/tsunagu-dev/tsunagu/shared/project"
+	"github.com/tsunagu-dev/tsunagu/infra/local/emulator"
+	"github.com/tsunagu-dev/tsunagu/infra/local/apigateway"
+	"github.com/tsunagu-dev/tsunagu/infra/local/project"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
-	"github.com/tsunagu-dev/tsunagu/shared/runtimeapi"
-	"github.com/tsunagu-dev/tsunagu/shared/sam"
+	"github.com/tsunagu-dev/tsunagu/infra/local/lambdaapi"
+	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 )
 
 // The local stack's fixed addresses (DESIGN.md, Contracts).
 const (
 	dynamoAddr = "127.0.0.1:4567"
 	sesAddr    = "127.0.0.1:8005"
-	// queueAddr serves the local stand-in for SQS (shared/localqueue).
+	// queueAddr serves the local stand-in for SQS (infra/local/sqs).
 	queueAddr   = "127.0.0.1:9324"
 	localRegion = "ap-northeast-1"
 	// tableID is the table's logical id in template.yaml.
@@ -49,7 +49,7 @@ var secretNames = []string{deps.WebhookSecret, deps.ShopifySecret, deps.LineChan
 
 // runStack starts the local stack in the foreground: the emulators, the
 // table, every function of template.yaml built as `sam build` builds it and
-// run behind a local Lambda Runtime API, and the HTTP gateway. It stops it
+// run behind a local Lambda Runtime API, and the HTTP apigateway. It stops it
 // all when ctx ends (Ctrl-C), or fails when an emulator dies.
 func runStack(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -138,14 +138,14 @@ func runStack(ctx context.Context, args []string) error {
 
 	// Every trigger invokes these: the gateway now; a schedule ticker and
 	// queue delivery will take the same map.
-	functions := map[string]*runtimeapi.Function{}
+	functions := map[string]*lambdaapi.Function{}
 	defer func() {
 		for _, f := range functions {
 			f.Stop()
 		}
 	}()
 	for _, fn := range fns {
-		f, err := runtimeapi.New(runtimeapi.Config{
+		f, err := lambdaapi.New(lambdaapi.Config{
 			Name:     fn.LogicalID,
 			Dir:      buildDir(root, fn.LogicalID),
 			Env:      envs[fn.LogicalID],
@@ -165,11 +165,11 @@ func runStack(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	invokers := map[string]gateway.Invoker{}
+	invokers := map[string]apigateway.Invoker{}
 	for id, f := range functions {
 		invokers[id] = f
 	}
-	gw, err := gateway.New(routes, invokers, log)
+	gw, err := apigateway.New(routes, invokers, log)
 	if err != nil {
 		return err
 	}

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/localqueue"
-	"github.com/tsunagu-dev/tsunagu/shared/runtimeapi"
-	"github.com/tsunagu-dev/tsunagu/shared/sam"
+	"github.com/tsunagu-dev/tsunagu/infra/local/sqs"
+	"github.com/tsunagu-dev/tsunagu/infra/local/lambdaapi"
+	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 )
 
 // localVisibility is the local queue's visibility timeout: SQS's would make
@@ -23,7 +23,7 @@ const localVisibility = 10 * time.Second
 
 // localQueueURL is a local queue's URL, as functions see it.
 func localQueueURL(name string) string {
-	return "http://" + queueAddr + "/" + localqueue.Account + "/" + name
+	return "http://" + queueAddr + "/" + sqs.Account + "/" + name
 }
 
 // localQueues is the running stand-in for SQS.
@@ -36,8 +36,8 @@ type localQueues struct {
 
 // startQueues serves the SQS endpoint and feeds every queue of the
 // template to its function, with SQS's batch and retry semantics.
-func startQueues(ctx context.Context, log *slog.Logger, fns []sam.Function, functions map[string]*runtimeapi.Function) (*localQueues, error) {
-	server := localqueue.NewServer("http://"+queueAddr, localRegion)
+func startQueues(ctx context.Context, log *slog.Logger, fns []sam.Function, functions map[string]*lambdaapi.Function) (*localQueues, error) {
+	server := sqs.NewServer("http://"+queueAddr, localRegion)
 	ln, err := net.Listen("tcp", queueAddr)
 	if err != nil {
 		return nil, fmt.Errorf("local queue: %w", err)
@@ -57,7 +57,7 @@ func startQueues(ctx context.Context, log *slog.Logger, fns []sam.Function, func
 			pending++
 			go func() {
 				defer func() { finished <- struct{}{} }()
-				server.Queue(ev.Queue).Deliver(dctx, functions[fn.LogicalID], localqueue.Delivery{
+				server.Queue(ev.Queue).Deliver(dctx, functions[fn.LogicalID], sqs.Delivery{
 					BatchSize: ev.BatchSize, ReportBatchItemFailures: ev.ReportBatchItemFailures,
 					Visibility: localVisibility, MaxReceiveCount: 5, Region: localRegion, Logger: log,
 				})
@@ -87,7 +87,7 @@ var rateExpression = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours
 // with the schedule's input and the tick's time, as EventBridge Scheduler
 // does. Cron schedules (the nightly job) do not run locally; run them with
 // `tsunagu segments`.
-func startSchedules(ctx context.Context, log *slog.Logger, fns []sam.Function, functions map[string]*runtimeapi.Function) {
+func startSchedules(ctx context.Context, log *slog.Logger, fns []sam.Function, functions map[string]*lambdaapi.Function) {
 	for _, fn := range fns {
 		for _, s := range fn.Schedules {
 			m := rateExpression.FindStringSubmatch(s.Expression)

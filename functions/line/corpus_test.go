@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/line/linetest"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // The LINE users of the documented bodies in testdata/webhooks (see its
@@ -40,7 +40,7 @@ func TestDocumentedWebhooks(t *testing.T) {
 	}{
 		{name: "follow of a new friend: the link invitation", file: "follow.json", redelivered: "follow-redelivered.json", processed: 1,
 			check: func(t *testing.T, f fixture) {
-				if n := len(f.line.Requests(linetest.LinkTokenPath)); n != 1 {
+				if n := len(f.line.Requests(lineapi.LinkTokenPath)); n != 1 {
 					t.Errorf("%d link tokens issued, want 1", n)
 				}
 			}},
@@ -117,7 +117,7 @@ func TestDocumentedWebhooks(t *testing.T) {
 
 // lineCalls counts the replies and link tokens asked of LINE's stand-in.
 func lineCalls(f fixture) int {
-	return len(f.line.Requests(linetest.ReplyPath)) + len(f.line.Requests(linetest.LinkTokenPath))
+	return len(f.line.Requests(lineapi.ReplyPath)) + len(f.line.Requests(lineapi.LinkTokenPath))
 }
 
 func readWebhook(t *testing.T, name string) []byte {

@@ -24,11 +24,12 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
-	"github.com/tsunagu-dev/tsunagu/shared/line/linetest"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/golden"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -47,7 +48,7 @@ var now = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 type fixture struct {
 	h    *Handler
 	st   *store.Store
-	line *linetest.Server
+	line *lineapi.Server
 	logs *bytes.Buffer
 }
 
@@ -59,8 +60,8 @@ func setup(t *testing.T) fixture {
 	t.Helper()
 	table := testenv.NewTable(t)
 	st := store.New(testenv.DynamoDB(), table)
-	srv := linetest.NewServer(t)
-	client, err := line.New(linetest.Token, line.WithEndpoint(srv.URL), line.WithBackoff(line.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}))
+	srv := lineapi.NewServer(t)
+	client, err := line.New(lineapi.Token, line.WithEndpoint(srv.URL), line.WithBackoff(line.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestWebhookReplayAndRedelivery(t *testing.T) {
 	if a := answer(t, f.deliver(t, follow.redelivered())); a.Processed != 0 || !a.Duplicate {
 		t.Errorf("redelivery = %+v, want a duplicate", a)
 	}
-	if n, m := len(f.line.Requests(linetest.LinkTokenPath)), len(f.line.Requests(linetest.ReplyPath)); n != 1 || m != 1 {
+	if n, m := len(f.line.Requests(lineapi.LinkTokenPath)), len(f.line.Requests(lineapi.ReplyPath)); n != 1 || m != 1 {
 		t.Errorf("%d link tokens and %d replies, want one of each", n, m)
 	}
 	// A request mixing a done event with a new one does the new one.
@@ -259,8 +260,8 @@ func TestFollowInvitesToLink(t *testing.T) {
 			f := setup(t)
 			f.h.LoginURL = tt.loginURL
 			answer(t, f.deliver(t, tt.event))
-			replies := f.line.Requests(linetest.ReplyPath)
-			if len(replies) != tt.wantInvites || len(f.line.Requests(linetest.LinkTokenPath)) != tt.wantInvites {
+			replies := f.line.Requests(lineapi.ReplyPath)
+			if len(replies) != tt.wantInvites || len(f.line.Requests(lineapi.LinkTokenPath)) != tt.wantInvites {
 				t.Fatalf("%d replies, want %d", len(replies), tt.wantInvites)
 			}
 			if tt.wantInvites == 0 {
@@ -288,7 +289,7 @@ func TestFollowInvitesToLink(t *testing.T) {
 				t.Errorf("invitation to %s with reply token %s", u, reply.ReplyToken)
 			}
 			if tt.name == "a new friend not linked yet" {
-				testenv.Golden(t, "reply-link-invitation.json", indent(t, replies[0].Body))
+				golden.Check(t, "reply-link-invitation.json", indent(t, replies[0].Body))
 			}
 		})
 	}
@@ -304,14 +305,14 @@ func (down) RoundTrip(*http.Request) (*http.Response, error) {
 func TestLINEDownIsLoggedWithoutTheUser(t *testing.T) {
 	tests := []struct {
 		name   string
-		client func(srv *linetest.Server) (*line.Client, error)
+		client func(srv *lineapi.Server) (*line.Client, error)
 	}{
-		{name: "LINE answers 5xx", client: func(srv *linetest.Server) (*line.Client, error) {
-			srv.Script(linetest.LinkTokenPath, linetest.Answer{Status: 500}, linetest.Answer{Status: 503})
-			return line.New(linetest.Token, line.WithEndpoint(srv.URL), line.WithBackoff(line.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}))
+		{name: "LINE answers 5xx", client: func(srv *lineapi.Server) (*line.Client, error) {
+			srv.Script(lineapi.LinkTokenPath, lineapi.Answer{Status: 500}, lineapi.Answer{Status: 503})
+			return line.New(lineapi.Token, line.WithEndpoint(srv.URL), line.WithBackoff(line.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}))
 		}},
-		{name: "LINE unreachable", client: func(srv *linetest.Server) (*line.Client, error) {
-			return line.New(linetest.Token, line.WithEndpoint(srv.URL), line.WithHTTPClient(&http.Client{Transport: down{}}),
+		{name: "LINE unreachable", client: func(srv *lineapi.Server) (*line.Client, error) {
+			return line.New(lineapi.Token, line.WithEndpoint(srv.URL), line.WithHTTPClient(&http.Client{Transport: down{}}),
 				line.WithBackoff(line.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}))
 		}},
 	}
@@ -324,7 +325,7 @@ func TestLINEDownIsLoggedWithoutTheUser(t *testing.T) {
 			}
 			f.h.LINE = client
 			answer(t, f.deliver(t, userEvent("follow", "f1", now, user).with("follow", map[string]any{"isUnblocked": false})))
-			if !strings.Contains(f.logs.String(), "line link token failed") || len(f.line.Requests(linetest.ReplyPath)) != 0 {
+			if !strings.Contains(f.logs.String(), "line link token failed") || len(f.line.Requests(lineapi.ReplyPath)) != 0 {
 				t.Errorf("want the failure logged and no reply; logs:\n%s", f.logs)
 			}
 		})
@@ -373,7 +374,7 @@ func TestFollowState(t *testing.T) {
 			if got := f.profile(t, "c-1").Reachable("line"); got != tt.wantReachable {
 				t.Errorf("LINE reachable = %v, want %v", got, tt.wantReachable)
 			}
-			if n := len(f.line.Requests(linetest.ReplyPath)); n != 0 {
+			if n := len(f.line.Requests(lineapi.ReplyPath)); n != 0 {
 				t.Errorf("%d replies to a linked user's follow, want none", n)
 			}
 		})
@@ -479,12 +480,12 @@ func TestAccountLink(t *testing.T) {
 			if p, err := f.st.GetProfile(context.Background(), "c-1"); err == nil && tt.wantCustomer == "" && p.LineUserID == user {
 				t.Error("c-1's profile names the LINE user")
 			}
-			replies := f.line.Requests(linetest.ReplyPath)
+			replies := f.line.Requests(lineapi.ReplyPath)
 			if len(replies) != tt.wantReplies {
 				t.Fatalf("%d replies, want %d", len(replies), tt.wantReplies)
 			}
 			if tt.name == "from an order's signature" {
-				testenv.Golden(t, "reply-linked.json", indent(t, replies[0].Body))
+				golden.Check(t, "reply-linked.json", indent(t, replies[0].Body))
 			}
 		})
 	}
@@ -595,12 +596,12 @@ func TestPostback(t *testing.T) {
 			if got := f.profile(t, "c-1").Reachable("line"); got != tt.wantReachable {
 				t.Errorf("LINE reachable = %v, want %v", got, tt.wantReachable)
 			}
-			replies := f.line.Requests(linetest.ReplyPath)
+			replies := f.line.Requests(lineapi.ReplyPath)
 			if len(replies) != tt.wantReplies {
 				t.Fatalf("%d replies, want %d", len(replies), tt.wantReplies)
 			}
 			if tt.wantReplies > 0 {
-				testenv.Golden(t, "reply-optin.json", indent(t, replies[0].Body))
+				golden.Check(t, "reply-optin.json", indent(t, replies[0].Body))
 			}
 		})
 	}
@@ -632,7 +633,7 @@ func TestBadInputIsAcknowledged(t *testing.T) {
 			if a := answer(t, resp); a.Processed != tt.wantProcessed {
 				t.Errorf("answer %+v, want %d processed", a, tt.wantProcessed)
 			}
-			if !f.profile(t, "c-1").Reachable("line") || len(f.line.Requests(linetest.ReplyPath)) != 0 {
+			if !f.profile(t, "c-1").Reachable("line") || len(f.line.Requests(lineapi.ReplyPath)) != 0 {
 				t.Error("bad input changed something")
 			}
 		})
@@ -667,7 +668,7 @@ func TestDryRunWithoutAToken(t *testing.T) {
 	if strings.Contains(out.String(), user[1:]) {
 		t.Errorf("the dry run shows the LINE user id:\n%s", out.String())
 	}
-	if n := len(f.line.Requests(linetest.ReplyPath)); n != 0 {
+	if n := len(f.line.Requests(lineapi.ReplyPath)); n != 0 {
 		t.Errorf("%d requests reached LINE", n)
 	}
 }

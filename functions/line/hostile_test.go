@@ -10,9 +10,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/tsunagu-dev/tsunagu/shared/line/linetest"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // refused is one request a LINE route must refuse, or acknowledge without
@@ -33,7 +33,7 @@ func (r refused) Hostile() (string, events.APIGatewayV2HTTPRequest, int) {
 func expectNoEffect(t *testing.T, f fixture, tests []refused) {
 	t.Helper()
 	lineCalls := func(testing.TB) int {
-		return len(f.line.Requests(linetest.ReplyPath)) + len(f.line.Requests(linetest.LinkTokenPath))
+		return len(f.line.Requests(lineapi.ReplyPath)) + len(f.line.Requests(lineapi.LinkTokenPath))
 	}
 	testenv.ExpectNoEffect(t, f.st.Table(), f.h.Handle, tests, nil, testenv.Effects{"calls to LINE": lineCalls})
 }

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/runtimeapi"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/local/lambdaapi"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // The benchmark builds the function once per test binary, however often
@@ -77,7 +77,7 @@ func BenchmarkColdStart(b *testing.B) {
 	starts := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
-		f, err := runtimeapi.New(runtimeapi.Config{Name: "PurchaseFunction", Dir: host, Env: env, Timeout: 10 * time.Second, MemoryMB: 256, Output: io.Discard, Logger: quiet})
+		f, err := lambdaapi.New(lambdaapi.Config{Name: "PurchaseFunction", Dir: host, Env: env, Timeout: 10 * time.Second, MemoryMB: 256, Output: io.Discard, Logger: quiet})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/tsunagu-dev/tsunagu/shared/order"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // wholesaleOrder is a Shopify orders/create of n lines, each a product of

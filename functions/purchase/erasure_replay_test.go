@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // TestNothingReplayedAfterAnErasureBringsPersonalDataBack replays a real

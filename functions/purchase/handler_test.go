@@ -29,7 +29,8 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/golden"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
@@ -198,9 +199,9 @@ func TestPostPurchaseEmailArrives(t *testing.T) {
 		}
 	}
 	// The email as rendered, against golden files (go test -update rewrites).
-	testenv.Golden(t, "post-purchase-thanks.subject.txt", m.Subject)
-	testenv.Golden(t, "post-purchase-thanks.html", m.Body.HTML)
-	testenv.Golden(t, "post-purchase-thanks.txt", m.Body.Text)
+	golden.Check(t, "post-purchase-thanks.subject.txt", m.Subject)
+	golden.Check(t, "post-purchase-thanks.html", m.Body.HTML)
+	golden.Check(t, "post-purchase-thanks.txt", m.Body.Text)
 
 	p, err := e.store.GetProfile(context.Background(), "c-1001")
 	if err != nil {

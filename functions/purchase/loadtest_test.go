@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/loadtest"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/local/loadtest"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // TestLoadTestAgainstTheGateway offers 50 webhooks a second for 2 seconds

@@ -18,12 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/tsunagu-dev/tsunagu/shared/localqueue"
+	localsqs "github.com/tsunagu-dev/tsunagu/infra/local/sqs"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
-	"github.com/tsunagu-dev/tsunagu/shared/sam"
+	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -36,7 +36,7 @@ var t0 = time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
 type fixture struct {
 	handler *Handler
 	store   *store.Store
-	queue   *localqueue.Queue
+	queue   *localsqs.Queue
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -45,7 +45,7 @@ func newFixture(t *testing.T) *fixture {
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
-	srv := localqueue.NewServer(ts.URL, "ap-northeast-1")
+	srv := localsqs.NewServer(ts.URL, "ap-northeast-1")
 	ts.Config.Handler = srv
 	q := srv.Queue("SenderQueue")
 	client := testenv.SQSAs(t, "SchedulerFunction", func(o *sqs.Options) { o.BaseEndpoint = aws.String(ts.URL) })
@@ -84,7 +84,7 @@ func (f *fixture) queued(t *testing.T) []queue.Message {
 			mu.Lock()
 			out = append(out, m)
 			mu.Unlock()
-		}), localqueue.Delivery{BatchSize: 10, ReportBatchItemFailures: true, Visibility: time.Second, MaxReceiveCount: 5, Region: "ap-northeast-1",
+		}), localsqs.Delivery{BatchSize: 10, ReportBatchItemFailures: true, Visibility: time.Second, MaxReceiveCount: 5, Region: "ap-northeast-1",
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		close(done)
 	}()

@@ -15,11 +15,11 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
-	"github.com/tsunagu-dev/tsunagu/shared/localqueue"
+	"github.com/tsunagu-dev/tsunagu/infra/local/sqs"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // benchCustomers is how many customers the at-scale benchmark seeds.
@@ -156,7 +156,7 @@ func BenchmarkPacing(b *testing.B) {
 	}
 }
 
-func benchDelivery() localqueue.Delivery {
-	return localqueue.Delivery{BatchSize: 10, ReportBatchItemFailures: true, Visibility: 5 * time.Second, MaxReceiveCount: 5,
+func benchDelivery() sqs.Delivery {
+	return sqs.Delivery{BatchSize: 10, ReportBatchItemFailures: true, Visibility: 5 * time.Second, MaxReceiveCount: 5,
 		Region: "ap-northeast-1", Logger: slog.New(slog.DiscardHandler)}
 }

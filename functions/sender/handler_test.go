@@ -29,15 +29,15 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
-	"github.com/tsunagu-dev/tsunagu/shared/emulator"
+	"github.com/tsunagu-dev/tsunagu/infra/local/emulator"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
-	"github.com/tsunagu-dev/tsunagu/shared/localqueue"
+	localsqs "github.com/tsunagu-dev/tsunagu/infra/local/sqs"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
@@ -59,7 +59,7 @@ type world struct {
 	// sender is the sender function: its handler and its campaign runner.
 	handler *Handler
 	sender  *campaign.Runner
-	queue   *localqueue.Queue
+	queue   *localsqs.Queue
 	ticker  *scheduler.Ticker // the scheduler function's
 }
 
@@ -94,7 +94,7 @@ func newWorld(t testing.TB, table string, sesOpts func(*sesv2.Options), dbOpts .
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
-	srv := localqueue.NewServer(ts.URL, "ap-northeast-1")
+	srv := localsqs.NewServer(ts.URL, "ap-northeast-1")
 	ts.Config.Handler = srv
 	q := srv.Queue("SenderQueue")
 	client := testenv.SQSAs(t, "SchedulerFunction", func(o *sqs.Options) { o.BaseEndpoint = aws.String(ts.URL) })
@@ -155,7 +155,7 @@ func (w *world) drain(t *testing.T, during func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		w.queue.Deliver(ctx, invoker{w.handler}, localqueue.Delivery{BatchSize: 10, ReportBatchItemFailures: true,
+		w.queue.Deliver(ctx, invoker{w.handler}, localsqs.Delivery{BatchSize: 10, ReportBatchItemFailures: true,
 			Visibility: 100 * time.Millisecond, MaxReceiveCount: 50, Region: "ap-northeast-1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		close(done)
 	}()

@@ -1,6 +1,6 @@
 // thankyou.mjs drives Debian's Chromium through playwright-core over a shop's
 // thank-you page with the tsunagu widget, and reports what the page showed.
-// It judges nothing: the Go tests (shared/browser) assert.
+// It judges nothing: the Go tests (infra/testkit/browser) assert.
 //
 // It launches Chromium once and serves runs until its stdin closes. Each
 // line on stdin is one run, {"id": 1, "config": {...}}:

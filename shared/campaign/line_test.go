@@ -8,27 +8,27 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
-	"github.com/tsunagu-dev/tsunagu/shared/line/linetest"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 const lineOrEmail = "trigger: order.created\nkind: transactional\nchannel: line_or_email\n%BUDGET%actions:\n  - {type: line, template: winback}\n  - {type: email, template: winback}\n"
 
-func lineRunner(t *testing.T, budget string) (*Runner, *linetest.Server) {
+func lineRunner(t *testing.T, budget string) (*Runner, *lineapi.Server) {
 	t.Helper()
 	return lineRunnerFor(t, strings.Replace(lineOrEmail, "%BUDGET%", budget, 1))
 }
 
 // lineRunnerFor runs campaign "note", given as YAML, with LINE's stand-in.
-func lineRunnerFor(t *testing.T, campaignYAML string) (*Runner, *linetest.Server) {
+func lineRunnerFor(t *testing.T, campaignYAML string) (*Runner, *lineapi.Server) {
 	t.Helper()
 	set := ruleSet(t, map[string]string{"note": campaignYAML})
 	r, _ := newRunner(t, set)
-	api := linetest.NewServer(t)
-	client, err := line.New(linetest.Token, line.WithEndpoint(api.URL), line.WithBackoff(line.Backoff{Attempts: 3, Base: 1, Max: 2}))
+	api := lineapi.NewServer(t)
+	client, err := line.New(lineapi.Token, line.WithEndpoint(api.URL), line.WithBackoff(line.Backoff{Attempts: 3, Base: 1, Max: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestLineOrEmail(t *testing.T) {
 	tests := []struct {
 		name      string
 		budget    string
-		script    []linetest.Answer
+		script    []lineapi.Answer
 		profile   func(t *testing.T) (customer.Profile, order.Order)
 		want      string
 		pushes    int
@@ -75,11 +75,11 @@ func TestLineOrEmail(t *testing.T) {
 			p.UnfollowLine(p.LineUserID, tokyo(1, 0))
 			return p, o
 		}, want: "note:line=skipped note:email=sent", wantEmail: true},
-		{name: "LINE's monthly quota reached: email", script: []linetest.Answer{{Status: 429, Body: `{"message":"You have reached your monthly limit."}`}},
+		{name: "LINE's monthly quota reached: email", script: []lineapi.Answer{{Status: 429, Body: `{"message":"You have reached your monthly limit."}`}},
 			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-4") }, want: "note:line=skipped note:email=sent", pushes: 1, wantEmail: true},
-		{name: "LINE refuses the message: recorded, not retried, email", script: []linetest.Answer{{Status: 400, Body: `{"message":"The request body has 1 error(s)"}`}},
+		{name: "LINE refuses the message: recorded, not retried, email", script: []lineapi.Answer{{Status: 400, Body: `{"message":"The request body has 1 error(s)"}`}},
 			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-7") }, want: "note:line=rejected note:email=sent", pushes: 1, wantEmail: true},
-		{name: "LINE answer lost: the retry's 409 counts as delivered", script: []linetest.Answer{{Status: 500, Accept: true}},
+		{name: "LINE answer lost: the retry's 409 counts as delivered", script: []lineapi.Answer{{Status: 500, Accept: true}},
 			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-5") }, want: "note:line=sent", pushes: 2},
 		{name: "campaign budget spent: email", budget: "line_budget: 1\n",
 			profile: func(t *testing.T) (customer.Profile, order.Order) { return linked(t, "l-6") }, want: "note:line=sent", pushes: 1},
@@ -87,13 +87,13 @@ func TestLineOrEmail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, api := lineRunner(t, tt.budget)
-			api.Script(linetest.PushPath, tt.script...)
+			api.Script(lineapi.PushPath, tt.script...)
 			p, o := tt.profile(t)
 			if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":order.created")); got != tt.want {
 				t.Errorf("outcomes = %s, want %s", got, tt.want)
 			}
-			if len(api.Requests(linetest.PushPath)) != tt.pushes {
-				t.Errorf("%d pushes reached LINE, want %d", len(api.Requests(linetest.PushPath)), tt.pushes)
+			if len(api.Requests(lineapi.PushPath)) != tt.pushes {
+				t.Errorf("%d pushes reached LINE, want %d", len(api.Requests(lineapi.PushPath)), tt.pushes)
 			}
 			if got := len(testenv.SentEmails(t, p.Email)) == 1; got != tt.wantEmail {
 				t.Errorf("email sent = %v, want %v", got, tt.wantEmail)
@@ -119,7 +119,7 @@ func TestLineOrEmailWhateverTheListedOrder(t *testing.T) {
 		if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":order.created")); got != "note:line=sent" {
 			t.Errorf("outcomes = %s, want note:line=sent", got)
 		}
-		if n := len(api.Requests(linetest.PushPath)); n != 1 {
+		if n := len(api.Requests(lineapi.PushPath)); n != 1 {
 			t.Errorf("%d pushes, want 1", n)
 		}
 		if n := len(testenv.SentEmails(t, p.Email)); n != 0 {
@@ -181,7 +181,7 @@ func TestConsentPerChannel(t *testing.T) {
 			if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":order.created")); got != tt.want {
 				t.Errorf("outcomes = %s, want %s", got, tt.want)
 			}
-			if n := len(api.Requests(linetest.PushPath)); n != tt.pushes {
+			if n := len(api.Requests(lineapi.PushPath)); n != tt.pushes {
 				t.Errorf("%d pushes, want %d", n, tt.pushes)
 			}
 			if n := len(testenv.SentEmails(t, p.Email)); n != tt.emails {
@@ -195,7 +195,7 @@ func TestConsentPerChannel(t *testing.T) {
 // its place in the campaign's monthly LINE budget goes to the next message.
 func TestRefusedPushGivesBackItsBudget(t *testing.T) {
 	r, api := lineRunner(t, "line_budget: 1\n")
-	api.Script(linetest.PushPath, linetest.Answer{Status: 400, Body: `{"message":"The request body has 1 error(s)"}`})
+	api.Script(lineapi.PushPath, lineapi.Answer{Status: 400, Body: `{"message":"The request body has 1 error(s)"}`})
 	p, o := linked(t, "rb-1")
 	if got := statuses(runOnce(t, r, p, o, "order:"+o.ID+":first")); got != "note:line=rejected note:email=sent" {
 		t.Errorf("refused push: %s", got)

@@ -14,9 +14,9 @@ import (
 
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 
-	"github.com/tsunagu-dev/tsunagu/shared/line/linetest"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/golden"
 )
 
 const (
@@ -39,10 +39,10 @@ var (
 	fast = Backoff{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond}
 )
 
-func newClient(t *testing.T) (*Client, *linetest.Server) {
+func newClient(t *testing.T) (*Client, *lineapi.Server) {
 	t.Helper()
-	srv := linetest.NewServer(t)
-	c, err := New(linetest.Token, WithEndpoint(srv.URL), WithBackoff(fast))
+	srv := lineapi.NewServer(t)
+	c, err := New(lineapi.Token, WithEndpoint(srv.URL), WithBackoff(fast))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,44 +91,44 @@ func TestPushMessages(t *testing.T) {
 			if err != nil || res.AlreadyAccepted || res.DryRun || res.RequestID == "" {
 				t.Fatalf("Push = %+v, %v", res, err)
 			}
-			reqs := srv.Requests(linetest.PushPath)
+			reqs := srv.Requests(lineapi.PushPath)
 			if len(reqs) != 1 {
 				t.Fatalf("%d push requests, want 1", len(reqs))
 			}
 			if got := reqs[0].Header.Get("X-Line-Retry-Key"); got != RetryKey(messageKey) {
 				t.Errorf("X-Line-Retry-Key = %q, want %q", got, RetryKey(messageKey))
 			}
-			testenv.Golden(t, tt.golden, indent(t, reqs[0].Body))
+			golden.Check(t, tt.golden, indent(t, reqs[0].Body))
 		})
 	}
 }
 
 func TestPushRetries(t *testing.T) {
-	monthly := linetest.Answer{Status: http.StatusTooManyRequests, Body: `{"message":"You have reached your monthly limit."}`}
-	rateLimited := linetest.Answer{Status: http.StatusTooManyRequests, Body: `{"message":"The API rate limit has been exceeded. Try again later."}`}
+	monthly := lineapi.Answer{Status: http.StatusTooManyRequests, Body: `{"message":"You have reached your monthly limit."}`}
+	rateLimited := lineapi.Answer{Status: http.StatusTooManyRequests, Body: `{"message":"The API rate limit has been exceeded. Try again later."}`}
 	tests := []struct {
 		name         string
-		script       []linetest.Answer
+		script       []lineapi.Answer
 		wantRequests int
 		wantAccepted bool
 		wantErr      error // nil: success; errRetryable: neither sentinel
 	}{
 		{name: "accepted at once", wantRequests: 1},
-		{name: "5xx, then accepted", script: []linetest.Answer{{Status: 500}}, wantRequests: 2},
-		{name: "rate limited, then accepted", script: []linetest.Answer{rateLimited, rateLimited}, wantRequests: 3},
-		{name: "accepted but the answer was lost: the retry gets 409", script: []linetest.Answer{{Status: 502, Accept: true}}, wantRequests: 2, wantAccepted: true},
-		{name: "bad request is permanent", script: []linetest.Answer{{Status: 400, Body: `{"message":"The request body has 1 error(s)","details":[{"message":"May not be empty","property":"messages[0].text"}]}`}}, wantRequests: 1, wantErr: ErrRejected},
-		{name: "forbidden is permanent", script: []linetest.Answer{{Status: 403}}, wantRequests: 1, wantErr: ErrRejected},
-		{name: "the monthly limit is not retried", script: []linetest.Answer{monthly}, wantRequests: 1, wantErr: ErrQuotaExceeded},
-		{name: "5xx every time: retryable after the last attempt", script: []linetest.Answer{{Status: 500}, {Status: 503}, {Status: 500}, {Status: 504}}, wantRequests: 4, wantErr: errRetryable},
+		{name: "5xx, then accepted", script: []lineapi.Answer{{Status: 500}}, wantRequests: 2},
+		{name: "rate limited, then accepted", script: []lineapi.Answer{rateLimited, rateLimited}, wantRequests: 3},
+		{name: "accepted but the answer was lost: the retry gets 409", script: []lineapi.Answer{{Status: 502, Accept: true}}, wantRequests: 2, wantAccepted: true},
+		{name: "bad request is permanent", script: []lineapi.Answer{{Status: 400, Body: `{"message":"The request body has 1 error(s)","details":[{"message":"May not be empty","property":"messages[0].text"}]}`}}, wantRequests: 1, wantErr: ErrRejected},
+		{name: "forbidden is permanent", script: []lineapi.Answer{{Status: 403}}, wantRequests: 1, wantErr: ErrRejected},
+		{name: "the monthly limit is not retried", script: []lineapi.Answer{monthly}, wantRequests: 1, wantErr: ErrQuotaExceeded},
+		{name: "5xx every time: retryable after the last attempt", script: []lineapi.Answer{{Status: 500}, {Status: 503}, {Status: 500}, {Status: 504}}, wantRequests: 4, wantErr: errRetryable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, srv := newClient(t)
-			srv.Script(linetest.PushPath, tt.script...)
+			srv.Script(lineapi.PushPath, tt.script...)
 			res, err := c.Push(context.Background(), userID, []messaging_api.MessageInterface{Text("こんにちは")}, RetryKey(messageKey))
 			checkErr(t, err, tt.wantErr)
-			reqs := srv.Requests(linetest.PushPath)
+			reqs := srv.Requests(lineapi.PushPath)
 			if len(reqs) != tt.wantRequests || res.AlreadyAccepted != tt.wantAccepted {
 				t.Errorf("%d requests, accepted before = %v; want %d, %v", len(reqs), res.AlreadyAccepted, tt.wantRequests, tt.wantAccepted)
 			}
@@ -183,7 +183,7 @@ func TestPushTwiceDeliversOnce(t *testing.T) {
 	if _, used, _ := c.Quota(context.Background()); used != 1 {
 		t.Errorf("LINE counted %d messages, want 1", used)
 	}
-	if n := len(srv.Requests(linetest.PushPath)); n != 2 {
+	if n := len(srv.Requests(lineapi.PushPath)); n != 2 {
 		t.Errorf("%d push requests, want 2", n)
 	}
 }
@@ -196,7 +196,7 @@ type flaky struct {
 }
 
 func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
-	if f.failed || r.URL.Path != linetest.PushPath {
+	if f.failed || r.URL.Path != lineapi.PushPath {
 		return http.DefaultTransport.RoundTrip(r)
 	}
 	f.failed = true
@@ -221,8 +221,8 @@ func TestPushTransportFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := linetest.NewServer(t)
-			c, err := New(linetest.Token, WithEndpoint(srv.URL), WithBackoff(fast), WithHTTPClient(&http.Client{Transport: &flaky{afterSending: tt.afterSending}}))
+			srv := lineapi.NewServer(t)
+			c, err := New(lineapi.Token, WithEndpoint(srv.URL), WithBackoff(fast), WithHTTPClient(&http.Client{Transport: &flaky{afterSending: tt.afterSending}}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -230,7 +230,7 @@ func TestPushTransportFailures(t *testing.T) {
 			if err != nil || res.AlreadyAccepted != tt.wantAccepted {
 				t.Errorf("Push = %+v, %v; want already accepted %v", res, err, tt.wantAccepted)
 			}
-			if n := len(srv.Requests(linetest.PushPath)); n != tt.wantRequests {
+			if n := len(srv.Requests(lineapi.PushPath)); n != tt.wantRequests {
 				t.Errorf("LINE saw %d pushes, want %d", n, tt.wantRequests)
 			}
 			if _, used, _ := c.Quota(context.Background()); used != 1 {
@@ -261,7 +261,7 @@ func TestPushRefusesBadInputWithoutCallingLINE(t *testing.T) {
 			if _, err := NewDryRun(&bytes.Buffer{}).Push(context.Background(), tt.user, tt.messages, tt.key); !errors.Is(err, ErrRejected) {
 				t.Errorf("DryRun.Push = %v, want ErrRejected", err)
 			}
-			if n := len(srv.Requests(linetest.PushPath)); n != 0 {
+			if n := len(srv.Requests(lineapi.PushPath)); n != 0 {
 				t.Errorf("%d requests reached LINE", n)
 			}
 		})
@@ -269,13 +269,13 @@ func TestPushRefusesBadInputWithoutCallingLINE(t *testing.T) {
 }
 
 func TestPushHonoursContext(t *testing.T) {
-	srv := linetest.NewServer(t)
-	c, err := New(linetest.Token, WithEndpoint(srv.URL), WithBackoff(Backoff{Attempts: 5, Base: time.Second, Max: 10 * time.Second}))
+	srv := lineapi.NewServer(t)
+	c, err := New(lineapi.Token, WithEndpoint(srv.URL), WithBackoff(Backoff{Attempts: 5, Base: time.Second, Max: 10 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	unavailable := linetest.Answer{Status: 503}
-	srv.Script(linetest.PushPath, unavailable, unavailable, unavailable, unavailable, unavailable)
+	unavailable := lineapi.Answer{Status: 503}
+	srv.Script(lineapi.PushPath, unavailable, unavailable, unavailable, unavailable, unavailable)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -292,18 +292,18 @@ func TestQuota(t *testing.T) {
 	tests := []struct {
 		name              string
 		limit, used       int
-		script            []linetest.Answer
+		script            []lineapi.Answer
 		wantLimit, wantUs int
 	}{
 		{name: "free plan", limit: 200, used: 37, wantLimit: 200, wantUs: 37},
 		{name: "no limit", limit: -1, used: 5120, wantLimit: Unlimited, wantUs: 5120},
-		{name: "a 5xx is retried", limit: 5000, used: 0, script: []linetest.Answer{{Status: 500}}, wantLimit: 5000, wantUs: 0},
+		{name: "a 5xx is retried", limit: 5000, used: 0, script: []lineapi.Answer{{Status: 500}}, wantLimit: 5000, wantUs: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, srv := newClient(t)
 			srv.SetQuota(tt.limit, tt.used)
-			srv.Script(linetest.QuotaPath, tt.script...)
+			srv.Script(lineapi.QuotaPath, tt.script...)
 			limit, used, err := c.Quota(context.Background())
 			if err != nil || limit != tt.wantLimit || used != tt.wantUs {
 				t.Errorf("Quota = %d, %d, %v; want %d, %d", limit, used, err, tt.wantLimit, tt.wantUs)
@@ -331,7 +331,7 @@ func TestPushSparesAPushOnceTheQuotaIsSpent(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Errorf("Push = %v, want %v", err, tt.wantErr)
 			}
-			if n := len(srv.Requests(linetest.PushPath)); n != tt.wantPushes {
+			if n := len(srv.Requests(lineapi.PushPath)); n != tt.wantPushes {
 				t.Errorf("LINE saw %d pushes, want %d", n, tt.wantPushes)
 			}
 		})
@@ -346,20 +346,20 @@ func TestPushSparesAPushOnceTheQuotaIsSpent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(srv.Requests(linetest.QuotaPath)); n != 1 {
+	if n := len(srv.Requests(lineapi.QuotaPath)); n != 1 {
 		t.Errorf("the quota was read %d times for 2 pushes, want 1", n)
 	}
 
 	// A quota that cannot be read is not read again for every push: the
 	// pushes go on, and LINE answers for itself.
 	c, srv = newClient(t)
-	srv.Script(linetest.QuotaPath, slices.Repeat([]linetest.Answer{{Status: 500}}, 10)...)
+	srv.Script(lineapi.QuotaPath, slices.Repeat([]lineapi.Answer{{Status: 500}}, 10)...)
 	for _, key := range []string{"m-1", "m-2", "m-3"} {
 		if _, err := c.Push(context.Background(), userID, []messaging_api.MessageInterface{Text("x")}, RetryKey(key)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if reads, pushes := len(srv.Requests(linetest.QuotaPath)), len(srv.Requests(linetest.PushPath)); reads != fast.Attempts || pushes != 3 {
+	if reads, pushes := len(srv.Requests(lineapi.QuotaPath)), len(srv.Requests(lineapi.PushPath)); reads != fast.Attempts || pushes != 3 {
 		t.Errorf("the failing quota was read %d times for %d pushes; want one reading (%d attempts) and 3 pushes", reads, pushes, fast.Attempts)
 	}
 }
@@ -370,14 +370,14 @@ func TestIssueLinkToken(t *testing.T) {
 	if err != nil || token == "" {
 		t.Fatalf("IssueLinkToken = %q, %v", token, err)
 	}
-	reqs := srv.Requests(linetest.LinkTokenPath)
+	reqs := srv.Requests(lineapi.LinkTokenPath)
 	if len(reqs) != 1 || reqs[0].Path != "/v2/bot/user/"+userID+"/linkToken" {
 		t.Fatalf("requests = %+v", reqs)
 	}
 	if _, err := c.IssueLinkToken(context.Background(), "../../message/push"); !errors.Is(err, ErrRejected) {
 		t.Errorf("a malformed user id = %v, want ErrRejected", err)
 	}
-	if n := len(srv.Requests(linetest.LinkTokenPath)); n != 1 {
+	if n := len(srv.Requests(lineapi.LinkTokenPath)); n != 1 {
 		t.Errorf("a malformed user id reached LINE")
 	}
 }
@@ -388,15 +388,15 @@ func TestReplyIsTriedOnce(t *testing.T) {
 	if err := c.Reply(context.Background(), "nHuyWiB7yP5Zw52FIkcQobQuGDXCTA", msgs); err != nil {
 		t.Fatal(err)
 	}
-	srv.Script(linetest.ReplyPath, linetest.Answer{Status: 500})
+	srv.Script(lineapi.ReplyPath, lineapi.Answer{Status: 500})
 	if err := c.Reply(context.Background(), "b60d432864f44d079f6d8efe86cf404b", msgs); err == nil || errors.Is(err, ErrRejected) {
 		t.Errorf("Reply on 500 = %v, want a retryable error", err)
 	}
-	srv.Script(linetest.ReplyPath, linetest.Answer{Status: 400, Body: `{"message":"Invalid reply token"}`})
+	srv.Script(lineapi.ReplyPath, lineapi.Answer{Status: 400, Body: `{"message":"Invalid reply token"}`})
 	if err := c.Reply(context.Background(), "expired", msgs); !errors.Is(err, ErrRejected) {
 		t.Errorf("Reply with an expired token = %v, want ErrRejected", err)
 	}
-	if n := len(srv.Requests(linetest.ReplyPath)); n != 3 {
+	if n := len(srv.Requests(lineapi.ReplyPath)); n != 3 {
 		t.Errorf("%d reply requests, want 3 (no retries)", n)
 	}
 }
@@ -425,7 +425,7 @@ func TestDryRun(t *testing.T) {
 	if strings.Contains(out.String(), userID) || strings.Contains(out.String(), userID[1:]) {
 		t.Errorf("the dry run shows the user id:\n%s", out.String())
 	}
-	testenv.Golden(t, "dry-run.jsonl", out.String())
+	golden.Check(t, "dry-run.jsonl", out.String())
 }
 
 // TestDryRunHidingContent: a deployed function without a channel token

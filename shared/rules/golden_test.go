@@ -4,7 +4,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/golden"
 )
 
 // TestShippedTemplatesGolden renders every shipped template, each part it
@@ -28,16 +28,16 @@ func TestShippedTemplatesGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				testenv.Golden(t, name+".subject.txt", r.Subject)
-				testenv.Golden(t, name+".html", r.HTML)
-				testenv.Golden(t, name+".txt", r.Text)
+				golden.Check(t, name+".subject.txt", r.Subject)
+				golden.Check(t, name+".html", r.HTML)
+				golden.Check(t, name+".txt", r.Text)
 			}
 			if tpl.HasLine() {
 				line, err := tpl.RenderLine(data)
 				if err != nil {
 					t.Fatal(err)
 				}
-				testenv.Golden(t, name+".line.txt", line)
+				golden.Check(t, name+".line.txt", line)
 			}
 		})
 	}

@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/tsunagu-dev/tsunagu/shared/localqueue"
+	localsqs "github.com/tsunagu-dev/tsunagu/infra/local/sqs"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -25,7 +25,7 @@ var t0 = time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
 type fixture struct {
 	ticker  *Ticker
 	store   *store.Store
-	queue   *localqueue.Queue
+	queue   *localsqs.Queue
 	counter *store.RequestCounter
 }
 
@@ -36,7 +36,7 @@ func newFixture(t *testing.T) *fixture {
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
-	srv := localqueue.NewServer(ts.URL, "ap-northeast-1") // queue URLs need the server's address
+	srv := localsqs.NewServer(ts.URL, "ap-northeast-1") // queue URLs need the server's address
 	ts.Config.Handler = srv
 	q := srv.Queue("SenderQueue")
 	client := sqs.NewFromConfig(testenv.AWSConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(ts.URL) })

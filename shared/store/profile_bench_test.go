@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tsunagu-dev/tsunagu/shared/order"
-	"github.com/tsunagu-dev/tsunagu/shared/testenv"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // BenchmarkProfileSize gives one customer 1,000 orders through the store,

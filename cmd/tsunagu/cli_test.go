@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

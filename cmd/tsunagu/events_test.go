@@ -14,13 +14,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
 
+	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
-	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
-	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
 func TestLineQuota(t *testing.T) {

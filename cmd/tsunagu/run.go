@@ -21,14 +21,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tsunagu-dev/tsunagu/infra/local/apigateway"
+	"github.com/tsunagu-dev/tsunagu/infra/local/emulator"
+	"github.com/tsunagu-dev/tsunagu/infra/local/lambdaapi"
+	"github.com/tsunagu-dev/tsunagu/infra/local/project"
+	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
-	"github.com/tsunagu-dev/tsunagu/infra/local/emulator"
-	"github.com/tsunagu-dev/tsunagu/infra/local/apigateway"
-	"github.com/tsunagu-dev/tsunagu/infra/local/project"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
-	"github.com/tsunagu-dev/tsunagu/infra/local/lambdaapi"
-	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 )
 
 // The local stack's fixed addresses (DESIGN.md, Contracts).

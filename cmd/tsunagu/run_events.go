@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/infra/local/sqs"
 	"github.com/tsunagu-dev/tsunagu/infra/local/lambdaapi"
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
+	"github.com/tsunagu-dev/tsunagu/infra/local/sqs"
 )
 
 // localVisibility is the local queue's visibility timeout: SQS's would make

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
-	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
 // The LINE users of the documented bodies in testdata/webhooks (see its

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
-	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/signature"
 )
 
 // refused is one request a LINE route must refuse, or acknowledge without

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
 )
 
 // wholesaleOrder is a Shopify orders/create of n lines, each a product of

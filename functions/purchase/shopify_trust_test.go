@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // shopifyFixture reads one of the Shopify order fixtures (a consenting

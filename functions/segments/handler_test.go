@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
-	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

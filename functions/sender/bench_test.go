@@ -13,13 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/tsunagu-dev/tsunagu/infra/local/sqs"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
-	"github.com/tsunagu-dev/tsunagu/infra/local/sqs"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // benchCustomers is how many customers the at-scale benchmark seeds.

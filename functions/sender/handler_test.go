@@ -25,19 +25,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/tsunagu-dev/tsunagu/infra/local/emulator"
+	localsqs "github.com/tsunagu-dev/tsunagu/infra/local/sqs"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
-	"github.com/tsunagu-dev/tsunagu/infra/local/emulator"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
-	localsqs "github.com/tsunagu-dev/tsunagu/infra/local/sqs"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 

@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/browser"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // TestSamplePageInChromium opens the sample thank-you page in headless

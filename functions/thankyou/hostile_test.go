@@ -10,9 +10,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 // hostileIDs are order ids a visitor may put in the path: traversal,

@@ -6,13 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 const lineOrEmail = "trigger: order.created\nkind: transactional\nchannel: line_or_email\n%BUDGET%actions:\n  - {type: line, template: winback}\n  - {type: email, template: winback}\n"

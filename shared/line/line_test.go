@@ -14,9 +14,9 @@ import (
 
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/golden"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/golden"
 )
 
 const (

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
 )
 
 // BenchmarkProfileSize gives one customer 1,000 orders through the store,

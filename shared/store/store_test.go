@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

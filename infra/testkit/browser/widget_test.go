@@ -20,9 +20,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tsunagu-dev/tsunagu/infra/testkit/browser"
 	"github.com/tsunagu-dev/tsunagu/infra/local/emulator"
 	"github.com/tsunagu-dev/tsunagu/infra/local/project"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/browser"
 )
 
 var update = flag.Bool("update", false, "also save the happy screenshot to docs/screenshots/thankyou.png")

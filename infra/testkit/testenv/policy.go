@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 
-	localsqs "github.com/tsunagu-dev/tsunagu/infra/local/sqs"
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
+	localsqs "github.com/tsunagu-dev/tsunagu/infra/local/sqs"
 )
 
 // The stack as tests deploy it: the template's parameters the functions'

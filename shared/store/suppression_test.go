@@ -286,15 +286,15 @@ func TestLegacySuppressionStillHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		address    string
-		suppressed bool
+		name, address string
+		suppressed    bool
 	}{
-		{"old@example.jp", true},
-		{" OLD@example.jp", true},
-		{"new@example.jp", false},
+		{"the address suppressed before", "old@example.jp", true},
+		{"the same, spaced and in capitals", " OLD@example.jp", true},
+		{"another address", "new@example.jp", false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.address, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			sup, err := s.SuppressionOf(ctx, tt.address)
 			if err != nil || sup.Suppressed != tt.suppressed || tt.suppressed && sup.Reason != "complaint" {
 				t.Errorf("SuppressionOf = %+v, %v; want suppressed %v", sup, err, tt.suppressed)

@@ -1,0 +1,181 @@
+package campaign
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+)
+
+func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome, error) {
+	c := d.Campaign
+	base := Outcome{Campaign: c.ID, Variant: d.Variant, Status: string(d.Verdict), Reason: d.Reason}
+	switch {
+	case d.Verdict == Inactive || d.Verdict == NotInAudience:
+		return []Outcome{base}, nil
+	case d.Verdict == Wait:
+		reason := "delay"
+		if d.Reason == "quiet_hours" {
+			reason = "quiet_hours"
+		}
+		_, err := r.Store.ArmTimer(ctx, store.Timer{
+			Key: TimerKey(c.ID, t.Key, t.Profile.ID, reason), DueAt: d.DueAt, Campaign: c.ID, CustomerID: t.Profile.ID,
+			Trigger: string(t.Event), TriggerKey: t.Key, OrderID: t.Order.ID, Reason: reason,
+		})
+		due := d.DueAt
+		base.DueAt = &due
+		return []Outcome{base}, err
+	case d.Recorded():
+		rec := store.MessageRecord{Key: MessageKey(c.ID, 0, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: channelOf(firstMessage(d.Actions)), CustomerID: t.Profile.ID}
+		return []Outcome{base}, r.Store.RecordSkipped(ctx, rec, string(d.Verdict), t.At)
+	}
+	if c.Kind == rules.Marketing {
+		// Count this campaign against the caps, atomically: a concurrent
+		// trigger may have taken the last slot since Decide looked.
+		reason, err := r.Store.ReserveSend(ctx, t.Profile.ID,
+			store.Send{Key: reservationKey(c.ID, t), At: t.At, Campaign: c.ID, Channel: channelOf(firstMessage(d.Actions))},
+			CapWindow(r.Rules), func(sent []store.Send) string { return CapReason(r.Rules, c, t.At, sent, "") })
+		if err != nil {
+			return nil, err
+		}
+		if reason != "" {
+			rec := store.MessageRecord{Key: MessageKey(c.ID, 0, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: channelOf(firstMessage(d.Actions)), CustomerID: t.Profile.ID}
+			base.Status, base.Reason = string(Capped), reason
+			return []Outcome{base}, r.Store.RecordSkipped(ctx, rec, string(Capped), t.At)
+		}
+	}
+	var out []Outcome
+	var coupon *store.Coupon
+	lineDelivered := false
+	for _, i := range actionOrder(c, d.Actions) {
+		a := d.Actions[i]
+		o := Outcome{Campaign: c.ID, Variant: d.Variant}
+		var err error
+		switch a.Type {
+		case rules.ActionCoupon:
+			coupon, err = r.issueCoupon(ctx, t, c, a)
+			o.Channel, o.Status = "coupon", StatusIssued
+		case rules.ActionEmail:
+			if c.LineOrEmail && lineDelivered {
+				continue // reached on LINE; no email as well
+			}
+			o, err = r.sendEmail(ctx, t, d, i, a, coupon, nil)
+		case rules.ActionReviewRequest:
+			o, err = r.requestReviews(ctx, t, d, i, a, coupon)
+		case rules.ActionLine:
+			o, err = r.sendLine(ctx, t, d, i, a, coupon)
+			// Reached on LINE, or being reached by another attempt pushing
+			// with the same retry key. A dry run reached nobody.
+			lineDelivered = o.Status == string(store.MessageSent) || o.Status == StatusAlreadySent || o.Status == StatusInProgress
+		}
+		out = append(out, o)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// actionOrder is the order a decision's actions run in: as listed, except
+// that a line_or_email campaign issues its coupons, then tries LINE, and
+// only then decides on email, wherever the file lists them. The indexes
+// are the listed positions, which name the messages.
+func actionOrder(c *rules.Campaign, actions []rules.Action) []int {
+	order := make([]int, len(actions))
+	for i := range order {
+		order[i] = i
+	}
+	if !c.LineOrEmail {
+		return order
+	}
+	rank := func(a rules.Action) int {
+		switch a.Type {
+		case rules.ActionCoupon:
+			return 0
+		case rules.ActionLine:
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return rank(actions[x]) - rank(actions[y]) })
+	return order
+}
+
+func firstMessage(actions []rules.Action) rules.Action {
+	for _, a := range actions {
+		if a.Type != rules.ActionCoupon {
+			return a
+		}
+	}
+	return rules.Action{Type: rules.ActionEmail}
+}
+
+func (r *Runner) issueCoupon(ctx context.Context, t Trigger, c *rules.Campaign, a rules.Action) (*store.Coupon, error) {
+	spec := a.Coupon
+	cp, err := r.Store.IssueCoupon(ctx, store.Coupon{
+		Code: r.Coupons.Code(c.ID, t.Key, t.Profile.ID), Campaign: c.ID, CustomerID: t.Profile.ID, TriggerKey: t.Key,
+		Name: spec.Name, PercentOff: spec.PercentOff, AmountOff: spec.AmountOff, Currency: r.Rules.Settings.Shop.Currency,
+		MinOrder: spec.MinOrder, IssuedAt: t.At.UTC(), ExpiresAt: t.At.Add(spec.ExpiresIn).UTC(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cp, nil
+}
+
+// requestReviews asks about the order's products the customer has neither
+// reviewed nor been asked about in the last 12 months.
+func (r *Runner) requestReviews(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon) (Outcome, error) {
+	key := MessageKey(d.Campaign.ID, i, t.Key, t.Profile.ID)
+	var reviews []rules.ReviewData
+	seen := map[string]bool{}
+	for _, it := range t.Order.Products() {
+		if seen[it.SKU] {
+			continue
+		}
+		seen[it.SKU] = true
+		ok, _, err := r.Store.ClaimReviewRequest(ctx, t.Profile.ID, it.SKU, key, t.At)
+		if err != nil {
+			return Outcome{Campaign: d.Campaign.ID}, err
+		}
+		if ok {
+			reviews = append(reviews, rules.ReviewData{Name: it.Name, URL: strings.ReplaceAll(r.Rules.Settings.Shop.ReviewURL, "{sku}", url.PathEscape(it.SKU))})
+		}
+	}
+	if len(reviews) == 0 {
+		o := Outcome{Campaign: d.Campaign.ID, Variant: d.Variant, Channel: "email", Status: string(store.MessageSkipped), Reason: ReasonNothingToReview}
+		rec := store.MessageRecord{Key: key, CampaignID: d.Campaign.ID, Channel: "email", CustomerID: t.Profile.ID}
+		return o, r.Store.RecordSkipped(ctx, rec, ReasonNothingToReview, t.At)
+	}
+	return r.sendEmail(ctx, t, d, i, a, coupon, reviews)
+}
+
+// messageData is what templates see for this customer and trigger.
+func (r *Runner) messageData(t Trigger, coupon *store.Coupon, reviews []rules.ReviewData, channel string) rules.MessageData {
+	var justBought []string
+	for _, it := range t.Order.Items {
+		justBought = append(justBought, it.Category)
+	}
+	data := rules.MessageData{
+		Shop:            r.Rules.Settings.Shop,
+		Customer:        rules.CustomerData{Name: t.Profile.Name},
+		Order:           rules.OrderData{ID: t.Order.ID, PlacedAt: t.Order.PlacedAt, Total: t.Order.Total, Currency: t.Order.Currency},
+		Recommendations: r.Rules.Recommend(t.Profile.CategoryCounts, justBought, r.RecommendationLimit),
+		Reviews:         reviews,
+		UnsubscribeURL:  r.Unsubscribe.URL(r.PublicURL, t.Profile.ID, channel),
+	}
+	if data.Customer.Name == "" {
+		data.Customer.Name = "お客"
+	}
+	for _, it := range t.Order.Items {
+		data.Order.Items = append(data.Order.Items, rules.ItemData{Name: it.Name, Quantity: it.Quantity, Price: it.UnitPrice})
+	}
+	if coupon != nil {
+		data.Coupon = &rules.CouponData{Code: coupon.Code, Name: coupon.Name, MinOrder: coupon.MinOrder, ExpiresAt: coupon.ExpiresAt,
+			Discount: r.Rules.Discount(coupon.PercentOff, coupon.AmountOff)}
+	}
+	return data
+}

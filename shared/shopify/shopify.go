@@ -1,5 +1,5 @@
-// Package shopify decodes Shopify's order webhooks, as Shopify sends them,
-// into tsunagu's normalised order model.
+// Package shopify decodes Shopify's webhooks as Shopify sends them (orders,
+// refunds, Shopify's mandatory compliance topics) into tsunagu's models.
 package shopify
 
 import (

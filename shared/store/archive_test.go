@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,29 +211,39 @@ func TestProfileArchiveRetriedAfterFailure(t *testing.T) {
 	}
 }
 
-// After 1,000 orders a profile is as small as after a hundred: DynamoDB
-// refuses items over 400 KB, and the emulator enforces it too.
-func TestProfileSizeBounded(t *testing.T) {
-	s, ctx := newStore(t), context.Background()
+// profileSizes gives a customer n orders, each a different product (300
+// brands), as the purchase webhook applies them, and reports the profile's
+// size after each count in at.
+func profileSizes(tb testing.TB, s *Store, customerID string, n int, at ...int) map[int]int {
+	tb.Helper()
+	ctx := context.Background()
 	sizes := map[int]int{}
-	for i := range 1000 {
+	for i := range n {
 		id := fmt.Sprintf("B%04d", i)
 		placed := t0.Add(time.Duration(i) * time.Hour)
 		ev := order.Event{DeliveryID: "d-" + id, Source: "generic", Type: order.Created, OccurredAt: placed, Order: order.Order{
-			ID: id, Currency: "JPY", Total: 2150, PlacedAt: placed, Customer: &order.Customer{ID: "c-1000", Email: "misaki@example.jp"},
+			ID: id, Currency: "JPY", Total: 2150, PlacedAt: placed, Customer: &order.Customer{ID: customerID, Email: "misaki@example.jp"},
 			Items: []order.Item{{SKU: fmt.Sprintf("SKU-%04d", i), Name: "本練羊羹", Category: "sweets", Brand: fmt.Sprintf("brand-%d", i%300), UnitPrice: 2150, Quantity: 1}},
 		}}
 		if err := deliver(ctx, s, ev); err != nil {
-			t.Fatalf("order %d: %v", i, err)
+			tb.Fatalf("order %d: %v", i, err)
 		}
-		if i+1 == 100 || i+1 == 1000 {
-			size, err := s.ProfileSize(ctx, "c-1000")
+		if slices.Contains(at, i+1) {
+			size, err := s.ProfileSize(ctx, customerID)
 			if err != nil {
-				t.Fatal(err)
+				tb.Fatal(err)
 			}
 			sizes[i+1] = size
 		}
 	}
+	return sizes
+}
+
+// After 1,000 orders a profile is as small as after a hundred: DynamoDB
+// refuses items over 400 KB, and the emulator enforces it too.
+func TestProfileSizeBounded(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	sizes := profileSizes(t, s, "c-1000", 1000, 100, 1000)
 	t.Logf("profile size: %d bytes after 100 orders, %d after 1,000", sizes[100], sizes[1000])
 	if sizes[1000] > 2*sizes[100] {
 		t.Errorf("profile grew from %d to %d bytes between 100 and 1,000 orders", sizes[100], sizes[1000])

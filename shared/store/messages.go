@@ -180,8 +180,7 @@ func (s *Store) GetMessage(ctx context.Context, key string) (MessageRecord, erro
 
 // CustomerMessages lists a customer's message log since a time, oldest first.
 func (s *Store) CustomerMessages(ctx context.Context, customerID string, since time.Time) ([]MessageRecord, error) {
-	var out []MessageRecord
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+	items, err := queryAll[messageItem](ctx, s.db, &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
 		IndexName:              aws.String("gsi1"),
 		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk >= :since"),
@@ -190,18 +189,12 @@ func (s *Store) CustomerMessages(ctx context.Context, customerID string, since t
 			":since": &types.AttributeValueMemberS{Value: sortTime(since)},
 		},
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list messages of %s: %w", customerID, err)
-		}
-		for _, item := range page.Items {
-			var it messageItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, fmt.Errorf("decode message: %w", err)
-			}
-			out = append(out, it.MessageRecord)
-		}
+	if err != nil {
+		return nil, fmt.Errorf("list messages of %s: %w", customerID, err)
+	}
+	var out []MessageRecord
+	for _, it := range items {
+		out = append(out, it.MessageRecord)
 	}
 	return out, nil
 }

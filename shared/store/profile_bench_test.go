@@ -2,12 +2,9 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"testing"
-	"time"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
-	"github.com/tsunagu-dev/tsunagu/shared/order"
 )
 
 // BenchmarkProfileSize gives one customer 1,000 orders through the store,
@@ -18,25 +15,7 @@ import (
 func BenchmarkProfileSize(b *testing.B) {
 	ctx := context.Background()
 	s := New(testenv.DynamoDB(), testenv.NewTable(b))
-	var at100 int
-	for i := range 1000 {
-		id := fmt.Sprintf("B%04d", i)
-		placed := t0.Add(time.Duration(i) * time.Hour)
-		ev := order.Event{DeliveryID: "d-" + id, Source: "generic", Type: order.Created, OccurredAt: placed, Order: order.Order{
-			ID: id, Currency: "JPY", Total: 2150, PlacedAt: placed, Customer: &order.Customer{ID: "c-1000", Email: "misaki@example.jp"},
-			Items: []order.Item{{SKU: fmt.Sprintf("SKU-%04d", i), Name: "本練羊羹", Category: "sweets", Brand: fmt.Sprintf("brand-%d", i%300), UnitPrice: 2150, Quantity: 1}},
-		}}
-		if err := deliver(ctx, s, ev); err != nil {
-			b.Fatal(err)
-		}
-		if i+1 == 100 {
-			size, err := s.ProfileSize(ctx, "c-1000")
-			if err != nil {
-				b.Fatal(err)
-			}
-			at100 = size
-		}
-	}
+	at100 := profileSizes(b, s, "c-1000", 1000, 100)[100]
 	var size int
 	b.ResetTimer()
 	for b.Loop() {

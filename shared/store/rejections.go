@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -61,8 +60,7 @@ func (s *Store) RecordRejection(ctx context.Context, r Rejection) error {
 
 // RejectionsOn lists the deliveries refused on a UTC day (a Query of gsi1).
 func (s *Store) RejectionsOn(ctx context.Context, day time.Time) ([]Rejection, error) {
-	var out []Rejection
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+	items, err := queryAll[rejectionItem](ctx, s.db, &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
 		IndexName:              aws.String("gsi1"),
 		KeyConditionExpression: aws.String("gsi1pk = :pk"),
@@ -70,18 +68,12 @@ func (s *Store) RejectionsOn(ctx context.Context, day time.Time) ([]Rejection, e
 			":pk": &types.AttributeValueMemberS{Value: RejectionsPartition(day)},
 		},
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list rejections of %s: %w", day.Format(time.DateOnly), err)
-		}
-		for _, item := range page.Items {
-			var it rejectionItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, fmt.Errorf("decode rejection: %w", err)
-			}
-			out = append(out, it.Rejection)
-		}
+	if err != nil {
+		return nil, fmt.Errorf("list rejections of %s: %w", day.Format(time.DateOnly), err)
+	}
+	var out []Rejection
+	for _, it := range items {
+		out = append(out, it.Rejection)
 	}
 	return out, nil
 }

@@ -132,6 +132,27 @@ func (s *Store) putOnce(ctx context.Context, item map[string]types.AttributeValu
 	return err == nil, err
 }
 
+// queryAll runs a Query through all its pages and decodes every item into
+// a T.
+func queryAll[T any](ctx context.Context, db *dynamodb.Client, in *dynamodb.QueryInput) ([]T, error) {
+	var out []T
+	p := dynamodb.NewQueryPaginator(db, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range page.Items {
+			var it T
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, fmt.Errorf("decode item: %w", err)
+			}
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
 func marshalMap(v any) (map[string]types.AttributeValue, error) {
 	m, err := attributevalue.MarshalMapWithOptions(v, func(o *attributevalue.EncoderOptions) { o.OmitEmptyTime = true })
 	if err != nil {

@@ -29,7 +29,7 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 		base.DueAt = &due
 		return []Outcome{base}, err
 	case d.Recorded():
-		rec := store.MessageRecord{Key: MessageKey(c.ID, 0, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: channelOf(firstMessage(d.Actions)), CustomerID: t.Profile.ID}
+		rec := store.MessageRecord{Key: MessageKey(c.ID, 0, t.Key, t.Profile.ID), CampaignID: c.ID, Variant: d.Variant, Channel: channelOf(firstMessage(d.Actions)), CustomerID: t.Profile.ID}
 		return []Outcome{base}, r.Store.RecordSkipped(ctx, rec, string(d.Verdict), t.At)
 	}
 	if c.Kind == rules.Marketing {
@@ -42,7 +42,7 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 			return nil, err
 		}
 		if reason != "" {
-			rec := store.MessageRecord{Key: MessageKey(c.ID, 0, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: channelOf(firstMessage(d.Actions)), CustomerID: t.Profile.ID}
+			rec := store.MessageRecord{Key: MessageKey(c.ID, 0, t.Key, t.Profile.ID), CampaignID: c.ID, Variant: d.Variant, Channel: channelOf(firstMessage(d.Actions)), CustomerID: t.Profile.ID}
 			base.Status, base.Reason = string(Capped), reason
 			return []Outcome{base}, r.Store.RecordSkipped(ctx, rec, string(Capped), t.At)
 		}
@@ -147,7 +147,7 @@ func (r *Runner) requestReviews(ctx context.Context, t Trigger, d Decision, i in
 	}
 	if len(reviews) == 0 {
 		o := Outcome{Campaign: d.Campaign.ID, Variant: d.Variant, Channel: "email", Status: string(store.MessageSkipped), Reason: ReasonNothingToReview}
-		rec := store.MessageRecord{Key: key, CampaignID: d.Campaign.ID, Channel: "email", CustomerID: t.Profile.ID}
+		rec := store.MessageRecord{Key: key, CampaignID: d.Campaign.ID, Variant: d.Variant, Channel: "email", CustomerID: t.Profile.ID}
 		return o, r.Store.RecordSkipped(ctx, rec, ReasonNothingToReview, t.At)
 	}
 	return r.sendEmail(ctx, t, d, i, a, coupon, reviews)

@@ -16,7 +16,7 @@ import (
 // sendEmail renders, claims, sends and records one email.
 func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon, reviews []rules.ReviewData) (Outcome, error) {
 	c := d.Campaign
-	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: "email", CustomerID: t.Profile.ID}
+	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Variant: d.Variant, Channel: "email", CustomerID: t.Profile.ID}
 	o := Outcome{Campaign: c.ID, Variant: d.Variant, Channel: "email"}
 	switch {
 	case t.Profile.Email == "":
@@ -74,7 +74,7 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 // goes instead).
 func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon) (Outcome, error) {
 	c := d.Campaign
-	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Channel: "line", CustomerID: t.Profile.ID}
+	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Variant: d.Variant, Channel: "line", CustomerID: t.Profile.ID}
 	o := Outcome{Campaign: c.ID, Variant: d.Variant, Channel: "line"}
 	skip := func(reason string) (Outcome, error) {
 		o.Status, o.Reason = string(store.MessageSkipped), reason

@@ -35,8 +35,10 @@ const (
 // MessageRecord is one entry of the message log, keyed by the message's
 // deterministic key, so a retried send finds the entry of the first try.
 type MessageRecord struct {
-	Key        string        `dynamodbav:"message_key"`
-	CampaignID string        `dynamodbav:"campaign_id"`
+	Key        string `dynamodbav:"message_key"`
+	CampaignID string `dynamodbav:"campaign_id"`
+	// Variant is the campaign's A/B variant the message belongs to, if any.
+	Variant    string        `dynamodbav:"variant,omitempty"`
 	Channel    string        `dynamodbav:"channel"`
 	CustomerID string        `dynamodbav:"customer_id"`
 	Status     MessageStatus `dynamodbav:"status"`
@@ -80,11 +82,15 @@ func (s *Store) ClaimMessage(ctx context.Context, rec MessageRecord, now time.Ti
 	if err != nil {
 		return false, MessageRecord{}, err
 	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	variantSet := ""
+	if rec.Variant != "" {
+		variantSet = ", variant = :variant"
+	}
+	in := &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table),
 		Key:       key(messagePK(rec.Key), "MESSAGE"),
 		UpdateExpression: aws.String("SET message_key = :message_key, campaign_id = :campaign_id, channel = :channel, customer_id = :customer_id, " +
-			"#status = :status, claimed_at = :claimed_at, claim_token = :token, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, #ttl = :ttl REMOVE reason ADD attempts :one"),
+			"#status = :status, claimed_at = :claimed_at, claim_token = :token, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, #ttl = :ttl" + variantSet + " REMOVE reason ADD attempts :one"),
 		ConditionExpression:      aws.String("attribute_not_exists(pk) OR #status = :failed OR claim_token = :token"),
 		ExpressionAttributeNames: map[string]string{"#status": "status", "#ttl": "ttl"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -97,7 +103,11 @@ func (s *Store) ClaimMessage(ctx context.Context, rec MessageRecord, now time.Ti
 			":failed": &types.AttributeValueMemberS{Value: string(MessageFailed)},
 			":token":  &types.AttributeValueMemberS{Value: rand.Text()},
 		},
-	})
+	}
+	if rec.Variant != "" {
+		in.ExpressionAttributeValues[":variant"] = vals["variant"]
+	}
+	_, err = s.db.UpdateItem(ctx, in)
 	if err == nil {
 		return true, MessageRecord{}, nil
 	}

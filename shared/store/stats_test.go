@@ -71,3 +71,19 @@ func TestStatsCounters(t *testing.T) {
 		})
 	}
 }
+
+func TestMessageKeepsItsVariant(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	for _, tt := range []struct{ name, key, variant string }{{"A/B variant", "m-variant", "B"}, {"no variants", "m-plain", ""}} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := MessageRecord{Key: tt.key, CampaignID: "winback", Variant: tt.variant, Channel: "email", CustomerID: "c-1"}
+			if ok, _, err := s.ClaimMessage(ctx, rec, t0); err != nil || !ok {
+				t.Fatalf("ClaimMessage = %v, %v", ok, err)
+			}
+			got, err := s.GetMessage(ctx, tt.key)
+			if err != nil || got.Variant != tt.variant {
+				t.Fatalf("GetMessage variant = %q, %v; want %q", got.Variant, err, tt.variant)
+			}
+		})
+	}
+}

@@ -477,7 +477,7 @@ func TestOutagesAreRetriedToOneEffect(t *testing.T) {
 func TestCouponRedemptionIsRecordedWithItsCampaign(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	issued, err := e.store.IssueCoupon(ctx, store.Coupon{Code: "TSN-ABCD-EFGH-JKMN", Campaign: "second-purchase-nudge", CustomerID: "c-9001",
+	issued, _, err := e.store.IssueCoupon(ctx, store.Coupon{Code: "TSN-ABCD-EFGH-JKMN", Campaign: "second-purchase-nudge", CustomerID: "c-9001",
 		Name: "10%OFF", PercentOff: 10, Currency: "JPY", IssuedAt: fixedNow.Add(-24 * time.Hour), ExpiresAt: fixedNow.Add(29 * 24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)

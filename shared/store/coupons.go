@@ -15,8 +15,10 @@ import (
 
 // Coupon is one issued, single-use coupon.
 type Coupon struct {
-	Code       string    `dynamodbav:"code"`
-	Campaign   string    `dynamodbav:"campaign_id"`
+	Code     string `dynamodbav:"code"`
+	Campaign string `dynamodbav:"campaign_id"`
+	// Variant is the campaign's A/B variant that issued it, if any.
+	Variant    string    `dynamodbav:"variant,omitempty"`
 	CustomerID string    `dynamodbav:"customer_id"`
 	TriggerKey string    `dynamodbav:"trigger_key"`
 	Name       string    `dynamodbav:"name"`
@@ -44,21 +46,23 @@ const couponRetention = 365 * 24 * time.Hour
 func couponPK(code string) string { return "COUPON#" + code }
 
 // IssueCoupon stores a coupon unless one with its code exists, and returns
-// the stored one. Codes are derived from (campaign, trigger, customer), so
-// issuing again for the same trigger returns the first coupon unchanged.
-func (s *Store) IssueCoupon(ctx context.Context, c Coupon) (Coupon, error) {
+// the stored one and whether this call issued it. Codes are derived from
+// (campaign, trigger, customer), so issuing again for the same trigger
+// returns the first coupon unchanged (and false).
+func (s *Store) IssueCoupon(ctx context.Context, c Coupon) (Coupon, bool, error) {
 	item, err := marshalMap(couponItem{PK: couponPK(c.Code), SK: "COUPON", TTL: c.ExpiresAt.Add(couponRetention).Unix(), Coupon: c})
 	if err != nil {
-		return Coupon{}, err
+		return Coupon{}, false, err
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
 	if err == nil {
-		return c, nil
+		return c, true, nil
 	}
 	if !isConditionFailed(err) {
-		return Coupon{}, fmt.Errorf("issue coupon for %s/%s: %w", c.Campaign, c.CustomerID, err)
+		return Coupon{}, false, fmt.Errorf("issue coupon for %s/%s: %w", c.Campaign, c.CustomerID, err)
 	}
-	return s.GetCoupon(ctx, c.Code)
+	stored, err := s.GetCoupon(ctx, c.Code)
+	return stored, false, err
 }
 
 // GetCoupon reads a coupon by code; an unknown code returns ErrNotFound.

@@ -30,6 +30,9 @@ const (
 	// MessageDryRun is a message rendered and recorded but not sent, for a
 	// channel that is not configured.
 	MessageDryRun MessageStatus = "dry_run"
+	// MessageAssigned is no message but a campaign's treatment assignment:
+	// the customer was decided to receive it (Group treatment).
+	MessageAssigned MessageStatus = "assigned"
 )
 
 // MessageRecord is one entry of the message log, keyed by the message's
@@ -38,7 +41,10 @@ type MessageRecord struct {
 	Key        string `dynamodbav:"message_key"`
 	CampaignID string `dynamodbav:"campaign_id"`
 	// Variant is the campaign's A/B variant the message belongs to, if any.
-	Variant    string        `dynamodbav:"variant,omitempty"`
+	Variant string `dynamodbav:"variant,omitempty"`
+	// Group is the lift group of an assignment entry (GroupTreatment,
+	// GroupHoldout, GroupControl); "" for a message that is no assignment.
+	Group      string        `dynamodbav:"group,omitempty"`
 	Channel    string        `dynamodbav:"channel"`
 	CustomerID string        `dynamodbav:"customer_id"`
 	Status     MessageStatus `dynamodbav:"status"`
@@ -153,23 +159,35 @@ func (s *Store) FinishMessage(ctx context.Context, rec MessageRecord, status Mes
 // RecordSkipped logs a message that was decided against (no consent, held
 // out, capped...) with the reason. The first decision for a key stands.
 func (s *Store) RecordSkipped(ctx context.Context, rec MessageRecord, reason string, now time.Time) error {
-	rec.Status, rec.Reason, rec.ClaimedAt, rec.FinishedAt = MessageSkipped, reason, now.UTC(), now.UTC()
+	_, err := s.RecordDecision(ctx, rec, MessageSkipped, reason, now)
+	return err
+}
+
+// RecordDecision logs a decision that sends nothing under rec's key (a
+// skip, a held-out or a treatment assignment) with its status and reason,
+// and reports whether this call wrote it: the first decision for a key
+// stands, so a counter added only when this is true counts it once.
+func (s *Store) RecordDecision(ctx context.Context, rec MessageRecord, status MessageStatus, reason string, now time.Time) (bool, error) {
+	rec.Status, rec.Reason, rec.ClaimedAt, rec.FinishedAt = status, reason, now.UTC(), now.UTC()
 	item, err := marshalMap(messageItem{
 		PK: messagePK(rec.Key), SK: "MESSAGE",
 		GSI1PK: CustomerMessagesPartition(rec.CustomerID), GSI1SK: sortTime(rec.ClaimedAt) + "#" + rec.Key,
 		TTL: now.Add(MessageRetention).Unix(), MessageRecord: rec,
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table), Item: item,
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
-	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("record skipped message %s: %w", rec.Key, err)
+	if isConditionFailed(err) {
+		return false, nil
 	}
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("record %s message %s: %w", status, rec.Key, err)
+	}
+	return true, nil
 }
 
 // GetMessage reads one message log entry; an unknown key returns ErrNotFound.

@@ -31,6 +31,9 @@ type OrderState struct {
 	// order's status (its first attempt or this retry): empty when it
 	// moved nothing.
 	Change customer.Transition
+	// NewRefund is set by RecordRefund when this call recorded the
+	// refund's amount (it was not recorded before).
+	NewRefund bool
 	// refundIDs are the refunds recorded (RecordRefund).
 	refundIDs []string
 }

@@ -54,7 +54,8 @@ var ErrRefundCurrency = errors.New("refund in another currency than its order")
 // refunds/create and an order body) changes nothing. A refund of an order
 // not stored yet is kept on the order's item, and counts once the order's
 // details arrive. A refund in another currency than the stored order's is
-// recorded without its amount and reported with ErrRefundCurrency.
+// recorded without its amount and reported with ErrRefundCurrency. The
+// state returned has NewRefund set when this call took the amount out.
 func (s *Store) RecordRefund(ctx context.Context, orderID string, r order.Refund) (OrderState, error) {
 	ids := stringSet{r.ID}
 	update := expression.Set(expression.Name("order_id"), expression.Value(orderID)).
@@ -65,6 +66,7 @@ func (s *Store) RecordRefund(ctx context.Context, orderID string, r order.Refund
 	sameCurrency := expression.AttributeNotExists(expression.Name("currency")).Or(expression.Name("currency").Equal(expression.Value(r.Currency)))
 	st, applied, err := s.updateOrder(ctx, orderID, "", update, newRefund.And(sameCurrency))
 	if err != nil || applied {
+		st.NewRefund = applied
 		return st, err
 	}
 	st, err = s.GetOrder(ctx, orderID)

@@ -30,7 +30,20 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 		return []Outcome{base}, err
 	case d.Recorded():
 		rec := store.MessageRecord{Key: MessageKey(c.ID, 0, t.Key, t.Profile.ID), CampaignID: c.ID, Variant: d.Variant, Channel: channelOf(firstMessage(d.Actions)), CustomerID: t.Profile.ID}
-		return []Outcome{base}, r.Store.RecordSkipped(ctx, rec, string(d.Verdict), t.At)
+		reason := string(d.Verdict)
+		if d.Verdict == HeldOut && c.Kind == rules.Marketing {
+			// A held-out customer is recorded as "would have received",
+			// at the same decision point as the treatment.
+			rec.Group = store.GroupHoldout
+			if d.Reason == ReasonGlobalControl {
+				rec.Group, reason = store.GroupControl, ReasonGlobalControl
+			}
+		}
+		first, err := r.Store.RecordDecision(ctx, rec, store.MessageSkipped, reason, t.At)
+		if first && rec.Group != "" {
+			countAssignment(ctx, rec, t.At)
+		}
+		return []Outcome{base}, err
 	}
 	if c.Kind == rules.Marketing {
 		// Count this campaign against the caps, atomically: a concurrent
@@ -46,6 +59,17 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 			base.Status, base.Reason = string(Capped), reason
 			return []Outcome{base}, r.Store.RecordSkipped(ctx, rec, string(Capped), t.At)
 		}
+		// The treatment assignment: an entry of its own in the message log
+		// (the reservation's key), which the customer's orders convert.
+		assigned := store.MessageRecord{Key: reservationKey(c.ID, t), CampaignID: c.ID, Variant: d.Variant, Channel: channelOf(firstMessage(d.Actions)),
+			CustomerID: t.Profile.ID, Group: store.GroupTreatment}
+		first, err := r.Store.RecordDecision(ctx, assigned, store.MessageAssigned, "", t.At)
+		if err != nil {
+			return nil, err
+		}
+		if first {
+			countAssignment(ctx, assigned, t.At)
+		}
 	}
 	var out []Outcome
 	var coupon *store.Coupon
@@ -56,7 +80,7 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 		var err error
 		switch a.Type {
 		case rules.ActionCoupon:
-			coupon, err = r.issueCoupon(ctx, t, c, a)
+			coupon, err = r.issueCoupon(ctx, t, d, a)
 			o.Channel, o.Status = "coupon", StatusIssued
 		case rules.ActionEmail:
 			if c.LineOrEmail && lineDelivered {
@@ -113,15 +137,18 @@ func firstMessage(actions []rules.Action) rules.Action {
 	return rules.Action{Type: rules.ActionEmail}
 }
 
-func (r *Runner) issueCoupon(ctx context.Context, t Trigger, c *rules.Campaign, a rules.Action) (*store.Coupon, error) {
-	spec := a.Coupon
-	cp, err := r.Store.IssueCoupon(ctx, store.Coupon{
-		Code: r.Coupons.Code(c.ID, t.Key, t.Profile.ID), Campaign: c.ID, CustomerID: t.Profile.ID, TriggerKey: t.Key,
+func (r *Runner) issueCoupon(ctx context.Context, t Trigger, d Decision, a rules.Action) (*store.Coupon, error) {
+	spec, c := a.Coupon, d.Campaign
+	cp, first, err := r.Store.IssueCoupon(ctx, store.Coupon{
+		Code: r.Coupons.Code(c.ID, t.Key, t.Profile.ID), Campaign: c.ID, Variant: d.Variant, CustomerID: t.Profile.ID, TriggerKey: t.Key,
 		Name: spec.Name, PercentOff: spec.PercentOff, AmountOff: spec.AmountOff, Currency: r.Rules.Settings.Shop.Currency,
 		MinOrder: spec.MinOrder, IssuedAt: t.At.UTC(), ExpiresAt: t.At.Add(spec.ExpiresIn).UTC(),
 	})
 	if err != nil {
 		return nil, err
+	}
+	if first {
+		count(ctx, c.ID, d.Variant, t.At, "coupons_issued")
 	}
 	return &cp, nil
 }

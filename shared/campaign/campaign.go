@@ -10,8 +10,10 @@
 // By part: decide.go decides (pure: consent, audience, caps, quiet hours),
 // actions.go carries a decision out (timers, coupons, review requests, the
 // message data), send.go sends an email or a LINE message under its claim,
-// record.go records how a send ended, lifecycle.go arms and cancels the
-// waits an order starts, and campaign.go holds the runner and its keys.
+// record.go records how a send ended, measure.go counts what was decided
+// and sent (lift groups, the global control), lifecycle.go arms and
+// cancels the waits an order starts, and campaign.go holds the runner and
+// its keys.
 package campaign
 
 import (
@@ -35,15 +37,17 @@ type Store interface {
 	ClaimMessage(ctx context.Context, rec store.MessageRecord, now time.Time) (bool, store.MessageRecord, error)
 	FinishMessage(ctx context.Context, rec store.MessageRecord, status store.MessageStatus, reason, providerID string, now time.Time) error
 	RecordSkipped(ctx context.Context, rec store.MessageRecord, reason string, now time.Time) error
+	RecordDecision(ctx context.Context, rec store.MessageRecord, status store.MessageStatus, reason string, now time.Time) (bool, error)
 	RecentSends(ctx context.Context, customerID string) ([]store.Send, error)
 	ReserveSend(ctx context.Context, customerID string, send store.Send, keep time.Duration, check store.CapCheck) (string, error)
 	ArmTimer(ctx context.Context, t store.Timer) (bool, error)
 	FinishTimer(ctx context.Context, key, status string) (bool, error)
-	IssueCoupon(ctx context.Context, c store.Coupon) (store.Coupon, error)
+	IssueCoupon(ctx context.Context, c store.Coupon) (store.Coupon, bool, error)
 	ReserveLineBudget(ctx context.Context, campaignID, month string, budget int, messageKey string) (bool, error)
 	ReleaseLineBudget(ctx context.Context, campaignID, month, messageKey string) (bool, error)
 	ClaimReviewRequest(ctx context.Context, customerID, sku, messageKey string, at time.Time) (bool, string, error)
 	SuppressionOf(ctx context.Context, email string) (store.Suppression, error)
+	AddCounts(ctx context.Context, pk, sk string, day time.Time, counts store.Counts) error
 }
 
 // Mailer sends one rendered email.
@@ -116,8 +120,12 @@ const (
 // Run decides for every campaign the trigger concerns and carries the
 // decisions out. It returns an outcome per campaign action. An error means a
 // retryable failure (store or mail service down): the caller should fail so
-// the trigger is retried; finished steps will not repeat.
+// the trigger is retried; finished steps will not repeat. What the run
+// counted (sent, assignments, coupons) is written at its end, error or not,
+// one update per campaign variant and day.
 func (r *Runner) Run(ctx context.Context, t Trigger) ([]Outcome, error) {
+	ctx, counted := withTally(ctx, r.Rules.Settings.Location)
+	defer r.flush(ctx, counted)
 	var sent []store.Send
 	if r.needsSends(t) {
 		var err error

@@ -131,8 +131,6 @@ func (d *Decider) Decide(t Trigger, sent []store.Send) []Decision {
 			dec.Verdict, dec.Reason = NoAddress, "no address for any of the campaign's channels"
 		case !deliverable(t.Profile, dec.Actions, c.Kind == rules.Marketing):
 			dec.Verdict, dec.Reason = NoAddress, "no channel with an address, consent and no unsubscribe"
-		case c.Holdout > 0 && bucket("holdout", c.ID, t.Profile.ID) < c.Holdout:
-			dec.Verdict, dec.Reason = HeldOut, fmt.Sprintf("in the %d%% holdout", c.Holdout)
 		case !t.Fired && !c.Delay.IsZero():
 			dec.Verdict, dec.Reason, dec.DueAt = Wait, "delay "+c.Delay.String(), c.Delay.Due(t.At, set.Settings.Location)
 		case c.Kind == rules.Marketing && prioritySlotTaken:
@@ -144,6 +142,17 @@ func (d *Decider) Decide(t Trigger, sent []store.Send) []Decision {
 					dec.Verdict, dec.Reason = Capped, reason
 					break
 				}
+				if InGlobalControl(set.Settings.Measurement, t.Profile.ID) {
+					dec.Verdict, dec.Reason = HeldOut, ReasonGlobalControl
+					break
+				}
+			}
+			// Held out where the treatment is sent: after the delay, the
+			// priority slot and the caps, so both groups are counted at
+			// the same decision point and are comparable.
+			if c.Holdout > 0 && bucket("holdout", c.ID, t.Profile.ID) < c.Holdout {
+				dec.Verdict, dec.Reason = HeldOut, fmt.Sprintf("in the %d%% holdout", c.Holdout)
+				break
 			}
 			if due, ok := quietUntil(set, dec.Actions, t.At); ok {
 				dec.Verdict, dec.Reason, dec.DueAt = Wait, "quiet_hours", due

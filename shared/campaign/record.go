@@ -19,7 +19,12 @@ func (r *Runner) settle(ctx context.Context, o Outcome, rec store.MessageRecord,
 	switch {
 	case sendErr == nil:
 		o.Status = string(store.MessageSent)
-		return o, r.Store.FinishMessage(ctx, rec, store.MessageSent, "", providerID, at)
+		err := r.Store.FinishMessage(ctx, rec, store.MessageSent, "", providerID, at)
+		if err == nil {
+			// This claim finished the message as sent: the first and only time.
+			count(ctx, rec.CampaignID, rec.Variant, at, "sent")
+		}
+		return o, err
 	case errors.Is(sendErr, line.ErrQuotaExceeded):
 		o.Status, o.Reason = string(store.MessageSkipped), ReasonLineQuota
 		return o, r.Store.FinishMessage(ctx, rec, store.MessageSkipped, ReasonLineQuota, "", at)

@@ -27,7 +27,33 @@ type Settings struct {
 	Replenishment Replenishment
 	// Shopify is how Shopify's order webhooks are taken.
 	Shopify Shopify
+	// Measurement is how campaigns are measured.
+	Measurement Measurement
 }
+
+// Measurement is how campaigns are measured: the global control group,
+// the conversion window of lift, and the attribution windows.
+type Measurement struct {
+	// GlobalControlPercent of customers (0: none) get no marketing at all;
+	// GlobalControlSalt reshuffles who, when it changes.
+	GlobalControlPercent int
+	GlobalControlSalt    string
+	// ConversionWindow is how long after an assignment an order converts it.
+	ConversionWindow time.Duration
+	// ClickWindow is how long after a click an order is attributed to the
+	// clicked message; ReceiveWindow how long after a message was sent an
+	// order is attributed to it without a click, when Receive is true.
+	ClickWindow   time.Duration
+	ReceiveWindow time.Duration
+	Receive       bool
+}
+
+// Measurement defaults, when settings.yaml does not say.
+const (
+	DefaultConversionWindow = 14 * 24 * time.Hour
+	DefaultClickWindow      = 5 * 24 * time.Hour
+	DefaultReceiveWindow    = 24 * time.Hour
+)
 
 // Shopify is how Shopify's order webhooks are taken.
 type Shopify struct {
@@ -200,6 +226,18 @@ type settingsSpec struct {
 	Shopify struct {
 		TestOrders string `yaml:"test_orders"`
 	} `yaml:"shopify"`
+	Measurement struct {
+		GlobalControl struct {
+			Percent int    `yaml:"percent"`
+			Salt    string `yaml:"salt"`
+		} `yaml:"global_control"`
+		ConversionWindow string `yaml:"conversion_window"`
+		Attribution      struct {
+			ClickWindow   string `yaml:"click_window"`
+			ReceiveWindow string `yaml:"receive_window"`
+			Receive       *bool  `yaml:"receive"`
+		} `yaml:"attribution"`
+	} `yaml:"measurement"`
 }
 
 type capSpec struct {
@@ -336,11 +374,31 @@ func (l *loader) loadSettings() (Settings, bool) {
 		s.Replenishment.SKUs[sku], _ = ParseDuration(d)
 	}
 	s.Shopify.ProcessTestOrders = spec.Shopify.TestOrders == "process" // checked by the schema enum
+	s.Measurement = measurementOf(spec)
 	if spec.Lifecycle.DormantAfterDays <= spec.Lifecycle.AtRiskAfterDays {
 		l.report(doc.problemAt(doc.lookup([]string{"lifecycle", "dormant_after_days"}, false), "lifecycle.dormant_after_days must be greater than at_risk_after_days"))
 		ok = false
 	}
 	return s, ok
+}
+
+// measurementOf compiles the measurement section, with its defaults.
+func measurementOf(spec settingsSpec) Measurement {
+	m := spec.Measurement
+	out := Measurement{GlobalControlPercent: m.GlobalControl.Percent, GlobalControlSalt: m.GlobalControl.Salt,
+		ConversionWindow: DefaultConversionWindow, ClickWindow: DefaultClickWindow, ReceiveWindow: DefaultReceiveWindow, Receive: true}
+	for _, d := range []struct {
+		src string
+		dst *time.Duration
+	}{{m.ConversionWindow, &out.ConversionWindow}, {m.Attribution.ClickWindow, &out.ClickWindow}, {m.Attribution.ReceiveWindow, &out.ReceiveWindow}} {
+		if d.src != "" {
+			*d.dst, _ = ParseDuration(d.src) // checked by the schema format
+		}
+	}
+	if m.Attribution.Receive != nil {
+		out.Receive = *m.Attribution.Receive
+	}
+	return out
 }
 
 func ints(v []int) []int64 {

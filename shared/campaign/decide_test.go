@@ -172,6 +172,7 @@ func TestHoldoutAndVariantsAreDeterministic(t *testing.T) {
 	set := ruleSet(t, map[string]string{"ab": "holdout: 10\ntrigger: order.created\nvariants:\n" +
 		"  - {name: a, weight: 70, actions: [{type: email, template: post-purchase-thanks}]}\n" +
 		"  - {name: b, weight: 30, actions: [{type: email, template: post-purchase-thanks}]}\n"})
+	set.Settings.Measurement.GlobalControlPercent, set.Settings.Measurement.GlobalControlSalt = 5, "2026-12"
 	d := &Decider{Rules: set}
 	counts := map[string]int{}
 	const n = 4000
@@ -182,15 +183,18 @@ func TestHoldoutAndVariantsAreDeterministic(t *testing.T) {
 		if first.Verdict != again.Verdict || first.Variant != again.Variant {
 			t.Fatalf("customer %s: %s/%s then %s/%s", p.ID, first.Verdict, first.Variant, again.Verdict, again.Variant)
 		}
-		if first.Verdict == HeldOut {
+		switch {
+		case first.Verdict == HeldOut && first.Reason == ReasonGlobalControl:
+			counts["global"]++
+		case first.Verdict == HeldOut:
 			counts["holdout"]++
-		} else {
+		default:
 			counts[first.Variant]++
 		}
 	}
 	within := func(got int, share float64) bool { return float64(got) > share*n*0.85 && float64(got) < share*n*1.15 }
-	if !within(counts["holdout"], 0.10) || !within(counts["a"], 0.90*0.70) || !within(counts["b"], 0.90*0.30) {
-		t.Errorf("split %v over %d customers, want about 10%% holdout and 70/30 of the rest", counts, n)
+	if !within(counts["global"], 0.05) || !within(counts["holdout"], 0.95*0.10) || !within(counts["a"], 0.95*0.90*0.70) || !within(counts["b"], 0.95*0.90*0.30) {
+		t.Errorf("split %v over %d customers, want about 5%% in the global control, 10%% of the rest held out and 70/30 of what remains", counts, n)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/smithy-go"
 
+	"github.com/tsunagu-dev/tsunagu/shared/attribution"
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
@@ -54,12 +55,21 @@ type Campaigns interface {
 	ArmLifecycle(ctx context.Context, p customer.Profile, o order.Order, now time.Time) error
 }
 
+// Measure counts what orders and refunds did: attributions, the
+// conversions of lift groups and the shop's counters. It never fails a
+// delivery.
+type Measure interface {
+	OrderApplied(ctx context.Context, d attribution.Delivery)
+	Refunded(ctx context.Context, orderID string, r order.Refund)
+}
+
 // Handler turns order webhooks into stored orders, updated customer
 // profiles and campaign messages. Each step is idempotent, keyed by the
 // delivery, order and message ids, so any retry converges.
 type Handler struct {
 	Store         Store
 	Campaigns     Campaigns
+	Measure       Measure
 	Rules         *rules.Set
 	WebhookSecret signature.Keys // X-Tsunagu-Signature (any key while it rotates)
 	ShopifySecret signature.Keys // X-Shopify-Hmac-Sha256 (any key while it rotates)
@@ -262,6 +272,9 @@ func (h *Handler) recordRefunds(ctx context.Context, ev order.Event) (store.Orde
 		if err != nil {
 			return st, err
 		}
+		if st.NewRefund {
+			h.Measure.Refunded(ctx, ev.Order.ID, r)
+		}
 	}
 	return st, nil
 }
@@ -304,17 +317,22 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 	}
 	if st.Known() {
 		var learn map[string][]string
+		var counts customer.Counts
 		profile, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
 			before, seen := p.Orders[st.Order.ID]
 			learn = nil
 			if (!seen || !before.HasDetails) && st.Status != order.Cancelled {
 				learn = recommend.Pairs(st.Order, p.RecentSKUs(st.Order.PlacedAt, recentOrdersLearntFrom))
 			}
-			return p.ApplyDeliveryChange(ev.Order.Customer, st.Order, st.Status, ev.OccurredAt, st.Change, h.Rules.Settings.Thresholds)
+			was := p.Before()
+			changed := p.ApplyDeliveryChange(ev.Order.Customer, st.Order, st.Status, ev.OccurredAt, st.Change, h.Rules.Settings.Thresholds)
+			counts = p.OrderCounts(was, st.Order.ID, h.Rules.Settings.Shop.Currency, len(st.Order.CouponCodes) > 0, ev.OccurredAt, h.Rules.Settings.Location)
+			return changed
 		})
 		if err != nil {
 			return err
 		}
+		h.Measure.OrderApplied(ctx, attribution.Delivery{Order: st.Order, Status: st.Status, Created: ev.Type == order.Created, At: ev.OccurredAt, Counts: counts})
 		if buyer := ev.Order.Customer; buyer != nil && buyer.LineUserID != "" && profile.LineUserID == buyer.LineUserID {
 			// The shop knows the customer's LINE user: index it, so that
 			// the user's follow and unfollow events reach this profile.

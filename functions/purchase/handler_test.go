@@ -22,6 +22,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/golden"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/attribution"
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
@@ -85,7 +86,7 @@ func newHandlerWith(t testing.TB, set *rules.Set, st *store.Store, ses *sesv2.Cl
 		t.Fatal(err)
 	}
 	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}
-	return &Handler{Store: st, Campaigns: runner, Rules: set, WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret},
+	return &Handler{Store: st, Campaigns: runner, Rules: set, Measure: &attribution.Steps{Store: st, Rules: set}, WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret},
 		Shopify: shopify.Decoder{Shop: testShop, Guests: pseudonym.New(secret)}, Now: func() time.Time { return fixedNow }}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/tsunagu-dev/tsunagu/shared/attribution"
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
@@ -29,7 +30,7 @@ func main() {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Rules: d.Rules,
+	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Rules: d.Rules, Measure: &attribution.Steps{Store: d.Store, Rules: d.Rules},
 		WebhookSecret: d.Secrets.Keys(deps.WebhookSecret), ShopifySecret: d.Secrets.Keys(deps.ShopifySecret),
 		Shopify: shopify.Decoder{Shop: shop, Guests: d.Pseudonyms}, Now: time.Now}
 	lambda.Start(h.Handle)

@@ -20,43 +20,30 @@ func InGlobalControl(m rules.Measurement, customerID string) bool {
 	return m.GlobalControlPercent > 0 && bucket("global_control", m.GlobalControlSalt, customerID) < m.GlobalControlPercent
 }
 
-// tally gathers the counters one run adds, by stats item, so that a run
-// writes each campaign-variant-day once however many events it counted.
-// Each event is counted only after the write that recorded it succeeded
-// for the first time (a claim finished as sent, a first decision, a first
+// tally gathers the counters one run adds, so that a run writes each
+// campaign-variant-day once however many events it counted. Each event
+// is counted only after the write that recorded it succeeded for the
+// first time (a claim finished as sent, a first decision, a first
 // coupon), so a retried trigger counts nothing twice.
 type tally struct {
-	loc   *time.Location
-	items map[[2]string]*tallyItem
-}
-
-type tallyItem struct {
-	day    time.Time
-	counts store.Counts
+	loc *time.Location
+	store.Tally
 }
 
 type tallyKey struct{}
 
 // withTally returns a context that carries a fresh tally for one run.
 func withTally(ctx context.Context, loc *time.Location) (context.Context, *tally) {
-	t := &tally{loc: loc, items: map[[2]string]*tallyItem{}}
+	t := &tally{loc: loc}
 	return context.WithValue(ctx, tallyKey{}, t), t
 }
 
 // count adds one to a campaign variant's counter name on at's day; a
 // context without a tally (no run) counts nothing.
 func count(ctx context.Context, campaignID, variant string, at time.Time, name string) {
-	t, _ := ctx.Value(tallyKey{}).(*tally)
-	if t == nil {
-		return
+	if t, _ := ctx.Value(tallyKey{}).(*tally); t != nil {
+		t.Add(store.CampaignStatsPartition(campaignID), store.CampaignStatsKey(at, t.loc, variant), at, name, 1)
 	}
-	k := [2]string{store.CampaignStatsPartition(campaignID), store.CampaignStatsKey(at, t.loc, variant)}
-	it := t.items[k]
-	if it == nil {
-		it = &tallyItem{day: at, counts: store.Counts{}}
-		t.items[k] = it
-	}
-	it.counts[name]++
 }
 
 // countAssignment counts a first assignment to a lift group: the
@@ -76,9 +63,7 @@ func countAssignment(ctx context.Context, rec store.MessageRecord, at time.Time)
 // run: it is logged and counted as a metric, and the nightly job can
 // rebuild the figures from the message log.
 func (r *Runner) flush(ctx context.Context, t *tally) {
-	for k, it := range t.items {
-		if err := r.Store.AddCounts(ctx, k[0], k[1], it.day, it.counts); err != nil {
-			logging.CounterUpdateFailed(ctx, "campaign", err)
-		}
+	if err := t.Write(ctx, r.Store.AddCounts); err != nil {
+		logging.CounterUpdateFailed(ctx, "campaign", err)
 	}
 }

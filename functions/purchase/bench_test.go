@@ -26,16 +26,18 @@ import (
 // per order). It reports handler latency percentiles and the DynamoDB
 // requests each order costs, counted by an SDK middleware.
 func BenchmarkPurchaseWebhook(b *testing.B) {
-	benchmarkWebhook(b, shippedRules(b, true))
+	benchmarkWebhook(b, shippedRules(b, true, nil))
 }
 
 // BenchmarkPurchaseWebhookNoCampaigns is the same without any campaign: the
 // cost of an order before campaign effects (budget: 4 writes).
 func BenchmarkPurchaseWebhookNoCampaigns(b *testing.B) {
-	benchmarkWebhook(b, shippedRules(b, false))
+	benchmarkWebhook(b, shippedRules(b, false, nil))
 }
 
-func shippedRules(b *testing.B, withCampaigns bool) *rules.Set {
+// shippedRules loads the shipped rules, with or without their campaigns,
+// plus extra files (path to content).
+func shippedRules(b testing.TB, withCampaigns bool, extra map[string]string) *rules.Set {
 	b.Helper()
 	dir := filepath.Join(testenv.Root(), "rules")
 	fsys := fstest.MapFS{}
@@ -49,6 +51,9 @@ func shippedRules(b *testing.B, withCampaigns bool) *rules.Set {
 	})
 	if err != nil {
 		b.Fatal(err)
+	}
+	for p, data := range extra {
+		fsys[p] = &fstest.MapFile{Data: []byte(data)}
 	}
 	set, err := rules.LoadFS(fsys, "rules")
 	if err != nil {

@@ -287,20 +287,25 @@ func TestConcurrentDeliveriesHaveOneEffect(t *testing.T) {
 	if err != nil || p.OrderCount != 1 || p.TotalSpent != 4300 {
 		t.Errorf("profile after 20 deliveries: count %d spent %d (%v), want 1 and 4300", p.OrderCount, p.TotalSpent, err)
 	}
-	orders, profiles, messages := 0, 0, 0
+	orders, profiles, messages, assignments := 0, 0, 0, 0
 	for _, it := range e.items(t) {
 		switch pk, sk := fmt.Sprint(it["pk"]), fmt.Sprint(it["sk"]); {
 		case strings.Contains(pk, "ORDER#"):
 			orders++
 		case strings.Contains(sk, "PROFILE"):
 			profiles++
+		case strings.Contains(pk, "MESSAGE#") && strings.Contains(fmt.Sprint(it["status"]), string(store.MessageAssigned)):
+			assignments++
 		case strings.Contains(pk, "MESSAGE#"):
 			messages++
 		}
 	}
-	if orders != 1 || profiles != 1 || messages != 1 {
-		t.Errorf("stored %d orders, %d profiles, %d messages; want 1 each", orders, profiles, messages)
+	if orders != 1 || profiles != 1 || messages != 1 || assignments != 1 {
+		t.Errorf("stored %d orders, %d profiles, %d messages, %d assignments; want 1 each", orders, profiles, messages, assignments)
 	}
+	// Counted once, however many copies: the order, and the email.
+	e.wantCounts(t, store.ShopStatsPartition, "DAY#2026-11-21", store.Counts{"orders": 1, "revenue": 4300, "first_orders": 1, "active_2026-11": 1})
+	e.wantCounts(t, store.CampaignStatsPartition("post-purchase-thanks"), "DAY#2026-11-21#-", store.Counts{"sent": 1, "assigned_treatment": 1})
 }
 
 func TestShopifyOrders(t *testing.T) {
@@ -501,6 +506,11 @@ func TestCouponRedemptionIsRecordedWithItsCampaign(t *testing.T) {
 	if got.RedeemedOrder != "9001" {
 		t.Errorf("coupon = %+v, want redeemed by order 9001", got)
 	}
+	// The order is the coupon's campaign's conversion, once.
+	if at, err := e.store.GetAttribution(ctx, "9001"); err != nil || at.Via != "coupon" || at.CampaignID != "second-purchase-nudge" || at.Total != 4300 {
+		t.Errorf("attribution = %+v, %v; want the coupon's campaign", at, err)
+	}
+	e.wantCounts(t, store.CampaignStatsPartition("second-purchase-nudge"), "DAY#2026-11-21#-", store.Counts{"coupons_redeemed": 1, "converted": 1, "revenue": 4300})
 	if again := use("evt-coupon-2", "9002"); again.Coupons[0].Redeemed {
 		t.Errorf("a single-use coupon was redeemed twice: %+v", again.Coupons)
 	}

@@ -37,8 +37,9 @@ type Counts struct {
 // newly standing counts orders, revenue (in currency, the shop's),
 // first_orders or repeat_orders, cross_sell_orders (a category the
 // customer had not bought), coupon_orders (coupon: the order used a
-// code), second30/60/90_<first-order date> (a second order within that
-// many days of the first) and active_<first-order month> (the customer's
+// code), second30/60/90_<first-order date> (the customer's second order
+// placed, within that many days of the first; once, even when that order
+// is cancelled later) and active_<first-order month> (the customer's
 // first order in a calendar month), on the day it was placed; an order
 // newly cancelled counts cancelled on eventAt's day. A delivery that
 // changed neither, a retry or a duplicate, counts nothing. Days and months
@@ -74,7 +75,7 @@ func (p *Profile) OrderCounts(b Before, orderID, currency string, coupon bool, e
 		}
 	}
 	first := b.firstOrderAt
-	if b.orderCount == 1 {
+	if b.orderCount == 1 && b.placedBefore(orderID) == 1 {
 		for _, days := range []int{30, 60, 90} {
 			if now.PlacedAt.Sub(first) <= time.Duration(days)*24*time.Hour {
 				c["second"+strconv.Itoa(days)+"_"+first.In(loc).Format(time.DateOnly)] = 1
@@ -86,6 +87,19 @@ func (p *Profile) OrderCounts(b Before, orderID, currency string, coupon bool, e
 	}
 	c["active_"+month(first)] = 1
 	return Counts{Placed: true, Day: now.PlacedAt, Counts: c}
+}
+
+// placedBefore counts the orders listed with their details, standing or
+// cancelled, other than orderID: a customer whose second order was
+// cancelled has made their second purchase, and a later one is no second.
+func (b Before) placedBefore(orderID string) int {
+	n := 0
+	for id, s := range b.orders {
+		if id != orderID && s.HasDetails {
+			n++
+		}
+	}
+	return n
 }
 
 // activeIn reports whether the profile had another standing order placed

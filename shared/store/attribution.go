@@ -155,8 +155,9 @@ func (s *Store) TakeBackCancellation(ctx context.Context, orderID string, at tim
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key(attributionPK(orderID), "ATTRIBUTION"),
-		UpdateExpression:          aws.String("SET cancelled_at = :at, taken_back = total"),
+		UpdateExpression:          aws.String("SET cancelled_at = :at, taken_back = #total"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(cancelled_at)"),
+		ExpressionAttributeNames:  map[string]string{"#total": "total"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)}},
 		ReturnValues:              types.ReturnValueAllOld,
 	})

@@ -98,7 +98,7 @@ func TestTableGrants(t *testing.T) {
 		function string
 		want     string
 	}{
-		{"PurchaseFunction", `[{[GetItem BatchGetItem PutItem UpdateItem]  []}]`},
+		{"PurchaseFunction", `[{[GetItem BatchGetItem PutItem UpdateItem]  []} {[Query] gsi1 []}]`},
 		{"ErasureFunction", `[{[GetItem PutItem UpdateItem DeleteItem]  []} {[Query] gsi1 []} {[Query]  [CONSENT#*]}]`},
 		{"ShopRedactFunction", `[{[Scan]  []} {[GetItem PutItem UpdateItem DeleteItem]  []} {[Query] gsi1 []}]`},
 		{"LineFunction", `[{[GetItem PutItem UpdateItem]  [LINEUSER#* LINKNONCE#* LINEEVENT#* CUSTOMER#* CONSENT#* ORDER#* CONFIG#*]}]`},

@@ -115,14 +115,11 @@ func (s *Store) RecordAttribution(ctx context.Context, a Attribution) (bool, err
 	if err != nil {
 		return false, err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
-	if isConditionFailed(err) {
-		return false, nil
-	}
+	first, err := s.putNew(ctx, item)
 	if err != nil {
 		return false, fmt.Errorf("record attribution of order %s: %w", a.OrderID, err)
 	}
-	return true, nil
+	return first, nil
 }
 
 // TakeBackRefund takes a refund out of an attributed order's revenue, once
@@ -183,16 +180,9 @@ func decodeTakeBack(out *dynamodb.UpdateItemOutput, err error, op string) (Attri
 
 // GetAttribution reads an order's attribution; none returns ErrNotFound.
 func (s *Store) GetAttribution(ctx context.Context, orderID string) (Attribution, error) {
-	item, err := s.getItem(ctx, attributionPK(orderID), "ATTRIBUTION", time.Now())
+	it, err := getDecoded[attributionItem](ctx, s, attributionPK(orderID), "ATTRIBUTION")
 	if err != nil {
 		return Attribution{}, fmt.Errorf("get attribution of order %s: %w", orderID, err)
-	}
-	if item == nil {
-		return Attribution{}, fmt.Errorf("get attribution of order %s: %w", orderID, ErrNotFound)
-	}
-	var it attributionItem
-	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-		return Attribution{}, fmt.Errorf("decode attribution of order %s: %w", orderID, err)
 	}
 	return it.Attribution, nil
 }

@@ -54,12 +54,12 @@ func (s *Store) IssueCoupon(ctx context.Context, c Coupon) (Coupon, bool, error)
 	if err != nil {
 		return Coupon{}, false, err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
-	if err == nil {
-		return c, true, nil
-	}
-	if !isConditionFailed(err) {
+	issued, err := s.putNew(ctx, item)
+	switch {
+	case err != nil:
 		return Coupon{}, false, fmt.Errorf("issue coupon for %s/%s: %w", c.Campaign, c.CustomerID, err)
+	case issued:
+		return c, true, nil
 	}
 	stored, err := s.GetCoupon(ctx, c.Code)
 	return stored, false, err

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -177,31 +176,18 @@ func (s *Store) RecordDecision(ctx context.Context, rec MessageRecord, status Me
 	if err != nil {
 		return false, err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	if isConditionFailed(err) {
-		return false, nil
-	}
+	first, err := s.putNew(ctx, item)
 	if err != nil {
 		return false, fmt.Errorf("record %s message %s: %w", status, rec.Key, err)
 	}
-	return true, nil
+	return first, nil
 }
 
 // GetMessage reads one message log entry; an unknown key returns ErrNotFound.
 func (s *Store) GetMessage(ctx context.Context, key string) (MessageRecord, error) {
-	item, err := s.getItem(ctx, messagePK(key), "MESSAGE", time.Now())
+	it, err := getDecoded[messageItem](ctx, s, messagePK(key), "MESSAGE")
 	if err != nil {
 		return MessageRecord{}, fmt.Errorf("get message %s: %w", key, err)
-	}
-	if item == nil {
-		return MessageRecord{}, fmt.Errorf("get message %s: %w", key, ErrNotFound)
-	}
-	var it messageItem
-	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-		return MessageRecord{}, fmt.Errorf("decode message %s: %w", key, err)
 	}
 	return it.MessageRecord, nil
 }

@@ -113,6 +113,33 @@ func (s *Store) getItem(ctx context.Context, pk, sk string, now time.Time) (map[
 	return out.Item, nil
 }
 
+// getDecoded reads one item with a strongly consistent read and decodes
+// it into a T; a missing or expired item returns ErrNotFound.
+func getDecoded[T any](ctx context.Context, s *Store, pk, sk string) (T, error) {
+	var it T
+	item, err := s.getItem(ctx, pk, sk, time.Now())
+	if err != nil {
+		return it, err
+	}
+	if item == nil {
+		return it, ErrNotFound
+	}
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return it, fmt.Errorf("decode: %w", err)
+	}
+	return it, nil
+}
+
+// putNew writes an item unless one with its key is stored, and reports
+// whether this call wrote it.
+func (s *Store) putNew(ctx context.Context, item map[string]types.AttributeValue) (bool, error) {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // putOnce writes a marker item that expires after retention, unless a
 // live copy of it is stored already: the write that reports true is the
 // first, every later one (a duplicate) reports false. An expired marker is

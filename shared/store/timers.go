@@ -82,14 +82,11 @@ func (s *Store) ArmTimer(ctx context.Context, t Timer) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
-	if isConditionFailed(err) {
-		return false, nil
-	}
+	armed, err := s.putNew(ctx, item)
 	if err != nil {
 		return false, fmt.Errorf("arm timer %s: %w", t.Key, err)
 	}
-	return true, nil
+	return armed, nil
 }
 
 // FinishTimer moves an armed timer to a final status (fired or cancelled)
@@ -115,16 +112,9 @@ func (s *Store) FinishTimer(ctx context.Context, key, status string) (bool, erro
 
 // GetTimer reads a timer; an unknown key returns ErrNotFound.
 func (s *Store) GetTimer(ctx context.Context, key string) (Timer, error) {
-	item, err := s.getItem(ctx, timerPK(key), "TIMER", time.Now())
+	it, err := getDecoded[timerItem](ctx, s, timerPK(key), "TIMER")
 	if err != nil {
 		return Timer{}, fmt.Errorf("get timer %s: %w", key, err)
-	}
-	if item == nil {
-		return Timer{}, fmt.Errorf("get timer %s: %w", key, ErrNotFound)
-	}
-	var it timerItem
-	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-		return Timer{}, fmt.Errorf("decode timer %s: %w", key, err)
 	}
 	return it.Timer, nil
 }

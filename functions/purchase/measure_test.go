@@ -200,3 +200,35 @@ func TestCounterFailureDoesNotFailTheOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRefundsTakeAttributedRevenueBack: Shopify's documented order, first
+// heard of through orders/updated with one refund listed, is attributed to
+// the message its buyer received an hour before, net of that refund; the
+// same refund heard of again takes nothing more, and a later refund, heard
+// of twice, is taken back once, from the campaign and in the shop's day.
+func TestRefundsTakeAttributedRevenueBack(t *testing.T) {
+	set := *shippedRules(t, true, nil)
+	set.Settings.Shop.Currency, set.Settings.Thresholds.Currency, set.Settings.Shopify.ProcessTestOrders = "USD", "USD", true
+	e := newEnv(t)
+	e.h = newHandlerWith(t, &set, e.h.Store.(*store.Store), testenv.SES())
+	ctx, at := context.Background(), time.Date(2008, 1, 10, 15, 0, 0, 0, time.UTC) // an hour before the order
+	rec := store.MessageRecord{Key: "news-207119551", CampaignID: "news", Channel: "email", CustomerID: "207119551"}
+	if _, _, err := e.store.ClaimMessage(ctx, rec, at); err != nil {
+		t.Fatal(err)
+	}
+	rec.ClaimedAt = at
+	if err := e.store.FinishMessage(ctx, rec, store.MessageSent, "", "ses-1", at); err != nil {
+		t.Fatal(err)
+	}
+	to := testenv.UniqueEmail(t, "refund")
+	for i, d := range []realDelivery{{"shopify-docs-orders-updated-edited-refunded-usd.json", "orders/updated"},
+		{"shopify-docs-refunds-create-usd.json", "refunds/create"}, {"shopify-docs-refunds-create-usd.json", "refunds/create"},
+		{"shopify-docs-refunds-create-second-usd.json", "refunds/create"}, {"shopify-docs-refunds-create-second-usd.json", "refunds/create"}} {
+		if status, a := e.do(t, shopifyRequest(d.topic, fmt.Sprintf("wh-refund-%d", i), realBody(t, d.file, to))); status != http.StatusOK {
+			t.Fatalf("%s: %d %+v", d.file, status, a)
+		}
+	}
+	// (The attribution item of a 2008 order has expired; its counters stay.)
+	e.wantCounts(t, store.CampaignStatsPartition("news"), "DAY#2008-01-11#-", store.Counts{"converted": 1, "revenue": 40865 - 20900 - 4194})
+	e.wantCounts(t, store.ShopStatsPartition, "DAY#2024-04-02", store.Counts{"refunded": 20900 + 4194})
+}

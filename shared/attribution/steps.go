@@ -105,7 +105,9 @@ func (s *Steps) placed(ctx context.Context, t *store.Tally, o order.Order, statu
 			return err
 		}
 	}
-	total := o.Total
+	// What the order came to, less what was refunded before it was
+	// attributed (later refunds are taken back as they come).
+	total := o.Spent()
 	if o.Currency != s.Rules.Settings.Shop.Currency {
 		total = 0 // counted as an order, not as revenue in the shop's currency
 	}

@@ -16,6 +16,7 @@ import (
 type Store interface {
 	ScanProfiles(ctx context.Context, segments int, visit func(customer.Profile)) error
 	SaveSegmentStats(ctx context.Context, st store.SegmentStats) error
+	SaveSnapshot(ctx context.Context, snap store.Snapshot) error
 }
 
 // Handler is the nightly segment job.
@@ -23,9 +24,14 @@ type Handler struct {
 	Store Store
 	// ScanSegments is how many parallel scan segments read the profiles.
 	ScanSegments int
+	// Thresholds and Location are the shop's (rules/settings.yaml): the
+	// snapshot's lifecycle stages and its shop-zone date.
+	Thresholds customer.Thresholds
+	Location   *time.Location
 }
 
-// Handle recomputes the figures as of the event's time and stores them.
+// Handle recomputes the figures as of the event's time and stores them,
+// with the night's snapshot for reports.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (store.SegmentStats, error) {
 	var ev struct {
 		Time time.Time `json:"time"`
@@ -41,6 +47,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (store.Segmen
 	if err := h.Store.SaveSegmentStats(ctx, st); err != nil {
 		return st, err
 	}
-	slog.InfoContext(ctx, "segment stats computed", "customers", st.Customers, "deciles", st.Deciles)
+	snap := c.Snapshot(h.Thresholds, h.Location)
+	if err := h.Store.SaveSnapshot(ctx, snap); err != nil {
+		return st, err
+	}
+	slog.InfoContext(ctx, "segment stats computed", "customers", st.Customers, "deciles", st.Deciles, "snapshot", snap.Date)
 	return st, nil
 }

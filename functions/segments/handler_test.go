@@ -64,7 +64,7 @@ func TestNightlyStats(t *testing.T) {
 		}
 	}
 
-	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 8}
+	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 8, Thresholds: thresholds, Location: tokyo}
 	st, err := h.Handle(ctx, nightlyEvent(t, now))
 	if err != nil {
 		t.Fatal(err)
@@ -82,12 +82,34 @@ func TestNightlyStats(t *testing.T) {
 	if err != nil || !found || fmt.Sprint(saved) != fmt.Sprint(st) {
 		t.Errorf("saved stats = %+v, %v, %v; want %+v", saved, found, err, st)
 	}
+
+	// The night's snapshot, under the shop-zone date (03:00 on the 22nd
+	// in Tokyo), found by a report of a period that holds the day.
+	snap, found, err := admin.LatestSnapshot(ctx, "2026-11-01", "2026-11-30")
+	if err != nil || !found {
+		t.Fatalf("snapshot: %v, %v", found, err)
+	}
+	if snap.Date != "2026-11-22" || snap.Customers != 100 || snap.Revenue != 5050*1000 {
+		t.Errorf("snapshot of %s: %d customers, revenue %d; want 2026-11-22, 100, 5050000", snap.Date, snap.Customers, snap.Revenue)
+	}
+	// The top decile is the customers who spent 91,000 to 100,000.
+	if top := snap.Deciles[0]; top != (store.Share{Customers: 10, Revenue: 955000}) {
+		t.Errorf("top decile = %+v", top)
+	}
+	if _, found, err := admin.LatestSnapshot(ctx, "2026-10-01", "2026-10-31"); err != nil || found {
+		t.Errorf("a snapshot found in October: %v, %v", found, err)
+	}
 }
+
+// thresholds are the shop's lifecycle thresholds in the tests.
+var thresholds = customer.Thresholds{Currency: "JPY", LoyalMinOrders: 5, AtRiskAfterDays: 90, DormantAfterDays: 180}
+
+var tokyo, _ = time.LoadLocation("Asia/Tokyo")
 
 func TestNightlyWithoutATime(t *testing.T) {
 	defer quiet()()
 	table := testenv.NewTable(t)
-	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 2}
+	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 2, Thresholds: thresholds, Location: tokyo}
 	tests := []struct {
 		name  string
 		event string

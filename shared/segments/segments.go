@@ -2,9 +2,13 @@
 // need: decile bounds of total spent and quintile bounds of recency,
 // frequency and monetary value. The nightly job computes them with a
 // parallel scan; the rules then use them instead of the configured ones.
+// The same scan gives the night's snapshot for reports: customers and
+// revenue by lifecycle stage and by decile, LINE and email reach, and the
+// stage migration over the month before.
 package segments
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -21,6 +25,18 @@ type Collector struct {
 	spent   []int64
 	recency []int
 	orders  []int
+	// standing keeps what the snapshot needs of each customer.
+	standing []standing
+}
+
+// standing is what a snapshot needs of one customer: spend, standing
+// orders now and a month before, and reach.
+type standing struct {
+	spent                     int64
+	orders, ordersThen        int
+	last, lastThen            time.Time
+	lineLinked, lineFollowing bool
+	email                     bool
 }
 
 // NewCollector collects as of now (recency counts days up to it).
@@ -37,6 +53,57 @@ func (c *Collector) Visit(p customer.Profile) {
 	c.spent = append(c.spent, p.TotalSpent)
 	c.recency = append(c.recency, p.DaysSinceLastOrder(c.now))
 	c.orders = append(c.orders, p.OrderCount)
+	ordersThen, lastThen := p.StandingAt(c.monthBefore())
+	c.standing = append(c.standing, standing{
+		spent: p.TotalSpent, orders: p.OrderCount, last: p.LastOrderAt, ordersThen: ordersThen, lastThen: lastThen,
+		lineLinked: p.LineUserID != "", lineFollowing: p.LineConsented(), email: p.MarketingAllowed() && p.Reachable("email"),
+	})
+}
+
+// monthBefore is when the stage migration starts: a month before now.
+func (c *Collector) monthBefore() time.Time { return c.now.AddDate(0, -1, 0) }
+
+// Snapshot computes the night's snapshot from what was collected: stages
+// with the shop's thresholds, the date in the shop's zone.
+func (c *Collector) Snapshot(th customer.Thresholds, loc *time.Location) store.Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	since := c.monthBefore()
+	snap := store.Snapshot{
+		Date: c.now.In(loc).Format(time.DateOnly), ComputedAt: c.now.UTC(), Customers: len(c.standing),
+		Stages: map[string]store.Share{}, MigrationSince: since.In(loc).Format(time.DateOnly), Migration: map[string]map[string]int{},
+	}
+	for _, s := range c.standing {
+		now := (&customer.Profile{OrderCount: s.orders, LastOrderAt: s.last}).StageAt(th, c.now)
+		then := (&customer.Profile{OrderCount: s.ordersThen, LastOrderAt: s.lastThen}).StageAt(th, since)
+		sh := snap.Stages[string(now)]
+		sh.Customers++
+		sh.Revenue += s.spent
+		snap.Stages[string(now)] = sh
+		if snap.Migration[string(then)] == nil {
+			snap.Migration[string(then)] = map[string]int{}
+		}
+		snap.Migration[string(then)][string(now)]++
+		snap.Revenue += s.spent
+		snap.LineLinked += count(s.lineLinked)
+		snap.LineFollowing += count(s.lineFollowing)
+		snap.EmailConsenting += count(s.email)
+	}
+	spent := slices.Clone(c.spent)
+	slices.SortFunc(spent, func(a, b int64) int { return cmp.Compare(b, a) })
+	for i, v := range spent {
+		d := &snap.Deciles[i*10/len(spent)]
+		d.Customers++
+		d.Revenue += v
+	}
+	return snap
+}
+
+func count(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Stats computes the bounds from what was collected.

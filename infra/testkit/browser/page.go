@@ -1,0 +1,105 @@
+package browser
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+
+	"github.com/tsunagu-dev/tsunagu/infra/local/project"
+)
+
+// PageScript is the driver of InspectPage, relative to the project root.
+const PageScript = "infra/browser/report.mjs"
+
+// PageConfig is one look at a page.
+type PageConfig struct {
+	// URL is the page, typically a file:// URL of a report.
+	URL string `json:"url"`
+	// Viewport is the window's size; 1024x800 if zero.
+	Viewport Viewport `json:"viewport"`
+	// Screenshot, when set, is where to save a full-page PNG.
+	Screenshot string `json:"screenshot,omitempty"`
+}
+
+// Page is what a page showed.
+type Page struct {
+	Console    []ConsoleMessage `json:"console"`
+	PageErrors []string         `json:"page_errors"`
+	// Requests are the URLs the page asked for beyond itself.
+	Requests []string `json:"requests"`
+	// ScrollWidth and ClientWidth are the document's: a page wider than
+	// its window scrolls sideways.
+	ScrollWidth float64 `json:"scroll_width"`
+	ClientWidth float64 `json:"client_width"`
+	Charts      []Chart `json:"charts"`
+	// Sections are the data-testid of the page's sections, in order.
+	Sections []string `json:"sections"`
+	Title    string   `json:"title"`
+	Text     string   `json:"text"`
+}
+
+// Chart is one svg.chart: the section it is in, its rendered size and
+// how many of its shapes (rect, circle, line, path) have a size.
+type Chart struct {
+	Section string  `json:"section"`
+	Width   float64 `json:"width"`
+	Height  float64 `json:"height"`
+	Shapes  int     `json:"shapes"`
+}
+
+// ConsoleErrors returns the page's console errors.
+func (p *Page) ConsoleErrors() []string {
+	var errs []string
+	for _, m := range p.Console {
+		if m.Type == "error" {
+			errs = append(errs, m.Text)
+		}
+	}
+	return errs
+}
+
+// InspectPage opens cfg.URL in a fresh Chromium (infra/browser/report.mjs)
+// and reports what it showed. Chromium and playwright-core must be
+// installed (see Check).
+func InspectPage(ctx context.Context, cfg PageConfig) (*Page, error) {
+	root, err := project.Root()
+	if err != nil {
+		return nil, fmt.Errorf("inspect page: %w", err)
+	}
+	if err := Check(root); err != nil {
+		return nil, err
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, errors.New("inspect page: node (Node.js) was not found on PATH; install Node.js 20 or newer")
+	}
+	if cfg.Viewport == (Viewport{}) {
+		cfg.Viewport = Viewport{Width: 1024, Height: 800}
+	}
+	in, err := json.Marshal(struct {
+		PageConfig
+		StepTimeoutMS int64 `json:"step_timeout_ms"`
+	}{cfg, DefaultStepTimeout.Milliseconds()})
+	if err != nil {
+		return nil, fmt.Errorf("inspect page: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, node, filepath.Join(root, PageScript))
+	// SIGTERM lets playwright close Chromium; a kill would orphan it.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.Dir = root
+	var stdout, stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("inspect page %s: %w\n%s", cfg.URL, err, stderr.String())
+	}
+	var p Page
+	if err := json.Unmarshal(stdout.Bytes(), &p); err != nil {
+		return nil, fmt.Errorf("inspect page %s: decode %q: %w", cfg.URL, stdout.String(), err)
+	}
+	return &p, nil
+}

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/tsunagu-dev/tsunagu/shared/kpi"
@@ -196,9 +197,9 @@ type svgText struct {
 }
 
 const (
-	heatLabelWidth = 90.0
-	heatColumn     = 44.0
-	heatRow        = 30.0
+	heatLabelWidth = 150.0
+	heatColumn     = 46.0
+	heatRow        = 32.0
 )
 
 func newHeatmap(cohorts []kpi.Cohort) *heatmap {
@@ -214,8 +215,9 @@ func newHeatmap(cohorts []kpi.Cohort) *heatmap {
 		}
 	}
 	h := &heatmap{Width: heatLabelWidth + float64(cols)*heatColumn, Height: heatRow * float64(len(cohorts)+1)}
+	h.Labels = append(h.Labels, svgText{X: 4, Y: heatRow * 0.65, Text: "初回購入月＼経過月", Anchor: "start"})
 	for i := range cols {
-		h.Labels = append(h.Labels, svgText{X: heatLabelWidth + (float64(i)+0.5)*heatColumn, Y: heatRow * 0.65, Text: fmt.Sprintf("%dか月", i), Anchor: "middle"})
+		h.Labels = append(h.Labels, svgText{X: heatLabelWidth + (float64(i)+0.5)*heatColumn, Y: heatRow * 0.65, Text: fmt.Sprint(i), Anchor: "middle"})
 	}
 	for r, c := range cohorts {
 		y := heatRow * float64(r+1)
@@ -232,7 +234,7 @@ func newHeatmap(cohorts []kpi.Cohort) *heatmap {
 			h.Cells = append(h.Cells, heatCell{
 				X: heatLabelWidth + float64(i)*heatColumn + 1, Y: y + 1, W: heatColumn - 2, H: heatRow - 2,
 				Fill: fmt.Sprintf("hsl(215, 70%%, %.0f%%)", 96-level*58), Dark: level > 0.55,
-				Text:  percent(ret),
+				Text:  shortPercent(ret),
 				Title: fmt.Sprintf("%s の初回購入客のうち %dか月後に購入: %s（%s）", c.Month, i, count(c.Active[i], "人"), percent(ret)),
 			})
 		}
@@ -294,6 +296,15 @@ func newLiftView(name string, c lift.Comparison, treated, control string) liftVi
 	return v
 }
 
+// shortPercent is a rate in a heat map cell: whole percents, one
+// decimal below 10%.
+func shortPercent(r float64) string {
+	if r < 0.1 {
+		return fmt.Sprintf("%.1f%%", r*100)
+	}
+	return fmt.Sprintf("%.0f%%", r*100)
+}
+
 func pValue(p float64) string {
 	if p < 0.001 {
 		return "0.001未満"
@@ -302,7 +313,7 @@ func pValue(p float64) string {
 }
 
 func newIntervalChart(point float64, ci lift.Interval) *intervalChart {
-	const width, height, margin = 600.0, 64.0, 40.0
+	const width, height, margin = 400.0, 64.0, 30.0
 	lo, hi := min(ci.Low, -0.1), max(ci.High, 0.1)
 	step := niceStep((hi - lo) / 4)
 	lo, hi = math.Floor(lo/step)*step, math.Ceil(hi/step)*step
@@ -459,31 +470,53 @@ func newDeliverability(d kpi.Deliverability) deliverability {
 	return out
 }
 
-// funnelRow is one campaign's way from sending to revenue.
+// funnelRow is one campaign's way from sending to revenue: each step's
+// count with its rate (delivered of sent; clicked and converted of
+// delivered).
 type funnelRow struct {
-	Name, Sent, Delivered, Clicked, Converted, Revenue, Coupons, Variants string
+	Name                                string
+	Sent, Delivered, Clicked, Converted funnelCell
+	Revenue                             string
+	Notes                               []string
 }
+
+type funnelCell struct {
+	Value, Rate string
+}
+
+// String is the count with its rate: 15,700（98.1%）.
+func (c funnelCell) String() string { return c.Value + "（" + c.Rate + "）" }
+
+// Steps are the steps that have a rate, in order.
+func (r funnelRow) Steps() []funnelCell { return []funnelCell{r.Delivered, r.Clicked, r.Converted} }
 
 func newFunnelRow(c kpi.CampaignFigures) funnelRow {
 	n := c.Counts
+	step := func(v, of int64) funnelCell {
+		return funnelCell{Value: ja.Sprintf("%d", v), Rate: percent(kpi.Rate(v, of))}
+	}
 	r := funnelRow{
 		Name:      campaignName(c),
-		Sent:      ja.Sprintf("%d", n["sent"]),
-		Delivered: ja.Sprintf("%d", n["delivered"]) + "（" + percent(kpi.Rate(n["delivered"], n["sent"])) + "）",
-		Clicked:   ja.Sprintf("%d", n["clicked"]) + "（" + percent(kpi.Rate(n["clicked"], n["delivered"])) + "）",
-		Converted: ja.Sprintf("%d", n["converted"]) + "（" + percent(kpi.Rate(n["converted"], n["delivered"])) + "）",
+		Sent:      funnelCell{Value: ja.Sprintf("%d", n["sent"])},
+		Delivered: step(n["delivered"], n["sent"]),
+		Clicked:   step(n["clicked"], n["delivered"]),
+		Converted: step(n["converted"], n["delivered"]),
 		Revenue:   yen(float64(n["revenue"])),
-		Coupons:   "—",
 	}
 	if n["coupons_issued"] > 0 {
-		r.Coupons = percent(c.CouponRedemption()) + "（" + ja.Sprintf("%d/%d", n["coupons_redeemed"], n["coupons_issued"]) + "）"
+		r.Notes = append(r.Notes, "クーポン利用率 "+percent(c.CouponRedemption())+"（"+ja.Sprintf("%d / %d枚", n["coupons_redeemed"], n["coupons_issued"])+"）")
 	}
 	if len(c.Variants) > 1 {
 		verdict := "差は確認できません"
 		if c.VariantTest.PValue < lift.Alpha {
 			verdict = "差あり"
 		}
-		r.Variants = fmt.Sprintf("A/Bテスト %d案: %s（カイ二乗検定 p値 %s）", len(c.Variants), verdict, pValue(c.VariantTest.PValue))
+		parts := make([]string, len(c.Variants))
+		for i, v := range c.Variants {
+			g := lift.GroupOf(v.Counts, lift.Treatment)
+			parts[i] = fmt.Sprintf("%s案 %s", v.Name, percent(g.Rate()))
+		}
+		r.Notes = append(r.Notes, fmt.Sprintf("A/Bテスト（%s）: %s（カイ二乗検定 p値 %s）", strings.Join(parts, "・"), verdict, pValue(c.VariantTest.PValue)))
 	}
 	return r
 }

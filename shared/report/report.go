@@ -66,7 +66,7 @@ func Summary(w io.Writer, f *kpi.Figures, shop string) error {
 		b.WriteString("\n")
 		table(&b, []string{"施策", "送信", "配信", "クリック", "購入", "売上"}, func(add func(...string)) {
 			for _, r := range p.Funnel {
-				add(r.Name, r.Sent, r.Delivered, r.Clicked, r.Converted, r.Revenue)
+				add(r.Name, r.Sent.Value, r.Delivered.String(), r.Clicked.String(), r.Converted.String(), r.Revenue)
 			}
 		})
 	}

@@ -97,14 +97,17 @@ type Outcome int
 
 // Outcomes of a comparison.
 const (
-	// NeedsData: too few customers in a group to tell a 10% lift; see
-	// Comparison.NeedMore.
+	// NeedsData: no significant difference yet, and too few customers in
+	// a group to tell a 10% lift (see Comparison.NeedMore), or too few
+	// conversions (under 5 either way in a group) for the test to hold.
 	NeedsData Outcome = iota
-	// Lifted: the treated group converted more, significantly.
+	// Lifted: the treated group converted more, significantly (whatever
+	// the group sizes: a difference this clear needs no more customers).
 	Lifted
 	// Hurt: the treated group converted less, significantly.
 	Hurt
-	// NoDifference: enough customers, and no significant difference.
+	// NoDifference: enough customers to tell a 10% lift, and no
+	// significant difference.
 	NoDifference
 )
 
@@ -179,16 +182,29 @@ func Compare(t, c Group) Comparison {
 	}
 	r.NeedMore = max(r.MinSample-min(t.Customers, c.Customers), 0)
 	switch {
+	case !r.testable():
+		r.Outcome = NeedsData
+	case r.PValue < Alpha && pt > pc:
+		r.Outcome = Lifted
+	case r.PValue < Alpha:
+		r.Outcome = Hurt
 	case r.MinSample == 0 || r.NeedMore > 0:
 		r.Outcome = NeedsData
-	case r.PValue >= Alpha:
-		r.Outcome = NoDifference
-	case pt > pc:
-		r.Outcome = Lifted
 	default:
-		r.Outcome = Hurt
+		r.Outcome = NoDifference
 	}
 	return r
+}
+
+// testable reports whether the normal approximation of the z-test holds:
+// at least 5 customers converted and 5 did not in each group.
+func (r Comparison) testable() bool {
+	for _, g := range []Group{r.Treatment, r.Control} {
+		if g.Converted < 5 || g.Customers-g.Converted < 5 {
+			return false
+		}
+	}
+	return true
 }
 
 // TwoProportionZ is the two-proportion z-test of x1/n1 against x2/n2 with

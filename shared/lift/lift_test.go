@@ -118,6 +118,23 @@ func TestCompare(t *testing.T) {
 			need: 14751 - 100,
 		},
 		{
+			name:    "a clear lift in small groups needs no more customers",
+			t:       Group{Customers: 300, Converted: 90},
+			c:       Group{Customers: 300, Converted: 30},
+			outcome: Lifted,
+			// Baseline 10%: 14,751 per group for a 10% lift; a lift of
+			// 200% shows long before.
+			need: 14751 - 300,
+		},
+		{
+			name:    "under 5 conversions: the test does not hold",
+			t:       Group{Customers: 30000, Converted: 4},
+			c:       Group{Customers: 30000, Converted: 40},
+			outcome: NeedsData,
+			// Baseline 0.133%: 1,234,467 per group for a 10% lift.
+			need: 1234467 - 30000,
+		},
+		{
 			name:    "nobody converted: no rate to size a test on",
 			t:       Group{Customers: 50},
 			c:       Group{Customers: 50},

@@ -118,7 +118,8 @@ type Figures struct {
 	// (nil when it counted nothing).
 	Campaigns []CampaignFigures
 	Global    *CampaignFigures
-	// Snapshot is the latest nightly snapshot in the period (nil: none).
+	// Snapshot is the latest nightly snapshot in the period or the night
+	// after it (nil: none).
 	Snapshot *store.Snapshot
 }
 
@@ -224,7 +225,8 @@ func Compute(ctx context.Context, r Reader, p Period, campaigns []Campaign, asOf
 		global.Lift = lift.Compare(lift.GroupOf(global.Counts, lift.Exposed), lift.GroupOf(global.Counts, lift.Control))
 		f.Global, empty = &global, false
 	}
-	snap, found, err := r.LatestSnapshot(ctx, p.From.Format(time.DateOnly), p.To.Format(time.DateOnly))
+	// The night after the period's last day is its end's snapshot.
+	snap, found, err := r.LatestSnapshot(ctx, p.From.Format(time.DateOnly), p.To.AddDate(0, 0, 1).Format(time.DateOnly))
 	if err != nil {
 		return nil, err
 	}

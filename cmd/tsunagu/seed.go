@@ -252,7 +252,9 @@ func (s *seeder) customer(i int, firstDay, last time.Time) {
 	control := r.Float64() < globalControl
 	consent := r.Float64() < consentShare
 	p := customer.Profile{ID: fmt.Sprintf("seed-%06d", i+1)}
-	at := func(day time.Time) time.Time { return day.Add(time.Duration(9+r.IntN(12))*time.Hour + time.Duration(r.IntN(60))*time.Minute) }
+	at := func(day time.Time) time.Time {
+		return day.Add(time.Duration(9+r.IntN(12))*time.Hour + time.Duration(r.IntN(60))*time.Minute)
+	}
 	state := order.ConsentDenied
 	if consent {
 		state = order.ConsentGranted
@@ -372,7 +374,11 @@ func (s *seeder) customer(i int, firstDay, last time.Time) {
 		// The thank-you email after each order, to a consenting customer
 		// outside the global control group.
 		if consent && !control && p.Reachable("email") {
-			s.email(&p, "post-purchase-thanks", o.day)
+			var next *placed
+			if k+1 < len(orders) {
+				next = &orders[k+1]
+			}
+			s.email(&p, "post-purchase-thanks", o.day, next)
 		}
 	}
 	p.Recompute(s.set.Settings.Thresholds)
@@ -424,7 +430,7 @@ func (s *seeder) countNudge(a assignment, last time.Time, days []time.Time, orde
 	if a.group != lift.Treatment {
 		return
 	}
-	delivered := s.message(pk, sk, a.day)
+	delivered, _ := s.message(pk, sk, a.day)
 	s.h.add(pk, sk, a.day, store.Counts{"coupons_issued": 1})
 	if delivered && out["converted_"+a.group] > 0 {
 		orders[1].coupon = true
@@ -473,8 +479,19 @@ func (s *seeder) count(c *rules.Campaign, assign, last time.Time, days []time.Ti
 	}
 	pk, sk := store.CampaignStatsPartition(c.ID), store.CampaignStatsKey(assign, s.loc, "")
 	s.h.add(pk, sk, assign, s.outcome(g, assign, last, days, orders))
-	if g == lift.Treatment {
-		s.message(pk, sk, assign)
+	if g != lift.Treatment {
+		return
+	}
+	// The win-back's message is the last one the customer received before
+	// coming back: a delivered one is credited with the order that
+	// converted the customer.
+	if delivered, _ := s.message(pk, sk, assign); delivered {
+		for i, d := range days {
+			if d.After(assign) && d.Before(assign.AddDate(0, 0, conversionWindow)) && !d.After(last) {
+				s.h.add(pk, sk, assign, store.Counts{"converted": 1, "revenue": orders[i].total})
+				break
+			}
+		}
 	}
 }
 
@@ -500,9 +517,10 @@ func (s *seeder) order(day time.Time) placed {
 // email counts one campaign email and its fate at day d on the campaign's
 // and the shop's counters; a delivered one may make the customer
 // unsubscribe.
-func (s *seeder) email(p *customer.Profile, campaignID string, d time.Time) {
+func (s *seeder) email(p *customer.Profile, campaignID string, d time.Time, next *placed) {
 	pk, sk := store.CampaignStatsPartition(campaignID), store.CampaignStatsKey(d, s.loc, "")
-	delivered := s.message(pk, sk, d)
+	delivered, clicked := s.message(pk, sk, d)
+	s.attribute(pk, sk, d, delivered, clicked, next)
 	if delivered && s.rnd.Float64() < unsubscribeRate {
 		p.Unsubscribe("email", "unsubscribe:one-click", d.Add(20*time.Hour))
 		s.h.add(pk, sk, d, store.Counts{"unsubscribed": 1})
@@ -510,11 +528,12 @@ func (s *seeder) email(p *customer.Profile, campaignID string, d time.Time) {
 	}
 }
 
-// message counts one email sent at day d and what became of it.
-func (s *seeder) message(pk, sk string, d time.Time) bool {
+// message counts one email sent at day d and what became of it: whether
+// it was delivered, and clicked.
+func (s *seeder) message(pk, sk string, d time.Time) (delivered, clicked bool) {
 	r := s.rnd
 	c, shop := store.Counts{"sent": 1}, store.Counts{"email_sent": 1}
-	delivered := r.Float64() >= bounceRate
+	delivered = r.Float64() >= bounceRate
 	if !delivered {
 		c["bounced"], shop["email_bounced"] = 1, 1
 	} else {
@@ -525,11 +544,28 @@ func (s *seeder) message(pk, sk string, d time.Time) bool {
 		if r.Float64() < openRate {
 			c["opened"] = 1
 		}
-		if r.Float64() < clickRate {
+		if clicked = r.Float64() < clickRate; clicked {
 			c["clicked"], c["clicks"] = 1, 1+int64(r.IntN(2))
 		}
 	}
 	s.h.add(pk, sk, d, c)
 	s.h.add(store.ShopStatsPartition, store.DayKey(d, s.loc), d, shop)
-	return delivered
+	return delivered, clicked
+}
+
+// Attribution windows (rules/settings.yaml's defaults): an order within
+// clickWindow days of a click, or receiveWindow days of a delivery, is
+// the message's conversion.
+const clickWindow, receiveWindow = 5, 1
+
+// attribute counts the conversion an email sent at day d is credited
+// with: the customer's next order, if it came within the windows.
+func (s *seeder) attribute(pk, sk string, d time.Time, delivered, clicked bool, next *placed) {
+	if next == nil || !delivered {
+		return
+	}
+	days := next.day.Sub(d).Hours() / 24
+	if (clicked && days <= clickWindow) || days <= receiveWindow {
+		s.h.add(pk, sk, d, store.Counts{"converted": 1, "revenue": next.total})
+	}
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tsunagu-dev/tsunagu/infra/local/emulator"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/browser"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/kpi"
 	"github.com/tsunagu-dev/tsunagu/shared/lift"
@@ -87,5 +90,45 @@ func TestSeedPlantedLift(t *testing.T) {
 	}
 	if page, err := os.ReadFile(html); err != nil || !strings.Contains(string(page), "<svg") {
 		t.Errorf("report.html: %v, %d bytes", err, len(page))
+	}
+}
+
+var screenshot = flag.Bool("screenshot", false, "save the demo report's screenshot to docs/screenshots/report.png")
+
+// TestDemoReportInBrowser seeds the demo history as README says, makes
+// the autumn's report (September to November) and opens it in Chromium at a phone's width and a
+// desktop's: no errors, nothing fetched, no sideways scroll, every chart
+// drawn. With -screenshot it saves the desktop view for README.
+func TestDemoReportInBrowser(t *testing.T) {
+	ctx := t.Context()
+	if err := emulator.Install(ctx, filepath.Join(testenv.Root(), "infra", "local")); err != nil {
+		t.Fatal(err)
+	}
+	table := testenv.NewTable(t)
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", testenv.DynamoDBURL())
+	catalog := filepath.Join(testenv.Root(), "infra", "catalog", "sample-catalog.csv")
+	if _, err := capture(t, seedCommand, "--customers", "20000", "--end", "2026-11-30", "--table", table, "--rules", rulesDir(), "--catalog", catalog); err != nil {
+		t.Fatal(err)
+	}
+	html := filepath.Join(t.TempDir(), "report.html")
+	_, err := capture(t, reportCommand, "--from", "2026-09-01", "--to", "2026-11-30", "--out", html, "--table", table, "--rules", rulesDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vp := range []browser.Viewport{{Width: 375, Height: 740}, {Width: 1024, Height: 800}} {
+		cfg := browser.PageConfig{URL: "file://" + html, Viewport: vp}
+		if *screenshot && vp.Width == 1024 {
+			cfg.Screenshot = filepath.Join(testenv.Root(), "docs", "screenshots", "report.png")
+		}
+		p, err := browser.InspectPage(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, problem := range p.Problems(vp.Width) {
+			t.Errorf("%d px: %s", vp.Width, problem)
+		}
+		if charts := p.ChartsBySection(); charts["cohorts"] != 1 || charts["deciles"] != 1 || charts["lift"] == 0 {
+			t.Errorf("%d px: charts by section %v; want the heat map, the deciles and a lift chart", vp.Width, charts)
+		}
 	}
 }

@@ -212,32 +212,16 @@ func TestInBrowser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if errs := p.ConsoleErrors(); len(errs) > 0 || len(p.PageErrors) > 0 {
-				t.Errorf("console errors %q, page errors %q", errs, p.PageErrors)
-			}
-			if len(p.Requests) > 0 {
-				t.Errorf("the page fetched %q; it must be self-contained", p.Requests)
-			}
-			if p.ScrollWidth > p.ClientWidth {
-				t.Errorf("the page is %v px wide in a %v px window: it scrolls sideways", p.ScrollWidth, p.ClientWidth)
+			for _, problem := range p.Problems(vp.Width) {
+				t.Error(problem)
 			}
 			want := []string{"kpis", "second-purchase", "cohorts", "lift", "deciles", "deliverability", "funnel"}
 			if !slices.Equal(p.Sections, want) {
 				t.Errorf("sections %q, want %q", p.Sections, want)
 			}
-			charts := map[string]int{}
-			for _, c := range p.Charts {
-				charts[c.Section]++
-				if c.Width < 100 || c.Height < 20 || c.Shapes == 0 {
-					t.Errorf("a chart in %s is %vx%v px with %d shapes drawn", c.Section, c.Width, c.Height, c.Shapes)
-				}
-				if c.Width > float64(vp.Width) {
-					t.Errorf("a chart in %s is wider (%v px) than the window", c.Section, c.Width)
-				}
-			}
 			// The heat map, the decile chart, and the lift charts of the
 			// global control and the campaign with enough customers.
-			if charts["cohorts"] != 1 || charts["deciles"] != 1 || charts["lift"] != 2 {
+			if charts := p.ChartsBySection(); charts["cohorts"] != 1 || charts["deciles"] != 1 || charts["lift"] != 2 {
 				t.Errorf("charts by section: %v", charts)
 			}
 			if !strings.Contains(p.Text, "各グループにあと約") {

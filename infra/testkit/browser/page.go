@@ -63,6 +63,38 @@ func (p *Page) ConsoleErrors() []string {
 	return errs
 }
 
+// Problems lists what makes the page fail as a self-contained report in
+// a window w CSS pixels wide: console errors, uncaught exceptions, any
+// request beyond the page, a sideways scroll, and charts that are not
+// drawn (under 100x20 px, wider than the window, or no shape with a size).
+func (p *Page) Problems(w int) []string {
+	var out []string
+	if errs := p.ConsoleErrors(); len(errs) > 0 || len(p.PageErrors) > 0 {
+		out = append(out, fmt.Sprintf("console errors %q, page errors %q", errs, p.PageErrors))
+	}
+	if len(p.Requests) > 0 {
+		out = append(out, fmt.Sprintf("the page fetched %q", p.Requests))
+	}
+	if p.ScrollWidth > p.ClientWidth {
+		out = append(out, fmt.Sprintf("the page is %v px wide in a %v px window: it scrolls sideways", p.ScrollWidth, p.ClientWidth))
+	}
+	for _, c := range p.Charts {
+		if c.Width < 100 || c.Height < 20 || c.Shapes == 0 || c.Width > float64(w) {
+			out = append(out, fmt.Sprintf("a chart in %s is %vx%v px with %d shapes drawn", c.Section, c.Width, c.Height, c.Shapes))
+		}
+	}
+	return out
+}
+
+// ChartsBySection counts the charts in each section.
+func (p *Page) ChartsBySection() map[string]int {
+	out := map[string]int{}
+	for _, c := range p.Charts {
+		out[c.Section]++
+	}
+	return out
+}
+
 // InspectPage opens cfg.URL in a fresh Chromium (infra/browser/report.mjs)
 // and reports what it showed. Chromium and playwright-core must be
 // installed (see Check).

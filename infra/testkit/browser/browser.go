@@ -1,5 +1,7 @@
 // Package browser drives a real Chromium over a shop's thank-you page, for
-// the tests of the tsunagu widget (functions/thankyou/widget.js). Launch
+// the tests of the tsunagu widget (functions/thankyou/widget.js), and over
+// a self-contained page such as the report (InspectPage, with
+// infra/browser/report.mjs). Launch
 // starts infra/browser/thankyou.mjs, a Node.js script using playwright-core
 // (pinned in infra/local), which launches Chromium once; each Run is a
 // Config sent to it and the Result it answers: what the page showed. Runs

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
 	"syscall"
-
-	"github.com/tsunagu-dev/tsunagu/infra/local/project"
 )
 
 // PageScript is the driver of InspectPage, relative to the project root.
@@ -99,16 +96,9 @@ func (p *Page) ChartsBySection() map[string]int {
 // and reports what it showed. Chromium and playwright-core must be
 // installed (see Check).
 func InspectPage(ctx context.Context, cfg PageConfig) (*Page, error) {
-	root, err := project.Root()
+	root, node, err := nodeAndRoot("inspect page")
 	if err != nil {
-		return nil, fmt.Errorf("inspect page: %w", err)
-	}
-	if err := Check(root); err != nil {
 		return nil, err
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return nil, errors.New("inspect page: node (Node.js) was not found on PATH; install Node.js 20 or newer")
 	}
 	if cfg.Viewport == (Viewport{}) {
 		cfg.Viewport = Viewport{Width: 1024, Height: 800}

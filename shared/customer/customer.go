@@ -572,7 +572,9 @@ func (p *Profile) StageAt(th Thresholds, now time.Time) Stage {
 // StandingAt returns how many of the customer's standing orders had been
 // placed by t and when the latest of them was, as the orders stand now (an
 // order cancelled since counts as never placed). Orders folded into the
-// archive count as placed by t unless the archive holds only later ones.
+// archive count as placed by t unless the archive holds only later ones;
+// when it holds some of both (only a customer with more than
+// MaxRecentOrders orders since t), all count, the latest as placed at t.
 func (p *Profile) StandingAt(t time.Time) (orders int, last time.Time) {
 	a := p.Archive
 	if a.Orders > 0 && !a.FirstOrderAt.After(t) {

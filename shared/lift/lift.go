@@ -119,20 +119,17 @@ type Comparison struct {
 	// (treatment − control) / control; NaN when the control converted
 	// nobody. LiftCI is its 95% interval (Katz's log interval for a ratio
 	// of proportions); PValue the two-proportion z-test's (pooled,
-	// two-sided). DiffCI is the 95% (Wald) interval of the rates'
-	// difference.
+	// two-sided).
 	Lift   float64
 	LiftCI Interval
-	DiffCI Interval
 	PValue float64
 	// IncrementalOrders is how many more treated customers converted than
 	// the control's rate predicts: (rate_t − rate_c) × n_t.
 	IncrementalOrders float64
 
-	// RevenueLift is the relative lift of revenue per customer; RevenueCI
-	// the 95% Welch interval of the difference of revenue per customer
-	// (minor units), RevenuePValue Welch's two-sided p-value.
-	RevenueLift        float64
+	// RevenueCI is the 95% Welch interval of the difference of revenue
+	// per customer (minor units), RevenuePValue Welch's two-sided p-value;
+	// IncrementalRevenue is that difference times the treated customers.
 	RevenueCI          Interval
 	RevenuePValue      float64
 	IncrementalRevenue float64
@@ -148,7 +145,7 @@ type Comparison struct {
 
 // Compare compares a treated group with its control.
 func Compare(t, c Group) Comparison {
-	r := Comparison{Treatment: t, Control: c, Lift: math.NaN(), RevenueLift: math.NaN()}
+	r := Comparison{Treatment: t, Control: c, Lift: math.NaN()}
 	pt, pc := t.Rate(), c.Rate()
 	nt, nc := float64(t.Customers), float64(c.Customers)
 	z := distuv.UnitNormal.Quantile(1 - Alpha/2)
@@ -157,17 +154,12 @@ func Compare(t, c Group) Comparison {
 		r.IncrementalOrders = (pt - pc) * nt
 		r.IncrementalRevenue = (t.PerCustomer() - c.PerCustomer()) * nt
 		_, r.PValue = TwoProportionZ(t.Converted, t.Customers, c.Converted, c.Customers)
-		se := math.Sqrt(pt*(1-pt)/nt + pc*(1-pc)/nc)
-		r.DiffCI = Interval{pt - pc - z*se, pt - pc + z*se}
 		if pc > 0 {
 			r.Lift = pt/pc - 1
 		}
 		if pt > 0 && pc > 0 {
 			se := math.Sqrt((1-pt)/(nt*pt) + (1-pc)/(nc*pc))
 			r.LiftCI = Interval{math.Exp(math.Log(pt/pc)-z*se) - 1, math.Exp(math.Log(pt/pc)+z*se) - 1}
-		}
-		if mc := c.PerCustomer(); mc > 0 {
-			r.RevenueLift = t.PerCustomer()/mc - 1
 		}
 		w := Welch(t, c)
 		r.RevenueCI, r.RevenuePValue = w.CI, w.PValue

@@ -143,7 +143,8 @@ func tiles(f *kpi.Figures) []tile {
 	ts = append(ts, t)
 	if s := f.Snapshot; s != nil && s.Customers > 0 {
 		ts = append(ts,
-			tile{Label: "LINE連携率", Value: percent(kpi.Rate(int64(s.LineLinked), int64(s.Customers))), Trend: "flat", Note: s.Date + " 時点"},
+			tile{Label: "LINE連携率", Value: percent(kpi.Rate(int64(s.LineLinked), int64(s.Customers))), Trend: "flat",
+				Note: "友だち（配信可）" + count(int64(s.LineFollowing), "人") + "・" + s.Date + " 時点"},
 			tile{Label: "メール許諾率", Value: percent(kpi.Rate(int64(s.EmailConsenting), int64(s.Customers))), Trend: "flat", Note: s.Date + " 時点"},
 		)
 	}

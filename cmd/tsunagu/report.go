@@ -50,13 +50,17 @@ func reportCommand(ctx context.Context, args []string) error {
 		return fmt.Errorf("read the figures from %s: %w", data.where(), err)
 	}
 	var page bytes.Buffer
-	if err := report.HTML(&page, f, set.Settings.Shop.Name); err != nil {
+	names := report.Names{Shop: set.Settings.Shop.Name, Segments: map[string]string{}}
+	for name, seg := range set.Segments {
+		names.Segments[name] = seg.Description
+	}
+	if err := report.HTML(&page, f, names); err != nil {
 		return err
 	}
 	if err := os.WriteFile(*out, page.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("write the report: %w", err)
 	}
-	if err := report.Summary(stdout, f, set.Settings.Shop.Name); err != nil {
+	if err := report.Summary(stdout, f, names); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nHTML: %s\n", *out)

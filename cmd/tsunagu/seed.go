@@ -158,13 +158,21 @@ func (h *seedHistory) write(ctx context.Context, st *store.Store, set *rules.Set
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	// The nightly job of the night after: the decile bounds first, then
+	// the snapshot with the segments evaluated against them.
 	night := time.Date(h.to.Year(), h.to.Month(), h.to.Day()+1, 3, 0, 0, 0, loc)
+	bounds := segments.NewCollector(night)
+	for _, p := range h.profiles {
+		bounds.Visit(p)
+	}
+	stats := bounds.Stats()
+	if err := st.SaveSegmentStats(ctx, stats); err != nil {
+		return err
+	}
 	c := segments.NewCollector(night)
+	c.Segments = func(p customer.Profile, now time.Time) []string { return set.SegmentsOf(p, stats.Deciles, now) }
 	for _, p := range h.profiles {
 		c.Visit(p)
-	}
-	if err := st.SaveSegmentStats(ctx, c.Stats()); err != nil {
-		return err
 	}
 	return st.SaveSnapshot(ctx, c.Snapshot(set.Settings.Thresholds, loc))
 }

@@ -73,7 +73,8 @@ func TestSeedPlantedLift(t *testing.T) {
 	if v := byID["second-purchase-nudge"].VariantTest; v.DF != 1 || v.PValue < lift.Alpha {
 		t.Errorf("nudge variants: %+v; both coupons were planted alike", v)
 	}
-	if f.Snapshot == nil || f.Snapshot.Customers != 10000 || f.Snapshot.Deciles[0].Revenue <= f.Snapshot.Deciles[9].Revenue {
+	if f.Snapshot == nil || f.Snapshot.Customers != 10000 || f.Snapshot.Deciles[0].Revenue <= f.Snapshot.Deciles[9].Revenue ||
+		f.Snapshot.Segments["repeaters"].Customers == 0 || f.Snapshot.Segments["first_time"].Customers+f.Snapshot.Segments["repeaters"].Customers != 10000 {
 		t.Errorf("snapshot: %+v", f.Snapshot)
 	}
 

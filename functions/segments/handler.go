@@ -16,6 +16,7 @@ import (
 type Store interface {
 	ScanProfiles(ctx context.Context, segments int, visit func(customer.Profile)) error
 	SaveSegmentStats(ctx context.Context, st store.SegmentStats) error
+	SegmentStats(ctx context.Context) (st store.SegmentStats, found bool, err error)
 	SaveSnapshot(ctx context.Context, snap store.Snapshot) error
 }
 
@@ -28,6 +29,13 @@ type Handler struct {
 	// snapshot's lifecycle stages and its shop-zone date.
 	Thresholds customer.Thresholds
 	Location   *time.Location
+	// Segments names the segments a customer is in as of now, with the
+	// decile bounds given (rules.Set.SegmentsOf; nil: the snapshot has no
+	// figures by segment). They are evaluated with the bounds campaigns
+	// use until this run's are saved: the last run's, or Deciles before
+	// the first.
+	Segments func(p customer.Profile, deciles [9]int64, now time.Time) []string
+	Deciles  [9]int64
 }
 
 // Handle recomputes the figures as of the event's time and stores them,
@@ -40,6 +48,15 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (store.Segmen
 		return store.SegmentStats{}, fmt.Errorf("read event: the event needs \"time\" (RFC 3339), got %s", raw)
 	}
 	c := segments.NewCollector(ev.Time)
+	if h.Segments != nil {
+		deciles := h.Deciles
+		if last, found, err := h.Store.SegmentStats(ctx); err != nil {
+			return store.SegmentStats{}, err
+		} else if found {
+			deciles = last.Deciles
+		}
+		c.Segments = func(p customer.Profile, now time.Time) []string { return h.Segments(p, deciles, now) }
+	}
 	if err := h.Store.ScanProfiles(ctx, h.ScanSegments, c.Visit); err != nil {
 		return store.SegmentStats{}, err
 	}

@@ -31,6 +31,7 @@ func main() {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: b.Store, ScanSegments: 8, Thresholds: set.Settings.Thresholds, Location: set.Settings.Location}
+	h := &Handler{Store: b.Store, ScanSegments: 8, Thresholds: set.Settings.Thresholds, Location: set.Settings.Location,
+		Segments: set.SegmentsOf, Deciles: set.Deciles}
 	lambda.Start(h.Handle)
 }

@@ -2,7 +2,9 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +25,7 @@ type page struct {
 	Deciles                           *barChart
 	SnapshotDate                      string
 	Stages                            []stageRow
+	Segments                          []stageRow
 	Migration                         *migration
 	Deliverability                    deliverability
 	Funnel                            []funnelRow
@@ -57,9 +60,9 @@ func periodLabel(p kpi.Period) string {
 }
 
 // newPage lays out the figures.
-func newPage(f *kpi.Figures, shop string) *page {
+func newPage(f *kpi.Figures, names Names) *page {
 	p := &page{
-		Shop: shop, Period: periodLabel(f.Period), Previous: periodLabel(f.Previous),
+		Shop: names.Shop, Period: periodLabel(f.Period), Previous: periodLabel(f.Previous),
 		Generated: f.AsOf.In(f.Period.From.Location()).Format("2006-01-02 15:04"), Empty: f.Empty,
 	}
 	if f.Empty {
@@ -86,17 +89,18 @@ func newPage(f *kpi.Figures, shop string) *page {
 		p.SnapshotDate = s.Date
 		p.Deciles = newDecileChart(s.Deciles[:], s.Revenue)
 		for _, l := range stageLabels {
-			sh, ok := s.Stages[l.Stage]
-			if !ok {
-				continue
+			if sh, ok := s.Stages[l.Stage]; ok {
+				p.Stages = append(p.Stages, newShareRow(l.Label, sh))
 			}
-			ltv := 0.0
-			if sh.Customers > 0 {
-				ltv = float64(sh.Revenue) / float64(sh.Customers)
-			}
-			p.Stages = append(p.Stages, stageRow{Label: l.Label, Customers: count(int64(sh.Customers), "人"), Revenue: yen(float64(sh.Revenue)), LTV: yen(ltv)})
 		}
 		p.Migration = newMigration(s.Migration, s.MigrationSince)
+		for _, name := range slices.Sorted(maps.Keys(s.Segments)) {
+			label := name
+			if d := names.Segments[name]; d != "" {
+				label = d + "（" + name + "）"
+			}
+			p.Segments = append(p.Segments, newShareRow(label, s.Segments[name]))
+		}
 	}
 	p.Deliverability = newDeliverability(f.Deliverability)
 	for _, c := range f.Campaigns {
@@ -381,9 +385,18 @@ func newDecileChart(deciles []store.Share, total int64) *barChart {
 	return c
 }
 
-// stageRow is one lifecycle stage: its customers, revenue and LTV.
+// stageRow is one lifecycle stage or segment: its customers, revenue
+// and LTV (revenue per customer).
 type stageRow struct {
 	Label, Customers, Revenue, LTV string
+}
+
+func newShareRow(label string, sh store.Share) stageRow {
+	ltv := 0.0
+	if sh.Customers > 0 {
+		ltv = float64(sh.Revenue) / float64(sh.Customers)
+	}
+	return stageRow{Label: label, Customers: count(int64(sh.Customers), "人"), Revenue: yen(float64(sh.Revenue)), LTV: yen(ltv)}
 }
 
 // migration is the stage migration table: rows are stages a month

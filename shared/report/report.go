@@ -24,18 +24,24 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"width": func(lo, hi float64) float64 { return max(hi-lo, 1) },
 }).Parse(pageSource))
 
-// HTML writes the figures as one self-contained HTML page; shop is the
-// shop's name for the title.
-func HTML(w io.Writer, f *kpi.Figures, shop string) error {
-	if err := pageTemplate.Execute(w, newPage(f, shop)); err != nil {
+// Names are what the figures show by name: the shop's, and the segments'
+// descriptions (rules/segments.yaml) by segment name.
+type Names struct {
+	Shop     string
+	Segments map[string]string
+}
+
+// HTML writes the figures as one self-contained HTML page.
+func HTML(w io.Writer, f *kpi.Figures, names Names) error {
+	if err := pageTemplate.Execute(w, newPage(f, names)); err != nil {
 		return fmt.Errorf("render report: %w", err)
 	}
 	return nil
 }
 
 // Summary writes the headline figures as a table for the terminal.
-func Summary(w io.Writer, f *kpi.Figures, shop string) error {
-	p := newPage(f, shop)
+func Summary(w io.Writer, f *kpi.Figures, names Names) error {
+	p := newPage(f, names)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s レポート %s（前期間 %s と比較）\n", p.Shop, p.Period, p.Previous)
 	if p.Empty {

@@ -26,6 +26,9 @@ var tokyo, _ = time.LoadLocation("Asia/Tokyo")
 // asOf is when the fixture's report is made: three days after November.
 var asOf = time.Date(2026, 12, 3, 9, 0, 0, 0, tokyo)
 
+// names are the shop's and two segments'.
+var names = Names{Shop: "椿茶園", Segments: map[string]string{"vip": "上位10%の購入額、またはロイヤル顧客", "tea_lovers": "お茶をよく買うお客様"}}
+
 var campaigns = []kpi.Campaign{
 	{ID: "post-purchase-thanks", Name: "購入お礼とおすすめ"},
 	{ID: "second-purchase-nudge", Name: "2回目購入のおすすめ"},
@@ -114,6 +117,7 @@ func fixture(t *testing.T) *store.Store {
 			"new": {Customers: 1900, Revenue: 1_900_000}, "repeat": {Customers: 1200, Revenue: 3_000_000}, "loyal": {Customers: 400, Revenue: 4_800_000},
 			"at_risk": {Customers: 700, Revenue: 1_050_000}, "dormant": {Customers: 800, Revenue: 500_000},
 		},
+		Segments:   map[string]store.Share{"vip": {Customers: 620, Revenue: 5_900_000}, "tea_lovers": {Customers: 1400, Revenue: 4_200_000}},
 		LineLinked: 1250, LineFollowing: 1100, EmailConsenting: 3100, MigrationSince: "2026-10-30",
 		Migration: map[string]map[string]int{
 			"none": {"new": 250}, "new": {"new": 1650, "repeat": 180, "at_risk": 120}, "repeat": {"repeat": 1000, "loyal": 60, "at_risk": 90},
@@ -159,10 +163,10 @@ func TestGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := figures(t, st, tt.from, tt.to)
 			var html, sum bytes.Buffer
-			if err := HTML(&html, f, "椿茶園"); err != nil {
+			if err := HTML(&html, f, names); err != nil {
 				t.Fatal(err)
 			}
-			if err := Summary(&sum, f, "椿茶園"); err != nil {
+			if err := Summary(&sum, f, names); err != nil {
 				t.Fatal(err)
 			}
 			golden.Check(t, tt.name+".html", html.String())
@@ -181,11 +185,11 @@ func TestEscaped(t *testing.T) {
 	f := figures(t, fixture(t), "2026-11-01", "2026-11-30")
 	f.Campaigns[0].Name = `<script>alert("x")</script>`
 	var b bytes.Buffer
-	if err := HTML(&b, f, `椿<b>茶園</b>`); err != nil {
+	if err := HTML(&b, f, Names{Shop: `椿<b>茶園</b>`, Segments: map[string]string{"vip": "<i>上位</i>"}}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(b.String(), "<script>") || strings.Contains(b.String(), "<b>") {
-		t.Error("a campaign or shop name reached the page as markup")
+	if strings.Contains(b.String(), "<script>") || strings.Contains(b.String(), "<b>") || strings.Contains(b.String(), "<i>") {
+		t.Error("a campaign, shop or segment name reached the page as markup")
 	}
 }
 
@@ -200,7 +204,7 @@ func TestInBrowser(t *testing.T) {
 	f := figures(t, fixture(t), "2026-11-01", "2026-11-30")
 	path := filepath.Join(t.TempDir(), "report.html")
 	var b bytes.Buffer
-	if err := HTML(&b, f, "椿茶園"); err != nil {
+	if err := HTML(&b, f, names); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {

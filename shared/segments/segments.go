@@ -20,6 +20,10 @@ import (
 // Collector gathers what it needs from each profile; safe for the scan's
 // concurrent visits.
 type Collector struct {
+	// Segments, when set, names the segments a customer is in as of now,
+	// for the snapshot's figures by segment.
+	Segments func(p customer.Profile, now time.Time) []string
+
 	now     time.Time
 	mu      sync.Mutex
 	spent   []int64
@@ -37,6 +41,7 @@ type standing struct {
 	last, lastThen            time.Time
 	lineLinked, lineFollowing bool
 	email                     bool
+	segments                  []string
 }
 
 // NewCollector collects as of now (recency counts days up to it).
@@ -48,16 +53,20 @@ func (c *Collector) Visit(p customer.Profile) {
 	if p.OrderCount == 0 {
 		return
 	}
+	ordersThen, lastThen := p.StandingAt(c.monthBefore())
+	st := standing{
+		spent: p.TotalSpent, orders: p.OrderCount, last: p.LastOrderAt, ordersThen: ordersThen, lastThen: lastThen,
+		lineLinked: p.LineUserID != "", lineFollowing: p.LineConsented(), email: p.MarketingAllowed() && p.Reachable("email"),
+	}
+	if c.Segments != nil {
+		st.segments = c.Segments(p, c.now)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.spent = append(c.spent, p.TotalSpent)
 	c.recency = append(c.recency, p.DaysSinceLastOrder(c.now))
 	c.orders = append(c.orders, p.OrderCount)
-	ordersThen, lastThen := p.StandingAt(c.monthBefore())
-	c.standing = append(c.standing, standing{
-		spent: p.TotalSpent, orders: p.OrderCount, last: p.LastOrderAt, ordersThen: ordersThen, lastThen: lastThen,
-		lineLinked: p.LineUserID != "", lineFollowing: p.LineConsented(), email: p.MarketingAllowed() && p.Reachable("email"),
-	})
+	c.standing = append(c.standing, st)
 }
 
 // monthBefore is when the stage migration starts: a month before now.
@@ -71,7 +80,7 @@ func (c *Collector) Snapshot(th customer.Thresholds, loc *time.Location) store.S
 	since := c.monthBefore()
 	snap := store.Snapshot{
 		Date: c.now.In(loc).Format(time.DateOnly), ComputedAt: c.now.UTC(), Customers: len(c.standing),
-		Stages: map[string]store.Share{}, MigrationSince: since.In(loc).Format(time.DateOnly), Migration: map[string]map[string]int{},
+		Stages: map[string]store.Share{}, Segments: map[string]store.Share{}, MigrationSince: since.In(loc).Format(time.DateOnly), Migration: map[string]map[string]int{},
 	}
 	for _, s := range c.standing {
 		now := (&customer.Profile{OrderCount: s.orders, LastOrderAt: s.last}).StageAt(th, c.now)
@@ -80,6 +89,12 @@ func (c *Collector) Snapshot(th customer.Thresholds, loc *time.Location) store.S
 		sh.Customers++
 		sh.Revenue += s.spent
 		snap.Stages[string(now)] = sh
+		for _, name := range s.segments {
+			sh := snap.Segments[name]
+			sh.Customers++
+			sh.Revenue += s.spent
+			snap.Segments[name] = sh
+		}
 		if snap.Migration[string(then)] == nil {
 			snap.Migration[string(then)] = map[string]int{}
 		}

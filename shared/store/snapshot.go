@@ -13,7 +13,7 @@ import (
 
 // Snapshot is the whole-population figures of one night, which no daily
 // counter can give: customers and revenue by lifecycle stage and by
-// decile, the LINE link and email consent counts, and how customers moved
+// decile and by segment, the LINE link and email consent counts, and how customers moved
 // between stages over the month before. The nightly segment job writes
 // one per shop-zone day (STATS#SHOP / SNAPSHOT#<date>); a report reads the
 // latest one in its period.
@@ -27,6 +27,9 @@ type Snapshot struct {
 	Revenue   int64 `dynamodbav:"revenue"`
 	// Stages holds customers and revenue by lifecycle stage (customer.Stage).
 	Stages map[string]Share `dynamodbav:"stages"`
+	// Segments holds customers and revenue by named segment
+	// (rules/segments.yaml); a customer counts in every segment it is in.
+	Segments map[string]Share `dynamodbav:"segments,omitempty"`
 	// Deciles splits the customers by total spent into ten groups of (nearly)
 	// equal size, top first: Deciles[0] is the top 10% of spenders.
 	Deciles [10]Share `dynamodbav:"deciles"`

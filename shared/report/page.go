@@ -358,7 +358,7 @@ type bar struct {
 }
 
 func newDecileChart(deciles []store.Share, total int64) *barChart {
-	const width, height, top, bottom = 600.0, 240.0, 24.0, 28.0
+	const width, height, top, bottom = 480.0, 220.0, 24.0, 28.0
 	if total <= 0 {
 		return nil
 	}

@@ -88,6 +88,16 @@ func TestVariants(t *testing.T) {
 	if r.DF != 2 {
 		t.Errorf("df = %d, want 2", r.DF)
 	}
+	// R's documentation of prop.test, its example of four groups (data
+	// from Fleiss, 1981, p. 139): smokers <- c(83, 90, 129, 70),
+	// patients <- c(86, 93, 136, 82): X-squared = 12.6, df = 3,
+	// p-value = 0.005585.
+	r = Variants([]Group{{Customers: 86, Converted: 83}, {Customers: 93, Converted: 90}, {Customers: 136, Converted: 129}, {Customers: 82, Converted: 70}})
+	near(t, "smokers X-squared", r.Stat, 12.6, 0.05)
+	near(t, "smokers p", r.PValue, 0.005585, 5e-7)
+	// With two groups the test is the two-proportion z-test squared.
+	z, _ := TwoProportionZ(28, 254, 36, 301)
+	near(t, "two groups", Variants([]Group{{Customers: 254, Converted: 28}, {Customers: 301, Converted: 36}}).Stat, z*z, 1e-9)
 	if r := Variants([]Group{{Customers: 10, Converted: 1}}); r.PValue != 1 {
 		t.Errorf("one variant: p = %g, want 1", r.PValue)
 	}

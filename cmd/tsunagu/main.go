@@ -36,7 +36,7 @@ var commands = map[string]command{
 	"report":   {"report --from --to: a period's KPIs, lift and deliverability as a table and one HTML file", reportCommand},
 	"simulate": {"which campaigns an order event fires, and why the others do not", simulateEvent},
 	"seed":     {"seed --customers N --days D: write a realistic demo history (profiles, counters, snapshot) with a planted campaign effect", seedCommand},
-	"segments": {"run the nightly segment job now (deciles, RFM bands)", segmentsCommand},
+	"segments": {"run the nightly segment job now (deciles, RFM bands, the report's snapshot)", segmentsCommand},
 	"tick":     {"run the scheduler as of a time (--at); the local stack's sender sends what is due", tickCommand},
 	"run":      {"start the local stack (emulators, table, rules, gateway on $PORT)", runStack},
 }

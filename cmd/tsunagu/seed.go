@@ -19,7 +19,6 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/lift"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
-	"github.com/tsunagu-dev/tsunagu/shared/segments"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
@@ -145,7 +144,7 @@ func (h *seedHistory) add(pk, sk string, day time.Time, c store.Counts) {
 }
 
 // write stores the profiles, adds the counters (eight items at a time)
-// and saves the snapshot the nightly job would take the night after.
+// and runs the nightly job as the night after would.
 func (h *seedHistory) write(ctx context.Context, st *store.Store, set *rules.Set, loc *time.Location) error {
 	if err := st.ImportProfiles(ctx, h.profiles); err != nil {
 		return err
@@ -158,23 +157,9 @@ func (h *seedHistory) write(ctx context.Context, st *store.Store, set *rules.Set
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	// The nightly job of the night after: the decile bounds first, then
-	// the snapshot with the segments evaluated against them.
-	night := time.Date(h.to.Year(), h.to.Month(), h.to.Day()+1, 3, 0, 0, 0, loc)
-	bounds := segments.NewCollector(night)
-	for _, p := range h.profiles {
-		bounds.Visit(p)
-	}
-	stats := bounds.Stats()
-	if err := st.SaveSegmentStats(ctx, stats); err != nil {
-		return err
-	}
-	c := segments.NewCollector(night)
-	c.Segments = func(p customer.Profile, now time.Time) []string { return set.SegmentsOf(p, stats.Deciles, now) }
-	for _, p := range h.profiles {
-		c.Visit(p)
-	}
-	return st.SaveSnapshot(ctx, c.Snapshot(set.Settings.Thresholds, loc))
+	// The nightly job of the night after the history's last day.
+	_, _, err := nightlyJob(st, set).Run(ctx, time.Date(h.to.Year(), h.to.Month(), h.to.Day()+1, 3, 0, 0, 0, loc))
+	return err
 }
 
 // seeder simulates customers one by one.

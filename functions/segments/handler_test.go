@@ -15,6 +15,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/segments"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
@@ -66,7 +67,7 @@ func TestNightlyStats(t *testing.T) {
 
 	// Segments as the rules would have them: customers who spent 50,000
 	// or more, or who are in the top two deciles by the bounds in force.
-	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 8, Thresholds: thresholds, Location: tokyo,
+	h := &Handler{Job: &segments.Job{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 8, Thresholds: thresholds, Location: tokyo,
 		Deciles: [9]int64{10, 20, 30, 40, 50, 60, 70, 80, 90000},
 		Segments: func(p customer.Profile, deciles [9]int64, _ time.Time) []string {
 			var in []string
@@ -77,7 +78,7 @@ func TestNightlyStats(t *testing.T) {
 				in = append(in, "top")
 			}
 			return in
-		}}
+		}}}
 	st, err := h.Handle(ctx, nightlyEvent(t, now))
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +136,7 @@ var tokyo, _ = time.LoadLocation("Asia/Tokyo")
 func TestNightlyWithoutATime(t *testing.T) {
 	defer quiet()()
 	table := testenv.NewTable(t)
-	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 2, Thresholds: thresholds, Location: tokyo}
+	h := &Handler{Job: &segments.Job{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 2, Thresholds: thresholds, Location: tokyo}}
 	tests := []struct {
 		name  string
 		event string

@@ -14,6 +14,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/segments"
 )
 
 func main() {
@@ -31,7 +32,7 @@ func main() {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: b.Store, ScanSegments: 8, Thresholds: set.Settings.Thresholds, Location: set.Settings.Location,
-		Segments: set.SegmentsOf, Deciles: set.Deciles}
+	h := &Handler{Job: &segments.Job{Store: b.Store, ScanSegments: 8, Thresholds: set.Settings.Thresholds, Location: set.Settings.Location,
+		Segments: set.SegmentsOf, Deciles: set.Deciles}}
 	lambda.Start(h.Handle)
 }

@@ -106,8 +106,9 @@ type Figures struct {
 	// one before.
 	Shop, PreviousShop Totals
 	// SecondPurchase is the conversion of the period's first-time buyers
-	// into a second order within each of SecondPurchaseWindows.
-	SecondPurchase [3]Conversion
+	// into a second order within each of SecondPurchaseWindows;
+	// PreviousSecondPurchase the previous period's.
+	SecondPurchase, PreviousSecondPurchase [3]Conversion
 	// Cohorts are the monthly first-order cohorts, oldest first, up to
 	// the period's last month.
 	Cohorts []Cohort
@@ -202,6 +203,7 @@ func Compute(ctx context.Context, r Reader, p Period, campaigns []Campaign, asOf
 	}
 	f.Shop, f.PreviousShop = sumDays(days, p), sumDays(days, f.Previous)
 	f.SecondPurchase = secondPurchase(days, p, asOf)
+	f.PreviousSecondPurchase = secondPurchase(days, f.Previous, asOf)
 	f.Cohorts = cohorts(days, cohortStart, p.To)
 	f.Deliverability = deliverabilityOf(f.Shop.Counts)
 	empty := len(f.Shop.Counts) == 0

@@ -103,6 +103,11 @@ func TestCompute(t *testing.T) {
 			t.Errorf("second purchase within %d days = %+v, want %+v (the window has not elapsed on Dec 3)", want.Days, f.SecondPurchase[i], want)
 		}
 	}
+	// October's first-time buyers: 5 on the 15th, 2 of them back within
+	// 30 days (counted on November 20th).
+	if prev := f.PreviousSecondPurchase[0]; prev.FirstOrders != 5 || prev.Converted != 2 || !prev.Complete {
+		t.Errorf("previous period's second purchase within 30 days = %+v, want 2 of 5, complete", prev)
+	}
 	if len(f.Cohorts) != 2 || f.Cohorts[0].Month != "2026-10" || len(f.Cohorts[0].Active) != 2 || f.Cohorts[0].Active[1] != 1 || f.Cohorts[1].Active[0] != 4 {
 		t.Errorf("cohorts = %+v; want October (5, then 1) and November (4)", f.Cohorts)
 	}

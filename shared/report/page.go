@@ -139,8 +139,9 @@ func tiles(f *kpi.Figures) []tile {
 		rate("クロスセル率", now.CrossSellRate(), prev.CrossSellRate()),
 		rate("クーポン利用率", now.CouponRate(), prev.CouponRate()),
 	}
-	second := f.SecondPurchase[0]
-	t := tile{Label: "2回目購入転換率（30日）", Value: percent(second.Rate()), Change: "", Trend: "flat"}
+	second, prevSecond := f.SecondPurchase[0], f.PreviousSecondPurchase[0]
+	t := tile{Label: "2回目購入転換率（30日）", Value: percent(second.Rate())}
+	t.Change, t.Trend = change(second.Rate(), prevSecond.Rate(), prevSecond.FirstOrders > 0, points(second.Rate()-prevSecond.Rate()))
 	if !second.Complete {
 		t.Note = "集計期間が未経過のため暫定値"
 	}

@@ -233,6 +233,17 @@ func TestLintProblems(t *testing.T) {
 			files: map[string]string{"settings.yaml": strings.Replace(readShipped(t, "settings.yaml"), "test_orders: ignore", "test_orders: skip", 1)},
 			want:  []string{fmt.Sprintf("rules/settings.yaml:%d:16: shopify.test_orders must be one of ignore, process", lineOf(t, "settings.yaml", "test_orders:"))},
 		},
+		{
+			name: "settings: measurement windows, share and salt",
+			files: map[string]string{"settings.yaml": strings.NewReplacer("click_window: 5d", "click_window: 5 days", `{percent: 0, salt: "2026-12"}`, "{percent: 80}",
+				"receive: true", "receive: sometimes").Replace(readShipped(t, "settings.yaml"))},
+			want: []string{
+				fmt.Sprintf(`rules/settings.yaml:%d:19: missing required field "measurement.global_control.salt"`, lineOf(t, "settings.yaml", "global_control:")),
+				fmt.Sprintf(`rules/settings.yaml:%d:29: measurement.global_control.percent must be at most 50, got 80`, lineOf(t, "settings.yaml", "global_control:")),
+				fmt.Sprintf(`rules/settings.yaml:%d:19: measurement.attribution.click_window "5 days" is not a duration such as 30m, 72h, 3d or 2w`, lineOf(t, "settings.yaml", "click_window:")),
+				fmt.Sprintf(`rules/settings.yaml:%d:14: measurement.attribution.receive must be boolean, got string`, lineOf(t, "settings.yaml", "receive: true")),
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -391,5 +402,37 @@ func TestSegmentsOf(t *testing.T) {
 	got := set.SegmentsOf(p, set.Deciles, now)
 	if want := []string{"promising", "repeaters", "tea_lovers", "tsubaki_fans"}; !slices.Equal(got, want) {
 		t.Errorf("segments of a recent two-order buyer of 椿茶園's tea = %v, want %v", got, want)
+	}
+}
+
+// TestMeasurementSettings: the measurement section as shipped, left out
+// (the defaults) and set.
+func TestMeasurementSettings(t *testing.T) {
+	const day = 24 * time.Hour
+	defaults := Measurement{ConversionWindow: 14 * day, ClickWindow: 5 * day, ReceiveWindow: day, Receive: true}
+	tests := []struct {
+		name     string
+		settings func(shipped string) string
+		want     Measurement
+	}{
+		{"as shipped: no global control", func(s string) string { return s }, Measurement{GlobalControlSalt: "2026-12", ConversionWindow: 14 * day, ClickWindow: 5 * day, ReceiveWindow: day, Receive: true}},
+		{"left out: the defaults", func(s string) string { return s[:strings.Index(s, "\nmeasurement:")] + "\n" }, defaults},
+		{"set", func(s string) string {
+			return s[:strings.Index(s, "\nmeasurement:")] + "\nmeasurement:\n  global_control: {percent: 5, salt: q3}\n  conversion_window: 30d\n" +
+				"  attribution: {click_window: 7d, receive_window: 12h, receive: false}\n"
+		}, Measurement{GlobalControlPercent: 5, GlobalControlSalt: "q3", ConversionWindow: 30 * day, ClickWindow: 7 * day, ReceiveWindow: 12 * time.Hour}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := shipped(t)
+			fsys["settings.yaml"] = &fstest.MapFile{Data: []byte(tt.settings(readShipped(t, "settings.yaml")))}
+			set, err := LoadFS(fsys, "rules")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if set.Settings.Measurement != tt.want {
+				t.Errorf("measurement = %+v, want %+v", set.Settings.Measurement, tt.want)
+			}
+		})
 	}
 }

@@ -121,8 +121,8 @@ func TestSampleEventsDecode(t *testing.T) {
 				}
 			case "GET /unsubscribe", "POST /unsubscribe":
 				sealer, _ := unsubscribe.NewSealer(devSecret)
-				if id, ch, err := sealer.Open(ev.QueryStringParameters["token"]); err != nil || id != "c-1" || ch != "email" {
-					t.Errorf("unsubscribe token: %q %q %v", id, ch, err)
+				if r, err := sealer.Open(ev.QueryStringParameters["token"]); err != nil || r.CustomerID != "c-1" || r.Channel != "email" {
+					t.Errorf("unsubscribe token: %+v %v", r, err)
 				}
 			case "GET /thankyou/widget.js":
 			case "GET /thankyou/{orderId}", "POST /thankyou/{orderId}/optin":

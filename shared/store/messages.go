@@ -50,6 +50,13 @@ type MessageRecord struct {
 	// Delivery is what the mail service reported afterwards: delivered,
 	// bounced, soft_bounced or complained.
 	Delivery string `dynamodbav:"delivery,omitempty"`
+	// OpenedAt is when the mail service first reported the message opened.
+	OpenedAt time.Time `dynamodbav:"opened_at"`
+	// ClickedAt is the message's first click, through the redirect or as
+	// the mail service reported it; SESClickedAt is the mail service's
+	// first report of a click.
+	ClickedAt    time.Time `dynamodbav:"clicked_at"`
+	SESClickedAt time.Time `dynamodbav:"ses_clicked_at"`
 }
 
 type messageItem struct {

@@ -15,8 +15,8 @@ import (
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/golden"
-	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
+	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 )
 

@@ -17,24 +17,17 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
-	"github.com/tsunagu-dev/tsunagu/shared/rules"
 )
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
-	rulesDir := env.Required("TSUNAGU_RULES_DIR")
-	b, err := deps.Store(context.Background(), env, deps.PseudonymSecret)
+	b, loc, err := deps.Counting(context.Background(), env, deps.PseudonymSecret)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	set, err := rules.Load(rulesDir)
-	if err != nil {
-		slog.Error("cold start failed", "error", err)
-		os.Exit(1)
-	}
-	h := &Handler{Store: b.Store, ConfigurationSet: configSet, Location: set.Settings.Location}
+	h := &Handler{Store: b.Store, ConfigurationSet: configSet, Location: loc}
 	lambda.Start(h.Handle)
 }

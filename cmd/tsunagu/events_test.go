@@ -16,6 +16,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
@@ -123,6 +124,11 @@ func TestSampleEventsDecode(t *testing.T) {
 				sealer, _ := unsubscribe.NewSealer(devSecret)
 				if r, err := sealer.Open(ev.QueryStringParameters["token"]); err != nil || r.CustomerID != "c-1" || r.Channel != "email" {
 					t.Errorf("unsubscribe token: %+v %v", r, err)
+				}
+			case "GET /r/{token}", "HEAD /r/{token}":
+				links, _ := clicks.NewSealer("", devSecret)
+				if l, err := links.Open(ev.PathParameters["token"]); err != nil || l.CustomerID != "c-1" || l.CampaignID != "post-purchase-thanks" || l.URL == "" {
+					t.Errorf("click token: %+v %v", l, err)
 				}
 			case "GET /thankyou/widget.js":
 			case "GET /thankyou/{orderId}", "POST /thankyou/{orderId}/optin":

@@ -57,7 +57,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	counted, reason := clicks.Counted(method, httpapi.Header(req, "User-Agent"), link.SentAt, now)
 	if counted {
-		counted = h.record(ctx, link, now)
+		counted, reason = h.record(ctx, link, now)
 	}
 	slog.InfoContext(ctx, "click", "campaign", link.CampaignID, "variant", link.Variant, "link", link.Index, "counted", counted, "not_counted_because", reason)
 	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusFound, Headers: map[string]string{
@@ -70,17 +70,18 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 // is also the message's first click (the message log's clicked_at, which
 // SES's click events share, so neither source counts a message twice).
 // The person is redirected whatever happens here; a failure is logged and
-// loses at most a count, never doubles one. It reports whether it counted.
-func (h *Handler) record(ctx context.Context, link clicks.Link, now time.Time) bool {
+// loses at most a count, never doubles one. It reports whether it counted,
+// and why not.
+func (h *Handler) record(ctx context.Context, link clicks.Link, now time.Time) (bool, string) {
 	first, err := h.Store.RecordClick(ctx, store.Click{
 		MessageKey: link.Key, CampaignID: link.CampaignID, Variant: link.Variant, CustomerID: link.CustomerID, Link: link.Index, URL: link.URL, At: now,
 	})
 	if err != nil {
 		slog.ErrorContext(ctx, "click not recorded", "campaign", link.CampaignID, "error", err)
-		return false
+		return false, "store_error"
 	}
 	if !first {
-		return false
+		return false, "repeat"
 	}
 	counts := store.Counts{"clicks": 1}
 	// An expired message (its log entry gone) is still clicked: counted
@@ -92,9 +93,9 @@ func (h *Handler) record(ctx context.Context, link clicks.Link, now time.Time) b
 	}
 	if err := h.Store.AddCounts(ctx, store.CampaignStatsPartition(link.CampaignID), store.CampaignStatsKey(now, h.Location, link.Variant), now, counts); err != nil {
 		slog.WarnContext(ctx, "click not counted", "campaign", link.CampaignID, "error", err)
-		return false
+		return false, "store_error"
 	}
-	return true
+	return true, ""
 }
 
 // webURL reports whether s is an absolute http(s) URL: the only kind of

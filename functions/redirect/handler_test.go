@@ -246,3 +246,42 @@ func flip(s string) string {
 	}
 	return string(b)
 }
+
+// TestExpiredAndOddLinks: a valid link of a message whose log entry is
+// gone still redirects and counts the click (not the message as clicked:
+// nothing says it is its first); a link sealed with our key whose target
+// is not a web address redirects nowhere; an empty token neither.
+func TestExpiredAndOddLinks(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	links, _ := clicks.NewSealer(s.srv, secret)
+	sent := time.Now().Add(-500 * 24 * time.Hour).Truncate(time.Second).UTC()
+	s.now = sent.Add(time.Hour)
+	msg := clicks.Message{Key: "k-gone", CampaignID: "winback", Variant: "b", CustomerID: "c-9", SentAt: sent}
+	tests := []struct {
+		name     string
+		link     string
+		status   int
+		location string
+		counters store.Counts
+	}{
+		{name: "a message no longer logged", link: links.URL(clicks.Link{Message: msg, URL: "https://tsubaki-chaen.example.jp/"}), status: 302, location: "https://tsubaki-chaen.example.jp/",
+			counters: store.Counts{"clicks": 1}},
+		{name: "a sealed javascript: target", link: links.URL(clicks.Link{Message: msg, Index: 1, URL: "javascript:alert(1)"}), status: 400, counters: store.Counts{"clicks": 1}},
+		{name: "a sealed relative target", link: links.URL(clicks.Link{Message: msg, Index: 2, URL: "//evil.example/"}), status: 400, counters: store.Counts{"clicks": 1}},
+		{name: "no token", link: s.srv + clicks.RoutePrefix + "%20", status: 400, counters: store.Counts{"clicks": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := get(t, "GET", tt.link, browser)
+			if resp.StatusCode != tt.status || resp.Header.Get("Location") != tt.location {
+				t.Errorf("%d Location %q, want %d %q", resp.StatusCode, resp.Header.Get("Location"), tt.status, tt.location)
+			}
+			day := store.CampaignStatsKey(s.now, s.set.Settings.Location, "b")
+			got, err := s.store.StatsBetween(ctx, store.CampaignStatsPartition("winback"), day, day)
+			if err != nil || !maps.Equal(got[day], tt.counters) {
+				t.Errorf("counters %v, %v; want %v", got, err, tt.counters)
+			}
+		})
+	}
+}

@@ -1,8 +1,6 @@
 package clicks
 
 import (
-	"encoding/base64"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -24,9 +22,9 @@ func token(t *testing.T, link string) string {
 	return tok
 }
 
-// TestLinkRoundTrip: a link opens to what was sealed, reveals none of it,
-// and no bit of it can change without the link being refused; another
-// key's links are refused; during a rotation ("NEW OLD") links sealed with
+// TestLinkRoundTrip: a link opens to what was sealed and reveals none of
+// it (package seal checks that no bit can change); a tampered or cut link
+// and another key's are refused; during a rotation ("NEW OLD") links sealed with
 // the old key still open.
 func TestLinkRoundTrip(t *testing.T) {
 	s, err := NewSealer("https://hooks.example.jp/", "dev-secret")
@@ -48,17 +46,8 @@ func TestLinkRoundTrip(t *testing.T) {
 		t.Fatalf("Open = %+v, %v; want %+v", got, err, l)
 	}
 	kid, sealed, _ := strings.Cut(tok, ".")
-	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range len(raw) * 8 {
-		changed := append([]byte(nil), raw...)
-		changed[i/8] ^= 1 << (i % 8)
-		if _, err := s.Open(kid + "." + base64.RawURLEncoding.EncodeToString(changed)); !errors.Is(err, ErrInvalid) {
-			t.Fatalf("bit %d changed: %v, want ErrInvalid", i, err)
-		}
-	}
+	tampered := []byte(sealed)
+	tampered[len(tampered)/2] ^= 1
 	other, _ := NewSealer("https://hooks.example.jp", "another-secret")
 	rotating, _ := NewSealer("https://hooks.example.jp", "new-secret", "dev-secret")
 	tests := []struct {
@@ -70,6 +59,7 @@ func TestLinkRoundTrip(t *testing.T) {
 		{"another key", other, tok, false},
 		{"sealed with the old key, opened during a rotation", rotating, tok, true},
 		{"cut short", s, tok[:len(tok)-4], false},
+		{"tampered", s, kid + "." + string(tampered), false},
 		{"empty", s, "", false},
 		{"not base64", s, kid + ".%%%", false},
 		{"an unsubscribe-like token with the right key id", s, kid + "." + sealed[:20], false},

@@ -71,15 +71,7 @@ func (s *Store) RecordClick(ctx context.Context, c Click) (bool, error) {
 
 // CustomerClicks lists a customer's clicks since a time, newest last.
 func (s *Store) CustomerClicks(ctx context.Context, customerID string, since time.Time) ([]Click, error) {
-	items, err := queryAll[clickItem](ctx, s.db, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		IndexName:              aws.String("gsi1"),
-		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk >= :since"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":    &types.AttributeValueMemberS{Value: CustomerClicksPartition(customerID)},
-			":since": &types.AttributeValueMemberS{Value: sortTime(since)},
-		},
-	})
+	items, err := queryPartitionSince[clickItem](ctx, s, CustomerClicksPartition(customerID), since)
 	if err != nil {
 		return nil, fmt.Errorf("list clicks of %s: %w", customerID, err)
 	}

@@ -197,15 +197,7 @@ func (s *Store) GetMessage(ctx context.Context, key string) (MessageRecord, erro
 
 // CustomerMessages lists a customer's message log since a time, oldest first.
 func (s *Store) CustomerMessages(ctx context.Context, customerID string, since time.Time) ([]MessageRecord, error) {
-	items, err := queryAll[messageItem](ctx, s.db, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		IndexName:              aws.String("gsi1"),
-		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk >= :since"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":    &types.AttributeValueMemberS{Value: CustomerMessagesPartition(customerID)},
-			":since": &types.AttributeValueMemberS{Value: sortTime(since)},
-		},
-	})
+	items, err := queryPartitionSince[messageItem](ctx, s, CustomerMessagesPartition(customerID), since)
 	if err != nil {
 		return nil, fmt.Errorf("list messages of %s: %w", customerID, err)
 	}

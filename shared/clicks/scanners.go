@@ -51,9 +51,9 @@ var scannerAgents = []string{
 	"python-requests", "python-urllib", "go-http-client", "curl/", "wget/", "libwww-perl", "okhttp", "java/",
 }
 
-// Scanner reports whether a user agent is a link scanner's or a robot's
+// scanner reports whether a user agent is a link scanner's or a robot's
 // (scannerAgents), or absent: every browser sends one.
-func Scanner(userAgent string) bool {
+func scanner(userAgent string) bool {
 	ua := strings.ToLower(strings.TrimSpace(userAgent))
 	if ua == "" {
 		return true
@@ -74,7 +74,7 @@ func Counted(method, userAgent string, sent, at time.Time) (counted bool, reason
 	switch {
 	case method == http.MethodHead:
 		return false, "head"
-	case Scanner(userAgent) && at.Sub(sent) < ScannerWindow:
+	case scanner(userAgent) && at.Sub(sent) < ScannerWindow:
 		return false, "scanner"
 	}
 	return true, ""

@@ -78,8 +78,13 @@ func (s *Sealer) URL(l Link) string {
 	return s.base + RoutePrefix + s.keys.Seal(b)
 }
 
-// Open returns the link a token was sealed for, by any of the keys.
+// Open returns the link a token was sealed for, by any of the keys. A
+// click link always names its key (seal accepts tokens without a key id
+// only for links made before key ids, and there are no such click links).
 func (s *Sealer) Open(token string) (Link, error) {
+	if !strings.Contains(token, ".") {
+		return Link{}, ErrInvalid
+	}
 	plain, err := s.keys.Open(token)
 	if err != nil {
 		return Link{}, err

@@ -60,6 +60,7 @@ func TestLinkRoundTrip(t *testing.T) {
 		{"sealed with the old key, opened during a rotation", rotating, tok, true},
 		{"cut short", s, tok[:len(tok)-4], false},
 		{"tampered", s, kid + "." + string(tampered), false},
+		{"without its key id", s, sealed, false},
 		{"empty", s, "", false},
 		{"not base64", s, kid + ".%%%", false},
 		{"an unsubscribe-like token with the right key id", s, kid + "." + sealed[:20], false},

@@ -14,18 +14,6 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
-// refused is one hostile request and the status it must get.
-type refused struct {
-	name   string
-	req    events.APIGatewayV2HTTPRequest
-	status int
-}
-
-// Hostile names the row for testenv.ExpectNoEffect.
-func (r refused) Hostile() (string, events.APIGatewayV2HTTPRequest, int) {
-	return r.name, r.req, r.status
-}
-
 // TestRedirectRefusesHostileInput sends /r/{token} forged, altered, cut,
 // drowned and injected tokens, tokens of other purposes, and links sealed
 // with our key whose target is not a web address: each answers 400 naming
@@ -49,9 +37,9 @@ func TestRedirectRefusesHostileInput(t *testing.T) {
 		r.RequestContext.HTTP.Method = method
 		return r
 	}
-	var rows []refused
+	var rows []testenv.Refused
 	bad := func(name, token string) {
-		rows = append(rows, refused{name: name, req: req("GET", token, browser), status: 400}, refused{name: name + ", HEAD", req: req("HEAD", token, browser), status: 400})
+		rows = append(rows, testenv.Refused{Name: name, Req: req("GET", token, browser), Status: 400}, testenv.Refused{Name: name + ", HEAD", Req: req("HEAD", token, browser), Status: 400})
 	}
 	for _, i := range []int{0, 1, 7, 8, 9, 20, len(sealed) / 2, len(sealed) - 2, len(sealed) - 1} {
 		b := []byte(sealed)
@@ -103,14 +91,14 @@ func TestRedirectRefusesHostileInput(t *testing.T) {
 		"a sealed file: target":                  token(clicks.Link{Message: msg, URL: "file:///etc/passwd"}),
 		"a sealed target with a space in scheme": token(clicks.Link{Message: msg, URL: " https://evil.example/"}),
 	} {
-		rows = append(rows, refused{name: name, req: req("GET", tok, browser), status: 400})
+		rows = append(rows, testenv.Refused{Name: name, Req: req("GET", tok, browser), Status: 400})
 	}
 	rows = append(rows,
-		refused{name: "no path parameter", req: events.APIGatewayV2HTTPRequest{RouteKey: "GET /r/{token}"}, status: 400},
+		testenv.Refused{Name: "no path parameter", Req: events.APIGatewayV2HTTPRequest{RouteKey: "GET /r/{token}"}, Status: 400},
 		// The right link, not counted: redirected, nothing written.
-		refused{name: "the right link, HEAD", req: req("HEAD", good, browser), status: 302},
-		refused{name: "the right link, a scanner on delivery", req: req("GET", good, scanner), status: 302},
-		refused{name: "the right link, no user agent on delivery", req: req("GET", good, ""), status: 302},
+		testenv.Refused{Name: "the right link, HEAD", Req: req("HEAD", good, browser), Status: 302},
+		testenv.Refused{Name: "the right link, a scanner on delivery", Req: req("GET", good, scanner), Status: 302},
+		testenv.Refused{Name: "the right link, no user agent on delivery", Req: req("GET", good, ""), Status: 302},
 	)
 	check := func(resp events.APIGatewayV2HTTPResponse) error {
 		loc := resp.Headers["Location"]

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -43,8 +44,11 @@ type Handler struct {
 // Handle answers one request for /r/{token}, GET or HEAD.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	link, err := h.Links.Open(req.PathParameters["token"])
-	if err == nil && !webURL(link.URL) {
-		err = clicks.ErrInvalid // sealed by us, yet not a link: never redirect there
+	var target *url.URL
+	if err == nil {
+		if target = webURL(link.URL); target == nil {
+			err = clicks.ErrInvalid // sealed by us, yet not a web address: never redirect there
+		}
 	}
 	if err != nil {
 		slog.InfoContext(ctx, "click link refused", "reason", err.Error())
@@ -61,7 +65,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	slog.InfoContext(ctx, "click", "campaign", link.CampaignID, "variant", link.Variant, "link", link.Index, "counted", counted, "not_counted_because", reason)
 	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusFound, Headers: map[string]string{
-		"Location": link.URL, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
+		"Location": ascii(target.String()), "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
 	}}, nil
 }
 
@@ -98,9 +102,27 @@ func (h *Handler) record(ctx context.Context, link clicks.Link, now time.Time) (
 	return true, ""
 }
 
-// webURL reports whether s is an absolute http(s) URL: the only kind of
-// target a tracked link may have.
-func webURL(s string) bool {
+// webURL parses s when it is an absolute http(s) URL, the only kind of
+// target a tracked link may have, and returns nil otherwise.
+func webURL(s string) *url.URL {
 	u, err := url.Parse(s)
-	return err == nil && u.Host != "" && (strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https"))
+	if err != nil || u.Host == "" || !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https") {
+		return nil
+	}
+	return u
+}
+
+// ascii percent-encodes the bytes of a URL outside ASCII (a Japanese path
+// or query), which a Location header cannot carry; browsers decode them
+// back to the same address.
+func ascii(u string) string {
+	var b strings.Builder
+	for i := range len(u) {
+		if c := u[i]; c >= 0x80 {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

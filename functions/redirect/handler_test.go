@@ -249,8 +249,9 @@ func flip(s string) string {
 
 // TestExpiredAndOddLinks: a valid link of a message whose log entry is
 // gone still redirects and counts the click (not the message as clicked:
-// nothing says it is its first); a link sealed with our key whose target
-// is not a web address redirects nowhere; an empty token neither.
+// nothing says it is its first); a Japanese target is sent percent-encoded;
+// a link sealed with our key whose target is not a web address redirects
+// nowhere; an empty token neither.
 func TestExpiredAndOddLinks(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
@@ -267,9 +268,11 @@ func TestExpiredAndOddLinks(t *testing.T) {
 	}{
 		{name: "a message no longer logged", link: links.URL(clicks.Link{Message: msg, URL: "https://tsubaki-chaen.example.jp/"}), status: 302, location: "https://tsubaki-chaen.example.jp/",
 			counters: store.Counts{"clicks": 1}},
-		{name: "a sealed javascript: target", link: links.URL(clicks.Link{Message: msg, Index: 1, URL: "javascript:alert(1)"}), status: 400, counters: store.Counts{"clicks": 1}},
-		{name: "a sealed relative target", link: links.URL(clicks.Link{Message: msg, Index: 2, URL: "//evil.example/"}), status: 400, counters: store.Counts{"clicks": 1}},
-		{name: "no token", link: s.srv + clicks.RoutePrefix + "%20", status: 400, counters: store.Counts{"clicks": 1}},
+		{name: "a Japanese path, sent percent-encoded", link: links.URL(clicks.Link{Message: msg, Index: 3, URL: "https://tsubaki-chaen.example.jp/collections/煎茶?q=宇治"}), status: 302,
+			location: "https://tsubaki-chaen.example.jp/collections/%E7%85%8E%E8%8C%B6?q=%E5%AE%87%E6%B2%BB", counters: store.Counts{"clicks": 2}},
+		{name: "a sealed javascript: target", link: links.URL(clicks.Link{Message: msg, Index: 1, URL: "javascript:alert(1)"}), status: 400, counters: store.Counts{"clicks": 2}},
+		{name: "a sealed relative target", link: links.URL(clicks.Link{Message: msg, Index: 2, URL: "//evil.example/"}), status: 400, counters: store.Counts{"clicks": 2}},
+		{name: "no token", link: s.srv + clicks.RoutePrefix + "%20", status: 400, counters: store.Counts{"clicks": 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

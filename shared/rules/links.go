@@ -2,6 +2,7 @@ package rules
 
 import (
 	"regexp"
+	"strings"
 	"text/template/parse"
 )
 
@@ -36,8 +37,8 @@ func linkCall() *parse.CommandNode {
 var hrefOpen = regexp.MustCompile(`(?i)\shref\s*=\s*(["']?)$`)
 
 // trackHTMLLinks rewrites a parsed HTML template, before it is escaped,
-// so that every action that is the whole value of an href attribute
-// (href="{{.URL}}") is piped through MessageData.Link. Actions that are
+// so that every action that is the whole value of a link's href attribute
+// (<a href="{{.URL}}">, <area>) is piped through MessageData.Link. Actions that are
 // only part of a value (href="{{.Shop.URL}}/sale") are left as they are:
 // their link is not tracked.
 func trackHTMLLinks(list *parse.ListNode) {
@@ -57,7 +58,7 @@ func trackHTMLLinks(list *parse.ListNode) {
 		}
 		m := hrefOpen.FindSubmatch(before.Text)
 		switch {
-		case m == nil:
+		case m == nil || !inAnchor(list.Nodes[:i]):
 			continue
 		case len(m[1]) > 0 && after.Text[0] != m[1][0]: // the quote does not close here
 			continue
@@ -66,6 +67,25 @@ func trackHTMLLinks(list *parse.ListNode) {
 		}
 		pipeLink(a)
 	}
+}
+
+// anchorStart matches the start of a link element's tag: <a or <area.
+var anchorStart = regexp.MustCompile(`(?i)^<(a|area)[\s>]`)
+
+// inAnchor reports whether the tag open at the end of nodes (the text and
+// actions before an href value) is a link a person clicks (<a>, <area>),
+// not a <link> or <base> whose address a mail client fetches by itself.
+func inAnchor(nodes []parse.Node) bool {
+	for j := len(nodes) - 1; j >= 0; j-- {
+		text, ok := nodes[j].(*parse.TextNode)
+		if !ok {
+			continue
+		}
+		if k := strings.LastIndexByte(string(text.Text), '<'); k >= 0 {
+			return anchorStart.Match(text.Text[k:])
+		}
+	}
+	return false
 }
 
 // trackTextLinks rewrites a parsed text template (an email's text part, a

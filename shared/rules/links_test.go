@@ -24,7 +24,8 @@ func TestLinksTracked(t *testing.T) {
 	fsys[dir+HTMLFile] = &fstest.MapFile{Data: []byte(`<p><a href="{{.Shop.URL}}">{{.Shop.URL}}</a>
 {{range .Recommendations}}<a class="x" href='{{.URL}}'><img src="{{.ImageURL}}"></a>{{end}}
 <a href="{{.Shop.URL}}/sale">sale</a> <a href={{.Shop.URL}}>bare</a> <a href="{{$.Link "https://instagram.example/tsubaki"}}">insta</a>
-{{if .Coupon}}<a href="mailto:{{.Shop.ContactEmail}}">mail</a>{{end}}</p>`)}
+{{if .Coupon}}<a href="mailto:{{.Shop.ContactEmail}}">mail</a>{{end}}
+<link rel="stylesheet" href="{{(index .Recommendations 0).URL}}"><AREA shape="rect" title="{{.Shop.Name}}" href="{{.Shop.URL}}"></p>`)}
 	fsys[dir+TextFile] = &fstest.MapFile{Data: []byte("{{.Shop.URL}}\n{{range .Reviews}}{{.URL}} {{.Name}}\n{{end}}")}
 	fsys[dir+LineFile] = &fstest.MapFile{Data: []byte("{{.Shop.Name}} {{.Shop.URL}}\n{{with .Recommendations}}{{(index . 0).URL}}{{end}}")}
 	set, err := LoadFS(fsys, "rules")
@@ -54,8 +55,10 @@ func TestLinksTracked(t *testing.T) {
 		{"html", `href=` + fakeLink(shop) + `>bare`},
 		{"html", `href="` + fakeLink("https://instagram.example/tsubaki") + `"`},
 		{"html", `href="mailto:`},
-		{"html", `<a href="` + fakeLink(shop) + `">` + shop + `</a></p>`}, // the layout's footer
-		{"html", `href="` + fakeLink(data.UnsubscribeURL)},                // the tracker, not the template, keeps it direct
+		{"html", `<link rel="stylesheet" href="` + rec + `">`},                    // fetched by the mail client, not clicked
+		{"html", `<AREA shape="rect" title="椿茶園" href="` + fakeLink(shop) + `">`}, // an action earlier in the tag
+		{"html", `<a href="` + fakeLink(shop) + `">` + shop + `</a></p>`},         // the layout's footer
+		{"html", `href="` + fakeLink(data.UnsubscribeURL)},                        // the tracker, not the template, keeps it direct
 		{"text", fakeLink(shop) + "\n" + fakeLink(review) + " "},
 		{"text", "配信停止はこちら: " + data.UnsubscribeURL},
 	}

@@ -33,8 +33,10 @@ var commands = map[string]command{
 	"logcheck": {"check a test run's output (go test -json) for email addresses, LINE user ids and secrets", logcheckCommand},
 	"lint":     {"check rule files: every problem as file:line:col: message", lintRules},
 	"preview":  {"render a campaign's messages for a sample customer", previewCampaign},
+	"report":   {"report --from --to: a period's KPIs, lift and deliverability as a table and one HTML file", reportCommand},
 	"simulate": {"which campaigns an order event fires, and why the others do not", simulateEvent},
-	"segments": {"run the nightly segment job now (deciles, RFM bands)", segmentsCommand},
+	"seed":     {"seed --customers N --days D: write a realistic demo history (profiles, counters, snapshot) with a planted campaign effect", seedCommand},
+	"segments": {"run the nightly segment job now (deciles, RFM bands, the report's snapshot)", segmentsCommand},
 	"tick":     {"run the scheduler as of a time (--at); the local stack's sender sends what is due", tickCommand},
 	"run":      {"start the local stack (emulators, table, rules, gateway on $PORT)", runStack},
 }

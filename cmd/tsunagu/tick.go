@@ -14,8 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 	"github.com/tsunagu-dev/tsunagu/shared/segments"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
 // tickCommand runs the scheduler as of a time: the timers due by then go to
@@ -67,27 +69,35 @@ func tickCommand(ctx context.Context, args []string) error {
 }
 
 // segmentsCommand runs the nightly segment job now: deciles and RFM bands
-// over all customers, stored for the rules.
+// over every profile, and the night's snapshot for reports.
 func segmentsCommand(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("segments", flag.ContinueOnError)
+	rulesDir := fs.String("rules", "rules", "rule directory (segments, thresholds, time zone)")
 	var data dataFlags
 	data.register(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	set, err := loadRules(*rulesDir)
+	if err != nil {
 		return err
 	}
 	st, err := data.open(ctx)
 	if err != nil {
 		return err
 	}
-	c := segments.NewCollector(time.Now())
-	if err := st.ScanProfiles(ctx, 4, c.Visit); err != nil {
-		return fmt.Errorf("read profiles from %s: %w", data.where(), err)
-	}
-	stats := c.Stats()
-	if err := st.SaveSegmentStats(ctx, stats); err != nil {
-		return err
+	stats, _, err := nightlyJob(st, set).Run(ctx, time.Now())
+	if err != nil {
+		return fmt.Errorf("run the segment job on %s: %w", data.where(), err)
 	}
 	out, _ := json.MarshalIndent(stats, "", "  ")
 	fmt.Fprintf(stdout, "%s\n", out)
 	return nil
+}
+
+// nightlyJob is the segment function's job, as its main.go builds it, on
+// the store the command chose.
+func nightlyJob(st *store.Store, set *rules.Set) *segments.Job {
+	return &segments.Job{Store: st, ScanSegments: 4, Thresholds: set.Settings.Thresholds, Location: set.Settings.Location,
+		Segments: set.SegmentsOf, Deciles: set.Deciles}
 }

@@ -7,25 +7,17 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/segments"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
-// Store is what the nightly job needs of the store.
-type Store interface {
-	ScanProfiles(ctx context.Context, segments int, visit func(customer.Profile)) error
-	SaveSegmentStats(ctx context.Context, st store.SegmentStats) error
-}
-
-// Handler is the nightly segment job.
+// Handler is the nightly segment job, run by its schedule.
 type Handler struct {
-	Store Store
-	// ScanSegments is how many parallel scan segments read the profiles.
-	ScanSegments int
+	Job *segments.Job
 }
 
-// Handle recomputes the figures as of the event's time and stores them.
+// Handle recomputes the figures as of the event's time and stores them,
+// with the night's snapshot for reports.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (store.SegmentStats, error) {
 	var ev struct {
 		Time time.Time `json:"time"`
@@ -33,14 +25,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (store.Segmen
 	if err := json.Unmarshal(raw, &ev); err != nil || ev.Time.IsZero() {
 		return store.SegmentStats{}, fmt.Errorf("read event: the event needs \"time\" (RFC 3339), got %s", raw)
 	}
-	c := segments.NewCollector(ev.Time)
-	if err := h.Store.ScanProfiles(ctx, h.ScanSegments, c.Visit); err != nil {
-		return store.SegmentStats{}, err
-	}
-	st := c.Stats()
-	if err := h.Store.SaveSegmentStats(ctx, st); err != nil {
+	st, snap, err := h.Job.Run(ctx, ev.Time)
+	if err != nil {
 		return st, err
 	}
-	slog.InfoContext(ctx, "segment stats computed", "customers", st.Customers, "deciles", st.Deciles)
+	slog.InfoContext(ctx, "segment stats computed", "customers", st.Customers, "deciles", st.Deciles, "snapshot", snap.Date)
 	return st, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/segments"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
@@ -64,7 +65,20 @@ func TestNightlyStats(t *testing.T) {
 		}
 	}
 
-	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 8}
+	// Segments as the rules would have them: customers who spent 50,000
+	// or more, or who are in the top two deciles by the bounds in force.
+	h := &Handler{Job: &segments.Job{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 8, Thresholds: thresholds, Location: tokyo,
+		Deciles: [9]int64{10, 20, 30, 40, 50, 60, 70, 80, 90000},
+		Segments: func(p customer.Profile, deciles [9]int64, _ time.Time) []string {
+			var in []string
+			if p.TotalSpent >= 50000 {
+				in = append(in, "big")
+			}
+			if p.TotalSpent >= deciles[8] {
+				in = append(in, "top")
+			}
+			return in
+		}}}
 	st, err := h.Handle(ctx, nightlyEvent(t, now))
 	if err != nil {
 		t.Fatal(err)
@@ -82,12 +96,47 @@ func TestNightlyStats(t *testing.T) {
 	if err != nil || !found || fmt.Sprint(saved) != fmt.Sprint(st) {
 		t.Errorf("saved stats = %+v, %v, %v; want %+v", saved, found, err, st)
 	}
+
+	// The night's snapshot, under the shop-zone date (03:00 on the 22nd
+	// in Tokyo), found by a report of a period that holds the day.
+	snap, found, err := admin.LatestSnapshot(ctx, "2026-11-01", "2026-11-30")
+	if err != nil || !found {
+		t.Fatalf("snapshot: %v, %v", found, err)
+	}
+	if snap.Date != "2026-11-22" || snap.Customers != 100 || snap.Revenue != 5050*1000 {
+		t.Errorf("snapshot of %s: %d customers, revenue %d; want 2026-11-22, 100, 5050000", snap.Date, snap.Customers, snap.Revenue)
+	}
+	// The top decile is the customers who spent 91,000 to 100,000.
+	if top := snap.Deciles[0]; top != (store.Share{Customers: 10, Revenue: 955000}) {
+		t.Errorf("top decile = %+v", top)
+	}
+	// The first night's segments use the configured bounds (top: 90,000 or
+	// more: 11 customers); the next night's, the bounds the first saved
+	// (91,000: 10 customers).
+	if got := fmt.Sprint(snap.Segments); got != "map[big:{51 3825000} top:{11 1045000}]" {
+		t.Errorf("segments on the first night = %s", got)
+	}
+	if _, err := h.Handle(ctx, nightlyEvent(t, now.Add(24*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	next, _, err := admin.LatestSnapshot(ctx, "2026-11-23", "2026-11-23")
+	if err != nil || fmt.Sprint(next.Segments["top"]) != "{10 955000}" {
+		t.Errorf("top segment on the next night = %+v, %v", next.Segments["top"], err)
+	}
+	if _, found, err := admin.LatestSnapshot(ctx, "2026-10-01", "2026-10-31"); err != nil || found {
+		t.Errorf("a snapshot found in October: %v, %v", found, err)
+	}
 }
+
+// thresholds are the shop's lifecycle thresholds in the tests.
+var thresholds = customer.Thresholds{Currency: "JPY", LoyalMinOrders: 5, AtRiskAfterDays: 90, DormantAfterDays: 180}
+
+var tokyo, _ = time.LoadLocation("Asia/Tokyo")
 
 func TestNightlyWithoutATime(t *testing.T) {
 	defer quiet()()
 	table := testenv.NewTable(t)
-	h := &Handler{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 2}
+	h := &Handler{Job: &segments.Job{Store: store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table), ScanSegments: 2, Thresholds: thresholds, Location: tokyo}}
 	tests := []struct {
 		name  string
 		event string

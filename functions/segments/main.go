@@ -1,9 +1,10 @@
 // Command segments is the nightly job: deciles and RFM bands over all
-// customers, stored for the rules.
+// customers, stored for the rules, and the night's snapshot for reports.
 package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -12,15 +13,26 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/segments"
 )
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
-	b, err := deps.Store(context.Background(), config.New(os.LookupEnv))
+	env := config.New(os.LookupEnv)
+	rulesDir := env.Required("TSUNAGU_RULES_DIR")
+	b, err := deps.Store(context.Background(), env)
+	var set *rules.Set
+	if err == nil {
+		if set, err = rules.Load(rulesDir); err != nil {
+			err = fmt.Errorf("load rules from %s:\n%w", rulesDir, err)
+		}
+	}
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: b.Store, ScanSegments: 8}
+	h := &Handler{Job: &segments.Job{Store: b.Store, ScanSegments: 8, Thresholds: set.Settings.Thresholds, Location: set.Settings.Location,
+		Segments: set.SegmentsOf, Deciles: set.Deciles}}
 	lambda.Start(h.Handle)
 }

@@ -205,15 +205,14 @@ func TestReviewRequestFiresSevenDaysAfterDelivery(t *testing.T) {
 func TestExactlyOnceUnderFaults(t *testing.T) {
 	defer quiet()()
 	// A DynamoDB emulator of our own, on disk, so it can restart.
-	addr, err := emulator.FreeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
 	infra, data := filepath.Join(testenv.Root(), "infra", "local"), t.TempDir()
-	dyn, err := emulator.StartDynamoDBAt(context.Background(), infra, addr, data)
+	dyn, err := emulator.OnFreePort(func(addr string) (*emulator.Emulator, error) {
+		return emulator.StartDynamoDBAt(context.Background(), infra, addr, data)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr := strings.TrimPrefix(dyn.URL, "http://")
 	defer func() { dyn.Stop() }()
 	ownEmulator := func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dyn.URL) }
 	db := dynamodb.NewFromConfig(testenv.AWSConfig(), ownEmulator)

@@ -569,6 +569,31 @@ func (p *Profile) StageAt(th Thresholds, now time.Time) Stage {
 	return StageNew
 }
 
+// StandingAt returns how many of the customer's standing orders had been
+// placed by t and when the latest of them was, as the orders stand now (an
+// order cancelled since counts as never placed). Orders folded into the
+// archive count as placed by t unless the archive holds only later ones;
+// when it holds some of both (only a customer with more than
+// MaxRecentOrders orders since t), all count, the latest as placed at t.
+func (p *Profile) StandingAt(t time.Time) (orders int, last time.Time) {
+	a := p.Archive
+	if a.Orders > 0 && !a.FirstOrderAt.After(t) {
+		orders, last = a.Orders, a.LastOrderAt
+		if last.After(t) {
+			last = t
+		}
+	}
+	for _, s := range p.Orders {
+		if s.counts() && !s.PlacedAt.After(t) {
+			orders++
+			if s.PlacedAt.After(last) {
+				last = s.PlacedAt
+			}
+		}
+	}
+	return orders, last
+}
+
 // MarketingAllowed reports whether the customer consented to marketing email.
 func (p *Profile) MarketingAllowed() bool {
 	return p.Consent.State == order.ConsentGranted && p.Email != ""

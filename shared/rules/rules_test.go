@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -371,5 +372,24 @@ func TestRender(t *testing.T) {
 	}
 	if !strings.Contains(r.Text, "4,300円") || !strings.Contains(r.Text, "2026年11月21日") {
 		t.Errorf("text body formats money and dates in the shop's way:\n%s", r.Text)
+	}
+}
+
+func TestSegmentsOf(t *testing.T) {
+	set, err := Load(shippedRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC)
+	var p customer.Profile
+	for i, sku := range []string{"TEA-SENCHA", "TEA-GYOKURO"} {
+		o := order.Order{ID: fmt.Sprint(i), Currency: "JPY", Total: 3200, PlacedAt: now.AddDate(0, 0, -10*i),
+			Items: []order.Item{{SKU: sku, Category: "tea", Brand: "椿茶園", UnitPrice: 1600, Quantity: 2}}}
+		p.ApplyOrder(o.ID, customer.Summarize(o, order.Created), now)
+	}
+	p.Recompute(set.Settings.Thresholds)
+	got := set.SegmentsOf(p, set.Deciles, now)
+	if want := []string{"promising", "repeaters", "tea_lovers", "tsubaki_fans"}; !slices.Equal(got, want) {
+		t.Errorf("segments of a recent two-order buyer of 椿茶園's tea = %v, want %v", got, want)
 	}
 }

@@ -2,10 +2,16 @@ package rules
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"time"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
 )
 
 // SegmentsFile holds the named segments campaigns share.
@@ -70,6 +76,20 @@ func (l *loader) loadSegments() (map[string]*Segment, [9]int64) {
 		out[name] = seg
 	}
 	return out, deciles
+}
+
+// SegmentsOf names the segments customer p is in as of now, in name
+// order, with the decile bounds given (as campaigns decide). Only the
+// customer is looked at: a segment's condition on an order sees none.
+func (s *Set) SegmentsOf(p customer.Profile, deciles [9]int64, now time.Time) []string {
+	env := s.NewEnv("", p, order.Order{}, deciles, now)
+	var in []string
+	for _, name := range slices.Sorted(maps.Keys(s.Segments)) {
+		if env.InSegment(name) {
+			in = append(in, name)
+		}
+	}
+	return in
 }
 
 // decile places a total spend among the nine bounds: 1 (lowest) to 10.

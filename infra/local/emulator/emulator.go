@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -87,7 +88,7 @@ func StartDynamoDBAt(ctx context.Context, dir, addr, dataDir string) (*Emulator,
 	if dataDir != "" {
 		args = append(args, "--path", dataDir)
 	}
-	return start(ctx, "dynamodb", dir, addr, args)
+	return start(ctx, "dynamodb", dir, addr, "Dynalite listening at", args)
 }
 
 // StartSES starts aws-ses-v2-local listening on addr ("127.0.0.1:8005").
@@ -96,17 +97,39 @@ func StartSES(ctx context.Context, dir, addr string) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start ses emulator: %w", err)
 	}
-	return start(ctx, "ses", dir, addr, []string{filepath.Join("node_modules", "aws-ses-v2-local", "dist", "cli.js"),
-		"--host", host, "--port", port})
+	return start(ctx, "ses", dir, addr, "aws-ses-v2-local: server running at",
+		[]string{filepath.Join("node_modules", "aws-ses-v2-local", "dist", "cli.js"), "--host", host, "--port", port})
 }
+
+// ErrPortInUse means another process listens on the emulator's address,
+// or took it between the check and the emulator's own listen.
+var ErrPortInUse = errors.New("port already in use")
 
 // CheckPortFree returns a clear error when something already listens on addr.
 func CheckPortFree(addr string) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("port %s is already in use (is another `make run` running?): %w", addr, err)
+		return fmt.Errorf("port %s is already in use (is another `make run` running?): %w: %w", addr, ErrPortInUse, err)
 	}
 	return l.Close()
+}
+
+// OnFreePort starts an emulator on a free loopback port, trying another
+// port when the one found was taken before the emulator could listen on it
+// (two test suites side by side pick ports at the same time).
+func OnFreePort(start func(addr string) (*Emulator, error)) (*Emulator, error) {
+	var err error
+	for range 5 {
+		var addr string
+		if addr, err = FreeAddr(); err != nil {
+			return nil, err
+		}
+		var e *Emulator
+		if e, err = start(addr); !errors.Is(err, ErrPortInUse) {
+			return e, err
+		}
+	}
+	return nil, err
 }
 
 // FreeAddr returns a loopback address with a port nobody listens on now.
@@ -119,7 +142,10 @@ func FreeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-func start(ctx context.Context, name, dir, addr string, args []string) (*Emulator, error) {
+// start runs the emulator and waits until it is ready: it printed
+// listening (so this very process holds the port: an HTTP answer alone may
+// come from another process that took the port first) and answers HTTP.
+func start(ctx context.Context, name, dir, addr, listening string, args []string) (*Emulator, error) {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return nil, ErrNodeMissing
@@ -139,15 +165,18 @@ func start(ctx context.Context, name, dir, addr string, args []string) (*Emulato
 		e.err = e.cmd.Wait()
 		close(e.done)
 	}()
-	if err := e.waitReady(ctx, 20*time.Second); err != nil {
+	if err := e.waitReady(ctx, listening, 20*time.Second); err != nil {
 		e.Stop()
-		return nil, fmt.Errorf("start %s emulator: %w\n%s", name, err, e.output.String())
+		if strings.Contains(e.output.String(), "EADDRINUSE") {
+			err = fmt.Errorf("%w: %w", ErrPortInUse, err)
+		}
+		return nil, fmt.Errorf("start %s emulator on %s: %w\n%s", name, addr, err, e.output.String())
 	}
 	return e, nil
 }
 
-// waitReady polls until the emulator answers HTTP.
-func (e *Emulator) waitReady(ctx context.Context, limit time.Duration) error {
+// waitReady waits until the emulator printed listening and answers HTTP.
+func (e *Emulator) waitReady(ctx context.Context, listening string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	client := &http.Client{Timeout: time.Second}
 	for {
@@ -158,9 +187,11 @@ func (e *Emulator) waitReady(ctx context.Context, limit time.Duration) error {
 			return ctx.Err()
 		default:
 		}
-		if resp, err := client.Get(e.URL); err == nil {
-			resp.Body.Close()
-			return nil
+		if strings.Contains(e.output.String(), listening) {
+			if resp, err := client.Get(e.URL); err == nil {
+				resp.Body.Close()
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not ready after %s", limit)

@@ -1,5 +1,7 @@
 // Package browser drives a real Chromium over a shop's thank-you page, for
-// the tests of the tsunagu widget (functions/thankyou/widget.js). Launch
+// the tests of the tsunagu widget (functions/thankyou/widget.js), and over
+// a self-contained page such as the report (InspectPage, with
+// infra/browser/report.mjs). Launch
 // starts infra/browser/thankyou.mjs, a Node.js script using playwright-core
 // (pinned in infra/local), which launches Chromium once; each Run is a
 // Config sent to it and the Result it answers: what the page showed. Runs
@@ -307,6 +309,22 @@ func Check(root string) error {
 	return nil
 }
 
+// nodeAndRoot checks that Chromium and playwright-core are installed and
+// finds the project root and Node.js, for the scripts that drive Chromium;
+// op names what failed in errors.
+func nodeAndRoot(op string) (root, node string, err error) {
+	if root, err = project.Root(); err != nil {
+		return "", "", fmt.Errorf("%s: %w", op, err)
+	}
+	if err := Check(root); err != nil {
+		return "", "", err
+	}
+	if node, err = exec.LookPath("node"); err != nil {
+		return "", "", fmt.Errorf("%s: node (Node.js) was not found on PATH; install Node.js 20 or newer", op)
+	}
+	return root, node, nil
+}
+
 // Browser is one Chromium, driven by the script, that serves runs until
 // Close. Its methods may be called from several goroutines.
 type Browser struct {
@@ -335,16 +353,9 @@ type reply struct {
 // is done. The browser lives until Close; should this process die first,
 // the script sees its stdin close and closes Chromium itself.
 func Launch(ctx context.Context) (*Browser, error) {
-	root, err := project.Root()
+	root, node, err := nodeAndRoot("launch browser")
 	if err != nil {
-		return nil, fmt.Errorf("launch browser: %w", err)
-	}
-	if err := Check(root); err != nil {
 		return nil, err
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return nil, errors.New("launch browser: node (Node.js) was not found on PATH; install Node.js 20 or newer")
 	}
 	b := &Browser{stderr: &syncBuffer{}, exited: make(chan struct{}), pending: map[int]chan reply{}}
 	b.cmd = exec.Command(node, filepath.Join(root, Script))

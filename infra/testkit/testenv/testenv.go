@@ -58,19 +58,15 @@ func run(m *testing.M) (int, error) {
 	if err := emulator.Install(ctx, dir); err != nil {
 		return 1, err
 	}
-	dynAddr, err := emulator.FreeAddr()
-	if err != nil {
-		return 1, err
-	}
-	if dynamo, err = emulator.StartDynamoDB(ctx, dir, dynAddr); err != nil {
+	if dynamo, err = emulator.OnFreePort(func(addr string) (*emulator.Emulator, error) {
+		return emulator.StartDynamoDB(ctx, dir, addr)
+	}); err != nil {
 		return 1, err
 	}
 	defer dynamo.Stop()
-	sesAddr, err := emulator.FreeAddr()
-	if err != nil {
-		return 1, err
-	}
-	if ses, err = emulator.StartSES(ctx, dir, sesAddr); err != nil {
+	if ses, err = emulator.OnFreePort(func(addr string) (*emulator.Emulator, error) {
+		return emulator.StartSES(ctx, dir, addr)
+	}); err != nil {
 		return 1, err
 	}
 	defer ses.Stop()

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/kpi"
+	"github.com/tsunagu-dev/tsunagu/shared/report"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+)
+
+const reportUsage = "usage: tsunagu report --from YYYY-MM-DD --to YYYY-MM-DD [--out report.html] [--aws] [--table NAME] [--rules DIR]"
+
+// reportCommand prints a period's summary table and writes the report as
+// one self-contained HTML file, both from the counters and the nightly
+// snapshot.
+func reportCommand(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	from := fs.String("from", "", "first day of the period, YYYY-MM-DD (shop time)")
+	to := fs.String("to", "", "last day of the period, YYYY-MM-DD (shop time)")
+	out := fs.String("out", "report.html", "where to write the HTML report")
+	rulesDir := fs.String("rules", "rules", "rule directory (campaigns, shop name and time zone)")
+	var data dataFlags
+	data.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 || *from == "" || *to == "" {
+		fmt.Fprintln(fs.Output(), reportUsage)
+		return errUsage
+	}
+	set, err := loadRules(*rulesDir)
+	if err != nil {
+		return err
+	}
+	period, err := kpi.ParsePeriod(*from, *to, set.Settings.Location)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, errUsage)
+	}
+	st, err := data.open(ctx)
+	if err != nil {
+		return err
+	}
+	f, err := kpi.Compute(ctx, st, period, reportCampaigns(set), time.Now())
+	if err != nil {
+		return fmt.Errorf("read the figures from %s: %w", data.where(), err)
+	}
+	var page bytes.Buffer
+	names := report.Names{Shop: set.Settings.Shop.Name, Segments: map[string]string{}}
+	for name, seg := range set.Segments {
+		names.Segments[name] = seg.Description
+	}
+	if err := report.HTML(&page, f, names); err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, page.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write the report: %w", err)
+	}
+	if err := report.Summary(stdout, f, names); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nHTML: %s\n", *out)
+	return nil
+}
+
+// reportCampaigns are the campaigns of the rules, by id and name.
+func reportCampaigns(set *rules.Set) []kpi.Campaign {
+	out := make([]kpi.Campaign, 0, len(set.Campaigns))
+	for _, c := range set.Campaigns {
+		out = append(out, kpi.Campaign{ID: c.ID, Name: c.Name})
+	}
+	return out
+}

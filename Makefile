@@ -123,6 +123,9 @@ build-SesFeedbackFunction:
 build-UnsubscribeFunction:
 	$(call lambda_build,unsubscribe)
 
+build-RedirectFunction:
+	$(call lambda_build,redirect)
+
 build-SchedulerFunction:
 	$(call lambda_build,scheduler)
 

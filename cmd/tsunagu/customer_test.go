@@ -49,6 +49,9 @@ func TestCustomerShowAndErase(t *testing.T) {
 	if err := st.Suppress(ctx, email, "complaint", t0.Add(3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := st.RecordClick(ctx, store.Click{MessageKey: "k-show", CampaignID: "post-purchase-thanks", CustomerID: "c-show", URL: "https://tsubaki-chaen.example.jp/collections/sencha", At: t0.Add(4 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
 
 	out, err := capture(t, customerCommand, "show", "c-show", "--table", table, "--rules", rulesDir())
 	if err != nil {
@@ -67,6 +70,8 @@ func TestCustomerShowAndErase(t *testing.T) {
 		"2026-11-21 10:30 JST line unsubscribed line:unfollow",
 		"messages (1 message, oldest first)",
 		"2026-11-21 09:32 JST post-purchase-thanks email sent",
+		"clicks (1 click, oldest first)",
+		"2026-11-21 09:34 JST post-purchase-thanks https://tsubaki-chaen.example.jp/collections/sencha",
 	} {
 		if !strings.Contains(words, want) {
 			t.Errorf("show lacks %q:\n%s", want, out)

@@ -17,6 +17,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/infra/local/apigateway"
 	"github.com/tsunagu-dev/tsunagu/infra/local/project"
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
+	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
@@ -58,6 +59,19 @@ func lineLinkQuery() string {
 func unsubscribeToken() string {
 	sealer, _ := unsubscribe.NewSealer(envOr("UNSUBSCRIBE_SECRET", devSecret))
 	return "token=" + url.QueryEscape(sealer.Token("c-1", "email"))
+}
+
+// clickPath is the tracked link of customer c-1's post-purchase message
+// to the shop's tea collection, as the runner makes them.
+func clickPath() string {
+	links, _ := clicks.NewSealer("", envOr("CLICK_SECRET", devSecret))
+	return links.URL(clicks.Link{Message: clicks.Message{Key: "0f1e2d3c4b5a69788796a5b4c3d2e1f0", CampaignID: "post-purchase-thanks", CustomerID: "c-1",
+		SentAt: time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC)}, Index: 0, URL: "https://tsubaki-chaen.example.jp/collections/sencha"})
+}
+
+// browserHeaders are what a phone's browser sends when a link is tapped.
+func browserHeaders([]byte, time.Time) map[string]string {
+	return map[string]string{"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"}
 }
 
 // optinConfirmToken is the link of the confirmation email of customer
@@ -116,6 +130,8 @@ var samples = []sampleRequest{
 	{name: "unsubscribe-one-click", method: "POST", path: "/unsubscribe", query: unsubscribeToken, body: "unsubscribe-one-click.txt", headers: pageHeaders("application/x-www-form-urlencoded")},
 	{name: "optin-confirm-page", method: "GET", path: "/optin/confirm", query: optinConfirmToken, headers: pageHeaders("")},
 	{name: "optin-confirm", method: "POST", path: "/optin/confirm", query: optinConfirmToken, headers: pageHeaders("application/x-www-form-urlencoded")},
+	{name: "redirect-click", method: "GET", path: clickPath(), headers: browserHeaders},
+	{name: "redirect-check", method: "HEAD", path: clickPath(), headers: browserHeaders},
 	{name: "thankyou-widget", method: "GET", path: "/thankyou/widget.js", headers: pageHeaders("")},
 	{name: "thankyou-view", method: "GET", path: "/thankyou/1001", query: orderSig("1001"), headers: pageHeaders("")},
 	{name: "thankyou-optin", method: "POST", path: "/thankyou/1001/optin", query: orderSig("1001"), body: "thankyou-optin.json", headers: pageHeaders("text/plain;charset=UTF-8")},
@@ -172,7 +188,9 @@ func writeEvents(_ context.Context, args []string) error {
 		for k, v := range s.headers(body, now) {
 			req.Header.Set(k, v)
 		}
-		req.Header.Set("User-Agent", "tsunagu-sample/1")
+		if req.Header.Get("User-Agent") == "" {
+			req.Header.Set("User-Agent", "tsunagu-sample/1")
+		}
 		rec.last = nil
 		gw.ServeHTTP(httptest.NewRecorder(), req)
 		if rec.last == nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
@@ -121,8 +122,13 @@ func TestSampleEventsDecode(t *testing.T) {
 				}
 			case "GET /unsubscribe", "POST /unsubscribe":
 				sealer, _ := unsubscribe.NewSealer(devSecret)
-				if id, ch, err := sealer.Open(ev.QueryStringParameters["token"]); err != nil || id != "c-1" || ch != "email" {
-					t.Errorf("unsubscribe token: %q %q %v", id, ch, err)
+				if r, err := sealer.Open(ev.QueryStringParameters["token"]); err != nil || r.CustomerID != "c-1" || r.Channel != "email" {
+					t.Errorf("unsubscribe token: %+v %v", r, err)
+				}
+			case "GET /r/{token}", "HEAD /r/{token}":
+				links, _ := clicks.NewSealer("", devSecret)
+				if l, err := links.Open(ev.PathParameters["token"]); err != nil || l.CustomerID != "c-1" || l.CampaignID != "post-purchase-thanks" || l.URL == "" {
+					t.Errorf("click token: %+v %v", l, err)
 				}
 			case "GET /thankyou/widget.js":
 			case "GET /thankyou/{orderId}", "POST /thankyou/{orderId}/optin":

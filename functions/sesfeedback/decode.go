@@ -20,7 +20,14 @@ const configurationSetTag = "ses:configuration-set"
 
 // errNotFeedback marks an event that is readable but none of tsunagu's
 // business (another source, an event type it does not act on).
-var errNotFeedback = errors.New("not a bounce, complaint or delivery")
+var errNotFeedback = errors.New("not a bounce, complaint, delivery, open or click")
+
+// Engagement outcomes: what a recipient did with a message, as SES's open
+// and click tracking reports it (beside the store's delivery outcomes).
+const (
+	outcomeOpened  = "opened"
+	outcomeClicked = "clicked"
+)
 
 // sesEvent is the part of an SES event (the EventBridge detail) tsunagu reads.
 type sesEvent struct {
@@ -42,6 +49,12 @@ type sesEvent struct {
 	Delivery *struct {
 		Timestamp time.Time `json:"timestamp"`
 	} `json:"delivery"`
+	Open *struct {
+		Timestamp time.Time `json:"timestamp"`
+	} `json:"open"`
+	Click *struct {
+		Timestamp time.Time `json:"timestamp"`
+	} `json:"click"`
 }
 
 // recipient is one address a bounce or complaint names.
@@ -50,7 +63,8 @@ type recipient struct {
 }
 
 // feedback is what one SES event asks of the store. decodeSESEvent returns
-// it well formed: Outcome is one of the store's delivery outcomes,
+// it well formed: Outcome is one of the store's delivery outcomes or an
+// engagement outcome (outcomeOpened, outcomeClicked),
 // MessageID is set, At is not zero, and a bounce or complaint names at
 // least one recipient, each a distinct trimmed address with an @ and no
 // spaces.
@@ -111,13 +125,23 @@ func decodeSESEvent(ev events.CloudWatchEvent) (feedback, error) {
 		if e.Delivery != nil {
 			at = e.Delivery.Timestamp
 		}
+	case "Open":
+		f.Outcome = outcomeOpened
+		if e.Open != nil {
+			at = e.Open.Timestamp
+		}
+	case "Click":
+		f.Outcome = outcomeClicked
+		if e.Click != nil {
+			at = e.Click.Timestamp
+		}
 	default:
 		return feedback{}, fmt.Errorf("decode ses event: event type %q: %w", e.EventType, errNotFeedback)
 	}
 	if f.MessageID == "" {
 		return feedback{}, errors.New("decode ses event: mail.messageId is missing")
 	}
-	if f.Outcome != store.DeliveryDelivered {
+	if f.Outcome == store.DeliveryBounced || f.Outcome == store.DeliverySoftBounced || f.Outcome == store.DeliveryComplained {
 		seen := map[string]bool{}
 		for _, r := range recipients {
 			a := strings.TrimSpace(r.EmailAddress)

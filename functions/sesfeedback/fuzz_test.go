@@ -80,7 +80,7 @@ func FuzzDecodeSESEvent(f *testing.F) {
 		if ev.Source != "aws.ses" {
 			t.Errorf("acted on source %q", ev.Source)
 		}
-		if !slices.Contains([]string{store.DeliveryDelivered, store.DeliverySoftBounced, store.DeliveryBounced, store.DeliveryComplained}, fb.Outcome) {
+		if !slices.Contains([]string{store.DeliveryDelivered, store.DeliverySoftBounced, store.DeliveryBounced, store.DeliveryComplained, outcomeOpened, outcomeClicked}, fb.Outcome) {
 			t.Errorf("outcome %q", fb.Outcome)
 		}
 		if fb.MessageID == "" {
@@ -108,9 +108,9 @@ func FuzzDecodeSESEvent(f *testing.F) {
 				t.Errorf("tag %s = %q, read from %q", name, got, want)
 			}
 		}
-		if fb.Outcome == store.DeliveryDelivered {
+		if fb.Outcome == store.DeliveryDelivered || fb.Outcome == outcomeOpened || fb.Outcome == outcomeClicked {
 			if len(fb.Recipients) != 0 {
-				t.Errorf("a delivery names recipients %q", fb.Recipients)
+				t.Errorf("a %s names recipients %q", fb.Outcome, fb.Recipients)
 			}
 			return
 		}

@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +19,8 @@ import (
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
+
+var tokyo, _ = time.LoadLocation("Asia/Tokyo")
 
 func event(t *testing.T, file string) events.CloudWatchEvent {
 	t.Helper()
@@ -66,13 +72,13 @@ func tag(name string, value []any) func(map[string]any) {
 func newHandler(t *testing.T, configSet string) (*Handler, *store.Store) {
 	t.Helper()
 	table := testenv.NewTable(t)
-	return &Handler{Store: store.New(testenv.DynamoDBAs(t, "SesFeedbackFunction"), table), ConfigurationSet: configSet},
+	return &Handler{Store: store.New(testenv.DynamoDBAs(t, "SesFeedbackFunction"), table), ConfigurationSet: configSet, Location: tokyo},
 		store.New(testenv.DynamoDB(), table)
 }
 
 func claim(t *testing.T, st *store.Store, key string) {
 	t.Helper()
-	if claimed, _, err := st.ClaimMessage(context.Background(), store.MessageRecord{Key: key, CampaignID: "post-purchase-thanks", Channel: "email", CustomerID: "c-1"}, time.Now()); err != nil || !claimed {
+	if claimed, _, err := st.ClaimMessage(context.Background(), store.MessageRecord{Key: key, CampaignID: "post-purchase-thanks", Variant: "b", Channel: "email", CustomerID: "c-1"}, time.Now()); err != nil || !claimed {
 		t.Fatalf("claim %s = %v, %v", key, claimed, err)
 	}
 }
@@ -207,7 +213,7 @@ func TestDropped(t *testing.T) {
 	}{
 		{name: "not json", ev: events.CloudWatchEvent{Source: "aws.ses", Detail: []byte("not json")}},
 		{name: "another source", ev: events.CloudWatchEvent{Source: "shop.example", Detail: sample.Detail}},
-		{name: "an event type not acted on", ev: edited(t, "delivery.json", "open-1", func(d map[string]any) { d["eventType"] = "Open" })},
+		{name: "an event type not acted on", ev: edited(t, "delivery.json", "send-1", func(d map[string]any) { d["eventType"] = "Send" })},
 		{name: "a bounce without recipients", ev: edited(t, "bounce-permanent.json", "b-1", func(d map[string]any) { d["bounce"].(map[string]any)["bouncedRecipients"] = []any{} })},
 		{name: "a bad timestamp", ev: edited(t, "complaint.json", "c-1", func(d map[string]any) { d["complaint"].(map[string]any)["timestamp"] = "angry@example.jp" })},
 	}
@@ -224,4 +230,85 @@ func TestDropped(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCounted: each new outcome, first open and first click of a message
+// is added once to its campaign's counters (by variant, on the shop-zone
+// day of the event), and deliveries, bounces and complaints to the shop's
+// as well, however often and in whatever order SES reports them. A click
+// the redirect counted first is not counted again from SES's click event.
+func TestCounted(t *testing.T) {
+	tests := []struct {
+		name string
+		// clickedFirst: the redirect saw the message clicked before SES.
+		clickedFirst bool
+		files        []string
+		campaign     store.Counts
+		shop         store.Counts
+	}{
+		{name: "delivered, reported twice", files: []string{"delivery.json", "delivery.json"}, campaign: store.Counts{"delivered": 1}, shop: store.Counts{"email_delivered": 1}},
+		{name: "delivered, then bounced", files: []string{"delivery.json", "bounce-permanent.json", "bounce-permanent.json"},
+			campaign: store.Counts{"delivered": 1, "bounced": 1}, shop: store.Counts{"email_delivered": 1, "email_bounced": 1}},
+		{name: "a complaint, then the late delivery", files: []string{"complaint.json", "delivery.json"}, campaign: store.Counts{"complained": 1}, shop: store.Counts{"email_complained": 1}},
+		{name: "a soft bounce", files: []string{"bounce-transient.json"}},
+		{name: "opened twice", files: []string{"open.json", "open.json"}, campaign: store.Counts{"opened": 1}},
+		{name: "clicked twice", files: []string{"click.json", "click.json"}, campaign: store.Counts{"clicked": 1}},
+		{name: "clicked through the redirect first", clickedFirst: true, files: []string{"click.json"}},
+		{name: "delivered, opened, clicked", files: []string{"delivery.json", "open.json", "click.json"},
+			campaign: store.Counts{"delivered": 1, "opened": 1, "clicked": 1}, shop: store.Counts{"email_delivered": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, st := newHandler(t, "tsunagu")
+			ctx := context.Background()
+			claim(t, st, "k-counted")
+			if tt.clickedFirst {
+				if first, err := st.MarkMessageClicked(ctx, "k-counted", time.Now()); err != nil || !first {
+					t.Fatalf("redirect click = %v, %v", first, err)
+				}
+			}
+			var days []string
+			for i, file := range tt.files {
+				ev := edited(t, file, fmt.Sprintf("%s-%d", file, i), tag("message_key", []any{"k-counted"}))
+				if err := h.Handle(ctx, ev); err != nil {
+					t.Fatalf("%s: %v", file, err)
+				}
+				f, err := decodeSESEvent(ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				days = append(days, store.DayKey(f.At, tokyo))
+			}
+			slices.Sort(days)
+			first, last := days[0], days[len(days)-1]
+			campaign, err := st.StatsBetween(ctx, store.CampaignStatsPartition("post-purchase-thanks"), first, last+"~")
+			if err != nil {
+				t.Fatal(err)
+			}
+			shop, err := st.StatsBetween(ctx, store.ShopStatsPartition, first, last)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sum(campaign); !maps.Equal(got, tt.campaign) && len(got)+len(tt.campaign) > 0 {
+				t.Errorf("campaign counters = %v, want %v", campaign, tt.campaign)
+			}
+			for sk := range campaign {
+				if !strings.HasSuffix(sk, "#b") {
+					t.Errorf("counted under %s, want the message's variant b", sk)
+				}
+			}
+			if got := sum(shop); !maps.Equal(got, tt.shop) && len(got)+len(tt.shop) > 0 {
+				t.Errorf("shop counters = %v, want %v", shop, tt.shop)
+			}
+		})
+	}
+}
+
+// sum adds up the counters of several stats items.
+func sum(items map[string]store.Counts) store.Counts {
+	out := store.Counts{}
+	for _, c := range items {
+		out.Add(c)
+	}
+	return out
 }

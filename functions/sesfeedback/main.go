@@ -1,8 +1,10 @@
 // Command sesfeedback is the Lambda function behind SES's sending events
-// (bounces, complaints, deliveries) on the stack's configuration set. It
-// reads TABLE_NAME, SES_CONFIGURATION_SET (the set whose events it acts
-// on; empty acts on all, as on the local stack) and PSEUDONYM_SECRET (the
-// key of the hashes suppressed addresses are kept under).
+// (bounces, complaints, deliveries, opens, clicks) on the stack's
+// configuration set. It reads TABLE_NAME, SES_CONFIGURATION_SET (the set
+// whose events it acts on; empty acts on all, as on the local stack),
+// TSUNAGU_RULES_DIR (the shop's zone, for the days of its counters) and
+// PSEUDONYM_SECRET (the key of the hashes suppressed addresses are kept
+// under).
 package main
 
 import (
@@ -21,11 +23,11 @@ func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
-	b, err := deps.Store(context.Background(), env, deps.PseudonymSecret)
+	b, loc, err := deps.Counting(context.Background(), env, deps.PseudonymSecret)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: b.Store, ConfigurationSet: configSet}
+	h := &Handler{Store: b.Store, ConfigurationSet: configSet, Location: loc}
 	lambda.Start(h.Handle)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
@@ -30,12 +31,13 @@ const (
 // Store is what the handler needs of the DynamoDB store.
 type Store interface {
 	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
+	AddCounts(ctx context.Context, pk, sk string, day time.Time, counts store.Counts) error
 }
 
 // Tokens opens unsubscribe and opt-in confirmation tokens
 // (unsubscribe.Sealer).
 type Tokens interface {
-	Open(token string) (customerID, channel string, err error)
+	Open(token string) (unsubscribe.Recipient, error)
 	OpenConfirmation(token string) (unsubscribe.Confirmation, error)
 }
 
@@ -52,7 +54,9 @@ type Handler struct {
 	// OptinText is the opt-in wording of the thank-you page
 	// (thankyou.optin.text), recorded with a confirmed opt-in.
 	OptinText string
-	Now       func() time.Time
+	// Location is the shop's zone: counters are kept by its days.
+	Location *time.Location
+	Now      func() time.Time
 }
 
 // Handle answers one API Gateway request with an HTML page.
@@ -65,10 +69,11 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if req.RouteKey == confirmPage || req.RouteKey == confirmPost {
 		return h.confirm(ctx, req.RouteKey, token), nil
 	}
-	customerID, channel, err := h.Tokens.Open(token)
+	recipient, err := h.Tokens.Open(token)
 	if err != nil {
 		return h.page(http.StatusBadRequest, pageData{Title: "リンクが無効です", Message: "この配信停止リンクは無効か、途中で切れています。お手数ですが、メールのリンクをもう一度お試しいただくか、下記までご連絡ください。"}), nil
 	}
+	channel := recipient.Channel
 	data := pageData{Channel: channelName(channel)}
 	switch req.RouteKey {
 	case pageRoute:
@@ -81,13 +86,18 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 			source = "unsubscribe:one-click"
 		}
 		now := h.Now()
-		if _, err := h.Store.UpdateProfile(ctx, customerID, func(p *customer.Profile) bool {
-			return p.Unsubscribe(channel, source, now)
+		var unsubscribed bool
+		if _, err := h.Store.UpdateProfile(ctx, recipient.CustomerID, func(p *customer.Profile) bool {
+			unsubscribed = p.Unsubscribe(channel, source, now)
+			return unsubscribed
 		}); err != nil {
 			slog.ErrorContext(ctx, "unsubscribe failed", "error", err)
 			return h.page(http.StatusServiceUnavailable, pageData{Title: "ただいま混み合っています", Message: "配信停止を受け付けられませんでした。少し時間をおいて、もう一度お試しください。"}), nil
 		}
-		slog.InfoContext(ctx, "unsubscribed", "channel", channel, "source", source)
+		slog.InfoContext(ctx, "unsubscribed", "channel", channel, "source", source, "new", unsubscribed, "campaign", recipient.CampaignID)
+		if unsubscribed {
+			h.count(ctx, recipient, now)
+		}
 		data.Title = "配信を停止しました"
 		data.Message = data.Channel + "でのお知らせの配信を停止しました。ご注文に関するご連絡は引き続きお届けします。"
 		if channel == "email" {
@@ -96,6 +106,23 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return h.page(http.StatusOK, data), nil
 	}
 	return h.page(http.StatusNotFound, pageData{Title: "ページが見つかりません"}), nil
+}
+
+// count adds a new unsubscribe to the shop's counters
+// (email_unsubscribed, line_unsubscribed) and, when the link named the
+// message it came from, to its campaign's (unsubscribed). The unsubscribe
+// is recorded already, so a failure here only loses a count (logged): a
+// second click finds the customer unsubscribed and counts nothing.
+func (h *Handler) count(ctx context.Context, r unsubscribe.Recipient, now time.Time) {
+	if err := h.Store.AddCounts(ctx, store.ShopStatsPartition, store.DayKey(now, h.Location), now, store.Counts{r.Channel + "_unsubscribed": 1}); err != nil {
+		slog.WarnContext(ctx, "unsubscribe not counted", "counters", "shop", "error", err)
+	}
+	if r.MessageKey == "" {
+		return
+	}
+	if err := h.Store.AddCounts(ctx, store.CampaignStatsPartition(r.CampaignID), store.CampaignStatsKey(now, h.Location, r.Variant), now, store.Counts{"unsubscribed": 1}); err != nil {
+		slog.WarnContext(ctx, "unsubscribe not counted", "counters", "campaign", "campaign", r.CampaignID, "error", err)
+	}
 }
 
 // confirmSource is the consent ledger's source of an opt-in confirmed

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -36,7 +37,7 @@ func setup(t *testing.T) (*Handler, *store.Store, *unsubscribe.Sealer) {
 		t.Fatal(err)
 	}
 	sealer, _ := unsubscribe.NewSealer("dev-secret")
-	return &Handler{Store: store.New(testenv.DynamoDBAs(t, "UnsubscribeFunction"), table), Tokens: sealer, Shop: set.Settings.Shop, Now: func() time.Time { return now }}, st, sealer
+	return &Handler{Store: store.New(testenv.DynamoDBAs(t, "UnsubscribeFunction"), table), Tokens: sealer, Shop: set.Settings.Shop, Location: set.Settings.Location, Now: func() time.Time { return now }}, st, sealer
 }
 
 func request(routeKey, token, body string) events.APIGatewayV2HTTPRequest {
@@ -84,5 +85,44 @@ func TestUnsubscribeRefusesBadTokens(t *testing.T) {
 	}
 	if p, _ := st.GetProfile(context.Background(), "c-1"); p.Consent.State != order.ConsentGranted {
 		t.Error("a bad token changed the profile")
+	}
+}
+
+// TestUnsubscribeCounted: a new unsubscribe adds to the shop's counters
+// of its channel and, when the link names the message it came from, to
+// that campaign's; unsubscribing again, or only asking (GET), counts
+// nothing more. Tokens from before messages were named still unsubscribe.
+func TestUnsubscribeCounted(t *testing.T) {
+	msg := unsubscribe.Recipient{CustomerID: "c-1", Channel: "email", MessageKey: "k-1", CampaignID: "second-purchase-nudge", Variant: "b"}
+	tests := []struct {
+		name      string
+		recipient unsubscribe.Recipient
+		shop      store.Counts
+		campaign  store.Counts
+	}{
+		{name: "a token without the message", recipient: unsubscribe.Recipient{CustomerID: "c-1", Channel: "email"}, shop: store.Counts{"email_unsubscribed": 1}},
+		{name: "a token naming the message", recipient: msg, shop: store.Counts{"email_unsubscribed": 1}, campaign: store.Counts{"unsubscribed": 1}},
+		{name: "LINE", recipient: unsubscribe.Recipient{CustomerID: "c-1", Channel: "line"}, shop: store.Counts{"line_unsubscribed": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, st, sealer := setup(t)
+			ctx := context.Background()
+			token := sealer.RecipientToken(tt.recipient)
+			for _, routeKey := range []string{pageRoute, oneClickPost, oneClickPost} {
+				if resp, err := h.Handle(ctx, request(routeKey, token, "List-Unsubscribe=One-Click")); err != nil || resp.StatusCode != 200 {
+					t.Fatalf("%s = %d, %v", routeKey, resp.StatusCode, err)
+				}
+			}
+			day := store.DayKey(now, h.Location)
+			shop, err := st.StatsBetween(ctx, store.ShopStatsPartition, day, day)
+			if err != nil || !maps.Equal(shop[day], tt.shop) {
+				t.Errorf("shop counters = %v, %v; want %v", shop, err, tt.shop)
+			}
+			campaign, err := st.StatsBetween(ctx, store.CampaignStatsPartition(msg.CampaignID), day, day+"~")
+			if sk := store.CampaignStatsKey(now, h.Location, msg.Variant); err != nil || !maps.Equal(campaign[sk], tt.campaign) || len(campaign) > 1 {
+				t.Errorf("campaign counters = %v, %v; want %s: %v", campaign, err, sk, tt.campaign)
+			}
+		})
 	}
 }

@@ -87,18 +87,6 @@ func hostileQueries(sealer *unsubscribe.Sealer) []struct{ name, query string } {
 	}
 }
 
-// refused is one unsubscribe request that must change nothing.
-type refused struct {
-	name   string
-	req    events.APIGatewayV2HTTPRequest
-	status int
-}
-
-// Hostile names the row for testenv.ExpectNoEffect.
-func (r refused) Hostile() (string, events.APIGatewayV2HTTPRequest, int) {
-	return r.name, r.req, r.status
-}
-
 // TestUnsubscribeRefusesHostileInput sends GET and POST /unsubscribe
 // forged, altered and drowned tokens, hostile bodies and route mix-ups:
 // each answers its status with a page, and no profile changes.
@@ -111,14 +99,14 @@ func TestUnsubscribeRefusesHostileInput(t *testing.T) {
 	}
 	routes := []struct {
 		name, key string
-		tests     []refused
+		tests     []testenv.Refused
 	}{{name: "GET", key: pageRoute}, {name: "POST", key: oneClickPost}, {name: "GET confirm", key: confirmPage}, {name: "POST confirm", key: confirmPost}}
 	for i := range routes {
 		r := &routes[i]
 		for _, q := range hostileQueries(sealer) {
 			r.tests = append(r.tests,
-				refused{name: q.name, req: req(r.key, q.query, "List-Unsubscribe=One-Click"), status: 400},
-				refused{name: q.name + ", token in the body", req: req(r.key, q.query, good), status: 400},
+				testenv.Refused{Name: q.name, Req: req(r.key, q.query, "List-Unsubscribe=One-Click"), Status: 400},
+				testenv.Refused{Name: q.name + ", token in the body", Req: req(r.key, q.query, good), Status: 400},
 			)
 		}
 	}
@@ -130,16 +118,16 @@ func TestUnsubscribeRefusesHostileInput(t *testing.T) {
 		{"binary body", "\x00\xff\xfe"},
 		{"huge body", strings.Repeat("List-Unsubscribe=One-Click&", 20000)},
 	} {
-		routes[0].tests = append(routes[0].tests, refused{name: "right token, " + b.name, req: req(pageRoute, good, b.body), status: 200})
+		routes[0].tests = append(routes[0].tests, testenv.Refused{Name: "right token, " + b.name, Req: req(pageRoute, good, b.body), Status: 200})
 	}
 	routes[0].tests = append(routes[0].tests,
-		refused{name: "right token, base64 flag lying", req: func() events.APIGatewayV2HTTPRequest {
+		testenv.Refused{Name: "right token, base64 flag lying", Req: func() events.APIGatewayV2HTTPRequest {
 			r := req(pageRoute, good, "List-Unsubscribe=One-Click")
 			r.IsBase64Encoded = true
 			return r
-		}(), status: 200},
-		refused{name: "right token, another route key", req: req("DELETE /unsubscribe", good, ""), status: 404},
-		refused{name: "right token, no route key", req: req("", good, ""), status: 404},
+		}(), Status: 200},
+		testenv.Refused{Name: "right token, another route key", Req: req("DELETE /unsubscribe", good, ""), Status: 404},
+		testenv.Refused{Name: "right token, no route key", Req: req("", good, ""), Status: 404},
 	)
 	page := func(resp events.APIGatewayV2HTTPResponse) error {
 		if !strings.HasPrefix(resp.Headers["Content-Type"], "text/html") {

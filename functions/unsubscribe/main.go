@@ -23,6 +23,7 @@ func main() {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: d.Store, Tokens: d.Unsubscribe, Shop: d.Rules.Settings.Shop, OptinText: d.Rules.Settings.Thankyou.OptinText, Now: time.Now}
+	h := &Handler{Store: d.Store, Tokens: d.Unsubscribe, Shop: d.Rules.Settings.Shop, OptinText: d.Rules.Settings.Thankyou.OptinText,
+		Location: d.Rules.Settings.Location, Now: time.Now}
 	lambda.Start(h.Handle)
 }

@@ -26,10 +26,12 @@ import (
 
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 
+	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
 // Store is what the runner needs of the store.
@@ -61,9 +63,16 @@ type LineSender interface {
 	Push(ctx context.Context, userID string, msgs []messaging_api.MessageInterface, retryKey string) (line.Result, error)
 }
 
-// UnsubscribeLinks makes a customer's unsubscribe link for a channel.
+// UnsubscribeLinks makes a customer's unsubscribe link for a channel,
+// and one that also names the message it is in.
 type UnsubscribeLinks interface {
 	URL(baseURL, customerID, channel string) string
+	RecipientURL(baseURL string, r unsubscribe.Recipient) string
+}
+
+// ClickLinks makes the link tracker of one message (clicks.Sealer).
+type ClickLinks interface {
+	Tracker(m clicks.Message) func(rawURL string) string
 }
 
 // CouponCodes derives the code of a campaign's coupon for one trigger
@@ -79,7 +88,11 @@ type Runner struct {
 	Mailer      Mailer
 	Line        LineSender
 	Unsubscribe UnsubscribeLinks
-	Coupons     CouponCodes
+	// Clicks, when set, measures the messages sent: every link goes
+	// through its tracked redirect, and the unsubscribe link names the
+	// message. Nil sends links direct (previews, tools).
+	Clicks  ClickLinks
+	Coupons CouponCodes
 	// PublicURL is the base URL of the HTTP API, for unsubscribe links.
 	PublicURL string
 	// RecommendationLimit caps cross-sell suggestions per message.

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 
+	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
 // sendEmail renders, claims, sends and records one email.
@@ -41,7 +44,7 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 			return o, r.Store.RecordSkipped(ctx, rec, ReasonSuppressed, t.At)
 		}
 	}
-	data := r.messageData(t, coupon, reviews, "email")
+	data := r.measured(r.messageData(t, coupon, reviews, "email"), rec, t.At)
 	rendered, err := r.Rules.Templates[a.Template].Render(data)
 	if err != nil {
 		// One customer's data broke the template: skip this message,
@@ -91,12 +94,12 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 		// "LINE if linked and following": not known to follow, so email.
 		return skip(ReasonLineNotFollowing)
 	}
-	data := r.messageData(t, coupon, nil, "line")
+	data := r.measured(r.messageData(t, coupon, nil, "line"), rec, t.At)
 	text, err := r.Rules.Templates[a.Template].RenderLine(data)
 	var msgs []messaging_api.MessageInterface
 	if err == nil {
 		msgs, err = line.Messages(line.Content{Text: text, Products: line.Recommendations(data.Recommendations), Coupon: data.Coupon,
-			Shop: r.Rules.Settings.Shop, Location: r.Rules.Settings.Location})
+			Shop: r.Rules.Settings.Shop, Location: r.Rules.Settings.Location, Link: data.Link})
 	}
 	if err != nil {
 		slog.WarnContext(ctx, "message render failed", "campaign", c.ID, "template", a.Template, "error", err)
@@ -133,4 +136,20 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 		return o, r.Store.FinishMessage(ctx, rec, store.MessageDryRun, "line_not_configured", "", t.At)
 	}
 	return r.settle(ctx, o, rec, res.RequestID, sendErr, t.At)
+}
+
+// measured is the data of a message sent with measurement (Clicks set):
+// every link goes through the message's tracked redirect, and an email's
+// unsubscribe link names the message, so its unsubscribe counts against
+// the campaign. The unsubscribe link (body and List-Unsubscribe headers)
+// stays a direct link to the API, as RFC 8058 wants.
+func (r *Runner) measured(data rules.MessageData, rec store.MessageRecord, sentAt time.Time) rules.MessageData {
+	if r.Clicks == nil {
+		return data
+	}
+	if rec.Channel == "email" {
+		data.UnsubscribeURL = r.Unsubscribe.RecipientURL(r.PublicURL, unsubscribe.Recipient{
+			CustomerID: rec.CustomerID, Channel: rec.Channel, MessageKey: rec.Key, CampaignID: rec.CampaignID, Variant: rec.Variant})
+	}
+	return data.WithLinks(r.Clicks.Tracker(clicks.Message{Key: rec.Key, CampaignID: rec.CampaignID, Variant: rec.Variant, CustomerID: rec.CustomerID, SentAt: sentAt.UTC()}))
 }

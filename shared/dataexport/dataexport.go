@@ -1,6 +1,7 @@
 // Package dataexport is what tsunagu holds about one customer, gathered
 // and written out for the customer or the shop: the profile, whether the
-// address is suppressed, the consent ledger and the message log. The
+// address is suppressed, the consent ledger, the message log and the
+// links clicked in messages. The
 // command line prints it (`tsunagu customer show`), and Shopify's
 // customers/data_request webhook keeps it for the shop to fetch
 // (`tsunagu customer export --request`); both produce the same content.
@@ -28,6 +29,7 @@ type Reader interface {
 	GetProfile(ctx context.Context, id string) (customer.Profile, error)
 	ConsentLedger(ctx context.Context, customerID string) ([]customer.ConsentChange, error)
 	CustomerMessages(ctx context.Context, customerID string, since time.Time) ([]store.MessageRecord, error)
+	CustomerClicks(ctx context.Context, customerID string, since time.Time) ([]store.Click, error)
 	SuppressionOf(ctx context.Context, email string) (store.Suppression, error)
 }
 
@@ -40,6 +42,8 @@ type Export struct {
 	Suppression store.Suppression
 	Ledger      []customer.ConsentChange
 	Messages    []store.MessageRecord
+	// Clicks are the links clicked in messages (first click of each).
+	Clicks []store.Click `json:",omitempty"`
 }
 
 // Collect gathers what the store holds about a customer. A customer tsunagu
@@ -58,6 +62,9 @@ func Collect(ctx context.Context, r Reader, customerID string) (Export, error) {
 		return Export{}, fmt.Errorf("collect customer data: %w", err)
 	}
 	if e.Messages, err = r.CustomerMessages(ctx, customerID, time.Time{}); err != nil {
+		return Export{}, fmt.Errorf("collect customer data: %w", err)
+	}
+	if e.Clicks, err = r.CustomerClicks(ctx, customerID, time.Time{}); err != nil {
 		return Export{}, fmt.Errorf("collect customer data: %w", err)
 	}
 	if p.Email != "" {
@@ -183,6 +190,15 @@ func (e Export) Write(out io.Writer, settings rules.Settings) {
 			outcome += ", " + m.Delivery
 		}
 		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", at(m.ClaimedAt), m.CampaignID, m.Channel, outcome)
+	}
+	w.Flush()
+	if len(e.Clicks) == 0 {
+		return
+	}
+	fmt.Fprintf(out, "\nclicks (%s, oldest first)\n", count(len(e.Clicks), "click"))
+	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	for _, c := range e.Clicks {
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", at(c.At), c.CampaignID, c.URL)
 	}
 	w.Flush()
 }

@@ -8,10 +8,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
+	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
@@ -34,7 +36,7 @@ type Deps struct {
 
 // Build reads the shared variables (TABLE_NAME, TSUNAGU_RULES_DIR,
 // TSUNAGU_PUBLIC_URL, MAIL_FROM, SES_CONFIGURATION_SET) and secrets
-// (UNSUBSCRIBE_SECRET, COUPON_SECRET, PSEUDONYM_SECRET and, optional,
+// (UNSUBSCRIBE_SECRET, CLICK_SECRET, COUPON_SECRET, PSEUDONYM_SECRET and, optional,
 // LINE_CHANNEL_ACCESS_TOKEN) with the function's own secrets, all in one
 // read (config.Secrets), loads the rules and makes the AWS clients. The SDK
 // reads credentials, region and endpoints (AWS_ENDPOINT_URL_DYNAMODB,
@@ -45,7 +47,7 @@ func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, erro
 	publicURL := env.BaseURL("TSUNAGU_PUBLIC_URL")
 	mailFrom := env.Required("MAIL_FROM")
 	configSet := env.Optional("SES_CONFIGURATION_SET", "")
-	specs := []config.Secret{{Name: UnsubscribeSecret}, {Name: CouponSecret}, {Name: PseudonymSecret}, {Name: LineAccessToken, Optional: true}}
+	specs := []config.Secret{{Name: UnsubscribeSecret}, {Name: ClickSecret}, {Name: CouponSecret}, {Name: PseudonymSecret}, {Name: LineAccessToken, Optional: true}}
 	for _, name := range secrets {
 		specs = append(specs, config.Secret{Name: name})
 	}
@@ -59,6 +61,10 @@ func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, erro
 		return nil, fmt.Errorf("load rules from %s:\n%w", rulesDir, err)
 	}
 	sealer, err := unsubscribe.NewSealer(b.Secrets.Keys(UnsubscribeSecret)...)
+	if err != nil {
+		return nil, err
+	}
+	links, err := clicks.NewSealer(publicURL, b.Secrets.Keys(ClickSecret)...)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +102,7 @@ func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, erro
 		PublicURL:   publicURL,
 		Campaigns: &campaign.Runner{
 			Decider: campaign.Decider{Rules: set, Deciles: deciles},
-			Store:   st, Mailer: mailer, Line: lineSender, Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
+			Store:   st, Mailer: mailer, Line: lineSender, Unsubscribe: sealer, Clicks: links, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
 		},
 	}, nil
 }
@@ -112,4 +118,21 @@ func LineDryRun(env *config.Env) *line.DryRun {
 		d.HideContent()
 	}
 	return d
+}
+
+// Counting builds what a function that counts events but runs no
+// campaigns needs: the store (as Store does, with the named secrets) and
+// the shop's zone from the rules in TSUNAGU_RULES_DIR, whose days the
+// counters are kept by.
+func Counting(ctx context.Context, env *config.Env, secrets ...string) (*Base, *time.Location, error) {
+	rulesDir := env.Required("TSUNAGU_RULES_DIR")
+	b, err := Store(ctx, env, secrets...)
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := rules.Load(rulesDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load rules from %s:\n%w", rulesDir, err)
+	}
+	return b, set.Settings.Location, nil
 }

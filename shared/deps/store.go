@@ -24,6 +24,8 @@ const (
 	ThankyouSecret    = "THANKYOU_SIGNING_SECRET"
 	UnsubscribeSecret = "UNSUBSCRIBE_SECRET"
 	CouponSecret      = "COUPON_SECRET"
+	// ClickSecret seals the click-redirect links of campaign messages.
+	ClickSecret = "CLICK_SECRET"
 	// PseudonymSecret keys the pseudonyms kept in place of addresses
 	// (guest customer ids, suppressed addresses). It must never change
 	// once data is stored under it.

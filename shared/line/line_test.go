@@ -16,6 +16,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/golden"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
+	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 )
 
@@ -58,6 +59,16 @@ func mustMessages(t *testing.T, c Content) []messaging_api.MessageInterface {
 	return msgs
 }
 
+// tracker is a campaign LINE message's link tracker.
+func tracker(t *testing.T) func(string) string {
+	t.Helper()
+	links, err := clicks.NewSealer("https://hooks.example.jp", "dev-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return links.Tracker(clicks.Message{Key: messageKey, CampaignID: "post-purchase-thanks", CustomerID: "c-1001", SentAt: time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC)})
+}
+
 // indent is the wire body laid out for review (only whitespace changes).
 func indent(t *testing.T, body []byte) string {
 	t.Helper()
@@ -80,8 +91,9 @@ func TestPushMessages(t *testing.T) {
 			messages: []messaging_api.MessageInterface{ProductCarousel("おすすめの商品", products)}},
 		{name: "coupon card", golden: "push-coupon.json",
 			messages: []messaging_api.MessageInterface{CouponCard(coupon, shop, tokyo)}},
+		// As sent: the URI actions go through the message's tracked links.
 		{name: "campaign: text, recommendations and coupon", golden: "push-campaign.json",
-			messages: mustMessages(t, Content{Text: "高橋 美咲様、椿茶園です。ご注文（1001）ありがとうございました！", Shop: shop, Location: tokyo, Coupon: &coupon,
+			messages: mustMessages(t, Content{Text: "高橋 美咲様、椿茶園です。ご注文（1001）ありがとうございました！", Shop: shop, Location: tokyo, Coupon: &coupon, Link: tracker(t),
 				Products: Recommendations([]rules.Recommendation{{Title: "羊羹に合う日本茶", URL: "https://tsubaki-chaen.example.jp/collections/tea", ImageURL: "https://cdn.tsubaki-chaen.example.jp/tea.jpg"}})})},
 	}
 	for _, tt := range tests {

@@ -152,6 +152,10 @@ type Content struct {
 	Shop   rules.Shop
 	// Location is the shop's zone, for the coupon's expiry.
 	Location *time.Location
+	// Link, when set, rewrites the URI actions' links (the products' and
+	// the shop's): the message's click tracker. A tracked link longer than
+	// LINE takes is left direct.
+	Link func(rawURL string) string
 }
 
 // Messages builds a campaign's push: the text, then the products as a
@@ -162,7 +166,12 @@ func Messages(c Content) ([]messaging_api.MessageInterface, error) {
 		return nil, errors.New("build line messages: the text is empty")
 	}
 	out := []messaging_api.MessageInterface{Text(text)}
-	if carousel := ProductCarousel(carouselAltText(c.Products), c.Products); carousel != nil {
+	products := make([]Product, len(c.Products))
+	for i, p := range c.Products {
+		p.URL = c.link(p.URL)
+		products[i] = p
+	}
+	if carousel := ProductCarousel(carouselAltText(products), products); carousel != nil {
 		out = append(out, carousel)
 	}
 	if c.Coupon != nil {
@@ -170,9 +179,23 @@ func Messages(c Content) ([]messaging_api.MessageInterface, error) {
 		if loc == nil {
 			loc = time.UTC
 		}
-		out = append(out, CouponCard(*c.Coupon, c.Shop, loc))
+		shop := c.Shop
+		shop.URL = c.link(shop.URL)
+		out = append(out, CouponCard(*c.Coupon, shop, loc))
 	}
 	return out, nil
+}
+
+// link is the address a URI action opens for rawURL: through Link when
+// set and what it makes fits LINE's limit, else rawURL.
+func (c Content) link(rawURL string) string {
+	if c.Link == nil || rawURL == "" {
+		return rawURL
+	}
+	if tracked := c.Link(rawURL); len(tracked) <= maxURILength {
+		return tracked
+	}
+	return rawURL
 }
 
 func carouselAltText(products []Product) string {

@@ -86,6 +86,8 @@ type MessageData struct {
 	Reviews []ReviewData
 	// UnsubscribeURL is the one-click unsubscribe link for this recipient.
 	UnsubscribeURL string
+	// links rewrites the links of one message being sent (WithLinks).
+	links func(string) string
 }
 
 // CouponData is an issued coupon as templates show it.
@@ -263,10 +265,14 @@ func (l *loader) loadTemplate(dir, name string, fm map[string]any, layoutHTML *h
 		if t.html, err = htmltemplate.Must(layoutHTML.Clone()).New("content").Parse(src[HTMLFile]); err != nil {
 			l.templateError(dir, HTMLFile, err)
 			ok = false
+		} else {
+			trackHTMLLinks(t.html.Tree.Root)
 		}
 		if t.text, err = texttemplate.Must(layoutText.Clone()).New("content").Parse(src[TextFile]); err != nil {
 			l.templateError(dir, TextFile, err)
 			ok = false
+		} else {
+			trackTextLinks(t.text.Tree.Root)
 		}
 		if ok {
 			// Execute from the layout, which includes the content.
@@ -277,6 +283,8 @@ func (l *loader) loadTemplate(dir, name string, fm map[string]any, layoutHTML *h
 		if t.line, err = texttemplate.New(LineFile).Option("missingkey=error").Funcs(fm).Parse(src[LineFile]); err != nil {
 			l.templateError(dir, LineFile, err)
 			ok = false
+		} else {
+			trackTextLinks(t.line.Tree.Root)
 		}
 	}
 	if !ok {
@@ -347,12 +355,16 @@ func (l *loader) readLayout(fm map[string]any) (*htmltemplate.Template, *texttem
 		var err error
 		if h, err = htmltemplate.New("layout").Option("missingkey=error").Funcs(fm).Parse(src); err != nil {
 			l.templateError(dir, HTMLFile, err)
+		} else {
+			trackHTMLLinks(h.Tree.Root)
 		}
 	}
 	if src, ok := read(TextFile); ok {
 		var err error
 		if t, err = texttemplate.New("layout").Option("missingkey=error").Funcs(fm).Parse(src); err != nil {
 			l.templateError(dir, TextFile, err)
+		} else {
+			trackTextLinks(t.Tree.Root)
 		}
 	}
 	return h, t

@@ -55,6 +55,13 @@ type MessageRecord struct {
 	// Delivery is what the mail service reported afterwards: delivered,
 	// bounced, soft_bounced or complained.
 	Delivery string `dynamodbav:"delivery,omitempty"`
+	// OpenedAt is when the mail service first reported the message opened.
+	OpenedAt time.Time `dynamodbav:"opened_at"`
+	// ClickedAt is the message's first click, through the redirect or as
+	// the mail service reported it; SESClickedAt is the mail service's
+	// first report of a click.
+	ClickedAt    time.Time `dynamodbav:"clicked_at"`
+	SESClickedAt time.Time `dynamodbav:"ses_clicked_at"`
 }
 
 type messageItem struct {
@@ -194,15 +201,7 @@ func (s *Store) GetMessage(ctx context.Context, key string) (MessageRecord, erro
 
 // CustomerMessages lists a customer's message log since a time, oldest first.
 func (s *Store) CustomerMessages(ctx context.Context, customerID string, since time.Time) ([]MessageRecord, error) {
-	items, err := queryAll[messageItem](ctx, s.db, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		IndexName:              aws.String("gsi1"),
-		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk >= :since"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":    &types.AttributeValueMemberS{Value: CustomerMessagesPartition(customerID)},
-			":since": &types.AttributeValueMemberS{Value: sortTime(since)},
-		},
-	})
+	items, err := queryPartitionSince[messageItem](ctx, s, CustomerMessagesPartition(customerID), since)
 	if err != nil {
 		return nil, fmt.Errorf("list messages of %s: %w", customerID, err)
 	}

@@ -180,6 +180,20 @@ func queryAll[T any](ctx context.Context, db *dynamodb.Client, in *dynamodb.Quer
 	return out, nil
 }
 
+// queryPartitionSince reads a gsi1 partition from a time on (sort keys
+// that start with a sortTime), oldest first, decoding each item into a T.
+func queryPartitionSince[T any](ctx context.Context, s *Store, partition string, since time.Time) ([]T, error) {
+	return queryAll[T](ctx, s.db, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		IndexName:              aws.String("gsi1"),
+		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk >= :since"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":    &types.AttributeValueMemberS{Value: partition},
+			":since": &types.AttributeValueMemberS{Value: sortTime(since)},
+		},
+	})
+}
+
 func marshalMap(v any) (map[string]types.AttributeValue, error) {
 	m, err := attributevalue.MarshalMapWithOptions(v, func(o *attributevalue.EncoderOptions) { o.OmitEmptyTime = true })
 	if err != nil {

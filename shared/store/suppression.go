@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -154,10 +155,12 @@ var deliverySeverity = []string{DeliveryDelivered, DeliverySoftBounced, Delivery
 // condition (the stored outcome is absent or one of the less severe ones),
 // so concurrent events converge on the most severe, in whatever order they
 // land. A key this table never logged (another stack's mail) is ignored.
-func (s *Store) RecordDeliveryEvent(ctx context.Context, messageKey, outcome string, at time.Time) error {
+// It returns the entry as the event left it and whether the event raised
+// the outcome (so the caller counts each outcome of a message once).
+func (s *Store) RecordDeliveryEvent(ctx context.Context, messageKey, outcome string, at time.Time) (MessageRecord, bool, error) {
 	rank := slices.Index(deliverySeverity, outcome)
 	if rank < 0 {
-		return fmt.Errorf("record delivery event of %s: unknown outcome %q", messageKey, outcome)
+		return MessageRecord{}, false, fmt.Errorf("record delivery event of %s: unknown outcome %q", messageKey, outcome)
 	}
 	vals := map[string]types.AttributeValue{
 		":outcome": &types.AttributeValueMemberS{Value: outcome},
@@ -172,18 +175,23 @@ func (s *Store) RecordDeliveryEvent(ctx context.Context, messageKey, outcome str
 		}
 		cond += " OR delivery IN (" + strings.Join(lower, ", ") + ")"
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key(messagePK(messageKey), "MESSAGE"),
 		UpdateExpression:          aws.String("SET delivery = :outcome, delivery_at = :at"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND (" + cond + ")"),
 		ExpressionAttributeValues: vals,
+		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if isConditionFailed(err) {
-		return nil // not more severe than what is stored, or not this table's message
+		return MessageRecord{}, false, nil // not more severe than what is stored, or not this table's message
 	}
 	if err != nil {
-		return fmt.Errorf("record delivery event of %s: %w", messageKey, err)
+		return MessageRecord{}, false, fmt.Errorf("record delivery event of %s: %w", messageKey, err)
 	}
-	return nil
+	var it messageItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return MessageRecord{}, false, fmt.Errorf("decode message %s: %w", messageKey, err)
+	}
+	return it.MessageRecord, true, nil
 }

@@ -110,10 +110,28 @@ func TestRecordDeliveryEventOrder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			key := fmt.Sprintf("k-%d", i)
 			claimed(t, s, key)
+			raised := map[string]int{}
 			for _, ev := range tt.events {
-				if err := s.RecordDeliveryEvent(ctx, key, ev.outcome, ev.at); err != nil {
+				rec, up, err := s.RecordDeliveryEvent(ctx, key, ev.outcome, ev.at)
+				if err != nil {
 					t.Fatalf("record %s: %v", ev.outcome, err)
 				}
+				if up {
+					raised[ev.outcome]++
+					if rec.Delivery != ev.outcome || rec.CampaignID != "post-purchase-thanks" {
+						t.Errorf("record %s returned %+v", ev.outcome, rec)
+					}
+				}
+			}
+			// Each outcome is reported raised at most once, the final one
+			// always: what a caller counts.
+			for outcome, n := range raised {
+				if n > 1 {
+					t.Errorf("%s raised %d times", outcome, n)
+				}
+			}
+			if raised[tt.want.outcome] != 1 {
+				t.Errorf("the final outcome %s was raised %d times, want 1", tt.want.outcome, raised[tt.want.outcome])
 			}
 			outcome, at := storedDelivery(t, s, key)
 			if want := tt.want.at.UTC().Format(time.RFC3339Nano); outcome != tt.want.outcome || at != want {
@@ -130,16 +148,32 @@ func TestRecordDeliveryEventConcurrent(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
 	claimed(t, s, "k-race")
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	raised := map[string]int{}
 	for range 5 {
 		for _, ev := range []deliveryEvent{delivered, softBounced, bounced, complained} {
 			wg.Go(func() {
-				if err := s.RecordDeliveryEvent(ctx, "k-race", ev.outcome, ev.at); err != nil {
+				_, up, err := s.RecordDeliveryEvent(ctx, "k-race", ev.outcome, ev.at)
+				if err != nil {
 					t.Errorf("record %s: %v", ev.outcome, err)
+				}
+				if up {
+					mu.Lock()
+					raised[ev.outcome]++
+					mu.Unlock()
 				}
 			})
 		}
 	}
 	wg.Wait()
+	for outcome, n := range raised {
+		if n > 1 {
+			t.Errorf("%s raised %d times by concurrent events", outcome, n)
+		}
+	}
+	if raised[DeliveryComplained] != 1 {
+		t.Errorf("the complaint was raised %d times, want 1", raised[DeliveryComplained])
+	}
 	if outcome, at := storedDelivery(t, s, "k-race"); outcome != DeliveryComplained || at != complained.at.Format(time.RFC3339Nano) {
 		t.Errorf("after concurrent events: %q at %s, want the complaint", outcome, at)
 	}
@@ -160,7 +194,10 @@ func TestRecordDeliveryEventIgnored(t *testing.T) {
 	claimed(t, s, "k-known")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.RecordDeliveryEvent(ctx, tt.key, tt.outcome, t0)
+			_, up, err := s.RecordDeliveryEvent(ctx, tt.key, tt.outcome, t0)
+			if up {
+				t.Error("an ignored event reported the outcome raised")
+			}
 			if got := fmt.Sprint(err); (tt.wantErr == "" && err != nil) || (tt.wantErr != "" && got != tt.wantErr) {
 				t.Errorf("err = %v, want %q", err, tt.wantErr)
 			}

@@ -26,12 +26,12 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Add("", "guest-9e5ec5b3b7d5c1ee8e2bd5a4\x00email", true)
 	f.Fuzz(func(t *testing.T, token, customerID string, line bool) {
-		if id, ch, err := s.Open(token); err != nil {
+		if r, err := s.Open(token); err != nil {
 			if !errors.Is(err, ErrInvalid) {
 				t.Fatalf("Open(%q) = %v, want ErrInvalid", token, err)
 			}
-		} else if _, sealed, _ := strings.Cut(token, "."); !strings.HasSuffix(s.Token(id, ch), "."+sealed) {
-			t.Fatalf("Open(%q) accepted a token Token(%q, %q) did not make", token, id, ch)
+		} else if _, sealed, _ := strings.Cut(token, "."); !strings.HasSuffix(s.RecipientToken(r), "."+sealed) {
+			t.Fatalf("Open(%q) accepted a token RecipientToken(%+v) did not make", token, r)
 		}
 
 		channel := "email"
@@ -39,11 +39,15 @@ func FuzzOpen(f *testing.F) {
 			channel = "line"
 		}
 		tok := s.Token(customerID, channel)
-		id, ch, err := s.Open(tok)
-		if err != nil || id != customerID || ch != channel {
-			t.Fatalf("Open(Token(%q, %q)) = %q, %q, %v", customerID, channel, id, ch, err)
+		r, err := s.Open(tok)
+		if err != nil || r != (Recipient{CustomerID: customerID, Channel: channel}) {
+			t.Fatalf("Open(Token(%q, %q)) = %+v, %v", customerID, channel, r, err)
 		}
-		if _, _, err := other.Open(tok); !errors.Is(err, ErrInvalid) {
+		msg := Recipient{CustomerID: customerID, Channel: channel, MessageKey: "k-1", CampaignID: "nudge", Variant: "b"}
+		if r, err := s.Open(s.RecipientToken(msg)); err != nil || r != msg {
+			t.Fatalf("Open(RecipientToken(%+v)) = %+v, %v", msg, r, err)
+		}
+		if _, err := other.Open(tok); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("another key opened the token: %v", err)
 		}
 		if _, err := s.OpenConfirmation(tok); !errors.Is(err, ErrInvalid) {
@@ -57,7 +61,7 @@ func FuzzOpen(f *testing.F) {
 		for i := range len(raw) * 8 {
 			changed := append([]byte(nil), raw...)
 			changed[i/8] ^= 1 << (i % 8)
-			if _, _, err := s.Open(kid + "." + base64.RawURLEncoding.EncodeToString(changed)); !errors.Is(err, ErrInvalid) {
+			if _, err := s.Open(kid + "." + base64.RawURLEncoding.EncodeToString(changed)); !errors.Is(err, ErrInvalid) {
 				t.Fatalf("token with bit %d changed: %v, want ErrInvalid", i, err)
 			}
 		}

@@ -4,147 +4,107 @@
 // authenticated, so they cannot be forged, and encrypted, so they reveal
 // nothing, not even the customer id. Each carries the id of the key that
 // sealed it, so a secret can rotate: the current key seals, and the earlier
-// ones still open the links already sent.
+// ones still open the links already sent (package seal).
 package unsubscribe
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"errors"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/seal"
 )
 
 // ErrInvalid means a token was not made with one of the keys, or was
 // altered.
-var ErrInvalid = errors.New("unsubscribe token invalid")
+var ErrInvalid = seal.ErrInvalid
 
 // Sealer makes tokens with the current key and opens them with any key.
 type Sealer struct {
-	unsubscribe []sealKey // the current key first
-	confirm     []sealKey
+	unsubscribe seal.Keys
+	confirm     seal.Keys
 }
-
-// sealKey is one key for one purpose.
-type sealKey struct {
-	id       string // base64url, 8 characters: what a token names its key by
-	aead     cipher.AEAD
-	nonceKey []byte
-}
-
-// keyIDSeparator ends a token's key id. It is not in the base64url
-// alphabet, so a token without it is one sealed before tokens carried key
-// ids; those are tried with every key.
-const keyIDSeparator = "."
 
 // NewSealer derives the token keys from a secret's keys (UNSUBSCRIBE_SECRET):
 // the first seals, every one opens.
 func NewSealer(secrets ...string) (*Sealer, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("new unsubscribe sealer: no secret")
-	}
-	s := &Sealer{}
-	for _, secret := range secrets {
-		if secret == "" {
-			return nil, errors.New("new unsubscribe sealer: empty secret")
-		}
-		u, err := deriveKey("unsubscribe", secret)
-		if err != nil {
-			return nil, err
-		}
-		c, err := deriveKey("opt-in confirmation", secret)
-		if err != nil {
-			return nil, err
-		}
-		s.unsubscribe, s.confirm = append(s.unsubscribe, u), append(s.confirm, c)
-	}
-	return s, nil
-}
-
-// deriveKey derives a purpose's encryption key, nonce key and key id from
-// a secret, so that a token of one purpose never opens as another's.
-func deriveKey(purpose, secret string) (sealKey, error) {
-	encKey := sha256.Sum256([]byte("tsunagu " + purpose + " encryption\x00" + secret))
-	nonceKey := sha256.Sum256([]byte("tsunagu " + purpose + " nonce\x00" + secret))
-	id := sha256.Sum256([]byte("tsunagu " + purpose + " key id\x00" + secret))
-	block, err := aes.NewCipher(encKey[:])
+	u, err := seal.New("unsubscribe", secrets...)
 	if err != nil {
-		return sealKey{}, err
+		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
+	c, err := seal.New("opt-in confirmation", secrets...)
 	if err != nil {
-		return sealKey{}, err
+		return nil, err
 	}
-	return sealKey{id: base64.RawURLEncoding.EncodeToString(id[:6]), aead: aead, nonceKey: nonceKey[:]}, nil
+	return &Sealer{unsubscribe: u, confirm: c}, nil
 }
 
-// seal encrypts plain with the key. The nonce is derived from the content
-// (a synthetic IV), so the same content always gives the same token.
-func (k sealKey) seal(plain []byte) string {
-	m := hmac.New(sha256.New, k.nonceKey)
-	m.Write(plain)
-	nonce := m.Sum(nil)[:k.aead.NonceSize()]
-	return k.id + keyIDSeparator + base64.RawURLEncoding.EncodeToString(k.aead.Seal(nonce, nonce, plain, nil))
-}
-
-// open decrypts a token sealed with one of keys: the one it names, or,
-// for a token from before key ids, whichever opens it.
-func open(keys []sealKey, token string) ([]byte, error) {
-	id, sealed, named := strings.Cut(token, keyIDSeparator)
-	if !named {
-		sealed = token
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	// The decoder skips line breaks; a token is only ever the exact string
-	// seal made, so one that re-encodes differently is not a token.
-	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != sealed {
-		return nil, ErrInvalid
-	}
-	for _, k := range keys {
-		if named && k.id != id {
-			continue
-		}
-		n := k.aead.NonceSize()
-		if len(raw) < n+k.aead.Overhead() {
-			return nil, ErrInvalid
-		}
-		if plain, err := k.aead.Open(nil, raw[:n], raw[n:], nil); err == nil {
-			return plain, nil
-		}
-	}
-	return nil, ErrInvalid
+// Recipient is what an unsubscribe token names: a customer and a channel
+// and, in the link of a campaign message, the message (its key, campaign
+// and A/B variant), so the unsubscribe can be counted against the
+// campaign. Tokens from before messages were named carry none.
+type Recipient struct {
+	CustomerID string
+	Channel    string
+	MessageKey string
+	CampaignID string
+	Variant    string
 }
 
 // Token seals customerID and channel with the current key. The same
 // customer and channel always give the same token while the key stays:
 // links stay stable across emails, and golden files stay golden.
 func (s *Sealer) Token(customerID, channel string) string {
-	return s.unsubscribe[0].seal([]byte(channel + "\x00" + customerID))
+	return s.RecipientToken(Recipient{CustomerID: customerID, Channel: channel})
 }
 
-// Open returns the customer and channel a token was sealed for, by any
-// of the keys.
-func (s *Sealer) Open(token string) (customerID, channel string, err error) {
-	plain, err := open(s.unsubscribe, token)
+// messageMark starts the plaintext of a token that names a message. A
+// token without it (every token sealed before messages were named) is
+// "<channel>\x00<customer id>"; channels never start with it.
+const messageMark = "\x01"
+
+// RecipientToken seals r with the current key; a recipient without a
+// message seals as Token does.
+func (s *Sealer) RecipientToken(r Recipient) string {
+	plain := r.Channel + "\x00" + r.CustomerID
+	if r.MessageKey != "" {
+		// The customer id goes last: it is the shop's, and may hold anything.
+		plain = messageMark + strings.Join([]string{r.Channel, r.MessageKey, r.CampaignID, r.Variant, r.CustomerID}, "\x00")
+	}
+	return s.unsubscribe.Seal([]byte(plain))
+}
+
+// Open returns the recipient a token was sealed for, by any of the keys.
+func (s *Sealer) Open(token string) (Recipient, error) {
+	plain, err := s.unsubscribe.Open(token)
 	if err != nil {
-		return "", "", err
+		return Recipient{}, err
+	}
+	if rest, named := strings.CutPrefix(string(plain), messageMark); named {
+		parts := strings.SplitN(rest, "\x00", 5)
+		if len(parts) != 5 {
+			return Recipient{}, ErrInvalid
+		}
+		return Recipient{Channel: parts[0], MessageKey: parts[1], CampaignID: parts[2], Variant: parts[3], CustomerID: parts[4]}, nil
 	}
 	channel, customerID, ok := strings.Cut(string(plain), "\x00")
 	if !ok {
-		return "", "", ErrInvalid
+		return Recipient{}, ErrInvalid
 	}
-	return customerID, channel, nil
+	return Recipient{Channel: channel, CustomerID: customerID}, nil
 }
 
 // URL is the unsubscribe link for a customer and channel under baseURL
 // (the public base URL of the HTTP API).
 func (s *Sealer) URL(baseURL, customerID, channel string) string {
-	return strings.TrimRight(baseURL, "/") + "/unsubscribe?token=" + url.QueryEscape(s.Token(customerID, channel))
+	return s.RecipientURL(baseURL, Recipient{CustomerID: customerID, Channel: channel})
+}
+
+// RecipientURL is the unsubscribe link for r under baseURL: in a campaign
+// message, one that names the message.
+func (s *Sealer) RecipientURL(baseURL string, r Recipient) string {
+	return strings.TrimRight(baseURL, "/") + "/unsubscribe?token=" + url.QueryEscape(s.RecipientToken(r))
 }
 
 // ConfirmationValidFor is how long an opt-in confirmation link works
@@ -162,14 +122,14 @@ type Confirmation struct {
 
 // ConfirmationToken seals a confirmation with the current key.
 func (s *Sealer) ConfirmationToken(c Confirmation) string {
-	return s.confirm[0].seal([]byte(strconv.FormatInt(c.At.Unix(), 10) + "\x00" + c.OrderID + "\x00" + c.CustomerID))
+	return s.confirm.Seal([]byte(strconv.FormatInt(c.At.Unix(), 10) + "\x00" + c.OrderID + "\x00" + c.CustomerID))
 }
 
 // OpenConfirmation returns the confirmation a token was sealed for, by
 // any of the keys; whether it is still valid (ConfirmationValidFor) is the
 // caller's to check.
 func (s *Sealer) OpenConfirmation(token string) (Confirmation, error) {
-	plain, err := open(s.confirm, token)
+	plain, err := s.confirm.Open(token)
 	if err != nil {
 		return Confirmation{}, err
 	}

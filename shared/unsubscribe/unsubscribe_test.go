@@ -27,9 +27,8 @@ func TestTokenRoundTrip(t *testing.T) {
 	if s.Token("c-1", "line") == tok || s.Token("c-2", "email") == tok {
 		t.Error("tokens must differ per customer and channel")
 	}
-	id, ch, err := s.Open(tok)
-	if err != nil || id != "c-1" || ch != "email" {
-		t.Errorf("Open = %q %q %v", id, ch, err)
+	if r, err := s.Open(tok); err != nil || r != (Recipient{CustomerID: "c-1", Channel: "email"}) {
+		t.Errorf("Open = %+v %v", r, err)
 	}
 	other, _ := NewSealer("other-secret")
 	tampered := []byte(tok)
@@ -46,7 +45,7 @@ func TestTokenRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, _, err := s.Open(tt.token); !errors.Is(err, ErrInvalid) {
+			if _, err := s.Open(tt.token); !errors.Is(err, ErrInvalid) {
 				t.Errorf("Open = %v, want ErrInvalid", err)
 			}
 		})
@@ -109,9 +108,9 @@ func TestRotation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id, ch, err := tt.sealer.Open(tt.token)
-			if opened := err == nil; opened != tt.opens || opened && (id != "c-1" || ch != "email") {
-				t.Errorf("Open = %q, %q, %v; want opened %v", id, ch, err, tt.opens)
+			r, err := tt.sealer.Open(tt.token)
+			if opened := err == nil; opened != tt.opens || opened && r != (Recipient{CustomerID: "c-1", Channel: "email"}) {
+				t.Errorf("Open = %+v, %v; want opened %v", r, err, tt.opens)
 			}
 		})
 	}
@@ -145,7 +144,7 @@ func TestConfirmationTokens(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := s.Open(tok); !errors.Is(err, ErrInvalid) {
+	if _, err := s.Open(tok); !errors.Is(err, ErrInvalid) {
 		t.Errorf("a confirmation token opened as an unsubscribe token: %v", err)
 	}
 	if u := s.ConfirmationURL("https://hooks.example.jp/", c); u != "https://hooks.example.jp/optin/confirm?token="+tok {

@@ -22,6 +22,8 @@ func TestProjectTemplate(t *testing.T) {
 	want := map[string]string{
 		"POST /webhooks/orders":         "PurchaseFunction",
 		"POST /webhooks/shopify/orders": "PurchaseFunction",
+		"GET /r/{token}":                "RedirectFunction",
+		"HEAD /r/{token}":               "RedirectFunction",
 	}
 	got := map[string]string{}
 	for _, r := range routes {
@@ -103,6 +105,7 @@ func TestTableGrants(t *testing.T) {
 		{"ShopRedactFunction", `[{[Scan]  []} {[GetItem PutItem UpdateItem DeleteItem]  []} {[Query] gsi1 []}]`},
 		{"LineFunction", `[{[GetItem PutItem UpdateItem]  [LINEUSER#* LINKNONCE#* LINEEVENT#* CUSTOMER#* CONSENT#* ORDER#* CONFIG#*]}]`},
 		{"SchedulerFunction", `[{[Query] gsi1 []} {[UpdateItem]  []}]`},
+		{"RedirectFunction", `[{[PutItem UpdateItem]  [CLICK#* MESSAGE#* STATS#*]}]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {

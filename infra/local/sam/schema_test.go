@@ -53,7 +53,7 @@ func TestSAMSchemaCatchesMistakes(t *testing.T) {
 		{name: "a misspelled event property", old: "            BatchSize: 10\n", new: "            BatchSise: 10\n", wantField: "Resources.SenderFunction.Properties.Events.Queue.Properties.BatchSise"},
 		{name: "an unknown event type", old: "          Type: ScheduleV2\n", new: "          Type: ScheduleV3\n", wantField: "Resources.SchedulerFunction.Properties.Events.Tick.Type"},
 		{name: "a misspelled HTTP API property", old: "      DefaultRouteSettings:\n", new: "      DefaultRouteSetting:\n", wantField: "Resources.HttpApi.Properties.DefaultRouteSetting"},
-		{name: "a list for a text", old: "      Description: Webhooks, thank-you page and unsubscribe routes.\n", new: "      Description: [Webhooks, thank-you page, unsubscribe routes]\n", wantField: "Resources.HttpApi.Properties.Description"},
+		{name: "a list for a text", old: "      Description: Webhooks, thank-you page, unsubscribe and click-redirect routes.\n", new: "      Description: [Webhooks, thank-you page, unsubscribe routes]\n", wantField: "Resources.HttpApi.Properties.Description"},
 		{name: "a misspelled table property", old: "      BillingMode: PAY_PER_REQUEST\n", new: "      BilingMode: PAY_PER_REQUEST\n", wantField: "Resources.Table.Properties.BilingMode"},
 		{name: "a queue setting out of range", old: "      VisibilityTimeout: 180", new: "      VisibilityTimeout: 86400", wantField: "Resources.SenderQueue.Properties.VisibilityTimeout"},
 		{name: "a misspelled resource attribute", old: "    DeletionPolicy: Retain\n", new: "    DeletionPolcy: Retain\n", wantField: "Resources.Table.DeletionPolcy"},

@@ -20,6 +20,19 @@ type HostileRequest interface {
 	Hostile() (name string, req events.APIGatewayV2HTTPRequest, status int)
 }
 
+// Refused is the plainest HostileRequest row: a named request and the
+// status it must get.
+type Refused struct {
+	Name   string
+	Req    events.APIGatewayV2HTTPRequest
+	Status int
+}
+
+// Hostile returns the row for ExpectNoEffect.
+func (r Refused) Hostile() (string, events.APIGatewayV2HTTPRequest, int) {
+	return r.Name, r.Req, r.Status
+}
+
 // Effects are what a hostile request must not do besides writing to the
 // table: each counts, by name, something seen so far (emails that reached
 // an address, calls to a stand-in), so a count that moves is an effect.

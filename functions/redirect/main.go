@@ -1,0 +1,36 @@
+// Command redirect is the Lambda function behind the tracked links of
+// campaign messages (GET and HEAD /r/{token}). It reads TABLE_NAME,
+// TSUNAGU_PUBLIC_URL, TSUNAGU_RULES_DIR (the shop's zone, for the days
+// of its counters) and CLICK_SECRET (the keys the links are sealed with).
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tsunagu-dev/tsunagu/shared/clicks"
+	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/deps"
+	"github.com/tsunagu-dev/tsunagu/shared/logging"
+)
+
+func main() {
+	slog.SetDefault(logging.NewLambdaLogger())
+	env := config.New(os.LookupEnv)
+	publicURL := env.BaseURL("TSUNAGU_PUBLIC_URL")
+	b, loc, err := deps.Counting(context.Background(), env, deps.ClickSecret)
+	var links *clicks.Sealer
+	if err == nil {
+		links, err = clicks.NewSealer(publicURL, b.Secrets.Keys(deps.ClickSecret)...)
+	}
+	if err != nil {
+		slog.Error("cold start failed", "error", err)
+		os.Exit(1)
+	}
+	h := &Handler{Store: b.Store, Links: links, Location: loc, Now: time.Now}
+	lambda.Start(h.Handle)
+}

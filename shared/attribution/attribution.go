@@ -28,13 +28,6 @@ type Coupon struct {
 	Code, CampaignID, Variant string
 }
 
-// Click is a customer's click on a link of a campaign message, as the
-// click redirect recorded it.
-type Click struct {
-	MessageKey, CampaignID, Variant string
-	At                              time.Time
-}
-
 // Choice is the campaign message an order is attributed to.
 type Choice struct {
 	Via        string
@@ -47,12 +40,13 @@ type Choice struct {
 
 // Attribute picks the one campaign message an order placed at placedAt
 // is owed to: a coupon of a campaign it redeemed first (the first listed);
-// otherwise the last click within the click window before the order;
-// otherwise, when enabled, the last message received (sent and not
-// bounced) within the receive window. Opens never attribute, nor does a
-// message log entry that sent nothing (a skip, a held-out or an
+// otherwise the last click within the click window before the order (the
+// redirect's clicks, and a message's first click as the mail service
+// reported it); otherwise, when enabled, the last message received (sent
+// and not bounced) within the receive window. Opens never attribute, nor
+// does a message log entry that sent nothing (a skip, a held-out or an
 // assignment). false: nothing is owed.
-func Attribute(placedAt time.Time, coupons []Coupon, clicks []Click, messages []store.MessageRecord, m rules.Measurement) (Choice, bool) {
+func Attribute(placedAt time.Time, coupons []Coupon, clicks []store.Click, messages []store.MessageRecord, m rules.Measurement) (Choice, bool) {
 	for _, c := range coupons {
 		if c.CampaignID != "" {
 			return Choice{Via: ViaCoupon, CampaignID: c.CampaignID, Variant: c.Variant, Code: c.Code}, true
@@ -61,7 +55,12 @@ func Attribute(placedAt time.Time, coupons []Coupon, clicks []Click, messages []
 	within := func(at time.Time, window time.Duration) bool {
 		return !at.After(placedAt) && placedAt.Sub(at) <= window
 	}
-	var last *Click
+	for _, r := range messages {
+		if !r.ClickedAt.IsZero() {
+			clicks = append(clicks, store.Click{MessageKey: r.Key, CampaignID: r.CampaignID, Variant: r.Variant, At: r.ClickedAt})
+		}
+	}
+	var last *store.Click
 	for i, c := range clicks {
 		if within(c.At, m.ClickWindow) && (last == nil || c.At.After(last.At)) {
 			last = &clicks[i]

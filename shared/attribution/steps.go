@@ -25,9 +25,10 @@ type Store interface {
 	AddCounts(ctx context.Context, pk, sk string, day time.Time, counts store.Counts) error
 }
 
-// Clicks lists a customer's clicks on campaign messages since a time.
+// Clicks lists a customer's clicks on campaign messages since a time
+// (store.Store.CustomerClicks: the click redirect's records).
 type Clicks interface {
-	CustomerClicks(ctx context.Context, customerID string, since time.Time) ([]Click, error)
+	CustomerClicks(ctx context.Context, customerID string, since time.Time) ([]store.Click, error)
 }
 
 // Steps carries orders, refunds and cancellations out into attributions
@@ -38,7 +39,8 @@ type Clicks interface {
 // duplicated delivery adds nothing.
 type Steps struct {
 	Store Store
-	// Clicks, when set, lets clicks attribute orders.
+	// Clicks lists the click redirect's clicks; nil: only the clicks the
+	// mail service reported on the message log attribute.
 	Clicks Clicks
 	Rules  *rules.Set
 }
@@ -99,7 +101,7 @@ func (s *Steps) placed(ctx context.Context, t *store.Tally, o order.Order, statu
 	if err != nil {
 		return err
 	}
-	var clicks []Click
+	var clicks []store.Click
 	if s.Clicks != nil {
 		if clicks, err = s.Clicks.CustomerClicks(ctx, o.Customer.ID, o.PlacedAt.Add(-m.ClickWindow)); err != nil {
 			return err
@@ -134,7 +136,7 @@ func (s *Steps) coupons(ctx context.Context, o order.Order) ([]Coupon, error) {
 }
 
 // attribute records the order's attribution once and counts it.
-func (s *Steps) attribute(ctx context.Context, t *store.Tally, o order.Order, total int64, coupons []Coupon, clicks []Click, messages []store.MessageRecord) error {
+func (s *Steps) attribute(ctx context.Context, t *store.Tally, o order.Order, total int64, coupons []Coupon, clicks []store.Click, messages []store.MessageRecord) error {
 	ch, ok := Attribute(o.PlacedAt, coupons, clicks, messages, s.Rules.Settings.Measurement)
 	if !ok {
 		return nil

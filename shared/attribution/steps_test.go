@@ -5,14 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
@@ -23,68 +17,9 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// clickTable writes and reads click items in the shape the click redirect
-// records them (CLICK#<message key>#<link> / CLICK, gsi1 CLICKS#<customer>
-// / <at>#<message key>#<link>), straight through DynamoDB.
-type clickTable struct {
-	db    *dynamodb.Client
-	table string
-}
-
-type clickItem struct {
-	PK         string    `dynamodbav:"pk"`
-	SK         string    `dynamodbav:"sk"`
-	GSI1PK     string    `dynamodbav:"gsi1pk"`
-	GSI1SK     string    `dynamodbav:"gsi1sk"`
-	TTL        int64     `dynamodbav:"ttl"`
-	MessageKey string    `dynamodbav:"message_key"`
-	CampaignID string    `dynamodbav:"campaign_id"`
-	Variant    string    `dynamodbav:"variant,omitempty"`
-	CustomerID string    `dynamodbav:"customer_id"`
-	Link       int       `dynamodbav:"link"`
-	URL        string    `dynamodbav:"url"`
-	At         time.Time `dynamodbav:"at"`
-}
-
-func (c clickTable) put(t *testing.T, customerID string, click Click) {
-	t.Helper()
-	link := strconv.Itoa(0)
-	item, err := attributevalue.MarshalMap(clickItem{PK: "CLICK#" + click.MessageKey + "#" + link, SK: "CLICK",
-		GSI1PK: "CLICKS#" + customerID, GSI1SK: click.At.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + click.MessageKey + "#" + link,
-		TTL: click.At.Add(store.MessageRetention).Unix(), MessageKey: click.MessageKey, CampaignID: click.CampaignID, Variant: click.Variant,
-		CustomerID: customerID, URL: "https://shop.example/", At: click.At.UTC()})
-	if err == nil {
-		_, err = c.db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(c.table), Item: item})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// CustomerClicks reads a customer's clicks since a time from gsi1.
-func (c clickTable) CustomerClicks(ctx context.Context, customerID string, since time.Time) ([]Click, error) {
-	out, err := c.db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(c.table), IndexName: aws.String("gsi1"),
-		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk >= :since"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: "CLICKS#" + customerID}, ":since": &types.AttributeValueMemberS{Value: since.UTC().Format("2006-01-02T15:04:05.000000000Z")}}})
-	if err != nil {
-		return nil, err
-	}
-	var items []clickItem
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return nil, err
-	}
-	var clicks []Click
-	for _, it := range items {
-		clicks = append(clicks, Click{MessageKey: it.MessageKey, CampaignID: it.CampaignID, Variant: it.Variant, At: it.At})
-	}
-	return clicks, nil
-}
-
 type fixture struct {
 	steps *Steps
 	st    *store.Store
-	click clickTable
 }
 
 func newFixture(t *testing.T) fixture {
@@ -93,10 +28,8 @@ func newFixture(t *testing.T) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, table := testenv.DynamoDB(), testenv.NewTable(t)
-	st := store.New(db, table)
-	clicks := clickTable{db: db, table: table}
-	return fixture{steps: &Steps{Store: st, Clicks: clicks, Rules: set}, st: st, click: clicks}
+	st := store.New(testenv.DynamoDB(), testenv.NewTable(t))
+	return fixture{steps: &Steps{Store: st, Clicks: st, Rules: set}, st: st}
 }
 
 // sent records a campaign message sent at a time, as the runner does.
@@ -140,7 +73,10 @@ func TestAttributionPrecedenceAndTakeBack(t *testing.T) {
 	const cid = "c-attr"
 	base := time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC) // 10:00 in Tokyo
 	f.sent(t, "m-thanks", "thanks", cid, base.Add(-2*time.Hour))
-	f.click.put(t, cid, Click{MessageKey: "m-news", CampaignID: "news", Variant: "b", At: base.Add(-2 * 24 * time.Hour)})
+	if _, err := f.st.RecordClick(ctx, store.Click{MessageKey: "m-news", CampaignID: "news", Variant: "b", CustomerID: cid, URL: "https://shop.example/",
+		At: base.Add(-2 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := f.st.IssueCoupon(ctx, store.Coupon{Code: "TSN-AAAA-BBBB-CCCC", Campaign: "nudge", Variant: "a", CustomerID: cid,
 		Currency: "JPY", IssuedAt: base.Add(-72 * time.Hour), ExpiresAt: base.Add(30 * 24 * time.Hour)}); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@
 // By part: decide.go decides (pure: consent, audience, caps, quiet hours),
 // actions.go carries a decision out (timers, coupons, review requests, the
 // message data), send.go sends an email or a LINE message under its claim,
-// record.go records how a send ended, measure.go counts what was decided
+// record.go records how a send ended, counters.go counts what was decided
 // and sent (lift groups, the global control), lifecycle.go arms and
 // cancels the waits an order starts, and campaign.go holds the runner and
 // its keys.

@@ -102,7 +102,7 @@ func (s *Steps) placed(ctx context.Context, t *store.Tally, o order.Order, statu
 		return err
 	}
 	var clicks []store.Click
-	if s.Clicks != nil {
+	if s.Clicks != nil && len(coupons) == 0 { // a coupon is owed the order whatever was clicked
 		if clicks, err = s.Clicks.CustomerClicks(ctx, o.Customer.ID, o.PlacedAt.Add(-m.ClickWindow)); err != nil {
 			return err
 		}

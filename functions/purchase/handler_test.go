@@ -24,6 +24,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/attribution"
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
+	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
@@ -81,11 +82,12 @@ func newHandlerWith(t testing.TB, set *rules.Set, st *store.Store, ses *sesv2.Cl
 	t.Helper()
 	sealer, _ := unsubscribe.NewSealer(secret)
 	coder, _ := coupon.NewCoder(secret)
+	links, _ := clicks.NewSealer(publicURL, secret)
 	mailer, err := email.NewSender(ses, set.Settings.FromName, "shop@tsubaki-chaen.example.jp", set.Settings.ReplyTo, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}
+	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Clicks: links, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}
 	return &Handler{Store: st, Campaigns: runner, Rules: set, Measure: &attribution.Steps{Store: st, Clicks: st, Rules: set}, WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret},
 		Shopify: shopify.Decoder{Shop: testShop, Guests: pseudonym.New(secret)}, Now: func() time.Time { return fixedNow }}
 }
@@ -184,10 +186,16 @@ func TestPostPurchaseEmailArrives(t *testing.T) {
 		t.Fatalf("SES received %d emails, want 1", len(mails))
 	}
 	m := mails[0]
+	// The one-click link is direct (not through the click redirect) and
+	// names the customer, the channel and the message it came with.
 	sealer, _ := unsubscribe.NewSealer(secret)
-	unsub := sealer.URL(publicURL, "c-1001", "email")
-	if got := m.Header("List-Unsubscribe"); got != "<"+unsub+">" {
-		t.Errorf("List-Unsubscribe = %q, want <%s>", got, unsub)
+	listUnsub := m.Header("List-Unsubscribe")
+	prefix := "<" + publicURL + "/unsubscribe?token="
+	if !strings.HasPrefix(listUnsub, prefix) || !strings.HasSuffix(listUnsub, ">") {
+		t.Errorf("List-Unsubscribe = %q, want <%s...>", listUnsub, prefix)
+	} else if r, err := sealer.Open(strings.TrimSuffix(strings.TrimPrefix(listUnsub, prefix), ">")); err != nil ||
+		r.CustomerID != "c-1001" || r.Channel != "email" || r.CampaignID != "post-purchase-thanks" || r.MessageKey == "" {
+		t.Errorf("List-Unsubscribe token opens as %+v, %v", r, err)
 	}
 	if got := m.Header("List-Unsubscribe-Post"); got != "List-Unsubscribe=One-Click" {
 		t.Errorf("List-Unsubscribe-Post = %q", got)

@@ -319,8 +319,12 @@ func (s *seeder) customer(i int, firstDay, last time.Time) {
 		}
 	}
 
-	// The global control group's comparison: assigned at the first order.
-	s.h.add(store.CampaignStatsPartition(kpi.GlobalControl), store.CampaignStatsKey(firstDay, s.loc, ""), firstDay, s.outcome(group, firstDay, last, days, orders))
+	// The global control group's comparison: assigned at the first order,
+	// counted as the campaigns count it, on a marketing campaign's own
+	// counters (control, or exposed for everyone else).
+	if s.nudge != nil {
+		s.h.add(store.CampaignStatsPartition(s.nudge.ID), store.CampaignStatsKey(firstDay, s.loc, ""), firstDay, s.outcome(group, firstDay, last, days, orders))
+	}
 
 	seen := map[string]bool{}
 	months := map[string]bool{}

@@ -313,7 +313,7 @@ func TestConcurrentDeliveriesHaveOneEffect(t *testing.T) {
 	}
 	// Counted once, however many copies: the order, and the email.
 	e.wantCounts(t, store.ShopStatsPartition, "DAY#2026-11-21", store.Counts{"orders": 1, "revenue": 4300, "first_orders": 1, "active_2026-11": 1})
-	e.wantCounts(t, store.CampaignStatsPartition("post-purchase-thanks"), "DAY#2026-11-21#-", store.Counts{"sent": 1, "assigned_treatment": 1})
+	e.wantCounts(t, store.CampaignStatsPartition("post-purchase-thanks"), "DAY#2026-11-21#-", store.Counts{"sent": 1, "assigned_treatment": 1, "assigned_exposed": 1})
 }
 
 func TestShopifyOrders(t *testing.T) {

@@ -113,17 +113,18 @@ func TestHeldOutCustomerConvertsTheirHoldout(t *testing.T) {
 		e.doAt(t, orderAt(id, "h-2", "h", second, "tea", 5000), second)
 	}
 	held := store.CampaignStatsPartition("held")
-	e.wantCounts(t, held, "DAY#2026-11-10#-", store.Counts{"assigned_holdout": 1, "converted_holdout": 1, "revenue_holdout": 5000, "revenue_sq_holdout": 5000 * 5000})
+	e.wantCounts(t, held, "DAY#2026-11-10#-", store.Counts{"assigned_holdout": 1, "converted_holdout": 1, "revenue_holdout": 5000, "revenue_sq_holdout": 5000 * 5000,
+		"assigned_exposed": 1, "converted_exposed": 1, "revenue_exposed": 5000, "revenue_sq_exposed": 5000 * 5000})
 	// The second order's own assignment comes after it: not converted by it.
-	e.wantCounts(t, held, "DAY#2026-11-12#-", store.Counts{"assigned_holdout": 1})
-	global := store.CampaignStatsPartition(store.GlobalCampaign)
-	e.wantCounts(t, global, "DAY#2026-11-10#-", store.Counts{"assigned_exposed": 1, "converted_exposed": 1, "revenue_exposed": 5000, "revenue_sq_exposed": 5000 * 5000})
+	e.wantCounts(t, held, "DAY#2026-11-12#-", store.Counts{"assigned_holdout": 1, "assigned_exposed": 1})
 	// A third order in the window: converted once still, the revenue sums,
 	// and the square grows to the square of the customer's sum.
 	third := "2026-11-13T10:00:00+09:00"
 	e.doAt(t, orderAt("evt-h3", "h-3", "h", third, "tea", 1000), third)
-	e.wantCounts(t, held, "DAY#2026-11-10#-", store.Counts{"assigned_holdout": 1, "converted_holdout": 1, "revenue_holdout": 6000, "revenue_sq_holdout": 6000 * 6000})
-	e.wantCounts(t, held, "DAY#2026-11-12#-", store.Counts{"assigned_holdout": 1, "converted_holdout": 1, "revenue_holdout": 1000, "revenue_sq_holdout": 1000 * 1000})
+	e.wantCounts(t, held, "DAY#2026-11-10#-", store.Counts{"assigned_holdout": 1, "converted_holdout": 1, "revenue_holdout": 6000, "revenue_sq_holdout": 6000 * 6000,
+		"assigned_exposed": 1, "converted_exposed": 1, "revenue_exposed": 6000, "revenue_sq_exposed": 6000 * 6000})
+	e.wantCounts(t, held, "DAY#2026-11-12#-", store.Counts{"assigned_holdout": 1, "converted_holdout": 1, "revenue_holdout": 1000, "revenue_sq_holdout": 1000 * 1000,
+		"assigned_exposed": 1, "converted_exposed": 1, "revenue_exposed": 1000, "revenue_sq_exposed": 1000 * 1000})
 	if len(testenv.SentEmails(t, "h@example.jp")) != 0 {
 		t.Error("a held-out customer got the campaign's email")
 	}
@@ -131,7 +132,8 @@ func TestHeldOutCustomerConvertsTheirHoldout(t *testing.T) {
 
 // TestGlobalControlGetsTransactionalOnly: a customer in the global control
 // gets no marketing message (recorded as held out, global_control) and
-// still gets the transactional one; the group is counted under _global.
+// still gets the transactional one; the campaign counts the assignment as
+// the global control's.
 func TestGlobalControlGetsTransactionalOnly(t *testing.T) {
 	set := shippedRules(t, false, map[string]string{
 		"campaigns/promo.yaml":   "id: promo\nname: promo\nkind: marketing\ntrigger: order.created\nactions: [{type: email, template: post-purchase-thanks}]\n",
@@ -161,7 +163,7 @@ func TestGlobalControlGetsTransactionalOnly(t *testing.T) {
 			t.Errorf("promo's log entry = %+v, want held out for the global control", m)
 		}
 	}
-	e.wantCounts(t, store.CampaignStatsPartition(store.GlobalCampaign), "DAY#2026-11-20#-", store.Counts{"assigned_control": 1})
+	e.wantCounts(t, store.CampaignStatsPartition("promo"), "DAY#2026-11-20#-", store.Counts{"assigned_control": 1})
 	e.wantCounts(t, store.CampaignStatsPartition("receipt"), "DAY#2026-11-20#-", store.Counts{"sent": 1})
 }
 

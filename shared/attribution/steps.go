@@ -179,11 +179,11 @@ func (s *Steps) convert(ctx context.Context, t *store.Tally, o order.Order, tota
 			t.Add(pk, sk, cv.AssignedAt, "revenue_sq_"+group, cv.After*cv.After-cv.Before*cv.Before)
 		}
 		if cv.Group == store.GroupControl {
-			add(store.GlobalCampaign, "", store.GroupControl)
+			add(cv.CampaignID, cv.Variant, store.GroupControl)
 			continue
 		}
 		add(cv.CampaignID, cv.Variant, cv.Group)
-		add(store.GlobalCampaign, "", store.GroupExposed)
+		add(cv.CampaignID, cv.Variant, store.GroupExposed)
 	}
 	return errors.Join(errs...)
 }

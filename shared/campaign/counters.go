@@ -46,17 +46,16 @@ func count(ctx context.Context, campaignID, variant string, at time.Time, name s
 	}
 }
 
-// countAssignment counts a first assignment to a lift group: the
-// campaign's own group and, for marketing, the global comparison
-// (control, or exposed for everyone else).
+// countAssignment counts a first assignment to a lift group on the
+// campaign's counters: its own group and the global comparison's (control,
+// or exposed for everyone else), one item, so one update.
 func countAssignment(ctx context.Context, rec store.MessageRecord, at time.Time) {
-	global := store.GroupExposed
-	if rec.Group == store.GroupControl {
-		global = store.GroupControl
-	} else {
+	if rec.Group != store.GroupControl {
 		count(ctx, rec.CampaignID, rec.Variant, at, "assigned_"+rec.Group)
+		count(ctx, rec.CampaignID, rec.Variant, at, "assigned_"+store.GroupExposed)
+		return
 	}
-	count(ctx, store.GlobalCampaign, "", at, "assigned_"+global)
+	count(ctx, rec.CampaignID, rec.Variant, at, "assigned_"+store.GroupControl)
 }
 
 // flush writes the run's counters. A failed counter update never fails the

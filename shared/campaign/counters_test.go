@@ -13,8 +13,8 @@ import (
 // TestLiftGroupsCountedAtDecision runs a marketing campaign with a holdout
 // and a transactional one, under a global control group, for customers
 // whose triggers all arrive twice: every group is counted once per
-// assignment, at the decision, on the campaign's counters and the global
-// ones; the global control gets the transactional email and no marketing.
+// assignment, at the decision, on the campaign's counters (its own group,
+// and the global comparison's: control or exposed); the global control gets the transactional email and no marketing.
 func TestLiftGroupsCountedAtDecision(t *testing.T) {
 	set := ruleSet(t, map[string]string{
 		"m": "holdout: 30\ntrigger: order.created\nactions:\n  - {type: coupon, name: 10%OFF, percent_off: 10, min_order: 3000, expires_in: 30d}\n  - {type: email, template: second-purchase-nudge}\n",
@@ -23,7 +23,7 @@ func TestLiftGroupsCountedAtDecision(t *testing.T) {
 	set.Settings.Measurement.GlobalControlPercent, set.Settings.Measurement.GlobalControlSalt = 20, "2026-12"
 	r, st := newRunner(t, set)
 	ctx := context.Background()
-	want := map[string]store.Counts{"m": {}, store.GlobalCampaign: {}, "t": {}}
+	want := map[string]store.Counts{"m": {}, "t": {}}
 	for i := range 24 {
 		p, o := buyer(t, fmt.Sprintf("c-lift-%d", i))
 		tr := Trigger{Event: rules.TriggerOrderCreated, Key: "order:" + o.ID + ":order.created", At: tokyo(12, 0), Profile: p, Order: o}
@@ -44,15 +44,15 @@ func TestLiftGroupsCountedAtDecision(t *testing.T) {
 			if got := statuses(first); got != "m:=held_out t:email=sent" || first[0].Reason != ReasonGlobalControl {
 				t.Errorf("global control customer %s: %s (%+v); want no marketing, the transactional email", p.ID, got, first)
 			}
-			want[store.GlobalCampaign]["assigned_control"]++
+			want["m"]["assigned_control"]++
 		case statuses(first) == "m:=held_out t:email=sent":
 			want["m"]["assigned_holdout"]++
-			want[store.GlobalCampaign]["assigned_exposed"]++
+			want["m"]["assigned_exposed"]++
 		case statuses(first) == "m:coupon=issued m:email=sent t:email=sent":
 			want["m"]["assigned_treatment"]++
 			want["m"]["sent"]++
 			want["m"]["coupons_issued"]++
-			want[store.GlobalCampaign]["assigned_exposed"]++
+			want["m"]["assigned_exposed"]++
 			mails = 2
 		default:
 			t.Fatalf("customer %s: %s", p.ID, statuses(first))
@@ -61,7 +61,7 @@ func TestLiftGroupsCountedAtDecision(t *testing.T) {
 			t.Errorf("customer %s got %d emails for %s", p.ID, n, statuses(first))
 		}
 	}
-	if want["m"]["assigned_holdout"] == 0 || want["m"]["assigned_treatment"] == 0 || want[store.GlobalCampaign]["assigned_control"] == 0 {
+	if want["m"]["assigned_holdout"] == 0 || want["m"]["assigned_treatment"] == 0 || want["m"]["assigned_control"] == 0 {
 		t.Fatalf("the draw left a group empty: %v", want)
 	}
 	for campaign, counts := range want {

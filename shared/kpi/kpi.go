@@ -29,9 +29,6 @@ type Reader interface {
 	LatestSnapshot(ctx context.Context, from, to string) (store.Snapshot, bool, error)
 }
 
-// GlobalControl is the campaign id the global control group counts under.
-const GlobalControl = "_global"
-
 // SecondPurchaseWindows are the days within which a second order counts
 // as a conversion of a first-time buyer.
 var SecondPurchaseWindows = [3]int{30, 60, 90}
@@ -208,6 +205,9 @@ func Compute(ctx context.Context, r Reader, p Period, campaigns []Campaign, asOf
 	f.Deliverability = deliverabilityOf(f.Shop.Counts)
 	empty := len(f.Shop.Counts) == 0
 
+	// The global comparison: every campaign counts its assignments of the
+	// global control group (control) and of everyone else (exposed).
+	global := CampaignFigures{Campaign: Campaign{Name: "全体コントロール群"}, Counts: store.Counts{}}
 	for _, c := range campaigns {
 		cf, err := campaignFigures(ctx, r, c, p)
 		if err != nil {
@@ -218,14 +218,17 @@ func Compute(ctx context.Context, r Reader, p Period, campaigns []Campaign, asOf
 		}
 		empty = false
 		f.Campaigns = append(f.Campaigns, cf)
-	}
-	global, err := campaignFigures(ctx, r, Campaign{ID: GlobalControl, Name: "全体コントロール群"}, p)
-	if err != nil {
-		return nil, err
+		for _, g := range []string{lift.Exposed, lift.Control} {
+			for _, name := range []string{"assigned_", "converted_", "revenue_", "revenue_sq_"} {
+				if n := cf.Counts[name+g]; n != 0 {
+					global.Counts[name+g] += n
+				}
+			}
+		}
 	}
 	if len(global.Counts) > 0 {
 		global.Lift = lift.Compare(lift.GroupOf(global.Counts, lift.Exposed), lift.GroupOf(global.Counts, lift.Control))
-		f.Global, empty = &global, false
+		f.Global = &global
 	}
 	// The night after the period's last day is its end's snapshot.
 	snap, found, err := r.LatestSnapshot(ctx, p.From.Format(time.DateOnly), p.To.AddDate(0, 0, 1).Format(time.DateOnly))

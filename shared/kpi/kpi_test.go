@@ -72,7 +72,7 @@ func TestCompute(t *testing.T) {
 		{pk: thanks, day: "2026-11-04", counts: store.Counts{"sent": 10, "delivered": 10}},
 		{pk: ab, day: "2026-11-05", variant: "a", counts: store.Counts{"sent": 50, "assigned_treatment": 50, "converted_treatment": 5}},
 		{pk: ab, day: "2026-11-05", variant: "b", counts: store.Counts{"sent": 50, "assigned_treatment": 50, "converted_treatment": 15}},
-		{pk: store.CampaignStatsPartition(GlobalControl), day: "2026-11-02", counts: store.Counts{"assigned_exposed": 950, "converted_exposed": 95, "assigned_control": 50, "converted_control": 4}},
+		{pk: thanks, day: "2026-11-02", counts: store.Counts{"assigned_exposed": 950, "converted_exposed": 95, "assigned_control": 50, "converted_control": 4}},
 	})
 	for _, d := range []string{"2026-11-20", "2026-11-28", "2026-12-02"} {
 		if err := st.SaveSnapshot(ctx, store.Snapshot{Date: d, Customers: 9}); err != nil {

@@ -107,7 +107,8 @@ func fixture(t *testing.T) *store.Store {
 			"assigned_treatment": 1000, "converted_treatment": conv, "revenue_treatment": conv * 5200, "revenue_sq_treatment": conv * 5200 * 5200,
 		})
 	}
-	add(store.CampaignStatsPartition(kpi.GlobalControl), "2026-11-15", "", store.Counts{
+	// The global comparison, as the campaigns count it on their own items.
+	add(thanks, "2026-11-15", "", store.Counts{
 		"assigned_exposed": 184000, "converted_exposed": 18860, "revenue_exposed": 84_870_000, "revenue_sq_exposed": 18860 * 4500 * 4500 * 13 / 10,
 		"assigned_control": 16000, "converted_control": 1600, "revenue_control": 7_200_000, "revenue_sq_control": 1600 * 4500 * 4500 * 13 / 10,
 	})

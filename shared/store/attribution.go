@@ -14,16 +14,15 @@ import (
 
 // Lift groups an assignment entry of the message log belongs to. A
 // campaign's customers are in its treatment or its holdout; the global
-// control group's are counted under GlobalCampaign as control, everyone
-// else's marketing assignments there as exposed.
+// control group's assignments count as control, everyone else's marketing
+// assignments as exposed too, both on the campaign's own counters (in the
+// same update as its treatment and holdout), so the global comparison is
+// the sum of the campaigns' control and exposed counters.
 const (
 	GroupTreatment = "treatment"
 	GroupHoldout   = "holdout"
 	GroupControl   = "control"
 	GroupExposed   = "exposed"
-	// GlobalCampaign is the campaign id the global control group's
-	// counters are kept under (STATS#CAMPAIGN#_global).
-	GlobalCampaign = "_global"
 )
 
 // Conversion is what one order did to one assignment: whether it was the

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
@@ -64,9 +65,37 @@ func (s *Store) SegmentStats(ctx context.Context) (st SegmentStats, found bool, 
 // request or schedule path) and calls visit for each, from several
 // goroutines at once.
 func (s *Store) ScanProfiles(ctx context.Context, segments int, visit func(customer.Profile)) error {
-	filt, err := expression.NewBuilder().WithFilter(expression.Name("sk").Equal(expression.Value("PROFILE"))).Build()
+	return s.ScanNightly(ctx, segments, time.Now(), visit, nil)
+}
+
+// ScanNightly is the nightly job's one parallel Scan in segments: it calls
+// profile (when not nil) for every customer profile and source (when not
+// nil) for every live item the campaign counters are counted from (message log
+// entries, clicks, attributions, coupons; expired ones, as of now, are
+// absent), from several goroutines at once. A Scan reads every item
+// whatever its filter, so the sources cost no second pass; with sources
+// the scan reads consistently (twice the read units), so that an event
+// recorded before the scan is seen by it.
+func (s *Store) ScanNightly(ctx context.Context, segments int, now time.Time, profile func(customer.Profile), source func(CounterSource)) error {
+	var kinds []expression.OperandBuilder
+	if profile != nil {
+		kinds = append(kinds, expression.Value("PROFILE"))
+	}
+	if source != nil {
+		for _, k := range counterSourceKinds {
+			kinds = append(kinds, expression.Value(k))
+		}
+	}
+	if len(kinds) == 0 {
+		return nil
+	}
+	cond := expression.Name("sk").Equal(kinds[0])
+	if len(kinds) > 1 {
+		cond = expression.Name("sk").In(kinds[0], kinds[1:]...)
+	}
+	filt, err := expression.NewBuilder().WithFilter(cond).Build()
 	if err != nil {
-		return fmt.Errorf("build profile filter: %w", err)
+		return fmt.Errorf("build nightly scan filter: %w", err)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	for seg := range segments {
@@ -74,6 +103,7 @@ func (s *Store) ScanProfiles(ctx context.Context, segments int, visit func(custo
 			p := dynamodb.NewScanPaginator(s.db, &dynamodb.ScanInput{
 				TableName: aws.String(s.table), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(segments)),
 				FilterExpression: filt.Filter(), ExpressionAttributeNames: filt.Names(), ExpressionAttributeValues: filt.Values(),
+				ConsistentRead: aws.Bool(source != nil),
 			})
 			for p.HasMorePages() {
 				page, err := p.NextPage(ctx)
@@ -81,11 +111,23 @@ func (s *Store) ScanProfiles(ctx context.Context, segments int, visit func(custo
 					return fmt.Errorf("scan profiles, segment %d: %w", seg, err)
 				}
 				for _, item := range page.Items {
+					sk, _ := item["sk"].(*types.AttributeValueMemberS)
+					if sk != nil && sk.Value != "PROFILE" {
+						if expired(item, now) {
+							continue
+						}
+						src, err := decodeCounterSource(sk.Value, item)
+						if err != nil {
+							return err
+						}
+						source(src)
+						continue
+					}
 					var it profileItem
 					if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 						return fmt.Errorf("decode profile: %w", err)
 					}
-					visit(it.Profile)
+					profile(it.Profile)
 				}
 			}
 			return nil

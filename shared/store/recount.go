@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// MessageOutcome is a message log entry as the campaign counters are
+// counted from it: the record, and what became of it that MessageRecord
+// does not carry (when the mail service's latest outcome came, and an
+// assignment's conversion and revenue in its window).
+type MessageOutcome struct {
+	MessageRecord
+	// DeliveryAt is when the outcome in Delivery was reported.
+	DeliveryAt time.Time `dynamodbav:"delivery_at"`
+	// ConvertedAt is an assignment's first order in its conversion window,
+	// WindowRevenue the sum of its orders' totals there.
+	ConvertedAt   time.Time `dynamodbav:"converted_at"`
+	WindowRevenue int64     `dynamodbav:"window_revenue"`
+}
+
+// CounterSource is one live item the campaign counters are counted from
+// (exactly one field is set): a message log entry, a click, an order's
+// attribution or a coupon.
+type CounterSource struct {
+	Message     *MessageOutcome
+	Click       *Click
+	Attribution *Attribution
+	Coupon      *Coupon
+}
+
+// counterSourceKinds are the sort keys of the items CounterSource holds.
+var counterSourceKinds = []string{"MESSAGE", "CLICK", "ATTRIBUTION", "COUPON"}
+
+// decodeCounterSource decodes a scanned item with one of
+// counterSourceKinds' sort keys.
+func decodeCounterSource(sk string, item map[string]types.AttributeValue) (CounterSource, error) {
+	var (
+		src CounterSource
+		v   any
+	)
+	switch sk {
+	case "MESSAGE":
+		src.Message = &MessageOutcome{}
+		v = src.Message
+	case "CLICK":
+		src.Click = &Click{}
+		v = src.Click
+	case "ATTRIBUTION":
+		src.Attribution = &Attribution{}
+		v = src.Attribution
+	case "COUPON":
+		src.Coupon = &Coupon{}
+		v = src.Coupon
+	default:
+		return src, fmt.Errorf("decode counter source: unknown kind %q", sk)
+	}
+	if err := attributevalue.UnmarshalMap(item, v); err != nil {
+		return src, fmt.Errorf("decode counter source %s: %w", sk, err)
+	}
+	return src, nil
+}
+
+// maxCorrectionsPerUpdate keeps one conditional correction inside
+// DynamoDB's expression limits: each counter costs a name, a delta and the
+// value it must still hold.
+const maxCorrectionsPerUpdate = 30
+
+// CorrectCounts adds delta to the counters of the stats item pk/sk (kept
+// for day), on condition that each counter it changes still holds what
+// stored says (absent or 0 for 0): a live writer's ADD that landed since
+// stored was read makes it change nothing and report false, so a
+// correction computed before that ADD never counts it twice. Up to 30
+// counters go in one UpdateItem; each update is conditioned on its own
+// counters, so a refused one leaves the others applied (it reports false).
+func (s *Store) CorrectCounts(ctx context.Context, pk, sk string, day time.Time, stored, delta Counts) (bool, error) {
+	names := make([]string, 0, len(delta))
+	for name, n := range delta {
+		if n != 0 {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	applied := true
+	for chunk := range slices.Chunk(names, maxCorrectionsPerUpdate) {
+		attrNames := map[string]string{"#ttl": "ttl"}
+		values := map[string]types.AttributeValue{":ttl": ttlValue(day.Add(StatsRetention))}
+		adds, conds := make([]string, len(chunk)), make([]string, len(chunk))
+		for i, name := range chunk {
+			n, v, was := fmt.Sprintf("#c%d", i), fmt.Sprintf(":c%d", i), fmt.Sprintf(":s%d", i)
+			attrNames[n] = name
+			values[v] = &types.AttributeValueMemberN{Value: strconv.FormatInt(delta[name], 10)}
+			values[was] = &types.AttributeValueMemberN{Value: strconv.FormatInt(stored[name], 10)}
+			adds[i] = n + " " + v
+			conds[i] = n + " = " + was
+			if stored[name] == 0 {
+				conds[i] = "(attribute_not_exists(" + n + ") OR " + conds[i] + ")"
+			}
+		}
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(s.table),
+			Key:                       key(pk, sk),
+			UpdateExpression:          aws.String("SET #ttl = :ttl ADD " + strings.Join(adds, ", ")),
+			ConditionExpression:       aws.String(strings.Join(conds, " AND ")),
+			ExpressionAttributeNames:  attrNames,
+			ExpressionAttributeValues: values,
+		})
+		if isConditionFailed(err) {
+			applied = false
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("correct counts of %s %s: %w", pk, sk, err)
+		}
+	}
+	return applied, nil
+}

@@ -1,5 +1,6 @@
 // Command segments is the nightly job: deciles and RFM bands over all
-// customers, stored for the rules, and the night's snapshot for reports.
+// customers, stored for the rules, the night's snapshot for reports, and
+// the campaign counters of the last days reconciled with the message log.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
+	"github.com/tsunagu-dev/tsunagu/shared/recount"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/segments"
 )
@@ -33,6 +35,8 @@ func main() {
 		os.Exit(1)
 	}
 	h := &Handler{Job: &segments.Job{Store: b.Store, ScanSegments: 8, Thresholds: set.Settings.Thresholds, Location: set.Settings.Location,
-		Segments: set.SegmentsOf, Deciles: set.Deciles}}
+		Segments: set.SegmentsOf, Deciles: set.Deciles,
+		Recount: &recount.Reconciler{Store: b.Store, Location: set.Settings.Location, Currency: set.Settings.Shop.Currency, Settle: recount.DefaultSettle},
+		Campaigns: recount.CampaignIDs(set), Measurement: set.Settings.Measurement}}
 	lambda.Start(h.Handle)
 }

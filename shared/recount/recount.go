@@ -319,3 +319,19 @@ func NightlyRange(now time.Time, loc *time.Location, m rules.Measurement) (from,
 	days := int((window+24*time.Hour-1)/(24*time.Hour)) + 2
 	return to.AddDate(0, 0, -days), to
 }
+
+// DefaultSettle is the nightly job's wait before it writes: above the
+// longest timeout of a function that counts (the scheduler's 60 s in
+// template.yaml; the purchase, redirect, SES feedback and unsubscribe
+// functions stop sooner).
+const DefaultSettle = 2 * time.Minute
+
+// CampaignIDs are the ids of the rules' campaigns, whose counters a pass
+// reconciles.
+func CampaignIDs(set *rules.Set) []string {
+	ids := make([]string, len(set.Campaigns))
+	for i, c := range set.Campaigns {
+		ids[i] = c.ID
+	}
+	return ids
+}

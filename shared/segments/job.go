@@ -2,15 +2,18 @@ package segments
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/recount"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
 // Store is what the nightly job needs of the store.
 type Store interface {
-	ScanProfiles(ctx context.Context, segments int, visit func(customer.Profile)) error
+	ScanNightly(ctx context.Context, segments int, now time.Time, profile func(customer.Profile), source func(store.CounterSource)) error
 	SegmentStats(ctx context.Context) (st store.SegmentStats, found bool, err error)
 	SaveSegmentStats(ctx context.Context, st store.SegmentStats) error
 	SaveSnapshot(ctx context.Context, snap store.Snapshot) error
@@ -18,7 +21,9 @@ type Store interface {
 
 // Job is the nightly job: one parallel scan of the profiles gives the
 // decile and RFM bounds the rules use and the night's snapshot for
-// reports. The segment function runs it on schedule, `tsunagu segments`
+// reports; with Recount, the same scan recounts the campaign counters of
+// the last days from the message log, clicks, attributions and coupons,
+// and corrects those a failed counter update left wrong. The segment function runs it on schedule, `tsunagu segments`
 // and `tsunagu seed` on demand.
 type Job struct {
 	Store Store
@@ -35,10 +40,17 @@ type Job struct {
 	// the first.
 	Segments func(p customer.Profile, deciles [9]int64, now time.Time) []string
 	Deciles  [9]int64
+	// Recount reconciles the counters of Campaigns over the days
+	// recount.NightlyRange gives for Measurement's windows; nil: not.
+	Recount     *recount.Reconciler
+	Campaigns   []string
+	Measurement rules.Measurement
 }
 
 // Run computes the figures as of now and stores them: the bounds, then
-// the snapshot.
+// the snapshot; then it corrects the counters the recount found wrong
+// (read before the scan, so that the correction is safe against live
+// writers: see package recount).
 func (j *Job) Run(ctx context.Context, now time.Time) (store.SegmentStats, store.Snapshot, error) {
 	c := NewCollector(now)
 	if j.Segments != nil {
@@ -50,7 +62,21 @@ func (j *Job) Run(ctx context.Context, now time.Time) (store.SegmentStats, store
 		}
 		c.Segments = func(p customer.Profile, now time.Time) []string { return j.Segments(p, deciles, now) }
 	}
-	if err := j.Store.ScanProfiles(ctx, j.ScanSegments, c.Visit); err != nil {
+	var (
+		pass   *recount.Pass
+		source func(store.CounterSource)
+		from   time.Time
+		to     time.Time
+	)
+	if j.Recount != nil {
+		from, to = recount.NightlyRange(now, j.Location, j.Measurement)
+		var err error
+		if pass, err = j.Recount.Begin(ctx, j.Campaigns, from, to); err != nil {
+			return store.SegmentStats{}, store.Snapshot{}, err
+		}
+		source = pass.Visit
+	}
+	if err := j.Store.ScanNightly(ctx, j.ScanSegments, now, c.Visit, source); err != nil {
 		return store.SegmentStats{}, store.Snapshot{}, err
 	}
 	st := c.Stats()
@@ -58,5 +84,17 @@ func (j *Job) Run(ctx context.Context, now time.Time) (store.SegmentStats, store
 		return st, store.Snapshot{}, err
 	}
 	snap := c.Snapshot(j.Thresholds, j.Location)
-	return st, snap, j.Store.SaveSnapshot(ctx, snap)
+	if err := j.Store.SaveSnapshot(ctx, snap); err != nil || pass == nil {
+		return st, snap, err
+	}
+	fixed, err := pass.Finish(ctx)
+	applied := 0
+	for _, c := range fixed {
+		if c.Applied {
+			applied++
+		}
+	}
+	slog.InfoContext(ctx, "counters reconciled", "from", from.Format(time.DateOnly), "to", to.Format(time.DateOnly),
+		"campaigns", len(j.Campaigns), "corrections", len(fixed), "applied", applied)
+	return st, snap, err
 }

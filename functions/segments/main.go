@@ -36,7 +36,7 @@ func main() {
 	}
 	h := &Handler{Job: &segments.Job{Store: b.Store, ScanSegments: 8, Thresholds: set.Settings.Thresholds, Location: set.Settings.Location,
 		Segments: set.SegmentsOf, Deciles: set.Deciles,
-		Recount: &recount.Reconciler{Store: b.Store, Location: set.Settings.Location, Currency: set.Settings.Shop.Currency, Settle: recount.DefaultSettle},
+		Recount:   &recount.Reconciler{Store: b.Store, Location: set.Settings.Location, Currency: set.Settings.Shop.Currency, Settle: recount.DefaultSettle},
 		Campaigns: recount.CampaignIDs(set), Measurement: set.Settings.Measurement}}
 	lambda.Start(h.Handle)
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/recount"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/segments"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
@@ -162,4 +164,44 @@ func quiet() func() {
 	old := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return func() { slog.SetDefault(old) }
+}
+
+// TestNightlyReconciles: the nightly job as deployed (its policy from
+// template.yaml) recounts the campaign counters of the days its range
+// covers in the same scan and adds a count whose update was lost; a day
+// before the range and a counter that is right are left as they are.
+func TestNightlyReconciles(t *testing.T) {
+	defer quiet()()
+	ctx := context.Background()
+	table := testenv.NewTable(t)
+	admin := store.New(testenv.DynamoDB(), table)
+	click := func(key string, at time.Time, counted bool) {
+		t.Helper()
+		if _, err := admin.RecordClick(ctx, store.Click{MessageKey: key, CampaignID: "nudge", CustomerID: "c-1", URL: "https://shop.example.jp/", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		if counted {
+			if err := admin.AddCounts(ctx, store.CampaignStatsPartition("nudge"), store.CampaignStatsKey(at, tokyo, ""), at, store.Counts{"clicks": 1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	click("m-lost", time.Date(2026, 11, 20, 12, 0, 0, 0, tokyo), false) // in the range: recounted
+	click("m-old", time.Date(2026, 11, 1, 12, 0, 0, 0, tokyo), false)   // before it: the command's
+	click("m-right", time.Date(2026, 11, 19, 12, 0, 0, 0, tokyo), true)
+
+	st := store.New(testenv.DynamoDBAs(t, "SegmentsFunction"), table)
+	h := &Handler{Job: &segments.Job{Store: st, ScanSegments: 4, Thresholds: thresholds, Location: tokyo,
+		Recount:   &recount.Reconciler{Store: st, Location: tokyo, Currency: "JPY", Wait: func(context.Context) error { return nil }},
+		Campaigns: []string{"nudge"}, Measurement: rules.Measurement{ConversionWindow: 14 * 24 * time.Hour, ClickWindow: 5 * 24 * time.Hour, ReceiveWindow: 24 * time.Hour}}}
+	if _, err := h.Handle(ctx, nightlyEvent(t, now)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := admin.StatsBetween(ctx, store.CampaignStatsPartition("nudge"), "DAY#2026-11-01", "DAY#2026-11-30~")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "map[DAY#2026-11-19#-:map[clicks:1] DAY#2026-11-20#-:map[clicks:1]]" {
+		t.Errorf("counters after the night = %v", got)
+	}
 }

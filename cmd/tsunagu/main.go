@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"simulate": {"which campaigns an order event fires, and why the others do not", simulateEvent},
 	"seed":     {"seed --customers N --days D: write a realistic demo history (profiles, counters, snapshot) with a planted campaign effect", seedCommand},
 	"segments": {"run the nightly segment job now (deciles, RFM bands, the report's snapshot)", segmentsCommand},
+	"stats":    {"stats rebuild --from --to [--dry-run]: recount campaign counters from the message log and correct them", statsCommand},
 	"tick":     {"run the scheduler as of a time (--at); the local stack's sender sends what is due", tickCommand},
 	"run":      {"start the local stack (emulators, table, rules, gateway on $PORT)", runStack},
 }

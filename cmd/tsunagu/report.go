@@ -29,17 +29,9 @@ func reportCommand(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 || *from == "" || *to == "" {
-		fmt.Fprintln(fs.Output(), reportUsage)
-		return errUsage
-	}
-	set, err := loadRules(*rulesDir)
+	set, period, err := periodAndRules(fs, reportUsage, *from, *to, *rulesDir)
 	if err != nil {
 		return err
-	}
-	period, err := kpi.ParsePeriod(*from, *to, set.Settings.Location)
-	if err != nil {
-		return fmt.Errorf("%w: %w", err, errUsage)
 	}
 	st, err := data.open(ctx)
 	if err != nil {
@@ -65,6 +57,25 @@ func reportCommand(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(stdout, "\nHTML: %s\n", *out)
 	return nil
+}
+
+// periodAndRules checks the arguments of a command over a period and
+// loads the rules and the period (shop-zone days): no day, or a period
+// that ends before it starts, is a usage error.
+func periodAndRules(fs *flag.FlagSet, usage, from, to, rulesDir string) (*rules.Set, kpi.Period, error) {
+	if fs.NArg() != 0 || from == "" || to == "" {
+		fmt.Fprintln(fs.Output(), usage)
+		return nil, kpi.Period{}, errUsage
+	}
+	set, err := loadRules(rulesDir)
+	if err != nil {
+		return nil, kpi.Period{}, err
+	}
+	period, err := kpi.ParsePeriod(from, to, set.Settings.Location)
+	if err != nil {
+		return nil, kpi.Period{}, fmt.Errorf("%w: %w", err, errUsage)
+	}
+	return set, period, nil
 }
 
 // reportCampaigns are the campaigns of the rules, by id and name.

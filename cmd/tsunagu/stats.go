@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/kpi"
 	"github.com/tsunagu-dev/tsunagu/shared/recount"
 )
 
@@ -35,17 +34,9 @@ func statsCommand(ctx context.Context, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 || *from == "" || *to == "" {
-		fmt.Fprintln(fs.Output(), statsUsage)
-		return errUsage
-	}
-	set, err := loadRules(*rulesDir)
+	set, period, err := periodAndRules(fs, statsUsage, *from, *to, *rulesDir)
 	if err != nil {
 		return err
-	}
-	period, err := kpi.ParsePeriod(*from, *to, set.Settings.Location)
-	if err != nil {
-		return fmt.Errorf("%w: %w", err, errUsage)
 	}
 	ids := recount.CampaignIDs(set)
 	if *campaigns != "" {

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -46,20 +44,15 @@ const nudge = "id: nudge\nname: nudge\nkind: marketing\ntrigger: order.created\n
 // ruleSet is the shipped rules with nudge as their only campaign.
 func ruleSet(t *testing.T) *rules.Set {
 	t.Helper()
-	dir := filepath.Join(testenv.Root(), "rules")
-	fsys := fstest.MapFS{rules.CampaignsDir + "/nudge.yaml": {Data: []byte(nudge)}}
-	err := fs.WalkDir(os.DirFS(dir), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(p, rules.CampaignsDir+"/") {
-			return err
-		}
-		b, err := os.ReadFile(filepath.Join(dir, p))
-		fsys[p] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(testenv.Root(), "rules"))); err != nil {
 		t.Fatal(err)
 	}
-	set, err := rules.LoadFS(fsys, "rules")
+	campaigns := filepath.Join(dir, rules.CampaignsDir)
+	if err := errors.Join(os.RemoveAll(campaigns), os.Mkdir(campaigns, 0o755), os.WriteFile(filepath.Join(campaigns, "nudge.yaml"), []byte(nudge), 0o644)); err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.Load(dir)
 	if err != nil {
 		t.Fatalf("test rules do not load:\n%v", err)
 	}

@@ -44,30 +44,29 @@ var counterSourceKinds = []string{"MESSAGE", "CLICK", "ATTRIBUTION", "COUPON"}
 // decodeCounterSource decodes a scanned item with one of
 // counterSourceKinds' sort keys.
 func decodeCounterSource(sk string, item map[string]types.AttributeValue) (CounterSource, error) {
-	var (
-		src CounterSource
-		v   any
-	)
+	var src CounterSource
+	var err error
 	switch sk {
 	case "MESSAGE":
-		src.Message = &MessageOutcome{}
-		v = src.Message
+		src.Message, err = decodeAs[MessageOutcome](item)
 	case "CLICK":
-		src.Click = &Click{}
-		v = src.Click
+		src.Click, err = decodeAs[Click](item)
 	case "ATTRIBUTION":
-		src.Attribution = &Attribution{}
-		v = src.Attribution
+		src.Attribution, err = decodeAs[Attribution](item)
 	case "COUPON":
-		src.Coupon = &Coupon{}
-		v = src.Coupon
+		src.Coupon, err = decodeAs[Coupon](item)
 	default:
-		return src, fmt.Errorf("decode counter source: unknown kind %q", sk)
+		err = fmt.Errorf("unknown kind")
 	}
-	if err := attributevalue.UnmarshalMap(item, v); err != nil {
+	if err != nil {
 		return src, fmt.Errorf("decode counter source %s: %w", sk, err)
 	}
 	return src, nil
+}
+
+func decodeAs[T any](item map[string]types.AttributeValue) (*T, error) {
+	v := new(T)
+	return v, attributevalue.UnmarshalMap(item, v)
 }
 
 // maxCorrectionsPerUpdate keeps one conditional correction inside

@@ -3,14 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -82,44 +77,8 @@ const maxCorrectionsPerUpdate = 30
 // counters go in one UpdateItem; each update is conditioned on its own
 // counters, so a refused one leaves the others applied (it reports false).
 func (s *Store) CorrectCounts(ctx context.Context, pk, sk string, day time.Time, stored, delta Counts) (bool, error) {
-	names := make([]string, 0, len(delta))
-	for name, n := range delta {
-		if n != 0 {
-			names = append(names, name)
-		}
+	if stored == nil {
+		stored = Counts{}
 	}
-	slices.Sort(names)
-	applied := true
-	for chunk := range slices.Chunk(names, maxCorrectionsPerUpdate) {
-		attrNames := map[string]string{"#ttl": "ttl"}
-		values := map[string]types.AttributeValue{":ttl": ttlValue(day.Add(StatsRetention))}
-		adds, conds := make([]string, len(chunk)), make([]string, len(chunk))
-		for i, name := range chunk {
-			n, v, was := fmt.Sprintf("#c%d", i), fmt.Sprintf(":c%d", i), fmt.Sprintf(":s%d", i)
-			attrNames[n] = name
-			values[v] = &types.AttributeValueMemberN{Value: strconv.FormatInt(delta[name], 10)}
-			values[was] = &types.AttributeValueMemberN{Value: strconv.FormatInt(stored[name], 10)}
-			adds[i] = n + " " + v
-			conds[i] = n + " = " + was
-			if stored[name] == 0 {
-				conds[i] = "(attribute_not_exists(" + n + ") OR " + conds[i] + ")"
-			}
-		}
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(s.table),
-			Key:                       key(pk, sk),
-			UpdateExpression:          aws.String("SET #ttl = :ttl ADD " + strings.Join(adds, ", ")),
-			ConditionExpression:       aws.String(strings.Join(conds, " AND ")),
-			ExpressionAttributeNames:  attrNames,
-			ExpressionAttributeValues: values,
-		})
-		if isConditionFailed(err) {
-			applied = false
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("correct counts of %s %s: %w", pk, sk, err)
-		}
-	}
-	return applied, nil
+	return s.addCounts(ctx, pk, sk, day, delta, stored, maxCorrectionsPerUpdate)
 }

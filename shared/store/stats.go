@@ -64,6 +64,15 @@ func CampaignStatsKey(at time.Time, loc *time.Location, variant string) string {
 // recorded first with a conditional write, so a retried delivery that
 // finds its event recorded adds nothing again.
 func (s *Store) AddCounts(ctx context.Context, pk, sk string, day time.Time, counts Counts) error {
+	_, err := s.addCounts(ctx, pk, sk, day, counts, nil, maxCountsPerUpdate)
+	return err
+}
+
+// addCounts adds counts to the stats item pk/sk in updates of at most
+// chunk counters. With stored, each update is conditioned on its counters
+// still holding what stored says (absent or 0 for 0): a refused update
+// changes nothing and makes it report false; the others are applied.
+func (s *Store) addCounts(ctx context.Context, pk, sk string, day time.Time, counts, stored Counts, chunk int) (bool, error) {
 	names := make([]string, 0, len(counts))
 	for name, n := range counts {
 		if n != 0 {
@@ -71,28 +80,47 @@ func (s *Store) AddCounts(ctx context.Context, pk, sk string, day time.Time, cou
 		}
 	}
 	slices.Sort(names)
-	for chunk := range slices.Chunk(names, maxCountsPerUpdate) {
+	applied := true
+	for part := range slices.Chunk(names, chunk) {
 		attrNames := map[string]string{"#ttl": "ttl"}
 		values := map[string]types.AttributeValue{":ttl": ttlValue(day.Add(StatsRetention))}
-		adds := make([]string, len(chunk))
-		for i, name := range chunk {
+		adds, conds := make([]string, len(part)), make([]string, 0, len(part))
+		for i, name := range part {
 			n, v := fmt.Sprintf("#c%d", i), fmt.Sprintf(":c%d", i)
 			attrNames[n] = name
 			values[v] = &types.AttributeValueMemberN{Value: strconv.FormatInt(counts[name], 10)}
 			adds[i] = n + " " + v
+			if stored == nil {
+				continue
+			}
+			was := fmt.Sprintf(":s%d", i)
+			values[was] = &types.AttributeValueMemberN{Value: strconv.FormatInt(stored[name], 10)}
+			cond := n + " = " + was
+			if stored[name] == 0 {
+				cond = "(attribute_not_exists(" + n + ") OR " + cond + ")"
+			}
+			conds = append(conds, cond)
 		}
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		in := &dynamodb.UpdateItemInput{
 			TableName:                 aws.String(s.table),
 			Key:                       key(pk, sk),
 			UpdateExpression:          aws.String("SET #ttl = :ttl ADD " + strings.Join(adds, ", ")),
 			ExpressionAttributeNames:  attrNames,
 			ExpressionAttributeValues: values,
-		})
+		}
+		if len(conds) > 0 {
+			in.ConditionExpression = aws.String(strings.Join(conds, " AND "))
+		}
+		_, err := s.db.UpdateItem(ctx, in)
+		if stored != nil && isConditionFailed(err) {
+			applied = false
+			continue
+		}
 		if err != nil {
-			return fmt.Errorf("add counts to %s %s: %w", pk, sk, err)
+			return false, fmt.Errorf("add counts to %s %s: %w", pk, sk, err)
 		}
 	}
-	return nil
+	return applied, nil
 }
 
 // StatsBetween reads the stats items of partition pk whose sort keys lie

@@ -50,7 +50,9 @@ type Job struct {
 // Run computes the figures as of now and stores them: the bounds, then
 // the snapshot; then it corrects the counters the recount found wrong
 // (read before the scan, so that the correction is safe against live
-// writers: see package recount).
+// writers: see package recount). Counters that cannot be read skip the
+// recount, not the figures; a failed correction fails the run after the
+// figures are saved (a rerun does the night again).
 func (j *Job) Run(ctx context.Context, now time.Time) (store.SegmentStats, store.Snapshot, error) {
 	c := NewCollector(now)
 	if j.Segments != nil {
@@ -72,9 +74,11 @@ func (j *Job) Run(ctx context.Context, now time.Time) (store.SegmentStats, store
 		from, to = recount.NightlyRange(now, j.Location, j.Measurement)
 		var err error
 		if pass, err = j.Recount.Begin(ctx, j.Campaigns, from, to); err != nil {
-			return store.SegmentStats{}, store.Snapshot{}, err
+			// The night's figures matter more: they go on without it.
+			slog.ErrorContext(ctx, "counters not reconciled", "error", err)
+		} else {
+			source = pass.Visit
 		}
-		source = pass.Visit
 	}
 	if err := j.Store.ScanNightly(ctx, j.ScanSegments, now, c.Visit, source); err != nil {
 		return store.SegmentStats{}, store.Snapshot{}, err

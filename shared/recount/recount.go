@@ -209,7 +209,7 @@ func (p *Pass) add(campaignID, variant string, at time.Time, name string, n int6
 // then a lost take-back, not revenue of items the sources no longer hold).
 func (p *Pass) Finish(ctx context.Context) ([]Correction, error) {
 	for id, n := range p.unread {
-		slog.WarnContext(ctx, "recount skipped a campaign", "campaign", id, "items", n)
+		slog.InfoContext(ctx, "recount left out a campaign", "campaign", id, "counts", n)
 	}
 	type item struct{ campaign, sk string }
 	var items []item

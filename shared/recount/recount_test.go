@@ -405,3 +405,28 @@ func TestLeftAlone(t *testing.T) {
 		})
 	}
 }
+
+func TestNightlyRange(t *testing.T) {
+	days := func(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+	tests := []struct {
+		name     string
+		now      time.Time
+		m        rules.Measurement
+		from, to string
+	}{
+		{name: "the defaults, at 03:00 in Tokyo", now: time.Date(2026, 11, 22, 3, 0, 0, 0, tokyo),
+			m: rules.Measurement{ConversionWindow: days(14), ClickWindow: days(5), ReceiveWindow: days(1)}, from: "2026-11-05", to: "2026-11-21"},
+		{name: "a click window longer than the conversion window", now: time.Date(2026, 11, 22, 3, 0, 0, 0, tokyo),
+			m: rules.Measurement{ConversionWindow: days(7), ClickWindow: days(10)}, from: "2026-11-09", to: "2026-11-21"},
+		{name: "part of a day counts as a day", now: time.Date(2026, 12, 1, 3, 0, 0, 0, tokyo),
+			m: rules.Measurement{ConversionWindow: 36 * time.Hour}, from: "2026-11-26", to: "2026-11-30"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from, to := recount.NightlyRange(tt.now, tokyo, tt.m)
+			if got := from.Format(time.DateOnly) + ".." + to.Format(time.DateOnly); got != tt.from+".."+tt.to {
+				t.Errorf("NightlyRange = %s, want %s..%s", got, tt.from, tt.to)
+			}
+		})
+	}
+}

@@ -8,7 +8,7 @@
 //
 // Every figure is read from counters, never from orders or messages: a
 // period costs one Query of the shop's counters, one per campaign and one
-// for the snapshot.
+// for each of the period's and the previous period's snapshots.
 package kpi
 
 import (
@@ -117,8 +117,8 @@ type Figures struct {
 	Campaigns []CampaignFigures
 	Global    *CampaignFigures
 	// Snapshot is the latest nightly snapshot in the period or the night
-	// after it (nil: none).
-	Snapshot *store.Snapshot
+	// after it (nil: none); PreviousSnapshot the previous period's.
+	Snapshot, PreviousSnapshot *store.Snapshot
 }
 
 // Totals are the shop's counters summed over a period, with the rates
@@ -138,13 +138,20 @@ func Rate(num, den int64) float64 {
 // AOV is the average order value: revenue per order.
 func (t Totals) AOV() float64 { return Rate(t.Counts["revenue"], t.Counts["orders"]) }
 
-// RepeatRate is the share of orders placed by returning customers.
-func (t Totals) RepeatRate() float64 { return Rate(t.Counts["repeat_orders"], t.Counts["orders"]) }
+// RepeatOrderRate is the share of orders placed by returning customers
+// (the customers' repeat rate is the snapshot's: RepeatCustomerRate).
+func (t Totals) RepeatOrderRate() float64 { return Rate(t.Counts["repeat_orders"], t.Counts["orders"]) }
 
 // CrossSellRate is the share of repeat orders with a category the
 // customer had not bought before.
 func (t Totals) CrossSellRate() float64 {
 	return Rate(t.Counts["cross_sell_orders"], t.Counts["repeat_orders"])
+}
+
+// RepeatCustomerRate is the shop's repeat rate (リピート率): the share of
+// its customers with two or more standing orders on the snapshot's night.
+func RepeatCustomerRate(s store.Snapshot) float64 {
+	return Rate(int64(s.RepeatCustomers), int64(s.Customers))
 }
 
 // CouponRate is the share of orders that used a coupon.
@@ -230,16 +237,24 @@ func Compute(ctx context.Context, r Reader, p Period, campaigns []Campaign, asOf
 		global.Lift = lift.Compare(lift.GroupOf(global.Counts, lift.Exposed), lift.GroupOf(global.Counts, lift.Control))
 		f.Global = &global
 	}
-	// The night after the period's last day is its end's snapshot.
-	snap, found, err := r.LatestSnapshot(ctx, p.From.Format(time.DateOnly), p.To.AddDate(0, 0, 1).Format(time.DateOnly))
-	if err != nil {
+	if f.Snapshot, err = latestSnapshot(ctx, r, p); err != nil {
 		return nil, err
 	}
-	if found {
-		f.Snapshot = &snap
+	if f.PreviousSnapshot, err = latestSnapshot(ctx, r, f.Previous); err != nil {
+		return nil, err
 	}
-	f.Empty = empty && !found
+	f.Empty = empty && f.Snapshot == nil
 	return f, nil
+}
+
+// latestSnapshot is the latest nightly snapshot of period p: in it or the
+// night after its last day, which is its end's (nil: none).
+func latestSnapshot(ctx context.Context, r Reader, p Period) (*store.Snapshot, error) {
+	snap, found, err := r.LatestSnapshot(ctx, p.From.Format(time.DateOnly), p.To.AddDate(0, 0, 1).Format(time.DateOnly))
+	if err != nil || !found {
+		return nil, err
+	}
+	return &snap, nil
 }
 
 func dayKey(d time.Time) string { return "DAY#" + d.Format(time.DateOnly) }

@@ -74,7 +74,7 @@ func TestCompute(t *testing.T) {
 		{pk: ab, day: "2026-11-05", variant: "b", counts: store.Counts{"sent": 50, "assigned_treatment": 50, "converted_treatment": 15}},
 		{pk: thanks, day: "2026-11-02", counts: store.Counts{"assigned_exposed": 950, "converted_exposed": 95, "assigned_control": 50, "converted_control": 4}},
 	})
-	for _, d := range []string{"2026-11-20", "2026-11-28", "2026-12-02"} {
+	for _, d := range []string{"2026-10-31", "2026-11-20", "2026-11-28", "2026-12-02"} {
 		if err := st.SaveSnapshot(ctx, store.Snapshot{Date: d, Customers: 9}); err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func TestCompute(t *testing.T) {
 		t.Errorf("orders %d, revenue %d, previous orders %d; want 12, 58000, 5", f.Shop.Counts["orders"], f.Shop.Counts["revenue"], f.PreviousShop.Counts["orders"])
 	}
 	near(t, "AOV", f.Shop.AOV(), 58000.0/12)
-	near(t, "repeat rate", f.Shop.RepeatRate(), 8.0/12)
+	near(t, "repeat order rate", f.Shop.RepeatOrderRate(), 8.0/12)
 	near(t, "cross-sell rate", f.Shop.CrossSellRate(), 3.0/8)
 	for i, want := range []Conversion{{Days: 30, FirstOrders: 4, Converted: 1}, {Days: 60, FirstOrders: 4, Converted: 2}, {Days: 90, FirstOrders: 4, Converted: 2}} {
 		if f.SecondPurchase[i] != want {
@@ -145,6 +145,9 @@ func TestCompute(t *testing.T) {
 	}
 	if f.Snapshot == nil || f.Snapshot.Date != "2026-11-28" {
 		t.Errorf("snapshot = %+v; want the latest in the period, 2026-11-28", f.Snapshot)
+	}
+	if f.PreviousSnapshot == nil || f.PreviousSnapshot.Date != "2026-10-31" {
+		t.Errorf("previous snapshot = %+v; want the previous period's last night, 2026-10-31", f.PreviousSnapshot)
 	}
 
 	// A period with nothing in it says so.

@@ -135,7 +135,7 @@ func tiles(f *kpi.Figures) []tile {
 		amount("注文数", float64(now.Counts["orders"]), float64(prev.Counts["orders"]), func(v float64) string { return count(int64(v), "件") }),
 		amount("平均注文額", now.AOV(), prev.AOV(), yen),
 		amount("新規顧客", float64(now.Counts["first_orders"]), float64(prev.Counts["first_orders"]), func(v float64) string { return count(int64(v), "人") }),
-		rate("リピート注文比率", now.RepeatRate(), prev.RepeatRate()),
+		rate("リピート注文比率", now.RepeatOrderRate(), prev.RepeatOrderRate()),
 		rate("クロスセル率", now.CrossSellRate(), prev.CrossSellRate()),
 		rate("クーポン利用率", now.CouponRate(), prev.CouponRate()),
 	}
@@ -147,7 +147,14 @@ func tiles(f *kpi.Figures) []tile {
 	}
 	ts = append(ts, t)
 	if s := f.Snapshot; s != nil && s.Customers > 0 {
-		ts = append(ts,
+		repeat := kpi.RepeatCustomerRate(*s)
+		t := tile{Label: "リピート率（2回以上購入の顧客）", Value: percent(repeat), Note: count(int64(s.RepeatCustomers), "人") + "・" + s.Date + " 時点"}
+		prevRepeat, hasPrevRepeat := 0.0, f.PreviousSnapshot != nil && f.PreviousSnapshot.Customers > 0
+		if hasPrevRepeat {
+			prevRepeat = kpi.RepeatCustomerRate(*f.PreviousSnapshot)
+		}
+		t.Change, t.Trend = change(repeat, prevRepeat, hasPrevRepeat, points(repeat-prevRepeat))
+		ts = append(ts, t,
 			tile{Label: "LINE連携率", Value: percent(kpi.Rate(int64(s.LineLinked), int64(s.Customers))), Trend: "flat",
 				Note: "友だち（配信可）" + count(int64(s.LineFollowing), "人") + "・" + s.Date + " 時点"},
 			tile{Label: "メール許諾率", Value: percent(kpi.Rate(int64(s.EmailConsenting), int64(s.Customers))), Trend: "flat", Note: s.Date + " 時点"},

@@ -129,7 +129,12 @@ func fixture(t *testing.T) *store.Store {
 		snap.Deciles[i] = store.Share{Customers: 500, Revenue: r}
 		snap.Revenue += r
 	}
+	snap.RepeatCustomers = 1600
 	if err := st.SaveSnapshot(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	// October's last night, for the repeat rate's change.
+	if err := st.SaveSnapshot(ctx, store.Snapshot{Date: "2026-10-31", Customers: 4800, RepeatCustomers: 1488}); err != nil {
 		t.Fatal(err)
 	}
 	return st

@@ -100,6 +100,7 @@ func (c *Collector) Snapshot(th customer.Thresholds, loc *time.Location) store.S
 		}
 		snap.Migration[string(then)][string(now)]++
 		snap.Revenue += s.spent
+		snap.RepeatCustomers += count(s.orders >= 2)
 		snap.LineLinked += count(s.lineLinked)
 		snap.LineFollowing += count(s.lineFollowing)
 		snap.EmailConsenting += count(s.email)

@@ -63,6 +63,9 @@ func TestSnapshot(t *testing.T) {
 	if snap.Date != "2026-11-22" || snap.MigrationSince != "2026-10-22" || snap.Customers != 7 || snap.Revenue != 10000 {
 		t.Errorf("snapshot %s since %s: %d customers, %d revenue", snap.Date, snap.MigrationSince, snap.Customers, snap.Revenue)
 	}
+	if snap.RepeatCustomers != 2 {
+		t.Errorf("repeat customers = %d, want 2 (two and three orders; the others have one)", snap.RepeatCustomers)
+	}
 	wantStages := "map[at_risk:{2 2000} dormant:{1 1000} loyal:{1 3000} new:{2 2000} repeat:{1 2000}]"
 	if got := fmt.Sprint(snap.Stages); got != wantStages {
 		t.Errorf("stages = %s, want %s", got, wantStages)

@@ -25,6 +25,9 @@ type Snapshot struct {
 	// what they spent in all (shop currency, minor units).
 	Customers int   `dynamodbav:"customers"`
 	Revenue   int64 `dynamodbav:"revenue"`
+	// RepeatCustomers counts the customers with two or more standing
+	// orders: RepeatCustomers / Customers is the shop's repeat rate.
+	RepeatCustomers int `dynamodbav:"repeat_customers"`
 	// Stages holds customers and revenue by lifecycle stage (customer.Stage).
 	Stages map[string]Share `dynamodbav:"stages"`
 	// Segments holds customers and revenue by named segment

@@ -178,6 +178,17 @@ type Cohort struct {
 	// Active[i] counts the cohort's customers who ordered in the i-th
 	// month after Month (Active[0] is the cohort's size).
 	Active []int64
+	// Repeated counts the cohort's customers who ordered a second time
+	// within 90 days of their first order.
+	Repeated int64
+}
+
+// RepeatRate is the share of the cohort who ordered again within 90 days.
+func (c Cohort) RepeatRate() float64 {
+	if len(c.Active) == 0 {
+		return 0
+	}
+	return Rate(c.Repeated, c.Active[0])
 }
 
 // Retention is the share of the cohort active i months after its first.
@@ -309,6 +320,7 @@ func secondPurchase(days map[string]store.Counts, p Period, asOf time.Time) [3]C
 // in, for the cohorts of the months from start to end.
 func cohorts(days map[string]store.Counts, start, end time.Time) []Cohort {
 	active := map[string]map[string]int64{} // cohort month -> month -> customers
+	repeated := map[string]int64{}          // cohort month -> second orders within 90 days
 	for sk, c := range days {
 		month := dayOf(sk)[:7]
 		for name, v := range c {
@@ -318,12 +330,15 @@ func cohorts(days map[string]store.Counts, start, end time.Time) []Cohort {
 				}
 				active[cohort][month] += v
 			}
+			if first, ok := strings.CutPrefix(name, "second90_"); ok && len(first) >= 7 {
+				repeated[first[:7]] += v
+			}
 		}
 	}
 	var out []Cohort
 	for m := start; !m.After(end); m = m.AddDate(0, 1, 0) {
 		month := m.Format("2006-01")
-		c := Cohort{Month: month}
+		c := Cohort{Month: month, Repeated: repeated[month]}
 		for n := m; !n.After(end); n = n.AddDate(0, 1, 0) {
 			c.Active = append(c.Active, active[month][n.Format("2006-01")])
 		}

@@ -112,6 +112,11 @@ func TestCompute(t *testing.T) {
 		t.Errorf("cohorts = %+v; want October (5, then 1) and November (4)", f.Cohorts)
 	}
 	near(t, "October's retention a month on", f.Cohorts[0].Retention(1), 0.2)
+	// November's first-time buyers: two second orders within 90 days.
+	if f.Cohorts[0].Repeated != 0 || f.Cohorts[1].Repeated != 2 {
+		t.Errorf("cohorts' repeats within 90 days = %d, %d; want 0 (October's were counted within 30 days only), 2", f.Cohorts[0].Repeated, f.Cohorts[1].Repeated)
+	}
+	near(t, "November's repeat rate", f.Cohorts[1].RepeatRate(), 0.5)
 
 	d := f.Deliverability
 	near(t, "complaint rate", d.ComplaintRate(), 2.0/980)

@@ -213,6 +213,8 @@ const (
 	heatLabelWidth = 150.0
 	heatColumn     = 46.0
 	heatRow        = 32.0
+	// heatRepeatColumn holds each cohort's repeat rate within 90 days.
+	heatRepeatColumn = 110.0
 )
 
 func newHeatmap(cohorts []kpi.Cohort) *heatmap {
@@ -227,14 +229,19 @@ func newHeatmap(cohorts []kpi.Cohort) *heatmap {
 			peak = max(peak, c.Retention(i))
 		}
 	}
-	h := &heatmap{Width: heatLabelWidth + float64(cols)*heatColumn, Height: heatRow * float64(len(cohorts)+1)}
-	h.Labels = append(h.Labels, svgText{X: 4, Y: heatRow * 0.65, Text: "初回購入月＼経過月", Anchor: "start"})
+	repeatX := heatLabelWidth + float64(cols)*heatColumn + heatRepeatColumn/2
+	h := &heatmap{Width: heatLabelWidth + float64(cols)*heatColumn + heatRepeatColumn, Height: heatRow * float64(len(cohorts)+1)}
+	h.Labels = append(h.Labels,
+		svgText{X: 4, Y: heatRow * 0.65, Text: "初回購入月＼経過月", Anchor: "start"},
+		svgText{X: repeatX, Y: heatRow * 0.65, Text: "90日内再購入", Anchor: "middle"})
 	for i := range cols {
 		h.Labels = append(h.Labels, svgText{X: heatLabelWidth + (float64(i)+0.5)*heatColumn, Y: heatRow * 0.65, Text: fmt.Sprint(i), Anchor: "middle"})
 	}
 	for r, c := range cohorts {
 		y := heatRow * float64(r+1)
-		h.Labels = append(h.Labels, svgText{X: 4, Y: y + heatRow*0.65, Text: fmt.Sprintf("%s（%d人）", c.Month, c.Active[0]), Anchor: "start"})
+		h.Labels = append(h.Labels,
+			svgText{X: 4, Y: y + heatRow*0.65, Text: fmt.Sprintf("%s（%d人）", c.Month, c.Active[0]), Anchor: "start"},
+			svgText{X: repeatX, Y: y + heatRow*0.65, Text: shortPercent(c.RepeatRate()), Anchor: "middle"})
 		for i := range c.Active {
 			ret := c.Retention(i)
 			level := 1.0

@@ -69,6 +69,9 @@ func fixture(t *testing.T) *store.Store {
 		}
 		name := "active_" + cohort.Format("2006-01")
 		add(shop, cohort.AddDate(0, 0, 4).Format(time.DateOnly), "", store.Counts{name: size, "first_orders": size})
+		if m < 11 { // a second order within 90 days, a month on
+			add(shop, cohort.AddDate(0, 1, 9).Format(time.DateOnly), "", store.Counts{"second90_" + cohort.AddDate(0, 0, 4).Format(time.DateOnly): size * int64(18+m) / 100})
+		}
 		for k := 1; m+k < 12; k++ {
 			add(shop, cohort.AddDate(0, k, 9).Format(time.DateOnly), "", store.Counts{name: size * int64(30-2*k) / 100 / int64(k)})
 		}

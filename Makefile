@@ -32,7 +32,7 @@ FUZZTIME     ?= 10s
 FUZZ_TARGETS := shared/order:FuzzDecodeGeneric shared/order:FuzzDecodeErasure shared/shopify:FuzzDecode \
 	shared/shopify:FuzzDecodeRedact shared/shopify:FuzzMinorUnits \
 	shared/signature:FuzzVerifyTsunagu shared/signature:FuzzVerifyShopify shared/signature:FuzzVerifyOrder \
-	shared/unsubscribe:FuzzOpen shared/rules:FuzzLoadCampaign functions/line:FuzzWebhookParse \
+	shared/unsubscribe:FuzzOpen shared/rules:FuzzLoadCampaign shared/rules:FuzzLoadLoyalty functions/line:FuzzWebhookParse \
 	functions/sesfeedback:FuzzDecodeSESEvent functions/line:FuzzVerifyCustomerSignature shared/logging:FuzzMask
 ## Go 1.26's coordinator can end a clean run with a bare "context deadline
 ## exceeded" when -fuzztime runs out mid-call (golang/go#75804, fixed in 1.27):

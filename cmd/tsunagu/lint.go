@@ -34,6 +34,6 @@ func lintRules(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d campaigns, %d templates)\n", dir, len(set.Campaigns), len(set.Templates))
+	fmt.Fprintf(stdout, "%s: ok (%d campaigns, %d templates; %s)\n", dir, len(set.Campaigns), len(set.Templates), set.Loyalty)
 	return nil
 }

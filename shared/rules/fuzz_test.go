@@ -86,3 +86,64 @@ var (
 	// shippedID matches a shipped campaign's id line.
 	shippedID = regexp.MustCompile(`(?m)^id: .*$`)
 )
+
+// FuzzLoadLoyalty puts arbitrary bytes as loyalty.yaml among the shipped
+// rules and loads the set. It must never panic; it either loads, with a
+// programme whose rate and return window are positive, or returns
+// Problems, every one in loyalty.yaml at a line and column inside it.
+func FuzzLoadLoyalty(f *testing.F) {
+	base := fstest.MapFS{}
+	err := fs.WalkDir(os.DirFS(shippedRules), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(shippedRules + "/" + p)
+		if p == LoyaltyFile {
+			f.Add(b)
+			return err
+		}
+		base[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{
+		"", "earn: {amount_per_point: 100}\n", "earn: {amount_per_point: -1}\nreturn_window: 0d\n",
+		"earn: {amount_per_point: 9223372036854775808}\n", "earn: &a {amount_per_point: *a}\n",
+		"earn:\n  amount_per_point: 100\nexpiry: {months_without_order: 121}\nreturn_window: 1d12h\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, loyalty []byte) {
+		fsys := fstest.MapFS{LoyaltyFile: &fstest.MapFile{Data: loyalty}}
+		for p, file := range base {
+			fsys[p] = file
+		}
+		set, err := LoadFS(fsys, "rules")
+		if err == nil {
+			if y := set.Loyalty; y == nil || y.AmountPerPoint < 1 || y.ReturnWindow <= 0 || y.ExpiryMonths < 0 {
+				t.Fatalf("loaded programme %+v", set.Loyalty)
+			}
+			return
+		}
+		var problems Problems
+		if !errors.As(err, &problems) || len(problems) == 0 {
+			t.Fatalf("LoadFS error = %v (%T), want Problems", err, err)
+		}
+		lines := lineBreak.Split(string(loyalty), -1)
+		for _, p := range problems {
+			if p.File != "rules/"+LoyaltyFile {
+				t.Errorf("problem in another file than loyalty.yaml: %s", p)
+				continue
+			}
+			if p.Line < 1 || p.Line > len(lines) {
+				t.Errorf("problem at line %d of a %d-line file: %s", p.Line, len(lines), p)
+				continue
+			}
+			if width := utf8.RuneCountInString(lines[p.Line-1]); p.Col < 1 || p.Col > width+1 {
+				t.Errorf("problem at column %d of a %d-character line %q: %s", p.Col, width, lines[p.Line-1], p)
+			}
+		}
+	})
+}

@@ -1,6 +1,6 @@
 // Package rules loads the marketer's rule files (rules/): shop settings,
-// campaigns with their audience expressions, message templates and
-// cross-sell relations. Load checks everything at once and returns every
+// campaigns with their audience expressions, message templates,
+// cross-sell relations and the points programme. Load checks everything at once and returns every
 // mistake as file:line:col: message; a Set that loads is safe to run.
 //
 // Each file goes through the same steps: YAML nodes (kept for positions),
@@ -39,6 +39,9 @@ type Set struct {
 	Segments  map[string]*Segment
 	// Deciles are the configured bounds of total spent for deciles 2-10.
 	Deciles [9]int64
+	// Loyalty is the points programme (loyalty.yaml), nil when the shop
+	// runs none.
+	Loyalty *Loyalty
 }
 
 // Campaign returns the campaign with the given id, or nil.
@@ -98,6 +101,7 @@ func (l *loader) load() *Set {
 	var broken map[string]bool
 	set.Templates, broken = l.loadTemplates(settings)
 	set.CrossSell = l.loadCrossSell()
+	set.Loyalty = l.loadLoyalty()
 	set.Campaigns = l.loadCampaigns(settings, set.Templates, broken, set.Segments)
 	sort.SliceStable(set.Campaigns, func(i, j int) bool {
 		a, b := set.Campaigns[i], set.Campaigns[j]

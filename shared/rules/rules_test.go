@@ -244,6 +244,45 @@ func TestLintProblems(t *testing.T) {
 				fmt.Sprintf(`rules/settings.yaml:%d:14: measurement.attribution.receive must be boolean, got string`, lineOf(t, "settings.yaml", "receive: true")),
 			},
 		},
+		{
+			name:  "loyalty: unknown key with suggestion",
+			files: map[string]string{LoyaltyFile: "earn:\n  amount_per_point: 100\nreturn_windw: 14d\n"},
+			want:  []string{`rules/loyalty.yaml:3:1: unknown field "return_windw"; did you mean "return_window"?`},
+		},
+		{
+			name:  "loyalty: negative rate",
+			files: map[string]string{LoyaltyFile: "earn:\n  amount_per_point: -100\n"},
+			want:  []string{`rules/loyalty.yaml:2:21: earn.amount_per_point must be at least 1, got -100`},
+		},
+		{
+			name:  "loyalty: bad duration",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nreturn_window: two weeks\n"},
+			want:  []string{`rules/loyalty.yaml:2:16: return_window "two weeks" is not a duration such as 30m, 72h, 3d or 2w`},
+		},
+		{
+			name: "loyalty: every mistake at once",
+			files: map[string]string{LoyaltyFile: "earn:\n  amount_per_point: 0\n  bonus: 5\nreturn_window: -3d\nexpiry:\n  months_without_order: 1.5\n"},
+			want: []string{
+				`rules/loyalty.yaml:2:21: earn.amount_per_point must be at least 1, got 0`,
+				`rules/loyalty.yaml:3:3: unknown field "earn.bonus"`,
+				`rules/loyalty.yaml:4:16: return_window "-3d" is not a duration such as 30m, 72h, 3d or 2w`,
+				`rules/loyalty.yaml:6:25: expiry.months_without_order must be integer, got number`,
+			},
+		},
+		{
+			name:  "loyalty: the rate is required",
+			files: map[string]string{LoyaltyFile: "return_window: 14d\n"},
+			want:  []string{`rules/loyalty.yaml:1:1: missing required field "earn"`},
+		},
+		{
+			name:  "loyalty: mistakes beside another file's",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100, per: 1}\n", campaignFile: "id: post-purchase-thanks\n"},
+			want: []string{
+				`rules/campaigns/post-purchase-thanks.yaml:1:1: missing required field "name"`,
+				`rules/campaigns/post-purchase-thanks.yaml:1:1: missing required field "trigger"`,
+				`rules/loyalty.yaml:1:31: unknown field "earn.per"`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -432,6 +471,38 @@ func TestMeasurementSettings(t *testing.T) {
 			}
 			if set.Settings.Measurement != tt.want {
 				t.Errorf("measurement = %+v, want %+v", set.Settings.Measurement, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoyalty(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string // "" removes loyalty.yaml
+		want    *Loyalty
+	}{
+		{name: "the shipped sample", content: readShipped(t, LoyaltyFile),
+			want: &Loyalty{AmountPerPoint: 100, ReturnWindow: 14 * 24 * time.Hour, ExpiryMonths: 12}},
+		{name: "no file, no programme", content: "", want: nil},
+		{name: "defaults: 14 days pending, no expiry", content: "earn: {amount_per_point: 200}\n",
+			want: &Loyalty{AmountPerPoint: 200, ReturnWindow: DefaultReturnWindow}},
+		{name: "a return window in weeks", content: "earn: {amount_per_point: 1}\nreturn_window: 4w\nexpiry: {months_without_order: 6}\n",
+			want: &Loyalty{AmountPerPoint: 1, ReturnWindow: 28 * 24 * time.Hour, ExpiryMonths: 6}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := shipped(t)
+			delete(fsys, LoyaltyFile)
+			if tt.content != "" {
+				fsys[LoyaltyFile] = &fstest.MapFile{Data: []byte(tt.content)}
+			}
+			set, err := LoadFS(fsys, "rules")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (set.Loyalty == nil) != (tt.want == nil) || set.Loyalty != nil && *set.Loyalty != *tt.want {
+				t.Errorf("Loyalty = %+v, want %+v", set.Loyalty, tt.want)
 			}
 		})
 	}

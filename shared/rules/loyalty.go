@@ -1,0 +1,78 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+)
+
+// LoyaltyFile is the points programme inside the rules directory. It is
+// optional: without it, the shop runs no programme.
+const LoyaltyFile = "loyalty.yaml"
+
+// DefaultReturnWindow is how long after delivery an order's points stay
+// pending unless loyalty.yaml says otherwise (return_window).
+const DefaultReturnWindow = 14 * 24 * time.Hour
+
+// Loyalty is rules/loyalty.yaml: how orders earn points and how long the
+// points stay pending and valid.
+type Loyalty struct {
+	// AmountPerPoint is the merchandise amount, in minor units of the
+	// shop currency, that earns one point.
+	AmountPerPoint int64
+	// ReturnWindow is how long after delivery an order's points stay
+	// pending before they are approved.
+	ReturnWindow time.Duration
+	// ExpiryMonths is how many months without an order approved points
+	// last; 0 when they never expire.
+	ExpiryMonths int
+}
+
+// loyaltySpec is loyalty.yaml as written.
+type loyaltySpec struct {
+	Earn struct {
+		AmountPerPoint int64 `yaml:"amount_per_point"`
+	} `yaml:"earn"`
+	ReturnWindow string `yaml:"return_window"`
+	Expiry       *struct {
+		MonthsWithoutOrder int `yaml:"months_without_order"`
+	} `yaml:"expiry"`
+}
+
+// loadLoyalty reads loyalty.yaml; nil when the shop has none or when it
+// has problems (reported).
+func (l *loader) loadLoyalty() *Loyalty {
+	if _, err := fs.Stat(l.fsys, LoyaltyFile); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	doc := l.readDoc(LoyaltyFile, compiledSchemas["loyalty"])
+	if doc == nil {
+		return nil
+	}
+	var spec loyaltySpec
+	if err := doc.root.Decode(&spec); err != nil {
+		l.report(doc.problemAt(doc.root, "%v", err))
+		return nil
+	}
+	out := &Loyalty{AmountPerPoint: spec.Earn.AmountPerPoint, ReturnWindow: DefaultReturnWindow}
+	if spec.ReturnWindow != "" {
+		out.ReturnWindow, _ = ParseDuration(spec.ReturnWindow) // checked by the schema format
+	}
+	if spec.Expiry != nil {
+		out.ExpiryMonths = spec.Expiry.MonthsWithoutOrder
+	}
+	return out
+}
+
+// String describes the programme in one line, as lint prints it.
+func (y *Loyalty) String() string {
+	if y == nil {
+		return "no points programme"
+	}
+	s := fmt.Sprintf("1 point per %d of merchandise, pending %s after delivery", y.AmountPerPoint, FormatDuration(y.ReturnWindow))
+	if y.ExpiryMonths > 0 {
+		s += fmt.Sprintf(", expiring after %d months without an order", y.ExpiryMonths)
+	}
+	return s
+}

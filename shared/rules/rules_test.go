@@ -260,7 +260,7 @@ func TestLintProblems(t *testing.T) {
 			want:  []string{`rules/loyalty.yaml:2:16: return_window "two weeks" is not a duration such as 30m, 72h, 3d or 2w`},
 		},
 		{
-			name: "loyalty: every mistake at once",
+			name:  "loyalty: every mistake at once",
 			files: map[string]string{LoyaltyFile: "earn:\n  amount_per_point: 0\n  bonus: 5\nreturn_window: -3d\nexpiry:\n  months_without_order: 1.5\n"},
 			want: []string{
 				`rules/loyalty.yaml:2:21: earn.amount_per_point must be at least 1, got 0`,

@@ -142,6 +142,7 @@ func DecodeGeneric(body []byte) (Event, error) {
 	for _, it := range w.Order.Items {
 		o.Items = append(o.Items, Item{SKU: it.SKU, Name: CleanText(it.Name), Category: CleanText(deref(it.Category)), Brand: CleanText(deref(it.Brand)), UnitPrice: it.Price, Quantity: it.Quantity})
 	}
+	o.Merchandise = ItemsMerchandise(o.Items, o.Total)
 	if w.Order.CouponCodes != nil {
 		o.CouponCodes = make([]string, len(w.Order.CouponCodes))
 		for i, c := range w.Order.CouponCodes {

@@ -22,7 +22,7 @@ func TestDecodeGenericCreated(t *testing.T) {
 	want := Event{
 		DeliveryID: "evt-1", Source: SourceGeneric, Type: Created, OccurredAt: at,
 		Order: Order{
-			ID: "1001", Currency: "JPY", Total: 4300, PlacedAt: at,
+			ID: "1001", Currency: "JPY", Total: 4300, Merchandise: 4300, PlacedAt: at,
 			Customer: &Customer{ID: "c-1", Email: "misaki@example.jp", Name: "高橋 美咲",
 				Consent: Consent{State: ConsentGranted, Source: "webhook:generic", At: at, Standing: true}},
 			Items:       []Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", Brand: "椿茶園", UnitPrice: 2150, Quantity: 2}},
@@ -112,5 +112,25 @@ func TestDecodeGenericBirthdayKeepsMonthAndDay(t *testing.T) {
 	}
 	if _, err := DecodeGeneric([]byte(`{"id":"e","type":"order.created","occurred_at":"2026-11-21T09:30:00+09:00","order":{"id":"1","currency":"JPY","total":100,"customer":{"id":"c","birthday":"13-40"},"items":[{"sku":"S","name":"n","price":100,"quantity":1}]}}`)); err == nil || !strings.Contains(err.Error(), "order.customer.birthday") {
 		t.Errorf("a bad birthday must be named: %v", err)
+	}
+}
+
+func TestItemsMerchandise(t *testing.T) {
+	items := []Item{{SKU: "TEA", UnitPrice: 1500, Quantity: 2}, {Name: "のし", UnitPrice: 300, Quantity: 1, Kind: CustomLine}, {Name: "ギフトカード", UnitPrice: 5000, Quantity: 1, Kind: GiftCardLine}}
+	tests := []struct {
+		name  string
+		total int64
+		want  int64
+	}{
+		{name: "shipping on top: the products only", total: 9800, want: 3000},
+		{name: "a discount brought the total under the products", total: 2500, want: 2500},
+		{name: "nothing to pay", total: 0, want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ItemsMerchandise(items, tt.total); got != tt.want {
+				t.Errorf("ItemsMerchandise(total %d) = %d, want %d", tt.total, got, tt.want)
+			}
+		})
 	}
 }

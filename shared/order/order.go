@@ -96,7 +96,11 @@ type Refund struct {
 	ID       string
 	Amount   int64 // integer minor units of Currency
 	Currency string
-	At       time.Time
+	// Merchandise is the part of Amount that gave back merchandise (its
+	// price after discounts, without shipping, tax and fees): what takes
+	// points back.
+	Merchandise int64
+	At          time.Time
 }
 
 // Order is the normalised order. Events after order.created may carry only
@@ -108,7 +112,11 @@ type Order struct {
 	Currency string
 	// Total is what the order came to, in integer minor units of
 	// Currency, after edits and before refunds (Refunded).
-	Total       int64
+	Total int64
+	// Merchandise is what the order's products came to after discounts,
+	// without shipping, tax, fees and gift cards, in minor units of
+	// Currency, after edits and before refunds: what earns points.
+	Merchandise int64
 	PlacedAt    time.Time
 	Customer    *Customer
 	Items       []Item
@@ -227,4 +235,18 @@ func (o Order) CheckLines(field string) error {
 		return bad
 	}
 	return nil
+}
+
+// ItemsMerchandise is the merchandise of an order whose payload tells no
+// subtotal after discounts: its product lines' amounts, at most total
+// (which a discount brought under them; shipping and fees can only raise
+// it).
+func ItemsMerchandise(items []Item, total int64) int64 {
+	var sum int64
+	for _, it := range items {
+		if it.Kind == ProductLine {
+			sum += it.Subtotal()
+		}
+	}
+	return max(min(sum, total), 0)
 }

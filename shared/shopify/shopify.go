@@ -84,11 +84,19 @@ type wireTransaction struct {
 }
 
 type wireRefund struct {
-	ID           json.Number       `json:"id"`
-	OrderID      json.Number       `json:"order_id"`
-	CreatedAt    string            `json:"created_at"`
-	ProcessedAt  string            `json:"processed_at"`
-	Transactions []wireTransaction `json:"transactions"`
+	ID              json.Number       `json:"id"`
+	OrderID         json.Number       `json:"order_id"`
+	CreatedAt       string            `json:"created_at"`
+	ProcessedAt     string            `json:"processed_at"`
+	Transactions    []wireTransaction `json:"transactions"`
+	RefundLineItems []struct {
+		SubtotalSet struct {
+			ShopMoney struct {
+				Amount       string `json:"amount"`
+				CurrencyCode string `json:"currency_code"`
+			} `json:"shop_money"`
+		} `json:"subtotal_set"`
+	} `json:"refund_line_items"`
 }
 
 type wireLine struct {
@@ -102,6 +110,9 @@ type wireLine struct {
 	ProductID       json.Number `json:"product_id"`
 	VariantID       json.Number `json:"variant_id"`
 	GiftCard        bool        `json:"gift_card"`
+	TaxLines        []struct {
+		Price string `json:"price"`
+	} `json:"tax_lines"`
 }
 
 type wireOrder struct {
@@ -115,6 +126,9 @@ type wireOrder struct {
 	Currency              string      `json:"currency"`
 	TotalPrice            string      `json:"total_price"`
 	CurrentTotalPrice     string      `json:"current_total_price"`
+	SubtotalPrice         string      `json:"subtotal_price"`
+	CurrentSubtotalPrice  string      `json:"current_subtotal_price"`
+	TaxesIncluded         bool        `json:"taxes_included"`
 	BuyerAcceptsMarketing bool        `json:"buyer_accepts_marketing"`
 	Test                  bool        `json:"test"`
 	Customer              *struct {
@@ -254,6 +268,10 @@ func (d Decoder) decodeOrder(bad *order.InvalidError, doc map[string]any, body [
 	if o.Total, err = MinorUnits(total, scale); err != nil {
 		bad.Add(field, "%v", err)
 	}
+	subtotal, subField := w.CurrentSubtotalPrice, "current_subtotal_price"
+	if subtotal == "" {
+		subtotal, subField = w.SubtotalPrice, "subtotal_price"
+	}
 	for i, r := range w.Refunds {
 		rf := refund(bad, fmt.Sprintf("refunds[%d]", i), r, clock)
 		if rf.Amount == 0 {
@@ -263,7 +281,53 @@ func (d Decoder) decodeOrder(bad *order.InvalidError, doc map[string]any, body [
 		if field == "current_total_price" && rf.Currency == o.Currency {
 			o.Total += rf.Amount
 		}
+		if subField == "current_subtotal_price" && rf.Currency == o.Currency {
+			o.Merchandise += rf.Merchandise
+		}
 	}
+	o.Merchandise += merchandise(bad, subField, subtotal, w, scale, o)
+}
+
+// merchandise reads what an order's products came to after discounts
+// (Shopify's subtotal: without shipping and duties, with tax when the
+// shop's prices include it), less the tax of its lines when they include
+// it and less its gift cards (money to spend later). A body without a
+// subtotal counts its lines, at most its total.
+func merchandise(bad *order.InvalidError, field, subtotal string, w wireOrder, scale int, o *order.Order) int64 {
+	if subtotal == "" {
+		return order.ItemsMerchandise(o.Items, o.Total)
+	}
+	m, err := MinorUnits(subtotal, scale)
+	if err != nil {
+		bad.Add(field, "%v", err)
+		return 0
+	}
+	for i, li := range w.LineItems {
+		qty := li.Quantity
+		if li.CurrentQuantity != nil {
+			qty = *li.CurrentQuantity
+		}
+		if qty < 1 {
+			continue // no longer on the order
+		}
+		if li.GiftCard {
+			if price, err := MinorUnits(li.Price, scale); err == nil { // a bad price is reported with its line
+				m -= price * int64(qty)
+			}
+		}
+		for j, tl := range li.TaxLines {
+			if !w.TaxesIncluded {
+				break
+			}
+			tax, err := MinorUnits(tl.Price, scale)
+			if err != nil {
+				bad.Add(fmt.Sprintf("line_items[%d].tax_lines[%d].price", i, j), "%v", err)
+				continue
+			}
+			m -= tax
+		}
+	}
+	return max(m, 0)
 }
 
 // lineItem reads one order line; false for a line no longer on the order
@@ -367,6 +431,23 @@ func refund(bad *order.InvalidError, field string, w wireRefund, clock clamp) or
 		}
 		r.Currency = tx.Currency
 		r.Amount += amount
+	}
+	for i, li := range w.RefundLineItems {
+		money := li.SubtotalSet.ShopMoney
+		if money.Amount == "" {
+			continue
+		}
+		scale, err := order.CurrencyScale(money.CurrencyCode)
+		if err != nil {
+			bad.Add(at(fmt.Sprintf("refund_line_items[%d].subtotal_set.shop_money.currency_code", i)), "%v", err)
+			continue
+		}
+		amount, err := MinorUnits(money.Amount, scale)
+		if err != nil {
+			bad.Add(at(fmt.Sprintf("refund_line_items[%d].subtotal_set.shop_money.amount", i)), "%v", err)
+			continue
+		}
+		r.Merchandise += amount
 	}
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -201,5 +202,48 @@ func TestMinorUnits(t *testing.T) {
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("MinorUnits(%q, %d) = %d, %v; want %d ok=%v", tt.amount, tt.scale, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+// TestDecodeMerchandise reads what real bodies' products came to after
+// discounts, without shipping, tax and gift cards (what earns points), and
+// the merchandise each refund gave back.
+func TestDecodeMerchandise(t *testing.T) {
+	tests := []struct {
+		name, file, topic string
+		// edit changes the body before it is decoded.
+		edit        func(string) string
+		merchandise int64
+		refunds     []int64 // each refund's merchandise
+	}{
+		{name: "discounts taken off, shipping left out", file: "membi-orders-create-draft-discount-hkd.json", topic: "orders/create", merchandise: 16490},
+		{name: "a customer's order with a discount code", file: "membi-orders-create-hkd.json", topic: "orders/create", merchandise: 28400},
+		{name: "no discount, shipping left out", file: "doa-orders-create-idr.json", topic: "orders/create", merchandise: 24750000},
+		{name: "a gift card is not merchandise", file: "shopify-docs-orders-create-gift-card-usd.json", topic: "orders/create", merchandise: 25592 - 2*1999},
+		{name: "tax left out of tax-inclusive prices", file: "bag-server-orders-create-test-order-aud.json", topic: "orders/create",
+			edit: func(s string) string { return strings.Replace(s, `"taxes_included": false`, `"taxes_included": true`, 1) }, merchandise: 4495 - 450},
+		{name: "edited and refunded: before refunds, the refunds' lines apart", file: "shopify-docs-orders-updated-edited-refunded-usd.json", topic: "orders/updated",
+			merchandise: 19567 + 19566 + 19567, refunds: []int64{19566 + 19567}},
+		{name: "a refund of two lines", file: "shopify-docs-refunds-create-usd.json", topic: "refunds/create", refunds: []int64{19566 + 19567}},
+		{name: "a refund of no merchandise", file: "shopify-docs-refunds-create-second-usd.json", topic: "refunds/create", refunds: []int64{0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := string(readFixture(t, "real/"+tt.file))
+			if tt.edit != nil {
+				body = tt.edit(body)
+			}
+			ev, err := testDecoder.Decode(delivery(tt.topic), []byte(body), decodeAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var refunds []int64
+			for _, r := range ev.Refunds {
+				refunds = append(refunds, r.Merchandise)
+			}
+			if ev.Order.Merchandise != tt.merchandise || !slices.Equal(refunds, tt.refunds) {
+				t.Errorf("merchandise %d, refunds %v; want %d, %v", ev.Order.Merchandise, refunds, tt.merchandise, tt.refunds)
+			}
+		})
 	}
 }

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
+)
+
+// LedgerPK is the partition of a customer's points ledger.
+func LedgerPK(customerID string) string { return "LEDGER#" + customerID }
+
+// movementItem is one movement of a points ledger.
+type movementItem struct {
+	PK          string    `dynamodbav:"pk"`
+	SK          string    `dynamodbav:"sk"`
+	CustomerID  string    `dynamodbav:"customer_id"`
+	Kind        string    `dynamodbav:"kind"`
+	OrderID     string    `dynamodbav:"order_id,omitempty"`
+	Reason      string    `dynamodbav:"reason,omitempty"`
+	Ref         string    `dynamodbav:"ref,omitempty"`
+	Points      int64     `dynamodbav:"points"`
+	Merchandise int64     `dynamodbav:"merchandise,omitempty"`
+	At          time.Time `dynamodbav:"at"`
+}
+
+// PutMovement writes a movement into its customer's ledger under its
+// deterministic id, unless it is there: true when this call wrote it. A
+// retry or a duplicate delivery writes nothing, whatever it carries.
+func (s *Store) PutMovement(ctx context.Context, m loyalty.Movement) (bool, error) {
+	item, err := marshalMap(movementItem{PK: LedgerPK(m.CustomerID), SK: m.ID(), CustomerID: m.CustomerID, Kind: string(m.Kind),
+		OrderID: m.OrderID, Reason: m.Reason, Ref: m.Ref, Points: m.Points, Merchandise: m.Merchandise, At: m.At.UTC()})
+	if err != nil {
+		return false, err
+	}
+	written, err := s.putNew(ctx, item)
+	if err != nil {
+		return false, fmt.Errorf("put %s movement %s of %s: %w", m.Kind, m.ID(), m.CustomerID, err)
+	}
+	return written, nil
+}
+
+// Ledger reads a customer's points ledger (one Query of its partition), in
+// movement id order.
+func (s *Store) Ledger(ctx context.Context, customerID string) ([]loyalty.Movement, error) {
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: LedgerPK(customerID)}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	var out []loyalty.Movement
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read points ledger of %s: %w", customerID, err)
+		}
+		for _, item := range page.Items {
+			var it movementItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, fmt.Errorf("decode movement of %s: %w", customerID, err)
+			}
+			out = append(out, loyalty.Movement{CustomerID: it.CustomerID, Kind: loyalty.Kind(it.Kind), OrderID: it.OrderID, Reason: it.Reason,
+				Ref: it.Ref, Points: it.Points, Merchandise: it.Merchandise, At: it.At})
+		}
+	}
+	return out, nil
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/recommend"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
@@ -63,6 +64,11 @@ type Measure interface {
 	Refunded(ctx context.Context, orderID string, r order.Refund)
 }
 
+// Points writes what an order delivery does to its customer's points.
+type Points interface {
+	Order(ctx context.Context, d loyalty.OrderDelivery) error
+}
+
 // Handler turns order webhooks into stored orders, updated customer
 // profiles and campaign messages. Each step is idempotent, keyed by the
 // delivery, order and message ids, so any retry converges.
@@ -70,6 +76,7 @@ type Handler struct {
 	Store         Store
 	Campaigns     Campaigns
 	Measure       Measure
+	Points        Points
 	Rules         *rules.Set
 	WebhookSecret signature.Keys // X-Tsunagu-Signature (any key while it rotates)
 	ShopifySecret signature.Keys // X-Shopify-Hmac-Sha256 (any key while it rotates)
@@ -234,8 +241,9 @@ func (h *Handler) markDelivered(ctx context.Context, ev order.Event, keys []stri
 	return nil
 }
 
-// refund records a refund of an order once (by its id) and takes it out
-// of the spend of the profile that counts the order; a refund of an order
+// refund records a refund of an order once (by its id), takes it out of
+// the spend of the profile that counts the order and takes back the
+// points of the merchandise it gave back; a refund of an order
 // not stored yet waits on the order's item and counts when the order
 // arrives. No campaign runs.
 func (h *Handler) refund(ctx context.Context, ev order.Event, a *answer) error {
@@ -250,7 +258,10 @@ func (h *Handler) refund(ctx context.Context, ev order.Event, a *answer) error {
 	_, err = h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
 		return p.ApplyDeliveryChange(nil, st.Order, st.Status, ev.OccurredAt, customer.Transition{}, h.Rules.Settings.Thresholds)
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return h.Points.Order(ctx, loyalty.OrderDelivery{Event: ev.Type, Order: st.Order, Status: st.Status, Refunds: ev.Refunds, At: ev.OccurredAt})
 }
 
 // recordRefunds records the refunds a delivery tells of and returns the
@@ -339,6 +350,13 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 			if _, err := h.Store.LinkLineUser(ctx, buyer.LineUserID, profile.ID, ev.OccurredAt); err != nil {
 				return err
 			}
+		}
+		// The delivery that brought the order's details (or its retry)
+		// earns its points; a cancellation and refunds take them back.
+		if err := h.Points.Order(ctx, loyalty.OrderDelivery{Event: ev.Type, Order: st.Order, Status: st.Status,
+			BroughtDetails: st.Change.Key != "" && st.Change.From == "" && ev.Order.HasDetails(), Merchandise: ev.Order.Merchandise,
+			Refunds: ev.Refunds, At: ev.OccurredAt}); err != nil {
+			return err
 		}
 		if len(learn) > 0 {
 			// Learnt once per order: this delivery is the one that added

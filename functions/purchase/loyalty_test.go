@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+)
+
+// laterEvent is a generic webhook of a later event that carries only the
+// order's id.
+func laterEvent(deliveryID, typ, orderID string) []byte {
+	return []byte(fmt.Sprintf(`{"id": %q, "type": %q, "occurred_at": "2026-11-22T10:00:00+09:00", "order": {"id": %q}}`, deliveryID, typ, orderID))
+}
+
+// ledgerOf reads a customer's ledger: its movement ids and balance.
+func (e *env) ledgerOf(t *testing.T, customerID string) ([]string, loyalty.Balance) {
+	t.Helper()
+	ledger, err := e.store.Ledger(context.Background(), customerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range ledger {
+		ids = append(ids, m.ID())
+	}
+	return ids, loyalty.BalanceOf(ledger)
+}
+
+// TestPointsFromGenericWebhooks runs generic deliveries through the real
+// handler against the emulators, with the shipped loyalty.yaml (1 point
+// per 100 yen of merchandise): the ledger item of an order appears once
+// however often it is delivered, later events earn nothing more, a
+// cancellation takes the points back in any order.
+func TestPointsFromGenericWebhooks(t *testing.T) {
+	tests := []struct {
+		name       string
+		deliveries func(orderID, to string) [][]byte
+		want       []string
+		balance    loyalty.Balance
+	}{
+		{name: "duplicate and repeated deliveries earn once",
+			deliveries: func(id, to string) [][]byte {
+				created := genericBody("evt-"+id, "order.created", id, to, true)
+				return [][]byte{created, created, genericBody("evt-"+id+"-again", "order.created", id, to, true),
+					laterEvent("evt-"+id+"-f", "order.fulfilled", id), laterEvent("evt-"+id+"-d", "order.delivered", id)}
+			},
+			want: []string{"earned#%s"}, balance: loyalty.Balance{Pending: 43}},
+		{name: "a discount earns on what was paid for the products",
+			deliveries: func(id, to string) [][]byte {
+				return [][]byte{[]byte(strings.Replace(string(genericBody("evt-"+id, "order.created", id, to, true)), `"total": 4300`, `"total": 3870`, 1))}
+			},
+			want: []string{"earned#%s"}, balance: loyalty.Balance{Pending: 38}},
+		{name: "shipping earns nothing",
+			deliveries: func(id, to string) [][]byte {
+				return [][]byte{[]byte(strings.Replace(string(genericBody("evt-"+id, "order.created", id, to, true)), `"total": 4300`, `"total": 5180`, 1))}
+			},
+			want: []string{"earned#%s"}, balance: loyalty.Balance{Pending: 43}},
+		{name: "a cancellation takes the pending points back, once",
+			deliveries: func(id, to string) [][]byte {
+				cancel := laterEvent("evt-"+id+"-c", "order.cancelled", id)
+				return [][]byte{genericBody("evt-"+id, "order.created", id, to, true), cancel, cancel, laterEvent("evt-"+id+"-c2", "order.cancelled", id)}
+			},
+			want: []string{"earned#%s", "reversed#%s#cancel"}, balance: loyalty.Balance{}},
+		{name: "cancelled before it was created: nothing earned",
+			deliveries: func(id, to string) [][]byte {
+				return [][]byte{laterEvent("evt-"+id+"-c", "order.cancelled", id), genericBody("evt-"+id, "order.created", id, to, true)}
+			},
+			balance: loyalty.Balance{}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			id := fmt.Sprintf("70%02d", i)
+			for _, body := range tt.deliveries(id, testenv.UniqueEmail(t, "points")) {
+				if status, a := e.do(t, genericRequest(body)); status != http.StatusOK || !a.Accepted {
+					t.Fatalf("delivery = %d %+v", status, a)
+				}
+			}
+			var want []string
+			for _, w := range tt.want {
+				want = append(want, fmt.Sprintf(w, id))
+			}
+			ids, balance := e.ledgerOf(t, "c-"+id)
+			if !slices.Equal(ids, want) || balance != tt.balance {
+				t.Errorf("ledger %v, balance %+v; want %v, %+v", ids, balance, want, tt.balance)
+			}
+		})
+	}
+}
+
+// TestPointsFromShopifyRefunds runs real Shopify bodies through the real
+// handler: the edited and refunded order earns on its merchandise after
+// discounts before refunds (587.00 USD, 1 point per 100 cents) and its
+// refund of two lines (391.33) takes back its share, however often and in
+// whatever order the refund is heard of; a refund of no merchandise takes
+// nothing; a refund after approval takes approved points, down below zero
+// when they were spent.
+func TestPointsFromShopifyRefunds(t *testing.T) {
+	const customerID, orderID = "207119551", "450789469"
+	// The order as it stood before its refund: no refund listed, its
+	// current subtotal still the whole merchandise.
+	beforeRefund := func(b []byte) []byte {
+		var doc map[string]any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		doc["refunds"], doc["current_subtotal_price"] = []any{}, "587.00"
+		out, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	type step struct {
+		file, topic string
+		edit        func([]byte) []byte
+		// approve and spend write the movements the scheduler and a
+		// redemption will, before the delivery.
+		approve bool
+		spend   int64
+	}
+	tests := []struct {
+		name    string
+		steps   []step
+		want    []string
+		balance loyalty.Balance
+	}{
+		{name: "the order lists its refund; the refund again, twice",
+			steps: []step{{file: "shopify-docs-orders-updated-edited-refunded-usd.json", topic: "orders/updated"},
+				{file: "shopify-docs-refunds-create-usd.json", topic: "refunds/create"}, {file: "shopify-docs-refunds-create-usd.json", topic: "refunds/create"}},
+			want:    []string{"earned#" + orderID, "reversed#" + orderID + "#refund#509562969"},
+			balance: loyalty.Balance{Pending: 587 * 19567 / 58700}},
+		{name: "the refund before its order",
+			steps: []step{{file: "shopify-docs-refunds-create-usd.json", topic: "refunds/create"},
+				{file: "shopify-docs-orders-updated-edited-refunded-usd.json", topic: "orders/updated"}},
+			want:    []string{"earned#" + orderID, "reversed#" + orderID + "#refund#509562969"},
+			balance: loyalty.Balance{Pending: 195}},
+		{name: "a partial refund after approval and spending: negative",
+			steps: []step{{file: "shopify-docs-orders-updated-edited-refunded-usd.json", topic: "orders/create", edit: beforeRefund},
+				{file: "shopify-docs-refunds-create-usd.json", topic: "refunds/create", approve: true, spend: 500},
+				{file: "shopify-docs-orders-updated-edited-refunded-usd.json", topic: "orders/updated"}},
+			want:    []string{"approved#" + orderID, "earned#" + orderID, "reversed#" + orderID + "#refund#509562969", "spent#reward-1"},
+			balance: loyalty.Balance{Approved: 195 - 500}},
+	}
+	shipped := shippedRules(t, true, nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := *shipped
+			set.Settings.Shop.Currency, set.Settings.Thresholds.Currency = "USD", "USD"
+			e := newEnv(t)
+			e.h = newHandlerWith(t, &set, e.h.Store.(*store.Store), testenv.SES())
+			to := testenv.UniqueEmail(t, "refund")
+			ctx := context.Background()
+			for i, s := range tt.steps {
+				if s.approve {
+					mustPut(t, e, loyalty.Movement{CustomerID: customerID, Kind: loyalty.Approved, OrderID: orderID, At: fixedNow})
+				}
+				if s.spend > 0 {
+					mustPut(t, e, loyalty.Movement{CustomerID: customerID, Kind: loyalty.Spent, Ref: "reward-1", Points: s.spend, At: fixedNow})
+				}
+				body := realBody(t, s.file, to)
+				if s.edit != nil {
+					body = s.edit(body)
+				}
+				status, a := e.do(t, shopifyRequest(s.topic, fmt.Sprintf("wh-points-%d", i), body))
+				if status != http.StatusOK || !a.Accepted {
+					t.Fatalf("%s %s = %d %+v", s.topic, s.file, status, a)
+				}
+			}
+			if _, err := e.store.GetOrder(ctx, orderID); err != nil {
+				t.Fatal(err)
+			}
+			ids, balance := e.ledgerOf(t, customerID)
+			if !slices.Equal(ids, tt.want) || balance != tt.balance {
+				t.Errorf("ledger %v, balance %+v; want %v, %+v", ids, balance, tt.want, tt.balance)
+			}
+		})
+	}
+}
+
+func mustPut(t *testing.T, e *env, m loyalty.Movement) {
+	t.Helper()
+	if _, err := e.store.PutMovement(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPointsCostOneWritePerOrder counts the DynamoDB writes of an order's
+// life (created, fulfilled, delivered) with and without a points
+// programme: earning adds exactly one.
+func TestPointsCostOneWritePerOrder(t *testing.T) {
+	withPoints := shippedRules(t, false, nil)
+	without := *withPoints
+	without.Loyalty = nil
+	writes := map[string]int{}
+	for name, set := range map[string]*rules.Set{"with": withPoints, "without": &without} {
+		var counter store.RequestCounter
+		db := testenv.DynamoDB(func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter.Register) })
+		h := newHandlerWith(t, set, store.New(db, testenv.NewTable(t)), testenv.SES())
+		e := &env{h: h}
+		for _, body := range [][]byte{genericBody("evt-w", "order.created", "7100", testenv.UniqueEmail(t, name), true),
+			laterEvent("evt-w-f", "order.fulfilled", "7100"), laterEvent("evt-w-d", "order.delivered", "7100")} {
+			if status, a := e.do(t, genericRequest(body)); status != http.StatusOK {
+				t.Fatalf("%s points: %d %+v", name, status, a)
+			}
+		}
+		for op, n := range counter.Snapshot() {
+			if op == "PutItem" || op == "UpdateItem" || op == "DeleteItem" {
+				writes[name] += n
+			}
+		}
+	}
+	if writes["with"] != writes["without"]+1 {
+		t.Errorf("an order's life costs %d writes with points, %d without; want exactly 1 more", writes["with"], writes["without"])
+	}
+}

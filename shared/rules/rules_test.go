@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -245,6 +246,14 @@ func TestLintProblems(t *testing.T) {
 			},
 		},
 		{
+			name:  "settings: report recipients",
+			files: map[string]string{"settings.yaml": strings.NewReplacer("marketing@tsubaki-chaen.example.jp", "marketing at tsubaki", "weekly: true", "weekly: mondays").Replace(readShipped(t, "settings.yaml"))},
+			want: []string{
+				fmt.Sprintf(`rules/settings.yaml:%d:7: report.recipients[0] must be a valid email`, lineOf(t, "settings.yaml", "marketing@")),
+				fmt.Sprintf(`rules/settings.yaml:%d:11: report.weekly must be boolean, got string`, lineOf(t, "settings.yaml", "weekly: true")),
+			},
+		},
+		{
 			name:  "loyalty: unknown key with suggestion",
 			files: map[string]string{LoyaltyFile: "earn:\n  amount_per_point: 100\nreturn_windw: 14d\n"},
 			want:  []string{`rules/loyalty.yaml:3:1: unknown field "return_windw"; did you mean "return_window"?`},
@@ -471,6 +480,35 @@ func TestMeasurementSettings(t *testing.T) {
 			}
 			if set.Settings.Measurement != tt.want {
 				t.Errorf("measurement = %+v, want %+v", set.Settings.Measurement, tt.want)
+			}
+		})
+	}
+}
+
+// TestReportSettings: the report section as shipped, left out (nothing is
+// emailed) and with the emails turned off.
+func TestReportSettings(t *testing.T) {
+	tests := []struct {
+		name     string
+		settings func(shipped string) string
+		want     Report
+	}{
+		{"as shipped", func(s string) string { return s }, Report{Recipients: []string{"marketing@tsubaki-chaen.example.jp"}, Weekly: true, Alerts: true}},
+		{"left out: no recipients", func(s string) string { return s[:strings.Index(s, "\nreport:")] + "\n" }, Report{}},
+		{"turned off, defaults on", func(s string) string {
+			return s[:strings.Index(s, "\nreport:")] + "\nreport:\n  recipients: [a@example.jp, b@example.jp]\n  alerts: false\n"
+		}, Report{Recipients: []string{"a@example.jp", "b@example.jp"}, Weekly: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := shipped(t)
+			fsys["settings.yaml"] = &fstest.MapFile{Data: []byte(tt.settings(readShipped(t, "settings.yaml")))}
+			set, err := LoadFS(fsys, "rules")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(set.Settings.Report, tt.want) {
+				t.Errorf("report = %+v, want %+v", set.Settings.Report, tt.want)
 			}
 		})
 	}

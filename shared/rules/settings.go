@@ -29,6 +29,16 @@ type Settings struct {
 	Shopify Shopify
 	// Measurement is how campaigns are measured.
 	Measurement Measurement
+	// Report is who gets the report and the alerts by email.
+	Report Report
+}
+
+// Report is who gets the shop's report by email (the report: section).
+type Report struct {
+	// Recipients are the shop staff's addresses; none: nothing is emailed.
+	Recipients []string
+	// Weekly sends the weekly report; Alerts the deliverability alerts.
+	Weekly, Alerts bool
 }
 
 // Measurement is how campaigns are measured: the global control group,
@@ -238,6 +248,11 @@ type settingsSpec struct {
 			Receive       *bool  `yaml:"receive"`
 		} `yaml:"attribution"`
 	} `yaml:"measurement"`
+	Report *struct {
+		Recipients []string `yaml:"recipients"`
+		Weekly     *bool    `yaml:"weekly"`
+		Alerts     *bool    `yaml:"alerts"`
+	} `yaml:"report"`
 }
 
 type capSpec struct {
@@ -375,6 +390,9 @@ func (l *loader) loadSettings() (Settings, bool) {
 	}
 	s.Shopify.ProcessTestOrders = spec.Shopify.TestOrders == "process" // checked by the schema enum
 	s.Measurement = measurementOf(spec)
+	if r := spec.Report; r != nil {
+		s.Report = Report{Recipients: r.Recipients, Weekly: r.Weekly == nil || *r.Weekly, Alerts: r.Alerts == nil || *r.Alerts}
+	}
 	if spec.Lifecycle.DormantAfterDays <= spec.Lifecycle.AtRiskAfterDays {
 		l.report(doc.problemAt(doc.lookup([]string{"lifecycle", "dormant_after_days"}, false), "lifecycle.dormant_after_days must be greater than at_risk_after_days"))
 		ok = false

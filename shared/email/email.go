@@ -20,9 +20,11 @@ import (
 // sender, suppressed recipient): retrying cannot help.
 var ErrRejected = errors.New("email rejected")
 
-// Message is one rendered email to one recipient.
+// Message is one rendered email to one recipient (campaign messages) or,
+// with Cc, to a few (the shop's own staff: the report and its alerts).
 type Message struct {
 	To       string
+	Cc       []string
 	Subject  string
 	HTML     string
 	Text     string
@@ -31,6 +33,15 @@ type Message struct {
 	// Key is the message's key, reported to SES as a tag so bounce and
 	// complaint events find the message log entry.
 	Key string
+	// Attachments go with the message as files (SES v2 builds the MIME).
+	Attachments []Attachment
+}
+
+// Attachment is one file attached to a message.
+type Attachment struct {
+	Name        string // file name shown to the reader
+	ContentType string // e.g. text/html; charset=UTF-8
+	Content     []byte
 }
 
 // Header is one extra header line, such as List-Unsubscribe.
@@ -61,16 +72,22 @@ func (s *Sender) Send(ctx context.Context, m Message) (string, error) {
 	for i, h := range m.Headers {
 		headers[i] = types.MessageHeader{Name: aws.String(h.Name), Value: aws.String(h.Value)}
 	}
+	var files []types.Attachment
+	for _, a := range m.Attachments {
+		files = append(files, types.Attachment{FileName: aws.String(a.Name), ContentType: aws.String(a.ContentType), RawContent: a.Content,
+			ContentDisposition: types.AttachmentContentDispositionAttachment})
+	}
 	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(s.from),
-		Destination:      &types.Destination{ToAddresses: []string{m.To}},
+		Destination:      &types.Destination{ToAddresses: []string{m.To}, CcAddresses: m.Cc},
 		Content: &types.EmailContent{Simple: &types.Message{
 			Subject: &types.Content{Data: aws.String(m.Subject), Charset: aws.String("UTF-8")},
 			Body: &types.Body{
 				Html: &types.Content{Data: aws.String(m.HTML), Charset: aws.String("UTF-8")},
 				Text: &types.Content{Data: aws.String(m.Text), Charset: aws.String("UTF-8")},
 			},
-			Headers: headers,
+			Headers:     headers,
+			Attachments: files,
 		}},
 	}
 	if s.replyTo != "" {

@@ -1,9 +1,12 @@
 package email
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"mime"
+	"slices"
 	"testing"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
@@ -39,6 +42,39 @@ func TestSendArrivesInSES(t *testing.T) {
 	}
 	if e.Header("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || e.Header("List-Unsubscribe") == "" {
 		t.Errorf("headers = %+v", e.Headers)
+	}
+}
+
+// TestSendWithCcAndAttachment: the report's email reaches every staff
+// address and carries the report as a file, byte for byte.
+func TestSendWithCcAndAttachment(t *testing.T) {
+	s, err := NewSender(testenv.SES(), "椿茶園", "shop@tsubaki-chaen.example.jp", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, cc := testenv.UniqueEmail(t, "marketing"), testenv.UniqueEmail(t, "owner")
+	page := []byte("<!doctype html><title>週次レポート</title><p>売上 ¥1,234</p>")
+	if _, err := s.Send(context.Background(), Message{To: to, Cc: []string{cc}, Subject: "週次レポート", HTML: "<p>添付をご覧ください</p>", Text: "添付をご覧ください",
+		Attachments: []Attachment{{Name: "report-2026-11-23.html", ContentType: "text/html; charset=UTF-8", Content: page}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{to, cc} {
+		got := testenv.SentEmails(t, addr)
+		if len(got) != 1 {
+			t.Fatalf("SES received %d emails for %s, want 1", len(got), addr)
+		}
+	}
+	e := testenv.SentEmails(t, to)[0]
+	if !slices.Equal(e.Destination.To, []string{to}) || !slices.Equal(e.Destination.Cc, []string{cc}) {
+		t.Errorf("destination = %+v", e.Destination)
+	}
+	if len(e.Attachments) != 1 {
+		t.Fatalf("attachments = %+v, want 1", e.Attachments)
+	}
+	a := e.Attachments[0]
+	content, err := base64.StdEncoding.DecodeString(a.Content)
+	if err != nil || !bytes.Equal(content, page) || a.Filename != "report-2026-11-23.html" || a.ContentType != "text/html; charset=UTF-8" {
+		t.Errorf("attachment = %s %s %q (%v)", a.Filename, a.ContentType, content, err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -143,6 +144,7 @@ type Email struct {
 	From        string `json:"from"`
 	Destination struct {
 		To []string `json:"to"`
+		Cc []string `json:"cc"`
 	} `json:"destination"`
 	Subject string `json:"subject"`
 	Body    struct {
@@ -153,6 +155,12 @@ type Email struct {
 		Name  string `json:"name"`
 		Value string `json:"value"`
 	} `json:"headers"`
+	// Attachments are the files sent with it; Content is base64.
+	Attachments []struct {
+		Filename    string `json:"filename"`
+		ContentType string `json:"contentType"`
+		Content     string `json:"content"`
+	} `json:"attachments"`
 }
 
 // Header returns the value of the named header, or "".
@@ -165,8 +173,8 @@ func (e Email) Header(name string) string {
 	return ""
 }
 
-// SentEmails lists the emails the SES emulator received for an address
-// (every email when to is empty).
+// SentEmails lists the emails the SES emulator received for an address,
+// in To or Cc (every email when to is empty).
 func SentEmails(tb testing.TB, to string) []Email {
 	tb.Helper()
 	resp, err := http.Get(ses.URL + "/store")
@@ -182,7 +190,7 @@ func SentEmails(tb testing.TB, to string) []Email {
 	}
 	var out []Email
 	for _, e := range store.Emails {
-		for _, addr := range e.Destination.To {
+		for _, addr := range slices.Concat(e.Destination.To, e.Destination.Cc) {
 			if to == "" || strings.Contains(addr, to) {
 				out = append(out, e)
 				break

@@ -406,6 +406,16 @@ func (d Deliverability) Worst() Level {
 	return w
 }
 
+// DeliverabilityIn reads the shop's email outcomes in period p alone (one
+// Query of the shop's counters), for a check that needs nothing else.
+func DeliverabilityIn(ctx context.Context, r Reader, p Period) (Deliverability, error) {
+	days, err := r.StatsBetween(ctx, store.ShopStatsPartition, dayKey(p.From), dayKey(p.To)+"~")
+	if err != nil {
+		return Deliverability{}, err
+	}
+	return deliverabilityOf(sumDays(days, p).Counts), nil
+}
+
 func deliverabilityOf(c store.Counts) Deliverability {
 	d := Deliverability{Sent: c["email_sent"], Delivered: c["email_delivered"], Bounced: c["email_bounced"], Complained: c["email_complained"], Unsubscribed: c["email_unsubscribed"]}
 	check := func(name string, rate, limit float64) Check {

@@ -1,0 +1,221 @@
+// Package digest emails the shop's report to its staff (the addresses in
+// rules/settings.yaml, report.recipients): every Monday from 09:00 shop
+// time the past week's report, once per ISO week, and an alert when the
+// complaint or bounce rate of the last 7 days nears or passes the limits
+// mailbox providers and SES enforce, once per day, rate and level (a rate
+// near its limit in the morning and over it by the evening is told twice).
+//
+// The job runs on an hourly schedule and decides from the shop's clock,
+// so it follows the shop's zone in settings.yaml and a failed tick is
+// made up by the next. Each email is claimed before it is sent (a
+// conditional write, store.ClaimNotice): however often ticks repeat or
+// overlap, it goes out once; a send that fails gives its claim back.
+package digest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/email"
+	"github.com/tsunagu-dev/tsunagu/shared/kpi"
+	"github.com/tsunagu-dev/tsunagu/shared/report"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+)
+
+// Store is what the job reads the figures from and claims its emails in
+// (a *store.Store).
+type Store interface {
+	kpi.Reader
+	ClaimNotice(ctx context.Context, name string, at time.Time, retention time.Duration) (bool, error)
+	ReleaseNotice(ctx context.Context, name string, at time.Time) error
+}
+
+// Mailer sends an email (an *email.Sender).
+type Mailer interface {
+	Send(ctx context.Context, m email.Message) (string, error)
+}
+
+// When the weekly report goes out, in shop time, and what the alert
+// looks at.
+const (
+	WeeklyDay  = time.Monday
+	WeeklyHour = 9
+	// AlertDays is the window of the alert's rates: the last 7 days,
+	// today included.
+	AlertDays = 7
+	// AlertMinSent is how many emails the window must hold before a rate
+	// says anything: below it one bounce is a double-digit percentage.
+	AlertMinSent = 50
+	// claimRetention keeps a claim past any tick that could repeat it.
+	claimRetention = 40 * 24 * time.Hour
+)
+
+// Job is the weekly report and the deliverability alert.
+type Job struct {
+	Store  Store
+	Mailer Mailer
+	// Report is who gets the emails and which.
+	Report   rules.Report
+	Location *time.Location
+	// Names and Campaigns are what the report shows, as tsunagu report
+	// shows them.
+	Names     report.Names
+	Campaigns []kpi.Campaign
+}
+
+// Result is what a tick sent: the weekly report's week ("" for none) and
+// the alerts' causes.
+type Result struct {
+	Weekly string
+	Alerts []string
+}
+
+// Run does what is due at now.
+func (j *Job) Run(ctx context.Context, now time.Time) (Result, error) {
+	var res Result
+	if len(j.Report.Recipients) == 0 {
+		return res, nil
+	}
+	if j.Report.Weekly {
+		week, err := j.weekly(ctx, now)
+		if err != nil {
+			return res, err
+		}
+		res.Weekly = week
+	}
+	if j.Report.Alerts {
+		causes, err := j.alerts(ctx, now)
+		res.Alerts = causes
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// weekly sends the past week's report when it is Monday from 09:00 shop
+// time and this week's has not gone out.
+func (j *Job) weekly(ctx context.Context, now time.Time) (string, error) {
+	local := now.In(j.Location)
+	if local.Weekday() != WeeklyDay || local.Hour() < WeeklyHour {
+		return "", nil
+	}
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, j.Location)
+	period := kpi.Period{From: today.AddDate(0, 0, -7), To: today.AddDate(0, 0, -1)}
+	year, wk := today.ISOWeek()
+	week := fmt.Sprintf("%d-W%02d", year, wk)
+	f, err := kpi.Compute(ctx, j.Store, period, j.Campaigns, now)
+	if err != nil {
+		return "", fmt.Errorf("compute the weekly report %s: %w", week, err)
+	}
+	name := "report-" + period.From.Format(time.DateOnly) + ".html"
+	var page bytes.Buffer
+	if err := report.HTML(&page, f, j.Names); err != nil {
+		return "", err
+	}
+	e, err := report.WeeklyEmail(f, j.Names, name)
+	if err != nil {
+		return "", err
+	}
+	told, err := j.sendOnce(ctx, []string{"report-weekly#" + week}, now, e, email.Attachment{Name: name, ContentType: "text/html; charset=UTF-8", Content: page.Bytes()})
+	if err != nil || len(told) == 0 {
+		return "", err
+	}
+	slog.InfoContext(ctx, "weekly report sent", "week", week, "period", period.String(), "recipients", len(j.Report.Recipients), "empty", f.Empty)
+	return week, nil
+}
+
+// alerts sends one alert for the rates (bounce, complaint) near or over a
+// limit in the last AlertDays days that have not been told today at that
+// level.
+func (j *Job) alerts(ctx context.Context, now time.Time) ([]string, error) {
+	local := now.In(j.Location)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, j.Location)
+	period := kpi.Period{From: today.AddDate(0, 0, 1-AlertDays), To: today}
+	d, err := kpi.DeliverabilityIn(ctx, j.Store, period)
+	if err != nil {
+		return nil, fmt.Errorf("read deliverability of %s: %w", period, err)
+	}
+	if d.Sent < AlertMinSent {
+		return nil, nil
+	}
+	causes := causes(d)
+	if len(causes) == 0 {
+		return nil, nil
+	}
+	e, err := report.AlertEmail(d, period, j.Names)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(causes))
+	for i, c := range causes {
+		names[i] = "alert#" + today.Format(time.DateOnly) + "#" + c
+	}
+	told, err := j.sendOnce(ctx, names, now, e)
+	if err != nil || len(told) == 0 {
+		return nil, err
+	}
+	slog.InfoContext(ctx, "deliverability alert sent", "causes", told, "period", period.String(),
+		"sent", d.Sent, "bounce_rate", d.BounceRate(), "complaint_rate", d.ComplaintRate())
+	return told, nil
+}
+
+// causes are the rates near or over a limit with their worst level, as
+// "bounce-near" or "complaint-over": a rate that passes its limit later
+// in a day it was near is a new cause.
+func causes(d kpi.Deliverability) []string {
+	worst := map[string]kpi.Level{}
+	for _, c := range d.Checks {
+		rate := "complaint"
+		if c.Name == "bounce" {
+			rate = "bounce"
+		}
+		worst[rate] = max(worst[rate], c.Level)
+	}
+	var out []string
+	for _, rate := range []string{"bounce", "complaint"} {
+		switch worst[rate] {
+		case kpi.Near:
+			out = append(out, rate+"-near")
+		case kpi.Over:
+			out = append(out, rate+"-over")
+		}
+	}
+	return out
+}
+
+// sendOnce claims the notices names and, when it claimed any, sends e to
+// the recipients; it returns what it claimed (those another tick has
+// claimed are left out). A failed send gives the claims back, so the next
+// tick sends them.
+func (j *Job) sendOnce(ctx context.Context, names []string, now time.Time, e report.Email, files ...email.Attachment) ([]string, error) {
+	var claimed []string
+	release := func(cause error) error {
+		for _, name := range claimed {
+			if err := j.Store.ReleaseNotice(ctx, name, now); err != nil {
+				return fmt.Errorf("%w (and give back the claim of %s: %w)", cause, name, err)
+			}
+		}
+		return cause
+	}
+	for _, name := range names {
+		ok, err := j.Store.ClaimNotice(ctx, name, now, claimRetention)
+		if err != nil {
+			return nil, release(err)
+		}
+		if ok {
+			claimed = append(claimed, name)
+		}
+	}
+	if len(claimed) == 0 {
+		return nil, nil
+	}
+	to := j.Report.Recipients
+	if _, err := j.Mailer.Send(ctx, email.Message{To: to[0], Cc: to[1:], Subject: e.Subject, HTML: e.HTML, Text: e.Text, Attachments: files}); err != nil {
+		return nil, release(fmt.Errorf("send %s: %w", e.Subject, err))
+	}
+	return claimed, nil
+}

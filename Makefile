@@ -135,5 +135,8 @@ build-SenderFunction:
 build-SegmentsFunction:
 	$(call lambda_build,segments)
 
+build-DigestFunction:
+	$(call lambda_build,digest)
+
 clean:
 	rm -rf .aws-sam .local

@@ -209,7 +209,7 @@ func decodeOtherEvent(t *testing.T, f string) bool {
 		if err := strict(&ev); err != nil || ev.Source != "aws.ses" || !json.Valid(ev.Detail) {
 			t.Errorf("%s: not an SES event from EventBridge: %v", name, err)
 		}
-	case strings.HasPrefix(name, "scheduler-"), strings.HasPrefix(name, "segments-"):
+	case strings.HasPrefix(name, "scheduler-"), strings.HasPrefix(name, "segments-"), strings.HasPrefix(name, "digest-"):
 		var tick struct {
 			Time time.Time `json:"time"`
 		}

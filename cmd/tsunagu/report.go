@@ -37,15 +37,12 @@ func reportCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := kpi.Compute(ctx, st, period, reportCampaigns(set), time.Now())
+	f, err := kpi.Compute(ctx, st, period, report.CampaignsOf(set), time.Now())
 	if err != nil {
 		return fmt.Errorf("read the figures from %s: %w", data.where(), err)
 	}
 	var page bytes.Buffer
-	names := report.Names{Shop: set.Settings.Shop.Name, Segments: map[string]string{}}
-	for name, seg := range set.Segments {
-		names.Segments[name] = seg.Description
-	}
+	names := report.NamesOf(set)
 	if err := report.HTML(&page, f, names); err != nil {
 		return err
 	}
@@ -76,13 +73,4 @@ func periodAndRules(fs *flag.FlagSet, usage, from, to, rulesDir string) (*rules.
 		return nil, kpi.Period{}, fmt.Errorf("%w: %w", err, errUsage)
 	}
 	return set, period, nil
-}
-
-// reportCampaigns are the campaigns of the rules, by id and name.
-func reportCampaigns(set *rules.Set) []kpi.Campaign {
-	out := make([]kpi.Campaign, 0, len(set.Campaigns))
-	for _, c := range set.Campaigns {
-		out = append(out, kpi.Campaign{ID: c.ID, Name: c.Name})
-	}
-	return out
 }

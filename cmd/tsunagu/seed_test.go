@@ -14,6 +14,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/kpi"
 	"github.com/tsunagu-dev/tsunagu/shared/lift"
+	"github.com/tsunagu-dev/tsunagu/shared/report"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
@@ -54,7 +55,7 @@ func TestSeedPlantedLift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := kpi.Compute(context.Background(), store.New(testenv.DynamoDB(), table), p, reportCampaigns(set), time.Date(2026, 12, 1, 9, 0, 0, 0, set.Settings.Location))
+	f, err := kpi.Compute(context.Background(), store.New(testenv.DynamoDB(), table), p, report.CampaignsOf(set), time.Date(2026, 12, 1, 9, 0, 0, 0, set.Settings.Location))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,12 @@ type Job struct {
 	Campaigns []kpi.Campaign
 }
 
+// NewJob is the job of the rule set: its recipients, zone, shop name,
+// segments and campaigns.
+func NewJob(st Store, mailer Mailer, set *rules.Set) *Job {
+	return &Job{Store: st, Mailer: mailer, Report: set.Settings.Report, Location: set.Settings.Location, Names: report.NamesOf(set), Campaigns: report.CampaignsOf(set)}
+}
+
 // Result is what a tick sent: the weekly report's week ("" for none) and
 // the alerts' causes.
 type Result struct {

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/tsunagu-dev/tsunagu/shared/kpi"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
 )
 
 //go:embed report.html.tmpl
@@ -29,6 +30,25 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 type Names struct {
 	Shop     string
 	Segments map[string]string
+}
+
+// NamesOf are the names of the rule set: the shop's and the segments'.
+func NamesOf(set *rules.Set) Names {
+	names := Names{Shop: set.Settings.Shop.Name, Segments: map[string]string{}}
+	for name, seg := range set.Segments {
+		names.Segments[name] = seg.Description
+	}
+	return names
+}
+
+// CampaignsOf are the campaigns of the rule set, by id and name, for
+// kpi.Compute.
+func CampaignsOf(set *rules.Set) []kpi.Campaign {
+	out := make([]kpi.Campaign, 0, len(set.Campaigns))
+	for _, c := range set.Campaigns {
+		out = append(out, kpi.Campaign{ID: c.ID, Name: c.Name})
+	}
+	return out
 }
 
 // HTML writes the figures as one self-contained HTML page.

@@ -11,6 +11,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/tsunagu-dev/tsunagu/shared/config"
@@ -89,6 +90,21 @@ func awsPseudonyms(ctx context.Context, cfg aws.Config) (pseudonym.Keyer, error)
 		return pseudonym.Keyer{}, err
 	}
 	return pseudonym.New(values[deps.PseudonymSecret]), nil
+}
+
+// ses returns an SES v2 client: AWS's with --aws, otherwise the local
+// stack's emulator.
+func (f *dataFlags) ses(ctx context.Context) (*sesv2.Client, error) {
+	if f.aws {
+		cfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load AWS configuration: %w", err)
+		}
+		return sesv2.NewFromConfig(cfg), nil
+	}
+	endpoint := envOr("AWS_ENDPOINT_URL_SESV2", "http://"+sesAddr)
+	cfg := aws.Config{Region: localRegion, Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), RetryMaxAttempts: 2}
+	return sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(endpoint) }), nil
 }
 
 // where names the data source in messages.

@@ -8,12 +8,14 @@ import (
 	"os"
 	"time"
 
+	"github.com/tsunagu-dev/tsunagu/shared/digest"
+	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/kpi"
 	"github.com/tsunagu-dev/tsunagu/shared/report"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 )
 
-const reportUsage = "usage: tsunagu report --from YYYY-MM-DD --to YYYY-MM-DD [--out report.html] [--aws] [--table NAME] [--rules DIR]"
+const reportUsage = "usage: tsunagu report --from YYYY-MM-DD --to YYYY-MM-DD [--out report.html] [--email] [--aws] [--table NAME] [--rules DIR]"
 
 // reportCommand prints a period's summary table and writes the report as
 // one self-contained HTML file, both from the counters and the nightly
@@ -24,6 +26,7 @@ func reportCommand(ctx context.Context, args []string) error {
 	to := fs.String("to", "", "last day of the period, YYYY-MM-DD (shop time)")
 	out := fs.String("out", "report.html", "where to write the HTML report")
 	rulesDir := fs.String("rules", "rules", "rule directory (campaigns, shop name and time zone)")
+	mail := fs.Bool("email", false, "also email it now to report.recipients in settings.yaml, as the Monday report goes (the local SES emulator, or SES with --aws; From: $MAIL_FROM)")
 	var data dataFlags
 	data.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -53,6 +56,34 @@ func reportCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nHTML: %s\n", *out)
+	if *mail {
+		return emailReport(ctx, data, set, f)
+	}
+	return nil
+}
+
+// emailReport sends the report of f to the rules' report recipients.
+func emailReport(ctx context.Context, data dataFlags, set *rules.Set, f *kpi.Figures) error {
+	recipients := set.Settings.Report.Recipients
+	if len(recipients) == 0 {
+		return fmt.Errorf("--email: settings.yaml has no report.recipients: %w", errUsage)
+	}
+	client, err := data.ses(ctx)
+	if err != nil {
+		return err
+	}
+	mailer, err := email.NewSender(client, set.Settings.FromName, envOr("MAIL_FROM", localMailFrom), set.Settings.ReplyTo, "")
+	if err != nil {
+		return err
+	}
+	m, err := digest.ReportMessage(f, report.NamesOf(set), recipients)
+	if err != nil {
+		return err
+	}
+	if _, err := mailer.Send(ctx, m); err != nil {
+		return fmt.Errorf("email the report: %w", err)
+	}
+	fmt.Fprintf(stdout, "emailed to %d recipient(s) (report.recipients)\n", len(recipients))
 	return nil
 }
 

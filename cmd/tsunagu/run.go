@@ -42,6 +42,8 @@ const (
 	tableID = "Table"
 	// devSecret is every secret's local default.
 	devSecret = "dev-secret"
+	// localMailFrom is the local stack's From address unless MAIL_FROM says.
+	localMailFrom = "shop@tsubaki-chaen.example.jp"
 )
 
 // secretNames are the secrets the stack gives functions, printed at start.
@@ -225,7 +227,7 @@ func newLocalValues(port int) localValues {
 	l.vars = map[string]string{
 		"TABLE_NAME":            l.table,
 		"TSUNAGU_PUBLIC_URL":    fmt.Sprintf("http://127.0.0.1:%d", port),
-		"MAIL_FROM":             envOr("MAIL_FROM", "shop@tsubaki-chaen.example.jp"),
+		"MAIL_FROM":             envOr("MAIL_FROM", localMailFrom),
 		"SES_CONFIGURATION_SET": "", // no configuration sets in the SES emulator
 		"SENDER_QUEUE_URL":      localQueueURL("SenderQueue"),
 		// Without a token, LINE messages are dry runs printed by the functions.

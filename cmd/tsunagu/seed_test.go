@@ -37,6 +37,15 @@ func TestSeedPlantedLift(t *testing.T) {
 	if err := os.WriteFile(winback, []byte(strings.Replace(string(raw), "priority: 50\n", "priority: 50\nholdout: 20\n", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The report's recipient, an address of this test's own.
+	recipient := testenv.UniqueEmail(t, "marketing")
+	settings := filepath.Join(rules, "settings.yaml")
+	if raw, err = os.ReadFile(settings); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(settings, []byte(strings.Replace(string(raw), "marketing@tsubaki-chaen.example.jp", recipient, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	catalog := filepath.Join(testenv.Root(), "infra", "catalog", "sample-catalog.csv")
 	out, err := capture(t, seedCommand, "--customers", "10000", "--days", "365", "--end", "2026-11-30", "--seed", "7",
 		"--plant", "second-purchase-nudge=0.8", "--table", table, "--rules", rules, "--catalog", catalog)
@@ -79,13 +88,17 @@ func TestSeedPlantedLift(t *testing.T) {
 		t.Errorf("snapshot: %+v", f.Snapshot)
 	}
 
-	// The command: the table on the terminal and the HTML file.
+	// The command: the table on the terminal, the HTML file and the email.
+	t.Setenv("AWS_ENDPOINT_URL_SESV2", testenv.SESURL())
 	html := filepath.Join(t.TempDir(), "report.html")
-	out, err = capture(t, reportCommand, "--from", "2026-11-01", "--to", "2026-11-30", "--out", html, "--table", table, "--rules", rules)
+	out, err = capture(t, reportCommand, "--from", "2026-11-01", "--to", "2026-11-30", "--out", html, "--table", table, "--rules", rules, "--email")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"椿茶園 レポート 2026年11月1日〜2026年11月30日", "売上", "HTML: " + html} {
+	if sent := testenv.SentEmails(t, recipient); len(sent) != 1 || sent[0].Subject != "【椿茶園】レポート 2026年11月1日〜2026年11月30日" || len(sent[0].Attachments) != 1 {
+		t.Errorf("--email sent %d emails to the report's recipient, want 1 with the report attached", len(sent))
+	}
+	for _, want := range []string{"椿茶園 レポート 2026年11月1日〜2026年11月30日", "売上", "HTML: " + html, "emailed to 1 recipient(s)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}

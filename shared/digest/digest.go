@@ -117,16 +117,11 @@ func (j *Job) weekly(ctx context.Context, now time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("compute the weekly report %s: %w", week, err)
 	}
-	name := "report-" + period.From.Format(time.DateOnly) + ".html"
-	var page bytes.Buffer
-	if err := report.HTML(&page, f, j.Names); err != nil {
-		return "", err
-	}
-	e, err := report.WeeklyEmail(f, j.Names, name)
+	m, err := ReportMessage(f, j.Names, j.Report.Recipients)
 	if err != nil {
 		return "", err
 	}
-	told, err := j.sendOnce(ctx, []string{"report-weekly#" + week}, now, e, email.Attachment{Name: name, ContentType: "text/html; charset=UTF-8", Content: page.Bytes()})
+	told, err := j.sendOnce(ctx, []string{"report-weekly#" + week}, now, m)
 	if err != nil || len(told) == 0 {
 		return "", err
 	}
@@ -156,11 +151,12 @@ func (j *Job) alerts(ctx context.Context, now time.Time) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	m := message(e, j.Report.Recipients)
 	names := make([]string, len(causes))
 	for i, c := range causes {
 		names[i] = "alert#" + today.Format(time.DateOnly) + "#" + c
 	}
-	told, err := j.sendOnce(ctx, names, now, e)
+	told, err := j.sendOnce(ctx, names, now, m)
 	if err != nil || len(told) == 0 {
 		return nil, err
 	}
@@ -193,11 +189,10 @@ func causes(d kpi.Deliverability) []string {
 	return out
 }
 
-// sendOnce claims the notices names and, when it claimed any, sends e to
-// the recipients; it returns what it claimed (those another tick has
+// sendOnce claims the notices names and, when it claimed any, sends m; it returns what it claimed (those another tick has
 // claimed are left out). A failed send gives the claims back, so the next
 // tick sends them.
-func (j *Job) sendOnce(ctx context.Context, names []string, now time.Time, e report.Email, files ...email.Attachment) ([]string, error) {
+func (j *Job) sendOnce(ctx context.Context, names []string, now time.Time, m email.Message) ([]string, error) {
 	var claimed []string
 	release := func(cause error) error {
 		for _, name := range claimed {
@@ -219,9 +214,31 @@ func (j *Job) sendOnce(ctx context.Context, names []string, now time.Time, e rep
 	if len(claimed) == 0 {
 		return nil, nil
 	}
-	to := j.Report.Recipients
-	if _, err := j.Mailer.Send(ctx, email.Message{To: to[0], Cc: to[1:], Subject: e.Subject, HTML: e.HTML, Text: e.Text, Attachments: files}); err != nil {
-		return nil, release(fmt.Errorf("send %s: %w", e.Subject, err))
+	if _, err := j.Mailer.Send(ctx, m); err != nil {
+		return nil, release(fmt.Errorf("send %s: %w", m.Subject, err))
 	}
 	return claimed, nil
+}
+
+// ReportMessage is the report of the figures' period as an email to the
+// recipients (at least one): the summary in the message, the full page
+// attached as report-<first day>.html.
+func ReportMessage(f *kpi.Figures, names report.Names, recipients []string) (email.Message, error) {
+	name := "report-" + f.Period.From.Format(time.DateOnly) + ".html"
+	var page bytes.Buffer
+	if err := report.HTML(&page, f, names); err != nil {
+		return email.Message{}, err
+	}
+	e, err := report.PeriodEmail(f, names, name)
+	if err != nil {
+		return email.Message{}, err
+	}
+	m := message(e, recipients)
+	m.Attachments = []email.Attachment{{Name: name, ContentType: "text/html; charset=UTF-8", Content: page.Bytes()}}
+	return m, nil
+}
+
+// message is e to the recipients: the first in To, the others in Cc.
+func message(e report.Email, recipients []string) email.Message {
+	return email.Message{To: recipients[0], Cc: recipients[1:], Subject: e.Subject, HTML: e.HTML, Text: e.Text}
 }

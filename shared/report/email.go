@@ -27,14 +27,19 @@ type Email struct {
 	Subject, HTML, Text string
 }
 
-// WeeklyEmail renders the weekly report email: the KPI tiles, the
+// PeriodEmail renders the report email of a period (the weekly report's,
+// or any period's from tsunagu report --email): the KPI tiles, the
 // deliverability warnings, each campaign's funnel and lift in HTML that
 // mail clients show (tables and inline styles; they drop SVG and style
 // sheets), and the summary table as its text part. The charts are in the
 // full page, sent with it as the attachment named attachment.
-func WeeklyEmail(f *kpi.Figures, names Names, attachment string) (Email, error) {
+func PeriodEmail(f *kpi.Figures, names Names, attachment string) (Email, error) {
 	p := newPage(f, names)
-	e := Email{Subject: fmt.Sprintf("【%s】週次レポート %s", names.Shop, p.Period)}
+	title := "レポート"
+	if f.Period.Days() == 7 {
+		title = "週次レポート"
+	}
+	e := Email{Subject: fmt.Sprintf("【%s】%s %s", names.Shop, title, p.Period)}
 	var text strings.Builder
 	if err := Summary(&text, f, names); err != nil {
 		return Email{}, err
@@ -43,10 +48,10 @@ func WeeklyEmail(f *kpi.Figures, names Names, attachment string) (Email, error) 
 	e.Text = text.String()
 	var html bytes.Buffer
 	if err := emailTemplates.ExecuteTemplate(&html, "weekly", struct {
-		Subject, Attachment string
-		Page                *page
-	}{e.Subject, attachment, p}); err != nil {
-		return Email{}, fmt.Errorf("render weekly report email: %w", err)
+		Subject, Title, Attachment string
+		Page                       *page
+	}{e.Subject, title, attachment, p}); err != nil {
+		return Email{}, fmt.Errorf("render report email: %w", err)
 	}
 	e.HTML = html.String()
 	return e, nil

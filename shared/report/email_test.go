@@ -12,9 +12,9 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
-// TestWeeklyEmailGolden renders the weekly email of a week with figures
+// TestPeriodEmailGolden renders the weekly email of a week with figures
 // and of an empty one.
-func TestWeeklyEmailGolden(t *testing.T) {
+func TestPeriodEmailGolden(t *testing.T) {
 	st := fixture(t)
 	tests := []struct {
 		name, from, to string
@@ -25,7 +25,7 @@ func TestWeeklyEmailGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := WeeklyEmail(figures(t, st, tt.from, tt.to), names, "report-2026-11-23.html")
+			e, err := PeriodEmail(figures(t, st, tt.from, tt.to), names, "report-2026-11-23.html")
 			if err != nil {
 				t.Fatal(err)
 			}

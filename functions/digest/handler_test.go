@@ -38,8 +38,8 @@ func hourlyEvent(t *testing.T, at time.Time) json.RawMessage {
 	return json.RawMessage(strings.ReplaceAll(fns[i].Schedules[0].Input, "<aws.scheduler.scheduled-time>", at.Format(time.RFC3339)))
 }
 
-// TestHourlyTicks runs the function as deployed (its DynamoDB permissions
-// from template.yaml, the shipped rules) through Monday's ticks: the
+// TestHourlyTicks runs the function as deployed (its DynamoDB and SES
+// permissions from template.yaml, the shipped rules) through Monday's ticks: the
 // weekly report goes out at 09:05 shop time once, and a bounce rate near
 // the SES review rate is alerted once.
 func TestHourlyTicks(t *testing.T) {
@@ -56,7 +56,7 @@ func TestHourlyTicks(t *testing.T) {
 		store.Counts{"orders": 7, "revenue": 31500, "email_sent": 400, "email_delivered": 375, "email_bounced": 25}); err != nil {
 		t.Fatal(err)
 	}
-	mailer, err := email.NewSender(testenv.SES(), set.Settings.FromName, "report@tsubaki-chaen.example.jp", set.Settings.ReplyTo, "")
+	mailer, err := email.NewSender(testenv.SESAs(t, "DigestFunction"), set.Settings.FromName, testenv.SenderEmail, set.Settings.ReplyTo, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/digest"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
@@ -18,25 +17,6 @@ import (
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-// hourlyEvent is the event EventBridge Scheduler sends the function: the
-// Input template.yaml gives its schedule, with the scheduled time filled in.
-func hourlyEvent(t *testing.T, at time.Time) json.RawMessage {
-	t.Helper()
-	tpl, err := sam.Load(filepath.Join(testenv.Root(), "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fns, err := tpl.Functions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := slices.IndexFunc(fns, func(f sam.Function) bool { return f.LogicalID == "DigestFunction" })
-	if i < 0 || len(fns[i].Schedules) != 1 {
-		t.Fatal("template.yaml has no schedule for DigestFunction")
-	}
-	return json.RawMessage(strings.ReplaceAll(fns[i].Schedules[0].Input, "<aws.scheduler.scheduled-time>", at.Format(time.RFC3339)))
-}
 
 // TestHourlyTicks runs the function as deployed (its DynamoDB and SES
 // permissions from template.yaml, the shipped rules) through Monday's ticks: the
@@ -67,12 +47,12 @@ func TestHourlyTicks(t *testing.T) {
 
 	want := []digest.Result{
 		{Alerts: []string{"alert#2026-11-30#bounce-near"}}, // 08:05: not yet the report
-		{Weekly: "2026-W49"},                               // 09:05
-		{},                                                 // 10:05
+		{Weekly: "2026-W49"}, // 09:05
+		{},                   // 10:05
 	}
 	for i, w := range want {
 		at := time.Date(2026, 11, 29, 23+i, 5, 0, 0, time.UTC) // 08:05 Tokyo on
-		got, err := h.Handle(ctx, hourlyEvent(t, at))
+		got, err := h.Handle(ctx, testenv.ScheduledEvent(t, "DigestFunction", at))
 		if err != nil {
 			t.Fatalf("tick at %s: %v", at, err)
 		}

@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	localsqs "github.com/tsunagu-dev/tsunagu/infra/local/sqs"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
@@ -117,26 +114,6 @@ func (c collect) Invoke(_ context.Context, payload []byte) ([]byte, error) {
 	return json.Marshal(events.SQSEventResponse{})
 }
 
-// scheduledEvent is the event EventBridge Scheduler sends the function:
-// the Input template.yaml gives its schedule, with the scheduled time
-// filled in.
-func scheduledEvent(t *testing.T, at time.Time) json.RawMessage {
-	t.Helper()
-	tpl, err := sam.Load(filepath.Join(testenv.Root(), "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fns, err := tpl.Functions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := slices.IndexFunc(fns, func(f sam.Function) bool { return f.LogicalID == "SchedulerFunction" })
-	if i < 0 || len(fns[i].Schedules) != 1 {
-		t.Fatal("template.yaml has no schedule for SchedulerFunction")
-	}
-	return json.RawMessage(strings.ReplaceAll(fns[i].Schedules[0].Input, "<aws.scheduler.scheduled-time>", at.Format(time.RFC3339)))
-}
-
 func TestScheduledTick(t *testing.T) {
 	defer quiet()()
 	f := newFixture(t)
@@ -144,7 +121,7 @@ func TestScheduledTick(t *testing.T) {
 	f.arm(t, "later", 20, t0.Add(time.Hour))
 	ctx := context.Background()
 
-	res, err := f.handler.Handle(ctx, scheduledEvent(t, t0))
+	res, err := f.handler.Handle(ctx, testenv.ScheduledEvent(t, "SchedulerFunction", t0))
 	if err != nil || res.Enqueued != 30 || res.Read != 30 || res.Left {
 		t.Fatalf("tick = %+v, %v; want the 30 due timers", res, err)
 	}
@@ -162,10 +139,10 @@ func TestScheduledTick(t *testing.T) {
 	}
 
 	// The same schedule again (EventBridge Scheduler retries), then late.
-	if again, err := f.handler.Handle(ctx, scheduledEvent(t, t0)); err != nil || again.Enqueued != 0 {
+	if again, err := f.handler.Handle(ctx, testenv.ScheduledEvent(t, "SchedulerFunction", t0)); err != nil || again.Enqueued != 0 {
 		t.Errorf("repeated tick = %+v, %v; want nothing queued again", again, err)
 	}
-	if later, err := f.handler.Handle(ctx, scheduledEvent(t, t0.Add(2*time.Hour))); err != nil || later.Enqueued != 20 {
+	if later, err := f.handler.Handle(ctx, testenv.ScheduledEvent(t, "SchedulerFunction", t0.Add(2*time.Hour))); err != nil || later.Enqueued != 20 {
 		t.Errorf("tick two hours later = %+v, %v; want the 20 later timers", later, err)
 	}
 	if n := len(f.queued(t)); n != 20 {

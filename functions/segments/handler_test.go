@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/recount"
@@ -24,25 +21,6 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 var now = time.Date(2026, 11, 21, 18, 0, 0, 0, time.UTC) // 03:00 in Tokyo
-
-// nightlyEvent is the event EventBridge Scheduler sends the function: the
-// Input template.yaml gives its schedule, with the scheduled time filled in.
-func nightlyEvent(t *testing.T, at time.Time) json.RawMessage {
-	t.Helper()
-	tpl, err := sam.Load(filepath.Join(testenv.Root(), "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fns, err := tpl.Functions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := slices.IndexFunc(fns, func(f sam.Function) bool { return f.LogicalID == "SegmentsFunction" })
-	if i < 0 || len(fns[i].Schedules) != 1 {
-		t.Fatal("template.yaml has no schedule for SegmentsFunction")
-	}
-	return json.RawMessage(strings.ReplaceAll(fns[i].Schedules[0].Input, "<aws.scheduler.scheduled-time>", at.Format(time.RFC3339)))
-}
 
 // TestNightlyStats runs the nightly job as deployed (its DynamoDB
 // permissions from template.yaml, the parallel scan main.go configures)
@@ -81,7 +59,7 @@ func TestNightlyStats(t *testing.T) {
 			}
 			return in
 		}}}
-	st, err := h.Handle(ctx, nightlyEvent(t, now))
+	st, err := h.Handle(ctx, testenv.ScheduledEvent(t, "SegmentsFunction", now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +96,7 @@ func TestNightlyStats(t *testing.T) {
 	if got := fmt.Sprint(snap.Segments); got != "map[big:{51 3825000} top:{11 1045000}]" {
 		t.Errorf("segments on the first night = %s", got)
 	}
-	if _, err := h.Handle(ctx, nightlyEvent(t, now.Add(24*time.Hour))); err != nil {
+	if _, err := h.Handle(ctx, testenv.ScheduledEvent(t, "SegmentsFunction", now.Add(24*time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	next, _, err := admin.LatestSnapshot(ctx, "2026-11-23", "2026-11-23")
@@ -194,7 +172,7 @@ func TestNightlyReconciles(t *testing.T) {
 	h := &Handler{Job: &segments.Job{Store: st, ScanSegments: 4, Thresholds: thresholds, Location: tokyo,
 		Recount:   &recount.Reconciler{Store: st, Location: tokyo, Currency: "JPY", Wait: func(context.Context) error { return nil }},
 		Campaigns: []string{"nudge"}, Measurement: rules.Measurement{ConversionWindow: 14 * 24 * time.Hour, ClickWindow: 5 * 24 * time.Hour, ReceiveWindow: 24 * time.Hour}}}
-	if _, err := h.Handle(ctx, nightlyEvent(t, now)); err != nil {
+	if _, err := h.Handle(ctx, testenv.ScheduledEvent(t, "SegmentsFunction", now)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := admin.StatsBetween(ctx, store.CampaignStatsPartition("nudge"), "DAY#2026-11-01", "DAY#2026-11-30~")

@@ -77,6 +77,22 @@ func run(m *testing.M) (int, error) {
 // Root is the project's root directory.
 func Root() string { return root }
 
+// ScheduledEvent is the event EventBridge Scheduler sends function: the
+// Input template.yaml gives its one schedule, with the scheduled time at
+// filled in.
+func ScheduledEvent(tb testing.TB, function string, at time.Time) json.RawMessage {
+	tb.Helper()
+	fns, err := templateT.Functions()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	i := slices.IndexFunc(fns, func(f sam.Function) bool { return f.LogicalID == function })
+	if i < 0 || len(fns[i].Schedules) != 1 {
+		tb.Fatalf("template.yaml has no schedule for %s", function)
+	}
+	return json.RawMessage(strings.ReplaceAll(fns[i].Schedules[0].Input, "<aws.scheduler.scheduled-time>", at.Format(time.RFC3339)))
+}
+
 // DynamoDBURL is the DynamoDB emulator's endpoint.
 func DynamoDBURL() string { return dynamo.URL }
 

@@ -3,10 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"time"
 
 	"github.com/tsunagu-dev/tsunagu/shared/digest"
+	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 )
 
 // Handler is the hourly report tick.
@@ -17,11 +16,9 @@ type Handler struct {
 // Handle does what is due at the event's time (EventBridge Scheduler's
 // scheduled time, so a retried invocation decides as the first did).
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (digest.Result, error) {
-	var ev struct {
-		Time time.Time `json:"time"`
+	now, err := scheduler.ScheduledTime(raw)
+	if err != nil {
+		return digest.Result{}, err
 	}
-	if err := json.Unmarshal(raw, &ev); err != nil || ev.Time.IsZero() {
-		return digest.Result{}, fmt.Errorf("read event: the event needs \"time\" (RFC 3339), got %s", raw)
-	}
-	return h.Job.Run(ctx, ev.Time)
+	return h.Job.Run(ctx, now)
 }

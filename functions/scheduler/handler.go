@@ -10,12 +10,6 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 )
 
-// Tick is the schedule's event: EventBridge Scheduler fills time with the
-// scheduled time (template.yaml sets the input), and so does `tsunagu tick`.
-type Tick struct {
-	Time time.Time `json:"time"`
-}
-
 // Ticker runs one tick as of a time.
 type Ticker interface {
 	Tick(ctx context.Context, now time.Time) (scheduler.Result, error)
@@ -30,14 +24,14 @@ type Handler struct {
 // Handle runs one tick. An error makes EventBridge Scheduler retry; the
 // tick is safe to repeat.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (scheduler.Result, error) {
-	var t Tick
-	if err := json.Unmarshal(raw, &t); err != nil || t.Time.IsZero() {
-		return scheduler.Result{}, fmt.Errorf("read tick: the event needs \"time\" (RFC 3339), got %s", raw)
-	}
-	res, err := h.Ticker.Tick(ctx, t.Time)
-	slog.InfoContext(ctx, "tick", "now", t.Time, "read", res.Read, "enqueued", res.Enqueued, "already_fired", res.AlreadyFired, "left_for_next_tick", res.Left)
+	now, err := scheduler.ScheduledTime(raw)
 	if err != nil {
-		return res, fmt.Errorf("tick as of %s: %w", t.Time.Format(time.RFC3339), err)
+		return scheduler.Result{}, err
+	}
+	res, err := h.Ticker.Tick(ctx, now)
+	slog.InfoContext(ctx, "tick", "now", now, "read", res.Read, "enqueued", res.Enqueued, "already_fired", res.AlreadyFired, "left_for_next_tick", res.Left)
+	if err != nil {
+		return res, fmt.Errorf("tick as of %s: %w", now.Format(time.RFC3339), err)
 	}
 	return res, nil
 }

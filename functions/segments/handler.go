@@ -3,10 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
-	"time"
 
+	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 	"github.com/tsunagu-dev/tsunagu/shared/segments"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
@@ -19,13 +18,11 @@ type Handler struct {
 // Handle recomputes the figures as of the event's time and stores them,
 // with the night's snapshot for reports.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (store.SegmentStats, error) {
-	var ev struct {
-		Time time.Time `json:"time"`
+	now, err := scheduler.ScheduledTime(raw)
+	if err != nil {
+		return store.SegmentStats{}, err
 	}
-	if err := json.Unmarshal(raw, &ev); err != nil || ev.Time.IsZero() {
-		return store.SegmentStats{}, fmt.Errorf("read event: the event needs \"time\" (RFC 3339), got %s", raw)
-	}
-	st, snap, err := h.Job.Run(ctx, ev.Time)
+	st, snap, err := h.Job.Run(ctx, now)
 	if err != nil {
 		return st, err
 	}

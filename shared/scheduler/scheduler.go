@@ -5,6 +5,8 @@ package scheduler
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -110,4 +112,19 @@ func (t *Ticker) Tick(ctx context.Context, now time.Time) (Result, error) {
 	}
 	err := g.Wait()
 	return res, err
+}
+
+// ScheduledTime reads the time of a schedule's event: EventBridge
+// Scheduler fills "time" with the scheduled time (template.yaml sets each
+// schedule's input so), and `tsunagu tick` sends the same. A function
+// runs as of that time, never the clock's, so a retried or late
+// invocation decides as the first would have.
+func ScheduledTime(raw json.RawMessage) (time.Time, error) {
+	var ev struct {
+		Time time.Time `json:"time"`
+	}
+	if err := json.Unmarshal(raw, &ev); err != nil || ev.Time.IsZero() {
+		return time.Time{}, fmt.Errorf("read scheduled event: the event needs \"time\" (RFC 3339), got %s", raw)
+	}
+	return ev.Time, nil
 }

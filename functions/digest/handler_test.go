@@ -14,15 +14,17 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	supportdesk "github.com/tsunagu-dev/tsunagu/shared/support"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// TestHourlyTicks runs the function as deployed (its DynamoDB and SES
+// TestTicks runs the function as deployed (its DynamoDB and SES
 // permissions from template.yaml, the shipped rules) through Monday's ticks: the
-// weekly report goes out at 09:05 shop time once, and a bounce rate near
-// the SES review rate is alerted once.
-func TestHourlyTicks(t *testing.T) {
+// open support case is told at the first tick, the weekly report goes out
+// at 09:00 shop time once, and a bounce rate near the SES review rate is
+// alerted once.
+func TestTicks(t *testing.T) {
 	ctx := context.Background()
 	table := testenv.NewTable(t)
 	set, err := rules.Load(filepath.Join(testenv.Root(), "rules"))
@@ -40,25 +42,37 @@ func TestHourlyTicks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := digest.NewJob(store.New(testenv.DynamoDBAs(t, "DigestFunction"), table), mailer, set)
-	to := testenv.UniqueEmail(t, "marketing")
+	st := store.New(testenv.DynamoDBAs(t, "DigestFunction"), table)
+	job := digest.NewJob(st, mailer, set)
+	to, desk := testenv.UniqueEmail(t, "marketing"), testenv.UniqueEmail(t, "support")
 	job.Report.Recipients = []string{to}
-	h := &Handler{Job: job}
+	support := set.Settings.Support
+	support.Address = desk
+	h := &Handler{Job: job, Desk: &supportdesk.Desk{Store: st, Mailer: mailer, Support: support, Shop: set.Settings.Shop.Name, Location: tokyo}}
+	// A complaint the SES feedback function opened a case for.
+	if _, err := admin.OpenCase(ctx, store.Case{ID: "complaint#k-1", Cause: supportdesk.Complaint, CustomerID: "c-1", At: time.Date(2026, 11, 29, 22, 58, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
 
-	want := []digest.Result{
-		{Alerts: []string{"alert#2026-11-30#bounce-near"}}, // 08:05: not yet the report
-		{Weekly: "2026-W49"}, // 09:05
-		{},                   // 10:05
+	// Ticks at 08:00, 08:05, 09:00 and 09:05 Tokyo.
+	want := []Result{
+		{Result: digest.Result{Alerts: []string{"alert#2026-11-30#bounce-near"}}, CasesTold: 1},
+		{},
+		{Result: digest.Result{Weekly: "2026-W49"}},
+		{},
 	}
 	for i, w := range want {
-		at := time.Date(2026, 11, 29, 23+i, 5, 0, 0, time.UTC) // 08:05 Tokyo on
+		at := time.Date(2026, 11, 29, 23, 0, 0, 0, time.UTC).Add(time.Duration(i%2)*5*time.Minute + time.Duration(i/2)*time.Hour)
 		got, err := h.Handle(ctx, testenv.ScheduledEvent(t, "DigestFunction", at))
 		if err != nil {
 			t.Fatalf("tick at %s: %v", at, err)
 		}
-		if got.Weekly != w.Weekly || !slices.Equal(got.Alerts, w.Alerts) {
+		if got.Weekly != w.Weekly || !slices.Equal(got.Alerts, w.Alerts) || got.CasesTold != w.CasesTold {
 			t.Errorf("tick at %s = %+v, want %+v", at.In(tokyo), got, w)
 		}
+	}
+	if got := testenv.SentEmails(t, desk); len(got) != 1 || !strings.Contains(got[0].Subject, "【要対応】") {
+		t.Errorf("support received %d emails, want the case's", len(got))
 	}
 	sent := testenv.SentEmails(t, to)
 	if len(sent) != 2 {
@@ -70,7 +84,7 @@ func TestHourlyTicks(t *testing.T) {
 }
 
 func TestHandleRefusesAnEventWithoutTime(t *testing.T) {
-	h := &Handler{Job: &digest.Job{}}
+	h := &Handler{Job: &digest.Job{}, Desk: &supportdesk.Desk{}}
 	if _, err := h.Handle(context.Background(), json.RawMessage(`{}`)); err == nil {
 		t.Error("an event without time was taken")
 	}

@@ -1,7 +1,8 @@
 // Command digest is the Lambda function EventBridge Scheduler invokes
-// every hour: on Monday from 09:00 shop time it emails the past week's
-// report to the shop's staff, and any hour it alerts them when email
-// complaints or bounces near the limits (shared/digest).
+// every 5 minutes to write to the shop's staff: new support cases to the
+// support address (shared/support), on Monday from 09:00 shop time the
+// past week's report, and an alert when email complaints or bounces near
+// the limits (shared/digest).
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/support"
 )
 
 func main() {
@@ -43,6 +45,7 @@ func main() {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Job: digest.NewJob(b.Store, mailer, set)}
+	h := &Handler{Job: digest.NewJob(b.Store, mailer, set),
+		Desk: &support.Desk{Store: b.Store, Mailer: mailer, Support: set.Settings.Support, Shop: set.Settings.Shop.Name, Location: set.Settings.Location}}
 	lambda.Start(h.Handle)
 }

@@ -22,7 +22,7 @@ func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
 	publicURL := env.BaseURL("TSUNAGU_PUBLIC_URL")
-	b, loc, err := deps.Counting(context.Background(), env, deps.ClickSecret)
+	b, settings, err := deps.Counting(context.Background(), env, deps.ClickSecret)
 	var links *clicks.Sealer
 	if err == nil {
 		links, err = clicks.NewSealer(publicURL, b.Secrets.Keys(deps.ClickSecret)...)
@@ -31,6 +31,6 @@ func main() {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: b.Store, Links: links, Location: loc, Now: time.Now}
+	h := &Handler{Store: b.Store, Links: links, Location: settings.Location, Now: time.Now}
 	lambda.Start(h.Handle)
 }

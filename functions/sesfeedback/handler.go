@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/support"
 )
 
 // Store is what the handler needs of the store.
@@ -40,6 +41,14 @@ type Handler struct {
 	ConfigurationSet string
 	// Location is the shop's zone: counters are kept by its days.
 	Location *time.Location
+	// Cases opens a support case for a complaint about a message of a
+	// known customer (shared/support).
+	Cases CaseOpener
+}
+
+// CaseOpener opens a support case (a *support.Opener).
+type CaseOpener interface {
+	Open(ctx context.Context, c store.Case) error
 }
 
 // Handle processes one event. An error makes EventBridge retry it; every
@@ -78,6 +87,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.CloudWatchEvent) error {
 			return fmt.Errorf("record %s: %w", f.Outcome, err)
 		}
 		counted = h.count(ctx, f, rec, campaign)
+		if f.Outcome == store.DeliveryComplained && rec.CustomerID != "" {
+			c := store.Case{ID: "complaint#" + f.MessageKey, Cause: support.Complaint, CustomerID: rec.CustomerID, CampaignID: rec.CampaignID, At: f.At}
+			if err := h.Cases.Open(ctx, c); err != nil {
+				return fmt.Errorf("open the complaint's case: %w", err)
+			}
+		}
 	}
 	slog.InfoContext(ctx, "ses event", "event_id", ev.ID, "outcome", f.Outcome, "recipients", len(f.Recipients), "ses_message_id", f.MessageID, "campaign", f.Campaign,
 		"counted", len(counted) > 0)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/support"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -72,7 +74,8 @@ func tag(name string, value []any) func(map[string]any) {
 func newHandler(t *testing.T, configSet string) (*Handler, *store.Store) {
 	t.Helper()
 	table := testenv.NewTable(t)
-	return &Handler{Store: store.New(testenv.DynamoDBAs(t, "SesFeedbackFunction"), table), ConfigurationSet: configSet, Location: tokyo},
+	st := store.New(testenv.DynamoDBAs(t, "SesFeedbackFunction"), table)
+	return &Handler{Store: st, ConfigurationSet: configSet, Location: tokyo, Cases: &support.Opener{Store: st, CoolingOff: 30 * 24 * time.Hour}},
 		store.New(testenv.DynamoDB(), table)
 }
 
@@ -93,10 +96,11 @@ func TestFeedback(t *testing.T) {
 		reason     string
 		soft       int
 		delivery   string
+		cased      bool // opens a support case and cools the customer off
 	}{
 		{name: "hard bounce suppresses", file: "bounce-permanent.json", address: "gone@example.jp", key: "k-bounce", suppressed: true, reason: "hard_bounce", delivery: "bounced"},
 		{name: "soft bounce is counted", file: "bounce-transient.json", address: "full@example.jp", key: "k-soft", soft: 1, delivery: "soft_bounced"},
-		{name: "complaint suppresses", file: "complaint.json", address: "angry@example.jp", key: "k-complaint", suppressed: true, reason: "complaint", delivery: "complained"},
+		{name: "complaint suppresses", file: "complaint.json", address: "angry@example.jp", key: "k-complaint", suppressed: true, reason: "complaint", delivery: "complained", cased: true},
 		{name: "delivery is logged", file: "delivery.json", address: "misaki@example.jp", key: "k-delivered", delivery: "delivered"},
 	}
 	for _, tt := range tests {
@@ -112,6 +116,22 @@ func TestFeedback(t *testing.T) {
 				}
 				if msg, err := st.GetMessage(ctx, tt.key); err != nil || msg.Delivery != tt.delivery {
 					t.Errorf("%s: message log = %+v, %v; want delivery %s", when, msg, err, tt.delivery)
+				}
+				cases, err := st.OpenCases(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := st.GetProfile(ctx, "c-1")
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					t.Fatal(err)
+				}
+				switch {
+				case !tt.cased && (len(cases) != 0 || !p.CoolingUntil.IsZero()):
+					t.Errorf("%s: %d cases, cooling until %s; want none", when, len(cases), p.CoolingUntil)
+				case tt.cased && (len(cases) != 1 || cases[0].ID != "complaint#"+tt.key || cases[0].Cause != support.Complaint || cases[0].CustomerID != "c-1" || cases[0].CampaignID != "post-purchase-thanks"):
+					t.Errorf("%s: cases %+v, want the complaint's", when, cases)
+				case tt.cased && !p.CoolingUntil.Equal(cases[0].At.Add(30*24*time.Hour)):
+					t.Errorf("%s: cooling until %s, want 30 days after %s", when, p.CoolingUntil, cases[0].At)
 				}
 			}
 			if err := h.Handle(ctx, event(t, tt.file)); err != nil {

@@ -50,6 +50,8 @@ const (
 	Capped               Verdict = "capped"
 	OrderCancelled       Verdict = "order_cancelled"
 	Unsubscribed         Verdict = "unsubscribed"
+	// CoolingOff: no marketing while a support case cools off.
+	CoolingOff Verdict = "cooling_off"
 )
 
 // Decision is the verdict for one campaign, with its reason.
@@ -133,6 +135,8 @@ func (d *Decider) Decide(t Trigger, sent []store.Send) []Decision {
 			dec.Verdict, dec.Reason = NoAddress, "no channel with an address, consent and no unsubscribe"
 		case !t.Fired && !c.Delay.IsZero():
 			dec.Verdict, dec.Reason, dec.DueAt = Wait, "delay "+c.Delay.String(), c.Delay.Due(t.At, set.Settings.Location)
+		case c.Kind == rules.Marketing && t.At.Before(t.Profile.CoolingUntil):
+			dec.Verdict, dec.Reason = CoolingOff, "cooling off after a support case until "+t.Profile.CoolingUntil.In(set.Settings.Location).Format(time.DateOnly)
 		case c.Kind == rules.Marketing && prioritySlotTaken:
 			dec.Verdict, dec.Reason = SuppressedByPriority, "a higher-priority campaign fires on this event"
 		default:

@@ -67,6 +67,13 @@ func consenting(id string) customer.Profile {
 	return p
 }
 
+// cooling is a consenting customer whom marketing keeps away from until until.
+func cooling(id string, until time.Time) customer.Profile {
+	p := consenting(id)
+	p.CoolOff(until)
+	return p
+}
+
 func trigger(p customer.Profile, at time.Time) Trigger {
 	return Trigger{Event: rules.TriggerOrderCreated, Key: "order:1:order.created", At: at, Profile: p, Order: order.Order{ID: "1", Currency: "JPY", Total: 4300}}
 }
@@ -119,6 +126,10 @@ func TestDecide(t *testing.T) {
 		{name: "LINE quiet hours at night", campaigns: map[string]string{"a": "trigger: order.created\nactions: [{type: line, template: post-purchase-thanks}]\n"}, profile: consenting("c1"), at: tokyo(22, 30), want: "a=wait", reason: "quiet_hours"},
 		{name: "email has no quiet hours", campaigns: map[string]string{"a": emailAction}, profile: consenting("c1"), at: tokyo(22, 30), want: "a=send"},
 		{name: "delay waits", campaigns: map[string]string{"a": "delay: 3d\n" + emailAction}, profile: consenting("c1"), at: noon, want: "a=wait", reason: "delay 3d"},
+		{name: "cooling off after a support case: no marketing, transactional goes", campaigns: map[string]string{"m": emailAction, "t": "kind: transactional\npriority: 1\n" + emailAction},
+			profile: cooling("c1", noon.Add(time.Hour)), at: noon, want: "m=cooling_off t=send", reason: "cooling off after a support case until 2026-11-21"},
+		{name: "cooling off: a delayed campaign still waits, decided again when due", campaigns: map[string]string{"a": "delay: 3d\n" + emailAction}, profile: cooling("c1", noon.Add(time.Hour)), at: noon, want: "a=wait"},
+		{name: "cooled off", campaigns: map[string]string{"a": emailAction}, profile: cooling("c1", noon), at: noon, want: "a=send"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -236,6 +236,10 @@ type Profile struct {
 	// ErasedAt is when the customer's personal data was erased (their
 	// request, or the shop's deletion webhook); zero if never.
 	ErasedAt time.Time `dynamodbav:"erased_at,omitempty"`
+	// CoolingUntil is until when marketing keeps away from the customer
+	// after a support case (a complaint, a low score or review); zero: no
+	// case. Transactional messages still go.
+	CoolingUntil time.Time `dynamodbav:"cooling_until,omitempty"`
 	// consentChanges is what this copy changed, not stored with it.
 	consentChanges []ConsentChange
 
@@ -262,6 +266,16 @@ type Profile struct {
 	AsOf  time.Time `dynamodbav:"as_of"`
 	RFM   RFM       `dynamodbav:"rfm"`
 	Stage Stage     `dynamodbav:"stage"`
+}
+
+// CoolOff keeps marketing away until until, unless it already keeps away
+// longer; it reports whether that changed anything.
+func (p *Profile) CoolOff(until time.Time) bool {
+	if !until.After(p.CoolingUntil) {
+		return false
+	}
+	p.CoolingUntil = until
+	return true
 }
 
 // ApplyOrder records an order summary seen at eventAt. It reports whether

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
@@ -122,17 +121,17 @@ func LineDryRun(env *config.Env) *line.DryRun {
 
 // Counting builds what a function that counts events but runs no
 // campaigns needs: the store (as Store does, with the named secrets) and
-// the shop's zone from the rules in TSUNAGU_RULES_DIR, whose days the
-// counters are kept by.
-func Counting(ctx context.Context, env *config.Env, secrets ...string) (*Base, *time.Location, error) {
+// the shop's settings from the rules in TSUNAGU_RULES_DIR (its zone, whose
+// days the counters are kept by).
+func Counting(ctx context.Context, env *config.Env, secrets ...string) (*Base, rules.Settings, error) {
 	rulesDir := env.Required("TSUNAGU_RULES_DIR")
 	b, err := Store(ctx, env, secrets...)
 	if err != nil {
-		return nil, nil, err
+		return nil, rules.Settings{}, err
 	}
 	set, err := rules.Load(rulesDir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load rules from %s:\n%w", rulesDir, err)
+		return nil, rules.Settings{}, fmt.Errorf("load rules from %s:\n%w", rulesDir, err)
 	}
-	return b, set.Settings.Location, nil
+	return b, set.Settings, nil
 }

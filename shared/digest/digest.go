@@ -5,7 +5,7 @@
 // mailbox providers and SES enforce, once per day, rate and level (a rate
 // near its limit in the morning and over it by the evening is told twice).
 //
-// The job runs on an hourly schedule and decides from the shop's clock,
+// The job runs every 5 minutes and decides from the shop's clock,
 // so it follows the shop's zone in settings.yaml and a failed tick is
 // made up by the next. Each email is claimed before it is sent (a
 // conditional write, store.ClaimNotice): however often ticks repeat or
@@ -113,19 +113,19 @@ func (j *Job) weekly(ctx context.Context, now time.Time) (string, error) {
 	period := kpi.Period{From: today.AddDate(0, 0, -7), To: today.AddDate(0, 0, -1)}
 	year, wk := today.ISOWeek()
 	week := fmt.Sprintf("%d-W%02d", year, wk)
-	f, err := kpi.Compute(ctx, j.Store, period, j.Campaigns, now)
-	if err != nil {
-		return "", fmt.Errorf("compute the weekly report %s: %w", week, err)
-	}
-	m, err := ReportMessage(f, j.Names, j.Report.Recipients)
-	if err != nil {
-		return "", err
-	}
-	told, err := j.sendOnce(ctx, []string{"report-weekly#" + week}, now, m)
+	// Claimed before it is computed: the ticks after the one that sent it
+	// read nothing.
+	told, err := j.sendOnce(ctx, []string{"report-weekly#" + week}, now, func() (email.Message, error) {
+		f, err := kpi.Compute(ctx, j.Store, period, j.Campaigns, now)
+		if err != nil {
+			return email.Message{}, fmt.Errorf("compute the weekly report %s: %w", week, err)
+		}
+		return ReportMessage(f, j.Names, j.Report.Recipients)
+	})
 	if err != nil || len(told) == 0 {
 		return "", err
 	}
-	slog.InfoContext(ctx, "weekly report sent", "week", week, "period", period.String(), "recipients", len(j.Report.Recipients), "empty", f.Empty)
+	slog.InfoContext(ctx, "weekly report sent", "week", week, "period", period.String(), "recipients", len(j.Report.Recipients))
 	return week, nil
 }
 
@@ -147,16 +147,14 @@ func (j *Job) alerts(ctx context.Context, now time.Time) ([]string, error) {
 	if len(causes) == 0 {
 		return nil, nil
 	}
-	e, err := report.AlertEmail(d, period, j.Names)
-	if err != nil {
-		return nil, err
-	}
-	m := message(e, j.Report.Recipients)
 	names := make([]string, len(causes))
 	for i, c := range causes {
 		names[i] = "alert#" + today.Format(time.DateOnly) + "#" + c
 	}
-	told, err := j.sendOnce(ctx, names, now, m)
+	told, err := j.sendOnce(ctx, names, now, func() (email.Message, error) {
+		e, err := report.AlertEmail(d, period, j.Names)
+		return message(e, j.Report.Recipients), err
+	})
 	if err != nil || len(told) == 0 {
 		return nil, err
 	}
@@ -189,10 +187,11 @@ func causes(d kpi.Deliverability) []string {
 	return out
 }
 
-// sendOnce claims the notices names and, when it claimed any, sends m; it returns what it claimed (those another tick has
-// claimed are left out). A failed send gives the claims back, so the next
-// tick sends them.
-func (j *Job) sendOnce(ctx context.Context, names []string, now time.Time, m email.Message) ([]string, error) {
+// sendOnce claims the notices names and, when it claimed any, builds the
+// message and sends it; it returns what it claimed (those another tick has
+// claimed are left out). A message that could not be built or sent gives
+// the claims back, so the next tick tries again.
+func (j *Job) sendOnce(ctx context.Context, names []string, now time.Time, build func() (email.Message, error)) ([]string, error) {
 	var claimed []string
 	release := func(cause error) error {
 		for _, name := range claimed {
@@ -213,6 +212,10 @@ func (j *Job) sendOnce(ctx context.Context, names []string, now time.Time, m ema
 	}
 	if len(claimed) == 0 {
 		return nil, nil
+	}
+	m, err := build()
+	if err != nil {
+		return nil, release(err)
 	}
 	if _, err := j.Mailer.Send(ctx, m); err != nil {
 		return nil, release(fmt.Errorf("send %s: %w", m.Subject, err))

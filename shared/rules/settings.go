@@ -31,7 +31,21 @@ type Settings struct {
 	Measurement Measurement
 	// Report is who gets the report and the alerts by email.
 	Report Report
+	// Support is where customers' problems go and how long marketing
+	// keeps away from them after one.
+	Support Support
 }
+
+// Support is the support: section: the address told of each case and the
+// cooling-off period without marketing after it.
+type Support struct {
+	Address    string
+	CoolingOff time.Duration
+}
+
+// DefaultCoolingOff is how long marketing keeps away from a customer after
+// a case unless settings.yaml says otherwise.
+const DefaultCoolingOff = 30 * 24 * time.Hour
 
 // Report is who gets the shop's report by email (the report: section).
 type Report struct {
@@ -248,6 +262,10 @@ type settingsSpec struct {
 			Receive       *bool  `yaml:"receive"`
 		} `yaml:"attribution"`
 	} `yaml:"measurement"`
+	Support struct {
+		Address    string `yaml:"address"`
+		CoolingOff string `yaml:"cooling_off"`
+	} `yaml:"support"`
 	Report *struct {
 		Recipients []string `yaml:"recipients"`
 		Weekly     *bool    `yaml:"weekly"`
@@ -390,6 +408,13 @@ func (l *loader) loadSettings() (Settings, bool) {
 	}
 	s.Shopify.ProcessTestOrders = spec.Shopify.TestOrders == "process" // checked by the schema enum
 	s.Measurement = measurementOf(spec)
+	s.Support = Support{Address: spec.Support.Address, CoolingOff: DefaultCoolingOff}
+	if s.Support.Address == "" {
+		s.Support.Address = spec.Shop.ContactEmail
+	}
+	if v := spec.Support.CoolingOff; v != "" {
+		s.Support.CoolingOff, _ = ParseDuration(v) // checked by the schema format
+	}
 	if r := spec.Report; r != nil {
 		s.Report = Report{Recipients: r.Recipients, Weekly: r.Weekly == nil || *r.Weekly, Alerts: r.Alerts == nil || *r.Alerts}
 	}

@@ -1,0 +1,162 @@
+package support
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/golden"
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/email"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var (
+	tokyo, _ = time.LoadLocation("Asia/Tokyo")
+	at       = time.Date(2026, 12, 1, 10, 30, 0, 0, tokyo)
+)
+
+const coolingOff = 30 * 24 * time.Hour
+
+// newDesk is a desk against a fresh table and the SES emulator, telling an
+// address of the test's own.
+func newDesk(t *testing.T) (*Desk, *Opener, *store.Store, string) {
+	t.Helper()
+	st := store.New(testenv.DynamoDB(), testenv.NewTable(t))
+	mailer, err := email.NewSender(testenv.SES(), "椿茶園", "shop@tsubaki-chaen.example.jp", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := testenv.UniqueEmail(t, "support")
+	return &Desk{Store: st, Mailer: mailer, Support: rules.Support{Address: to, CoolingOff: coolingOff}, Shop: "椿茶園", Location: tokyo},
+		&Opener{Store: st, CoolingOff: coolingOff}, st, to
+}
+
+// TestOpen: a case opens once however often its event comes, and keeps
+// marketing away for the cooling-off, never shortened by an older case.
+func TestOpen(t *testing.T) {
+	ctx := context.Background()
+	_, o, st, _ := newDesk(t)
+	c := store.Case{ID: "complaint#k-1", Cause: Complaint, CustomerID: "c-1", CampaignID: "winback", At: at}
+	for range 3 {
+		if err := o.Open(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	older := store.Case{ID: "complaint#k-0", Cause: Complaint, CustomerID: "c-1", At: at.Add(-10 * 24 * time.Hour)}
+	if err := o.Open(ctx, older); err != nil {
+		t.Fatal(err)
+	}
+	cases, err := st.OpenCases(ctx)
+	if err != nil || len(cases) != 2 || cases[0].ID != older.ID || cases[1].ID != c.ID || cases[1].CampaignID != "winback" {
+		t.Fatalf("open cases = %+v, %v; want the two, oldest first", cases, err)
+	}
+	p, err := st.GetProfile(ctx, "c-1")
+	if err != nil || !p.CoolingUntil.Equal(at.Add(coolingOff)) {
+		t.Errorf("cooling until %s (%v), want %s", p.CoolingUntil, err, at.Add(coolingOff))
+	}
+}
+
+// TestTell: each open case is told once, in its own email, and leaves the
+// open index; what the customer said is shown escaped.
+func TestTell(t *testing.T) {
+	ctx := context.Background()
+	d, o, st, to := newDesk(t)
+	for _, c := range []store.Case{
+		{ID: "complaint#k-1", Cause: Complaint, CustomerID: "c-1", CampaignID: "winback", At: at},
+		{ID: "complaint#k-2", Cause: Complaint, CustomerID: "c-2", OrderID: "1001", Said: "<script>alert(1)</script> 届きません", At: at.Add(time.Minute)},
+	} {
+		if err := o.Open(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range []int{2, 0} {
+		told, err := d.Tell(ctx, at.Add(5*time.Minute))
+		if err != nil || told != want {
+			t.Errorf("tick %d told %d (%v), want %d", i, told, err, want)
+		}
+	}
+	if cases, err := st.OpenCases(ctx); err != nil || len(cases) != 0 {
+		t.Errorf("open cases after telling: %d, %v", len(cases), err)
+	}
+	sent := testenv.SentEmails(t, to)
+	if len(sent) != 2 {
+		t.Fatalf("support received %d emails, want 2", len(sent))
+	}
+	second := sent[1]
+	if strings.Contains(second.Body.HTML, "<script>") || !strings.Contains(second.Body.HTML, "&lt;script&gt;") || !strings.Contains(second.Body.Text, "<script>alert(1)</script> 届きません") {
+		t.Error("what the customer said is not escaped in HTML, or not as said in text")
+	}
+	golden.Check(t, "case-complaint.html", sent[0].Body.HTML)
+	golden.Check(t, "case-complaint.txt", "Subject: "+sent[0].Subject+"\n\n"+sent[0].Body.Text)
+	golden.Check(t, "case-said.txt", "Subject: "+second.Subject+"\n\n"+second.Body.Text)
+}
+
+// TestTellConcurrentTicks: overlapping ticks tell each case once.
+func TestTellConcurrentTicks(t *testing.T) {
+	ctx := context.Background()
+	d, o, _, to := newDesk(t)
+	for i := range 3 {
+		if err := o.Open(ctx, store.Case{ID: "complaint#k-" + string(rune('a'+i)), Cause: Complaint, CustomerID: "c-1", At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := d.Tell(ctx, at.Add(time.Duration(i)*time.Second)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if sent := testenv.SentEmails(t, to); len(sent) != 3 {
+		t.Errorf("support received %d emails for 3 cases", len(sent))
+	}
+}
+
+type failingMailer struct {
+	fails int
+	next  Mailer
+}
+
+func (m *failingMailer) Send(ctx context.Context, msg email.Message) (string, error) {
+	if m.fails > 0 {
+		m.fails--
+		return "", errors.New("ses: throttled")
+	}
+	return m.next.Send(ctx, msg)
+}
+
+// TestTellRetriesAFailedSend: a case whose email failed stays open and is
+// told by the next tick, once.
+func TestTellRetriesAFailedSend(t *testing.T) {
+	ctx := context.Background()
+	d, o, st, to := newDesk(t)
+	if err := o.Open(ctx, store.Case{ID: "complaint#k-1", Cause: Complaint, CustomerID: "c-1", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	d.Mailer = &failingMailer{fails: 1, next: d.Mailer}
+	if _, err := d.Tell(ctx, at.Add(5*time.Minute)); err == nil {
+		t.Fatal("a failed send reported no error")
+	}
+	if cases, _ := st.OpenCases(ctx); len(cases) != 1 {
+		t.Fatalf("the case left the open index after a failed send: %d open", len(cases))
+	}
+	for _, m := range []time.Duration{10, 15} {
+		if _, err := d.Tell(ctx, at.Add(m*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sent := testenv.SentEmails(t, to); len(sent) != 1 {
+		t.Errorf("support received %d emails, want 1", len(sent))
+	}
+}

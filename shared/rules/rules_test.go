@@ -514,6 +514,35 @@ func TestReportSettings(t *testing.T) {
 	}
 }
 
+// TestSupportSettings: the support section as shipped, and left out (the
+// shop's contact address, 30 days).
+func TestSupportSettings(t *testing.T) {
+	tests := []struct {
+		name     string
+		settings func(shipped string) string
+		want     Support
+	}{
+		{"as shipped", func(s string) string { return s }, Support{Address: "support@tsubaki-chaen.example.jp", CoolingOff: 30 * 24 * time.Hour}},
+		{"left out: the contact address, 30 days", func(s string) string {
+			return strings.Replace(s[:strings.Index(s, "\nsupport:")]+"\n", "contact_email: support@", "contact_email: help@", 1)
+		}, Support{Address: "help@tsubaki-chaen.example.jp", CoolingOff: DefaultCoolingOff}},
+		{"a week", func(s string) string { return strings.Replace(s, "cooling_off: 30d", "cooling_off: 1w", 1) }, Support{Address: "support@tsubaki-chaen.example.jp", CoolingOff: 7 * 24 * time.Hour}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := shipped(t)
+			fsys["settings.yaml"] = &fstest.MapFile{Data: []byte(tt.settings(readShipped(t, "settings.yaml")))}
+			set, err := LoadFS(fsys, "rules")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if set.Settings.Support != tt.want {
+				t.Errorf("support = %+v, want %+v", set.Settings.Support, tt.want)
+			}
+		})
+	}
+}
+
 func TestLoyalty(t *testing.T) {
 	tests := []struct {
 		name    string

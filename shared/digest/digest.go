@@ -15,6 +15,7 @@ package digest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -190,7 +191,8 @@ func causes(d kpi.Deliverability) []string {
 // sendOnce claims the notices names and, when it claimed any, builds the
 // message and sends it; it returns what it claimed (those another tick has
 // claimed are left out). A message that could not be built or sent gives
-// the claims back, so the next tick tries again.
+// the claims back, so the next tick tries again, unless SES refused it for
+// good (email.ErrRejected): then the claims stay and the error is returned.
 func (j *Job) sendOnce(ctx context.Context, names []string, now time.Time, build func() (email.Message, error)) ([]string, error) {
 	var claimed []string
 	release := func(cause error) error {
@@ -218,6 +220,12 @@ func (j *Job) sendOnce(ctx context.Context, names []string, now time.Time, build
 		return nil, release(err)
 	}
 	if _, err := j.Mailer.Send(ctx, m); err != nil {
+		if errors.Is(err, email.ErrRejected) {
+			// SES refuses it for good (an unverified or suppressed
+			// address): trying every tick cannot help. The claims stay,
+			// the error is reported for the on-call engineer.
+			return nil, fmt.Errorf("send %s: %w", m.Subject, err)
+		}
 		return nil, release(fmt.Errorf("send %s: %w", m.Subject, err))
 	}
 	return claimed, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -129,16 +130,18 @@ func TestWeeklyReportConcurrentTicks(t *testing.T) {
 	}
 }
 
-// failingMailer fails its first sends, then sends through the emulator.
+// failingMailer fails its first sends with err, then sends through the
+// emulator.
 type failingMailer struct {
 	fails int
+	err   error
 	next  Mailer
 }
 
 func (m *failingMailer) Send(ctx context.Context, msg email.Message) (string, error) {
 	if m.fails > 0 {
 		m.fails--
-		return "", errors.New("ses: throttled")
+		return "", m.err
 	}
 	return m.next.Send(ctx, msg)
 }
@@ -148,7 +151,7 @@ func (m *failingMailer) Send(ctx context.Context, msg email.Message) (string, er
 func TestFailedSendIsRetried(t *testing.T) {
 	j, st, to := newJob(t)
 	addShopCounts(t, st, "2026-11-25", store.Counts{"orders": 3, "revenue": 9000})
-	j.Mailer = &failingMailer{fails: 1, next: j.Mailer}
+	j.Mailer = &failingMailer{fails: 1, err: errors.New("ses: throttled"), next: j.Mailer}
 	if _, err := j.Run(context.Background(), at("2026-11-30", "09:00")); err == nil {
 		t.Fatal("a failed send reported no error")
 	}
@@ -162,6 +165,24 @@ func TestFailedSendIsRetried(t *testing.T) {
 	}
 	if got := testenv.SentEmails(t, to[0]); len(got) != 1 {
 		t.Errorf("%d emails after the retry, want 1", len(got))
+	}
+}
+
+// TestRejectedSendIsNotRetried: a report SES refuses for good (an
+// unverified address) is reported, not tried again every tick.
+func TestRejectedSendIsNotRetried(t *testing.T) {
+	j, st, to := newJob(t)
+	j.Report.Alerts = false
+	addShopCounts(t, st, "2026-11-25", store.Counts{"orders": 3, "revenue": 9000})
+	j.Mailer = &failingMailer{fails: 1, err: fmt.Errorf("send email: %w: MessageRejected", email.ErrRejected), next: j.Mailer}
+	if _, err := j.Run(context.Background(), at("2026-11-30", "09:00")); !errors.Is(err, email.ErrRejected) {
+		t.Fatalf("a rejected send reported %v", err)
+	}
+	if res, err := j.Run(context.Background(), at("2026-11-30", "09:05")); err != nil || res.Weekly != "" {
+		t.Errorf("the next tick = %+v, %v; want nothing tried again", res, err)
+	}
+	if got := testenv.SentEmails(t, to[0]); len(got) != 0 {
+		t.Errorf("%d emails after a rejection", len(got))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"log/slog"
@@ -93,7 +94,8 @@ type Desk struct {
 // Tell emails support one message per open case and takes it out of the
 // open index, and returns how many it told. Each case's email is claimed
 // first, so overlapping ticks tell it once; a send that fails gives its
-// claim back and the case stays open for the next tick. A tick that
+// claim back and the case stays open for the next tick, unless SES refused
+// it for good (email.ErrRejected), which is reported and not retried. A tick that
 // stopped after sending finds the claim taken and only closes the case.
 func (d *Desk) Tell(ctx context.Context, now time.Time) (int, error) {
 	cases, err := d.Store.OpenCases(ctx)
@@ -113,6 +115,14 @@ func (d *Desk) Tell(ctx context.Context, now time.Time) (int, error) {
 				_, err = d.Mailer.Send(ctx, m)
 			}
 			if err != nil {
+				if errors.Is(err, email.ErrRejected) {
+					// Refused for good: the claim stays (no retry every
+					// tick), the case closes, the error is reported.
+					if terr := d.Store.TellCase(ctx, c.ID, now); terr != nil {
+						return told, errors.Join(fmt.Errorf("tell case %s: %w", c.ID, err), terr)
+					}
+					return told, fmt.Errorf("tell case %s: %w", c.ID, err)
+				}
 				if rerr := d.Store.ReleaseNotice(ctx, name, now); rerr != nil {
 					return told, fmt.Errorf("tell case %s: %w (and give back its claim: %w)", c.ID, err, rerr)
 				}

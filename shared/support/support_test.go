@@ -3,6 +3,7 @@ package support
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -125,13 +126,14 @@ func TestTellConcurrentTicks(t *testing.T) {
 
 type failingMailer struct {
 	fails int
+	err   error
 	next  Mailer
 }
 
 func (m *failingMailer) Send(ctx context.Context, msg email.Message) (string, error) {
 	if m.fails > 0 {
 		m.fails--
-		return "", errors.New("ses: throttled")
+		return "", m.err
 	}
 	return m.next.Send(ctx, msg)
 }
@@ -144,7 +146,7 @@ func TestTellRetriesAFailedSend(t *testing.T) {
 	if err := o.Open(ctx, store.Case{ID: "complaint#k-1", Cause: Complaint, CustomerID: "c-1", At: at}); err != nil {
 		t.Fatal(err)
 	}
-	d.Mailer = &failingMailer{fails: 1, next: d.Mailer}
+	d.Mailer = &failingMailer{fails: 1, err: errors.New("ses: throttled"), next: d.Mailer}
 	if _, err := d.Tell(ctx, at.Add(5*time.Minute)); err == nil {
 		t.Fatal("a failed send reported no error")
 	}
@@ -158,5 +160,28 @@ func TestTellRetriesAFailedSend(t *testing.T) {
 	}
 	if sent := testenv.SentEmails(t, to); len(sent) != 1 {
 		t.Errorf("support received %d emails, want 1", len(sent))
+	}
+}
+
+// TestTellRejected: a case SES refuses for good (the support address is
+// not verified) is reported and closed, not tried again every tick.
+func TestTellRejected(t *testing.T) {
+	ctx := context.Background()
+	d, o, st, to := newDesk(t)
+	if err := o.Open(ctx, store.Case{ID: "complaint#k-1", Cause: Complaint, CustomerID: "c-1", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	d.Mailer = &failingMailer{fails: 1, err: fmt.Errorf("send email: %w: MessageRejected", email.ErrRejected), next: d.Mailer}
+	if _, err := d.Tell(ctx, at.Add(5*time.Minute)); !errors.Is(err, email.ErrRejected) {
+		t.Fatalf("a rejected send reported %v", err)
+	}
+	if told, err := d.Tell(ctx, at.Add(10*time.Minute)); err != nil || told != 0 {
+		t.Errorf("the next tick told %d (%v), want nothing tried again", told, err)
+	}
+	if cases, _ := st.OpenCases(ctx); len(cases) != 0 {
+		t.Errorf("%d cases still open", len(cases))
+	}
+	if sent := testenv.SentEmails(t, to); len(sent) != 0 {
+		t.Errorf("%d emails after a rejection", len(sent))
 	}
 }

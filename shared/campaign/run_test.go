@@ -131,7 +131,7 @@ func TestReviewRequests(t *testing.T) {
 	yokan := order.Item{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", UnitPrice: 2150, Quantity: 2}
 	p, o := buyer(t, "c-review", yokan, tea)
 	ctx := context.Background()
-	if err := st.RecordReview(ctx, p.ID, "TEA-SENCHA", tokyo(0, 0)); err != nil {
+	if err := st.RecordReview(ctx, p.ID, "TEA-SENCHA", "generic#r-1", tokyo(0, 0)); err != nil {
 		t.Fatal(err)
 	}
 	delivered := Trigger{Event: rules.TriggerOrderDelivered, Key: "order:" + o.ID + ":order.delivered", At: tokyo(12, 0), Profile: p, Order: o}

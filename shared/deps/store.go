@@ -18,8 +18,11 @@ import (
 // The secrets functions read (environment variable names; in AWS each
 // NAME_PARAMETER names the SSM parameter holding NAME, see config.Secrets).
 const (
-	WebhookSecret     = "TSUNAGU_WEBHOOK_SECRET"
-	ShopifySecret     = "SHOPIFY_WEBHOOK_SECRET"
+	WebhookSecret = "TSUNAGU_WEBHOOK_SECRET"
+	ShopifySecret = "SHOPIFY_WEBHOOK_SECRET"
+	// JudgemeSecret verifies Judge.me's review webhooks: the secret of
+	// the shop's Judge.me OAuth app, or its private API token.
+	JudgemeSecret     = "JUDGEME_WEBHOOK_SECRET"
 	LineChannelSecret = "LINE_CHANNEL_SECRET"
 	ThankyouSecret    = "THANKYOU_SIGNING_SECRET"
 	UnsubscribeSecret = "UNSUBSCRIBE_SECRET"

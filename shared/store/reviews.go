@@ -16,12 +16,14 @@ const ReviewRequestInterval = 365 * 24 * time.Hour
 
 func reviewPK(customerID, sku string) string { return "REVIEW#" + customerID + "#" + sku }
 
-// RecordReview notes that a customer reviewed a product (from the shop's
-// review system), so nobody asks them to review it again.
-func (s *Store) RecordReview(ctx context.Context, customerID, sku string, at time.Time) error {
+// RecordReview notes that a customer reviewed a product (the review with
+// reviewKey), so nobody asks them to review it again. The first review's
+// note stays: a later one, or a retry, changes nothing.
+func (s *Store) RecordReview(ctx context.Context, customerID, sku, reviewKey string, at time.Time) error {
 	item := key(reviewPK(customerID, sku), "REVIEWED")
 	item["reviewed_at"] = &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)}
-	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
+	item["review_key"] = &types.AttributeValueMemberS{Value: reviewKey}
+	if _, err := s.putNew(ctx, item); err != nil {
 		return fmt.Errorf("record review of %s by %s: %w", sku, customerID, err)
 	}
 	return nil

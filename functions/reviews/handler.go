@@ -22,6 +22,10 @@ const (
 	judgemeRoute = "POST /webhooks/reviews/judgeme"
 )
 
+// errNoJudgemeSecret refuses Judge.me's webhooks when the shop set no
+// secret for them.
+var errNoJudgemeSecret = errors.New("JUDGEME_WEBHOOK_SECRET is not configured")
+
 // retryAfter is what a 503 asks the sender to wait.
 const retryAfter = 30 * time.Second
 
@@ -82,6 +86,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		}
 		r, err = review.DecodeGeneric(body, now)
 	case judgemeRoute:
+		if len(h.JudgemeSecret) == 0 {
+			return httpapi.Unauthorized(ctx, review.JudgemeSignatureHeader, errNoJudgemeSecret), nil
+		}
 		if err := h.JudgemeSecret.VerifyJudgeme(httpapi.Header(req, review.JudgemeSignatureHeader), body); err != nil {
 			return httpapi.Unauthorized(ctx, review.JudgemeSignatureHeader, err), nil
 		}

@@ -264,8 +264,9 @@ func TestJudgemeSamples(t *testing.T) {
 	}
 	unconfigured := *f.h
 	unconfigured.JudgemeSecret = nil
-	if status, _ := call(t, &unconfigured, judgemeRequest(sample("pipedream-review-created.json"))); status != http.StatusUnauthorized {
-		t.Errorf("without JUDGEME_WEBHOOK_SECRET: %d, want 401", status)
+	resp, err := unconfigured.Handle(context.Background(), judgemeRequest(sample("pipedream-review-created.json")))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Body, "JUDGEME_WEBHOOK_SECRET is not configured") {
+		t.Errorf("without JUDGEME_WEBHOOK_SECRET: %d %s, want 401 saying so", resp.StatusCode, resp.Body)
 	}
 }
 

@@ -25,5 +25,8 @@ func main() {
 		os.Exit(1)
 	}
 	h := &Handler{Store: b.Store, WebhookSecret: b.Secrets.Keys(deps.WebhookSecret), JudgemeSecret: b.Secrets.Keys(deps.JudgemeSecret), Now: time.Now}
+	if len(h.JudgemeSecret) == 0 {
+		slog.Info("judge.me webhooks refused: no JUDGEME_WEBHOOK_SECRET")
+	}
 	lambda.Start(h.Handle)
 }

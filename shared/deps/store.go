@@ -68,6 +68,9 @@ func Store(ctx context.Context, env *config.Env, secrets ...string) (*Base, erro
 	specs := make([]config.Secret, len(secrets))
 	for i, name := range secrets {
 		specs[i] = config.Secret{Name: name}
+		if name == JudgemeSecret {
+			specs[i].Optional, specs[i].Vendor = true, true
+		}
 	}
 	return base(ctx, env, specs)
 }

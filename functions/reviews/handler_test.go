@@ -17,7 +17,6 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
-	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
@@ -250,12 +249,19 @@ func TestJudgemeSamples(t *testing.T) {
 			}
 		})
 	}
-	sku := review.JudgemeProductSKU("8302173290794")
+	sku := order.ProductKey("8302173290794")
 	if r := f.rating(t, sku); r != "1 reviews, 5 stars" {
 		t.Errorf("%s: %s", sku, r)
 	}
 	if got := f.reviewed(t, "5083214609", sku); got != "already_reviewed" {
 		t.Errorf("review request to the reviewer: %s", got)
+	}
+	// The same product on a Shopify line with a SKU: the line names the
+	// product id, and the review request finds the review under it.
+	line := order.Item{SKU: "SNOWBOARD-OXYGEN", ProductID: "8302173290794"}
+	ok, reason, err := f.st.ClaimReviewRequest(context.Background(), "5083214609", line.SKU, "msg-oxygen", now.Add(time.Hour), line.OtherKeys()...)
+	if err != nil || ok || reason != "already_reviewed" {
+		t.Errorf("review request of the SKU line to the reviewer: %v %q %v", ok, reason, err)
 	}
 	forged := judgemeRequest(sample("pipedream-review-created.json"))
 	forged.Headers["judgeme-hmac-sha256"] = signature.SignJudgeme("another-secret", []byte(forged.Body))

@@ -19,11 +19,6 @@ const JudgemeSignatureHeader = "JUDGEME-HMAC-SHA256"
 // keeps product reviews only, so such a delivery is accepted and ignored.
 var ErrNotProductReview = errors.New("a review of the shop, not of a product")
 
-// JudgemeProductSKU is the product key tsunagu gives a Judge.me review's
-// product_external_id (Shopify's product id): the one the Shopify order
-// decoder gives a line whose product has neither SKU nor variant.
-func JudgemeProductSKU(productID string) string { return "product-" + productID }
-
 // DecodeJudgeme parses and checks a Judge.me review webhook body as
 // Judge.me sends it (events review/created and review/updated):
 //
@@ -33,7 +28,7 @@ func JudgemeProductSKU(productID string) string { return "product-" + productID 
 //	   "published": true, "hidden": false, "curated": "ok", "verified": "buyer",
 //	   "created_at": "2023-10-05T13:35:01+00:00", ...}}
 //
-// The product is product-<product_external_id> (JudgemeProductSKU); the
+// The product is product-<product_external_id> (order.ProductKey); the
 // customer is the reviewer's external_id (Shopify's customer id; absent
 // for a reviewer who is not a customer); verified means "verified":
 // "buyer"; published means "published" (or, when Judge.me leaves it out,
@@ -84,7 +79,7 @@ func DecodeJudgeme(body []byte) (Review, error) {
 	if product == "" || product == "0" {
 		return Review{}, ErrNotProductReview
 	}
-	r.SKU = JudgemeProductSKU(product)
+	r.SKU = order.ProductKey(product)
 	return r, nil
 }
 

@@ -31,17 +31,21 @@ func (s *Store) RecordReview(ctx context.Context, customerID, sku, reviewKey str
 
 // ClaimReviewRequest reserves the right to ask a customer about a product in
 // the message with messageKey. It is refused when they reviewed it already
-// or were asked about it (by another message) in the last 12 months. The
-// same message claiming again succeeds, so a retried send keeps its products.
-func (s *Store) ClaimReviewRequest(ctx context.Context, customerID, sku, messageKey string, at time.Time) (ok bool, reason string, err error) {
+// (under sku or any of otherKeys, the other keys the product is known by:
+// order.Item.OtherKeys) or were asked about it (by another message) in the
+// last 12 months. The same message claiming again succeeds, so a retried
+// send keeps its products.
+func (s *Store) ClaimReviewRequest(ctx context.Context, customerID, sku, messageKey string, at time.Time, otherKeys ...string) (ok bool, reason string, err error) {
+	for _, k := range append([]string{sku}, otherKeys...) {
+		reviewed, err := s.getItem(ctx, reviewPK(customerID, k), "REVIEWED", at)
+		if err != nil {
+			return false, "", fmt.Errorf("get review of %s: %w", k, err)
+		}
+		if reviewed != nil {
+			return false, "already_reviewed", nil
+		}
+	}
 	pk := reviewPK(customerID, sku)
-	reviewed, err := s.getItem(ctx, pk, "REVIEWED", at)
-	if err != nil {
-		return false, "", fmt.Errorf("get review of %s: %w", sku, err)
-	}
-	if reviewed != nil {
-		return false, "already_reviewed", nil
-	}
 	item := key(pk, "REQUESTED")
 	item["message_key"] = &types.AttributeValueMemberS{Value: messageKey}
 	item["requested_at"] = &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)}

@@ -32,17 +32,20 @@ const retryAfter = 30 * time.Second
 // Store is what the handler needs of the DynamoDB store.
 type Store interface {
 	GetOrder(ctx context.Context, id string) (store.OrderState, error)
-	SaveReview(ctx context.Context, r review.Review, at time.Time) (review.Review, bool, error)
+	SaveReview(ctx context.Context, r review.Review, at time.Time) (store.StoredReview, error)
+	PublishReview(ctx context.Context, reviewKey string, at time.Time) (bool, error)
 	CountReview(ctx context.Context, sku, reviewKey string, rating int, at time.Time) (bool, error)
+	MarkReviewCounted(ctx context.Context, reviewKey string, at time.Time) error
 	RecordReview(ctx context.Context, customerID, sku, reviewKey string, at time.Time) error
 	FinishReview(ctx context.Context, reviewKey string, at time.Time) (bool, error)
 }
 
 // Handler takes reviews in: from the shop (tsunagu's review webhook,
 // X-Tsunagu-Signature) and from Judge.me (its review webhooks as Judge.me
-// sends them, JUDGEME-HMAC-SHA256). Each review is stored once, counted in
-// its product's rating when published, and stops further review requests
-// for that product to its author. Every step is idempotent, so a retry
+// sends them, JUDGEME-HMAC-SHA256). Each review is stored once (a later
+// delivery may only publish it), counted in its product's rating once
+// published, and stops further review requests for that product to its
+// author. Every step is idempotent, so a retry
 // finishes what a failed delivery left and a redelivery changes nothing.
 type Handler struct {
 	Store         Store
@@ -118,9 +121,10 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 
 // take runs a review's steps, each idempotent: find its author through
 // the order when the body does not name them, store it (the first
-// delivery's content wins), count it in its product's rating when
-// published, note that its author reviewed the product, and mark it done.
-// A delivery of a review already done answers duplicate.
+// delivery's content wins, except that a later one may publish a review
+// that was not), count it in its product's rating once it is published,
+// note that its author reviewed the product, and mark it done. A delivery
+// that changes nothing answers duplicate.
 func (h *Handler) take(ctx context.Context, r review.Review, now time.Time) (answer, error) {
 	if r.CustomerID == "" && r.OrderID != "" {
 		o, err := h.Store.GetOrder(ctx, r.OrderID)
@@ -134,29 +138,43 @@ func (h *Handler) take(ctx context.Context, r review.Review, now time.Time) (ans
 			r.CustomerID = o.Order.Customer.ID
 		}
 	}
-	stored, done, err := h.Store.SaveReview(ctx, r, now)
+	stored, err := h.Store.SaveReview(ctx, r, now)
 	if err != nil {
 		return answer{}, err
 	}
-	a := answer{Accepted: true, Review: stored.Key(), Counted: stored.Published, StopsRequests: stored.CustomerID != ""}
-	if done {
-		a.Duplicate = true
+	rv, changed := stored.Review, false
+	if r.Published && !rv.Published {
+		// Published since it was first delivered (moderation passed):
+		// by this call, or by a copy of this delivery at the same time.
+		if changed, err = h.Store.PublishReview(ctx, rv.Key(), now); err != nil {
+			return answer{}, err
+		}
+		rv.Published = true
+	}
+	if rv.Published && !stored.Counted {
+		counted, err := h.Store.CountReview(ctx, rv.SKU, rv.Key(), rv.Rating, now)
+		if err != nil {
+			return answer{}, err
+		}
+		if err := h.Store.MarkReviewCounted(ctx, rv.Key(), now); err != nil {
+			return answer{}, err
+		}
+		changed = changed || counted && stored.Done
+	}
+	a := answer{Accepted: true, Review: rv.Key(), Counted: rv.Published, StopsRequests: rv.CustomerID != ""}
+	if stored.Done {
+		a.Duplicate = !changed
 		return a, nil
 	}
-	if stored.Published {
-		if _, err := h.Store.CountReview(ctx, stored.SKU, stored.Key(), stored.Rating, now); err != nil {
+	if rv.CustomerID != "" {
+		if err := h.Store.RecordReview(ctx, rv.CustomerID, rv.SKU, rv.Key(), rv.CreatedAt); err != nil {
 			return answer{}, err
 		}
 	}
-	if stored.CustomerID != "" {
-		if err := h.Store.RecordReview(ctx, stored.CustomerID, stored.SKU, stored.Key(), stored.CreatedAt); err != nil {
-			return answer{}, err
-		}
-	}
-	first, err := h.Store.FinishReview(ctx, stored.Key(), now)
+	first, err := h.Store.FinishReview(ctx, rv.Key(), now)
 	if err != nil {
 		return answer{}, err
 	}
-	a.Duplicate = !first
+	a.Duplicate = !first && !changed
 	return a, nil
 }

@@ -148,6 +148,14 @@ func TestGenericReviews(t *testing.T) {
 			reply{Accepted: true, Review: "generic#r-4", Counted: true}, "3 reviews, 12 stars"},
 		{"the customer named in the body", reviewBody("r-5", "9999", "SWEET-YOKAN", 4, true, `,"customer_id":"c-3"`),
 			reply{Accepted: true, Review: "generic#r-5", Counted: true, StopsRequests: true}, "4 reviews, 16 stars"},
+		{"awaiting moderation: kept, not counted", reviewBody("r-6", "1002", "SWEET-YOKAN", 2, false, ""),
+			reply{Accepted: true, Review: "generic#r-6", StopsRequests: true}, "4 reviews, 16 stars"},
+		{"published later: counted, with the rating first sent", reviewBody("r-6", "1002", "SWEET-YOKAN", 5, true, ""),
+			reply{Accepted: true, Review: "generic#r-6", Counted: true, StopsRequests: true}, "5 reviews, 18 stars"},
+		{"published again: a duplicate", reviewBody("r-6", "1002", "SWEET-YOKAN", 2, true, ""),
+			reply{Accepted: true, Duplicate: true, Review: "generic#r-6", Counted: true, StopsRequests: true}, "5 reviews, 18 stars"},
+		{"unpublished later: not applied (not yet)", reviewBody("r-6", "1002", "SWEET-YOKAN", 2, false, ""),
+			reply{Accepted: true, Duplicate: true, Review: "generic#r-6", Counted: true, StopsRequests: true}, "5 reviews, 18 stars"},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -349,6 +357,20 @@ func (s *failingStore) RecordReview(ctx context.Context, customerID, sku, key st
 	return s.Store.RecordReview(ctx, customerID, sku, key, at)
 }
 
+func (s *failingStore) MarkReviewCounted(ctx context.Context, key string, at time.Time) error {
+	if err := s.fail("mark"); err != nil {
+		return err
+	}
+	return s.Store.MarkReviewCounted(ctx, key, at)
+}
+
+func (s *failingStore) PublishReview(ctx context.Context, key string, at time.Time) (bool, error) {
+	if err := s.fail("publish"); err != nil {
+		return false, err
+	}
+	return s.Store.PublishReview(ctx, key, at)
+}
+
 func (s *failingStore) FinishReview(ctx context.Context, key string, at time.Time) (bool, error) {
 	if err := s.fail("finish"); err != nil {
 		return false, err
@@ -359,7 +381,7 @@ func (s *failingStore) FinishReview(ctx context.Context, key string, at time.Tim
 // TestRetryAfterFailure fails each step once: the answer is 503, and the
 // shop's retry finishes the review, counted once.
 func TestRetryAfterFailure(t *testing.T) {
-	for _, step := range []string{"count", "record", "finish"} {
+	for _, step := range []string{"count", "mark", "record", "finish"} {
 		t.Run(step, func(t *testing.T) {
 			f := newFixture(t)
 			f.h.Store = &failingStore{Store: f.h.Store, step: step}
@@ -378,6 +400,39 @@ func TestRetryAfterFailure(t *testing.T) {
 			}
 			if got := f.reviewed(t, "c-1", "SWEET-YOKAN"); got != "already_reviewed" {
 				t.Errorf("review request: %s", got)
+			}
+		})
+	}
+}
+
+// TestJudgemeModeration: a review Judge.me sends while it awaits
+// curation is kept and not counted; Judge.me's review/updated once it is
+// published counts it, once however often it comes.
+func TestJudgemeModeration(t *testing.T) {
+	f := newFixture(t)
+	body := func(event, curated string) string {
+		return `{"event":"` + event + `","platform":"shopify","shop_domain":"tsubaki.myshopify.com","review":{"id":77,"title":"香りが良い","body":"毎朝飲んでいます。","rating":4,` +
+			`"product_external_id":632910392,"reviewer":{"external_id":115310627314723954,"name":"高橋"},"curated":"` + curated + `","hidden":false,"verified":"buyer",` +
+			`"created_at":"2026-11-28T00:00:00+00:00","updated_at":"2026-11-28T00:00:00+00:00"}}`
+	}
+	steps := []struct {
+		name, body string
+		want       reply
+		rating     string
+	}{
+		{"created, awaiting curation", body("review/created", "not-yet"), reply{Accepted: true, Review: "judgeme#77", StopsRequests: true}, "0 reviews, 0 stars"},
+		{"updated, still awaiting", body("review/updated", "not-yet"), reply{Accepted: true, Duplicate: true, Review: "judgeme#77", StopsRequests: true}, "0 reviews, 0 stars"},
+		{"updated, curated", body("review/updated", "ok"), reply{Accepted: true, Review: "judgeme#77", Counted: true, StopsRequests: true}, "1 reviews, 4 stars"},
+		{"the update redelivered", body("review/updated", "ok"), reply{Accepted: true, Duplicate: true, Review: "judgeme#77", Counted: true, StopsRequests: true}, "1 reviews, 4 stars"},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			status, got := call(t, f.h, judgemeRequest(s.body))
+			if status != http.StatusOK || got != s.want {
+				t.Errorf("answer %d %+v, want 200 %+v", status, got, s.want)
+			}
+			if r := f.rating(t, order.ProductKey("632910392")); r != s.rating {
+				t.Errorf("rating %s, want %s", r, s.rating)
 			}
 		})
 	}

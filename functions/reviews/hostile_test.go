@@ -109,10 +109,11 @@ func TestReviewTextStoredAsSent(t *testing.T) {
 		if status != 200 || got.Duplicate {
 			t.Fatalf("%q: %d %+v", s, status, got)
 		}
-		stored, done, err := f.st.SaveReview(context.Background(), mustDecode(t, body), now)
-		if err != nil || !done {
-			t.Fatalf("%q: read back %v %v", s, done, err)
+		back, err := f.st.SaveReview(context.Background(), mustDecode(t, body), now)
+		if err != nil || !back.Done {
+			t.Fatalf("%q: read back %+v %v", s, back, err)
 		}
+		stored := back.Review
 		wantText := strings.ReplaceAll(s, "\u202e", "")
 		wantTitle := strings.ReplaceAll(strings.ReplaceAll(s, "\u202e", " "), "\n", " ")
 		if stored.Text != wantText || strings.TrimSpace(stored.Title) != strings.TrimSpace(wantTitle) {

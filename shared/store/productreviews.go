@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,8 +31,21 @@ type reviewItem struct {
 	Published  bool      `dynamodbav:"published"`
 	CreatedAt  time.Time `dynamodbav:"created_at"`
 	ReceivedAt time.Time `dynamodbav:"received_at"`
+	// PublishedAt is when a later delivery published the review.
+	PublishedAt time.Time `dynamodbav:"published_at,omitempty"`
+	// CountedAt marks the review counted in its product's aggregate.
+	CountedAt time.Time `dynamodbav:"counted_at,omitempty"`
 	// DoneAt marks every step of the review's first delivery done.
 	DoneAt time.Time `dynamodbav:"done_at,omitempty"`
+}
+
+// StoredReview is a review as stored, with how far its steps went.
+type StoredReview struct {
+	Review review.Review
+	// Counted: in its product's aggregate (MarkReviewCounted).
+	Counted bool
+	// Done: its first delivery finished (FinishReview).
+	Done bool
 }
 
 func reviewItemPK(reviewKey string) string { return "REVIEWITEM#" + reviewKey }
@@ -41,53 +55,73 @@ func reviewItemPK(reviewKey string) string { return "REVIEWITEM#" + reviewKey }
 func productReviewsPK(sku string) string { return "PRODUCT#" + sku }
 
 // SaveReview stores a review once (a PutItem conditioned on its key being
-// new): the first delivery's content is kept, later ones change nothing.
-// It returns the review as stored (the earlier one when there was one)
-// and whether its delivery was finished (FinishReview).
-func (s *Store) SaveReview(ctx context.Context, r review.Review, at time.Time) (review.Review, bool, error) {
+// new): the first delivery's content is kept, later ones change nothing
+// (but PublishReview). It returns the review as stored (the earlier one
+// when there was one) and how far its steps went.
+func (s *Store) SaveReview(ctx context.Context, r review.Review, at time.Time) (StoredReview, error) {
 	item, err := marshalMap(reviewItem{Source: r.Source, ReviewID: r.ID, OrderID: r.OrderID, CustomerID: r.CustomerID, SKU: r.SKU,
 		Rating: r.Rating, Title: r.Title, Text: r.Text, Author: r.Author, Verified: r.Verified, Published: r.Published,
 		CreatedAt: r.CreatedAt.UTC(), ReceivedAt: at.UTC()})
 	if err != nil {
-		return review.Review{}, false, err
+		return StoredReview{}, err
 	}
 	for k, v := range key(reviewItemPK(r.Key()), "REVIEW") {
 		item[k] = v
 	}
 	wrote, err := s.putNew(ctx, item)
 	if err != nil {
-		return review.Review{}, false, fmt.Errorf("save review %s: %w", r.Key(), err)
+		return StoredReview{}, fmt.Errorf("save review %s: %w", r.Key(), err)
 	}
 	if wrote {
-		return r, false, nil
+		return StoredReview{Review: r}, nil
 	}
 	stored, err := getDecoded[reviewItem](ctx, s, reviewItemPK(r.Key()), "REVIEW")
 	if err != nil {
-		return review.Review{}, false, fmt.Errorf("get review %s: %w", r.Key(), err)
+		return StoredReview{}, fmt.Errorf("get review %s: %w", r.Key(), err)
 	}
-	return review.Review{Source: stored.Source, ID: stored.ReviewID, OrderID: stored.OrderID, CustomerID: stored.CustomerID, SKU: stored.SKU,
+	return StoredReview{Review: review.Review{Source: stored.Source, ID: stored.ReviewID, OrderID: stored.OrderID, CustomerID: stored.CustomerID, SKU: stored.SKU,
 		Rating: stored.Rating, Title: stored.Title, Text: stored.Text, Author: stored.Author, Verified: stored.Verified,
-		Published: stored.Published, CreatedAt: stored.CreatedAt}, !stored.DoneAt.IsZero(), nil
+		Published: stored.Published, CreatedAt: stored.CreatedAt}, Counted: !stored.CountedAt.IsZero(), Done: !stored.DoneAt.IsZero()}, nil
+}
+
+// PublishReview publishes a stored review that was not (moderation
+// passed at the source), and reports whether this call did.
+func (s *Store) PublishReview(ctx context.Context, reviewKey string, at time.Time) (bool, error) {
+	return s.setReview(ctx, reviewKey, "SET published = :true, published_at = :at", "attribute_exists(pk) AND published = :false", at)
+}
+
+// MarkReviewCounted notes that a review is in its product's aggregate, so
+// later deliveries do not count it again.
+func (s *Store) MarkReviewCounted(ctx context.Context, reviewKey string, at time.Time) error {
+	_, err := s.setReview(ctx, reviewKey, "SET counted_at = :at", "attribute_exists(pk) AND attribute_not_exists(counted_at)", at)
+	return err
+}
+
+// setReview is a conditional UpdateItem of a review item; it reports
+// whether the condition held.
+func (s *Store) setReview(ctx context.Context, reviewKey, update, condition string, at time.Time) (bool, error) {
+	values := map[string]types.AttributeValue{":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)}}
+	if strings.Contains(update+condition, ":true") {
+		values[":true"], values[":false"] = &types.AttributeValueMemberBOOL{Value: true}, &types.AttributeValueMemberBOOL{Value: false}
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(reviewItemPK(reviewKey), "REVIEW"),
+		UpdateExpression: aws.String(update), ConditionExpression: aws.String(condition), ExpressionAttributeValues: values,
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("update review %s: %w", reviewKey, err)
+	}
+	return true, nil
 }
 
 // FinishReview marks a review's delivery done, and reports whether this
 // call did (the first copy of a delivery to finish; the others are
 // duplicates).
 func (s *Store) FinishReview(ctx context.Context, reviewKey string, at time.Time) (bool, error) {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       key(reviewItemPK(reviewKey), "REVIEW"),
-		UpdateExpression:          aws.String("SET done_at = :at"),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(done_at)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)}},
-	})
-	if isConditionFailed(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("finish review %s: %w", reviewKey, err)
-	}
-	return true, nil
+	return s.setReview(ctx, reviewKey, "SET done_at = :at", "attribute_exists(pk) AND attribute_not_exists(done_at)", at)
 }
 
 // RecentReviewsKept is how many reviews a product's aggregate remembers

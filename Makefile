@@ -33,7 +33,8 @@ FUZZ_TARGETS := shared/order:FuzzDecodeGeneric shared/order:FuzzDecodeErasure sh
 	shared/shopify:FuzzDecodeRedact shared/shopify:FuzzMinorUnits \
 	shared/signature:FuzzVerifyTsunagu shared/signature:FuzzVerifyShopify shared/signature:FuzzVerifyOrder \
 	shared/unsubscribe:FuzzOpen shared/rules:FuzzLoadCampaign shared/rules:FuzzLoadLoyalty functions/line:FuzzWebhookParse \
-	functions/sesfeedback:FuzzDecodeSESEvent functions/line:FuzzVerifyCustomerSignature shared/logging:FuzzMask
+	functions/sesfeedback:FuzzDecodeSESEvent functions/line:FuzzVerifyCustomerSignature shared/logging:FuzzMask \
+	shared/review:FuzzDecode
 ## Go 1.26's coordinator can end a clean run with a bare "context deadline
 ## exceeded" when -fuzztime runs out mid-call (golang/go#75804, fixed in 1.27):
 ## such a run wrote no reproducer and failed nothing else, so it is reported
@@ -110,6 +111,9 @@ build-ErasureFunction:
 
 build-ShopRedactFunction:
 	$(call lambda_build,shopredact)
+
+build-ReviewsFunction:
+	$(call lambda_build,reviews)
 
 build-ThankyouFunction:
 	$(call lambda_build,thankyou)

@@ -46,6 +46,12 @@ func lineSigned(body []byte, _ time.Time) map[string]string {
 		"X-Line-Signature": signature.SignShopify(envOr("LINE_CHANNEL_SECRET", devSecret), body)}
 }
 
+// judgemeSigned signs a review webhook body as Judge.me does: hex
+// HMAC-SHA256 of the raw body with the secret of the shop's Judge.me app.
+func judgemeSigned(body []byte, _ time.Time) map[string]string {
+	return map[string]string{"Content-Type": "application/json", "JUDGEME-HMAC-SHA256": signature.SignJudgeme(envOr("JUDGEME_WEBHOOK_SECRET", devSecret), body)}
+}
+
 // sampleLinkToken is a link token as LINE issues them.
 const sampleLinkToken = "NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY"
 
@@ -115,6 +121,8 @@ var samples = []sampleRequest{
 	{name: "shopify-orders-create", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-create.json", headers: shopifySigned("orders/create", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")},
 	{name: "shopify-orders-fulfilled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-fulfilled.json", headers: shopifySigned("orders/fulfilled", "0c4b1d5e-5d2b-4f0a-9c55-8f3e6a1d2b7c")},
 	{name: "shopify-orders-cancelled", method: "POST", path: "/webhooks/shopify/orders", body: "shopify-orders-cancelled.json", headers: shopifySigned("orders/cancelled", "7e2f9a31-6c4d-4e8b-a1f0-3d5c7b9e2a64")},
+	{name: "reviews-generic", method: "POST", path: "/webhooks/reviews", body: "reviews-generic.json", headers: tsunaguSigned},
+	{name: "reviews-judgeme", method: "POST", path: "/webhooks/reviews/judgeme", body: "reviews-judgeme.json", headers: judgemeSigned},
 	{name: "generic-customer-erase", method: "POST", path: "/webhooks/customers/erase", body: "generic-customer-erase.json", headers: tsunaguSigned},
 	{name: "shopify-compliance-data-request", method: "POST", path: "/webhooks/shopify/compliance", body: "shopify-customers-data-request.json", headers: shopifySigned("customers/data_request", "3f6c2a9e-8d14-4b7a-9e02-6a1c5d7f4b21")},
 	{name: "shopify-compliance-redact", method: "POST", path: "/webhooks/shopify/compliance", body: "shopify-customers-redact.json", headers: shopifySigned("customers/redact", "9b0e4d7c-2a61-4f38-b5c9-1e7a3d6f8c04")},

@@ -20,6 +20,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
+	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
@@ -85,6 +86,22 @@ func TestSampleEventsDecode(t *testing.T) {
 					_, err = order.DecodeGeneric(body)
 				}
 				if err != nil {
+					t.Errorf("body: %v", err)
+				}
+			case "POST /webhooks/reviews":
+				sig := ev.Headers["x-tsunagu-signature"]
+				ts, _ := strconv.ParseInt(strings.TrimPrefix(strings.Split(sig, ",")[0], "t="), 10, 64)
+				if err := signature.VerifyTsunagu(devSecret, sig, body, time.Unix(ts, 0)); err != nil {
+					t.Errorf("signature with dev-secret: %v", err)
+				}
+				if _, err := review.DecodeGeneric(body, time.Now()); err != nil {
+					t.Errorf("body: %v", err)
+				}
+			case "POST /webhooks/reviews/judgeme":
+				if err := signature.VerifyJudgeme(devSecret, ev.Headers["judgeme-hmac-sha256"], body); err != nil {
+					t.Errorf("signature with dev-secret: %v", err)
+				}
+				if _, err := review.DecodeJudgeme(body); err != nil {
 					t.Errorf("body: %v", err)
 				}
 			case "POST /webhooks/shopify/customers/redact", "POST /webhooks/shopify/compliance":
@@ -159,6 +176,10 @@ func TestSampleEventsDecode(t *testing.T) {
 		name := filepath.Base(f)
 		var err error
 		switch {
+		case name == "reviews-generic.json":
+			_, err = review.DecodeGeneric(raw, time.Now())
+		case name == "reviews-judgeme.json":
+			_, err = review.DecodeJudgeme(raw)
 		case name == "generic-customer-erase.json":
 			_, err = order.DecodeErasure(raw)
 		case strings.HasPrefix(name, "generic-"):

@@ -47,7 +47,7 @@ const (
 )
 
 // secretNames are the secrets the stack gives functions, printed at start.
-var secretNames = []string{deps.WebhookSecret, deps.ShopifySecret, deps.LineChannelSecret, deps.ThankyouSecret, deps.UnsubscribeSecret, deps.ClickSecret, deps.CouponSecret, deps.PseudonymSecret}
+var secretNames = []string{deps.WebhookSecret, deps.ShopifySecret, deps.JudgemeSecret, deps.LineChannelSecret, deps.ThankyouSecret, deps.UnsubscribeSecret, deps.ClickSecret, deps.CouponSecret, deps.PseudonymSecret}
 
 // runStack starts the local stack in the foreground: the emulators, the
 // table, every function of template.yaml built as `sam build` builds it and

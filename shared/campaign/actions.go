@@ -164,7 +164,7 @@ func (r *Runner) requestReviews(ctx context.Context, t Trigger, d Decision, i in
 			continue
 		}
 		seen[it.SKU] = true
-		ok, _, err := r.Store.ClaimReviewRequest(ctx, t.Profile.ID, it.SKU, key, t.At)
+		ok, _, err := r.Store.ClaimReviewRequest(ctx, t.Profile.ID, it.SKU, key, t.At, it.OtherKeys()...)
 		if err != nil {
 			return Outcome{Campaign: d.Campaign.ID}, err
 		}

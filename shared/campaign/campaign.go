@@ -47,7 +47,7 @@ type Store interface {
 	IssueCoupon(ctx context.Context, c store.Coupon) (store.Coupon, bool, error)
 	ReserveLineBudget(ctx context.Context, campaignID, month string, budget int, messageKey string) (bool, error)
 	ReleaseLineBudget(ctx context.Context, campaignID, month, messageKey string) (bool, error)
-	ClaimReviewRequest(ctx context.Context, customerID, sku, messageKey string, at time.Time) (bool, string, error)
+	ClaimReviewRequest(ctx context.Context, customerID, sku, messageKey string, at time.Time, otherKeys ...string) (bool, string, error)
 	SuppressionOf(ctx context.Context, email string) (store.Suppression, error)
 	AddCounts(ctx context.Context, pk, sk string, day time.Time, counts store.Counts) error
 }

@@ -129,9 +129,14 @@ func TestReviewRequests(t *testing.T) {
 	r, st := newRunner(t, set)
 	tea := order.Item{SKU: "TEA-SENCHA", Name: "宇治煎茶", Category: "tea", UnitPrice: 1500, Quantity: 1}
 	yokan := order.Item{SKU: "SWEET-YOKAN", Name: "本練羊羹", Category: "sweets", UnitPrice: 2150, Quantity: 2}
-	p, o := buyer(t, "c-review", yokan, tea)
+	// Reviewed on Judge.me, which names products by Shopify's product id.
+	matcha := order.Item{SKU: "TEA-MATCHA", Name: "抹茶 星の昔", Category: "tea", UnitPrice: 3000, Quantity: 1, ProductID: "632910392"}
+	p, o := buyer(t, "c-review", yokan, tea, matcha)
 	ctx := context.Background()
-	if err := st.RecordReview(ctx, p.ID, "TEA-SENCHA", tokyo(0, 0)); err != nil {
+	if err := st.RecordReview(ctx, p.ID, "TEA-SENCHA", "generic#r-1", tokyo(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordReview(ctx, p.ID, order.ProductKey("632910392"), "judgeme#465077653", tokyo(0, 0)); err != nil {
 		t.Fatal(err)
 	}
 	delivered := Trigger{Event: rules.TriggerOrderDelivered, Key: "order:" + o.ID + ":order.delivered", At: tokyo(12, 0), Profile: p, Order: o}
@@ -150,9 +155,9 @@ func TestReviewRequests(t *testing.T) {
 		t.Fatalf("fired = %s, %v", statuses(out), err)
 	}
 	mails := testenv.SentEmails(t, p.Email)
-	if len(mails) != 1 || !strings.Contains(mails[0].Body.Text, "本練羊羹") || strings.Contains(mails[0].Body.Text, "宇治煎茶") ||
+	if len(mails) != 1 || !strings.Contains(mails[0].Body.Text, "本練羊羹") || strings.Contains(mails[0].Body.Text, "宇治煎茶") || strings.Contains(mails[0].Body.Text, "抹茶") ||
 		!strings.Contains(mails[0].Body.Text, "https://tsubaki-chaen.example.jp/products/SWEET-YOKAN/reviews/new") {
-		t.Fatalf("review email must ask about the yokan only (the tea is reviewed): %+v", mails)
+		t.Fatalf("review email must ask about the yokan only (the teas are reviewed, the matcha on Judge.me): %+v", mails)
 	}
 	// A later order of the same product, within 12 months: not asked again.
 	_, o2 := buyer(t, "c-review-2", yokan)

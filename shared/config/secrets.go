@@ -38,6 +38,11 @@ type Secret struct {
 	// Optional secrets may be absent (no variable, or no such
 	// parameter); they are then "".
 	Optional bool
+	// Vendor secrets are issued by another service (a review app's
+	// signing secret or API token), which chooses their length: outside
+	// the local stack only an empty key and the local default are
+	// refused, not a short one.
+	Vendor bool
 }
 
 // SecretValues are the secrets Secrets read, by variable name.
@@ -123,7 +128,7 @@ func (e *Env) Secrets(ctx context.Context, params func() Parameters, secrets ...
 	if !local {
 		for _, s := range secrets {
 			if v, ok := values[s.Name]; ok {
-				e.checkStrong(s.Name, v)
+				e.checkStrong(s, v)
 			}
 		}
 	}
@@ -164,7 +169,8 @@ func (e *Env) hasProblem(name string) bool {
 
 // checkStrong records a problem for a secret with no key, or a key that
 // is the local default or too short to be one.
-func (e *Env) checkStrong(name, value string) {
+func (e *Env) checkStrong(s Secret, value string) {
+	name := s.Name
 	keys := strings.Fields(value)
 	if len(keys) == 0 {
 		e.problems = append(e.problems, name+" is empty")
@@ -177,7 +183,7 @@ func (e *Env) checkStrong(name, value string) {
 		switch {
 		case k == DevSecret:
 			e.problems = append(e.problems, fmt.Sprintf("%s: %s is the local stack's %s; set a real secret (at least %d random bytes, such as `openssl rand -hex 32`)", name, which, DevSecret, MinSecretLength))
-		case len(k) < MinSecretLength:
+		case len(k) < MinSecretLength && !s.Vendor:
 			e.problems = append(e.problems, fmt.Sprintf("%s: %s has %d bytes; at least %d outside the local stack (such as `openssl rand -hex 32`)", name, which, len(k), MinSecretLength))
 		}
 	}

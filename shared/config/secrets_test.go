@@ -151,6 +151,12 @@ func TestSecrets(t *testing.T) {
 				"B: its key has 18 bytes; at least 32 outside the local stack (such as `openssl rand -hex 32`); " +
 				"C: its key 2 of 2 has 18 bytes; at least 32 outside the local stack (such as `openssl rand -hex 32`)",
 			wantCall: [][]string{{"/tsunagu/DEV", "/tsunagu/PLAIN_STRING", "/tsunagu/ROTATING_TO_SHORT", "/tsunagu/SHORT"}}},
+		{name: "AWS: a vendor's short key is taken, its local default is not",
+			vars:     with(inAWS, param(map[string]string{"A": "/tsunagu/SHORT", "B": "/tsunagu/DEV"})),
+			secrets:  []Secret{{Name: "A", Vendor: true}, {Name: "B", Vendor: true, Optional: true}},
+			want:     SecretValues{"A": shortSecret, "B": DevSecret},
+			wantErr:  "configuration: B: its key is the local stack's dev-secret; set a real secret (at least 32 random bytes, such as `openssl rand -hex 32`)",
+			wantCall: [][]string{{"/tsunagu/DEV", "/tsunagu/SHORT"}}},
 		{name: "AWS: missing parameters and variables",
 			vars:     with(inAWS, param(map[string]string{"GONE": "/tsunagu/GONE", "OPTIONAL_GONE": "/tsunagu/OPTIONAL_GONE"})),
 			secrets:  []Secret{{Name: "GONE"}, {Name: "OPTIONAL_GONE", Optional: true}, {Name: "UNSET"}, {Name: "OPTIONAL_UNSET", Optional: true}},

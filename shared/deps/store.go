@@ -18,8 +18,11 @@ import (
 // The secrets functions read (environment variable names; in AWS each
 // NAME_PARAMETER names the SSM parameter holding NAME, see config.Secrets).
 const (
-	WebhookSecret     = "TSUNAGU_WEBHOOK_SECRET"
-	ShopifySecret     = "SHOPIFY_WEBHOOK_SECRET"
+	WebhookSecret = "TSUNAGU_WEBHOOK_SECRET"
+	ShopifySecret = "SHOPIFY_WEBHOOK_SECRET"
+	// JudgemeSecret verifies Judge.me's review webhooks: the secret of
+	// the shop's Judge.me OAuth app, or its private API token.
+	JudgemeSecret     = "JUDGEME_WEBHOOK_SECRET"
 	LineChannelSecret = "LINE_CHANNEL_SECRET"
 	ThankyouSecret    = "THANKYOU_SIGNING_SECRET"
 	UnsubscribeSecret = "UNSUBSCRIBE_SECRET"
@@ -65,6 +68,9 @@ func Store(ctx context.Context, env *config.Env, secrets ...string) (*Base, erro
 	specs := make([]config.Secret, len(secrets))
 	for i, name := range secrets {
 		specs[i] = config.Secret{Name: name}
+		if name == JudgemeSecret {
+			specs[i].Optional, specs[i].Vendor = true, true
+		}
 	}
 	return base(ctx, env, specs)
 }

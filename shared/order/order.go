@@ -200,6 +200,25 @@ type Item struct {
 	UnitPrice int64 // integer minor units of the order currency
 	Quantity  int
 	Kind      ItemKind
+	// ProductID is the shop platform's id of the line's product
+	// (Shopify's product_id), when the body names one: review apps name
+	// products by it (see ProductKey).
+	ProductID string
+}
+
+// ProductKey is the key tsunagu gives a product known only by its
+// platform id (Shopify's product_id): the SKU of a Shopify line without
+// SKU or variant, and the product of a Judge.me review.
+func ProductKey(productID string) string { return "product-" + productID }
+
+// OtherKeys are the other keys the line's product may be known by: its
+// ProductKey, when the line names a product id and has another SKU. A
+// review stored under one of them is a review of this product.
+func (it Item) OtherKeys() []string {
+	if it.ProductID == "" || it.SKU == ProductKey(it.ProductID) {
+		return nil
+	}
+	return []string{ProductKey(it.ProductID)}
 }
 
 // ItemKind tells product lines from the other lines a shop's admin can put

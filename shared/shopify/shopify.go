@@ -356,10 +356,11 @@ func lineItem(bad *order.InvalidError, field string, li wireLine, scale int) (or
 	case variant != "":
 		it.SKU = "variant-" + variant
 	default:
-		it.SKU = "product-" + product
+		it.SKU = order.ProductKey(product)
 	}
 	if it.Kind == order.ProductLine {
 		it.Brand = order.CleanText(li.Vendor)
+		it.ProductID = product
 	}
 	if len(it.SKU) > maxID {
 		bad.Add(field+".sku", "must be at most %d characters", maxID)

@@ -37,7 +37,7 @@ func TestDecode(t *testing.T) {
 	placed := time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC)
 	misaki := &order.Customer{ID: "115310627314723954", Email: "misaki@example.jp", Name: "高橋 美咲",
 		Consent: order.Consent{State: order.ConsentGranted, Source: "shopify:single_opt_in", At: time.Date(2026, 10, 1, 3, 0, 0, 0, time.UTC)}}
-	yokan := []order.Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", Brand: "椿茶園", UnitPrice: 2150, Quantity: 2}}
+	yokan := []order.Item{{SKU: "SWEET-YOKAN", Name: "本練羊羹", Brand: "椿茶園", UnitPrice: 2150, Quantity: 2, ProductID: "632910392"}}
 	tests := []struct {
 		name     string
 		topic    string
@@ -52,7 +52,7 @@ func TestDecode(t *testing.T) {
 		{name: "cancelled", topic: "orders/cancelled", fixture: "orders-cancelled.json", wantType: order.Cancelled, wantAt: time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC), customer: misaki, items: yokan},
 		{name: "guest checkout", topic: "orders/create", fixture: "orders-create-guest.json", wantType: order.Created, wantAt: placed,
 			customer: &order.Customer{ID: testDecoder.Guests.GuestCustomerID("guest@example.jp"), Email: "guest@example.jp"},
-			items:    []order.Item{{SKU: "variant-808950810", Name: "本練羊羹", Brand: "椿茶園", UnitPrice: 2150, Quantity: 2}}},
+			items:    []order.Item{{SKU: "variant-808950810", Name: "本練羊羹", Brand: "椿茶園", UnitPrice: 2150, Quantity: 2, ProductID: "632910392"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -102,6 +102,31 @@ func VerifyShopify(secret, header string, body []byte) error {
 	return nil
 }
 
+// SignJudgeme returns the JUDGEME-HMAC-SHA256 header value Judge.me sends
+// with a webhook: the hex HMAC-SHA256 of the raw body, keyed with the
+// secret of the OAuth app that created the webhook (or the shop's private
+// API token, for a webhook created with it).
+func SignJudgeme(secret string, body []byte) string {
+	return hex.EncodeToString(Sum(secret, body))
+}
+
+// VerifyJudgeme checks a JUDGEME-HMAC-SHA256 header against the raw body
+// (hex digits in either case; surrounding spaces ignored).
+func VerifyJudgeme(secret, header string, body []byte) error {
+	h := strings.TrimSpace(header)
+	if h == "" {
+		return ErrMissing
+	}
+	sig, err := hex.DecodeString(h)
+	if err != nil || len(sig) != sha256.Size {
+		return ErrMalformed
+	}
+	if !hmac.Equal(sig, Sum(secret, body)) {
+		return ErrMismatch
+	}
+	return nil
+}
+
 // Sum returns HMAC-SHA256(secret, data).
 func Sum(secret string, data []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
@@ -169,6 +194,11 @@ func (k Keys) VerifyTsunagu(header string, body []byte, now time.Time) error {
 // VerifyShopify is VerifyShopify with any of the keys.
 func (k Keys) VerifyShopify(header string, body []byte) error {
 	return k.verify(func(secret string) error { return VerifyShopify(secret, header, body) })
+}
+
+// VerifyJudgeme is VerifyJudgeme with any of the keys.
+func (k Keys) VerifyJudgeme(header string, body []byte) error {
+	return k.verify(func(secret string) error { return VerifyJudgeme(secret, header, body) })
 }
 
 // VerifyOrder is VerifyOrder with any of the keys.

@@ -164,3 +164,34 @@ func TestLineLinkSignatures(t *testing.T) {
 		})
 	}
 }
+
+func TestVerifyJudgeme(t *testing.T) {
+	body := []byte(`{"event":"review/created","review":{"id":465077653}}`)
+	good := SignJudgeme("judgeme-app-secret", body)
+	tests := []struct {
+		name, header string
+		want         error
+	}{
+		{"as Judge.me signs", good, nil},
+		{"upper-case hex", strings.ToUpper(good), nil},
+		{"with spaces", " " + good + "\n", nil},
+		{"missing", "", ErrMissing},
+		{"base64, as Shopify signs", SignShopify("judgeme-app-secret", body), ErrMalformed},
+		{"short", good[:62], ErrMalformed},
+		{"another secret", SignJudgeme("another-secret", body), ErrMismatch},
+		{"another body", SignJudgeme("judgeme-app-secret", []byte(`{}`)), ErrMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := VerifyJudgeme("judgeme-app-secret", tt.header, body); !errors.Is(err, tt.want) {
+				t.Errorf("VerifyJudgeme = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	if err := (Keys{"new-secret", "judgeme-app-secret"}).VerifyJudgeme(good, body); err != nil {
+		t.Errorf("with the earlier key still listed: %v", err)
+	}
+	if err := (Keys{}).VerifyJudgeme(good, body); !errors.Is(err, ErrMismatch) {
+		t.Errorf("without keys: %v", err)
+	}
+}

@@ -90,14 +90,15 @@ type orderLineItem struct {
 	UnitPrice int64  `dynamodbav:"unit_price"`
 	Quantity  int    `dynamodbav:"quantity"`
 	Kind      string `dynamodbav:"kind,omitempty"`
+	ProductID string `dynamodbav:"product_id,omitempty"`
 }
 
 func lineItem(it order.Item) orderLineItem {
-	return orderLineItem{SKU: it.SKU, Name: it.Name, Category: it.Category, Brand: it.Brand, UnitPrice: it.UnitPrice, Quantity: it.Quantity, Kind: string(it.Kind)}
+	return orderLineItem{SKU: it.SKU, Name: it.Name, Category: it.Category, Brand: it.Brand, UnitPrice: it.UnitPrice, Quantity: it.Quantity, Kind: string(it.Kind), ProductID: it.ProductID}
 }
 
 func (li orderLineItem) item() order.Item {
-	return order.Item{SKU: li.SKU, Name: li.Name, Category: li.Category, Brand: li.Brand, UnitPrice: li.UnitPrice, Quantity: li.Quantity, Kind: order.ItemKind(li.Kind)}
+	return order.Item{SKU: li.SKU, Name: li.Name, Category: li.Category, Brand: li.Brand, UnitPrice: li.UnitPrice, Quantity: li.Quantity, Kind: order.ItemKind(li.Kind), ProductID: li.ProductID}
 }
 
 func orderPK(id string) string { return "ORDER#" + id }

@@ -1,0 +1,32 @@
+// Command reviews is the Lambda function behind the review webhooks:
+// tsunagu's own (POST /webhooks/reviews) and Judge.me's
+// (POST /webhooks/reviews/judgeme).
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tsunagu-dev/tsunagu/shared/config"
+	"github.com/tsunagu-dev/tsunagu/shared/deps"
+	"github.com/tsunagu-dev/tsunagu/shared/logging"
+)
+
+func main() {
+	slog.SetDefault(logging.NewLambdaLogger())
+	env := config.New(os.LookupEnv)
+	b, err := deps.Store(context.Background(), env, deps.WebhookSecret, deps.JudgemeSecret)
+	if err != nil {
+		slog.Error("cold start failed", "error", err)
+		os.Exit(1)
+	}
+	h := &Handler{Store: b.Store, WebhookSecret: b.Secrets.Keys(deps.WebhookSecret), JudgemeSecret: b.Secrets.Keys(deps.JudgemeSecret), Now: time.Now}
+	if len(h.JudgemeSecret) == 0 {
+		slog.Info("judge.me webhooks refused: no JUDGEME_WEBHOOK_SECRET")
+	}
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tsunagu-dev/tsunagu/shared/review"
+)
+
+// reviewItem is a review as stored: REVIEWITEM#<source>#<id> / REVIEW.
+type reviewItem struct {
+	Source     string    `dynamodbav:"source"`
+	ReviewID   string    `dynamodbav:"review_id"`
+	OrderID    string    `dynamodbav:"order_id,omitempty"`
+	CustomerID string    `dynamodbav:"customer_id,omitempty"`
+	SKU        string    `dynamodbav:"sku"`
+	Rating     int       `dynamodbav:"rating"`
+	Title      string    `dynamodbav:"title,omitempty"`
+	Text       string    `dynamodbav:"text,omitempty"`
+	Author     string    `dynamodbav:"author,omitempty"`
+	Verified   bool      `dynamodbav:"verified"`
+	Published  bool      `dynamodbav:"published"`
+	CreatedAt  time.Time `dynamodbav:"created_at"`
+	ReceivedAt time.Time `dynamodbav:"received_at"`
+	// PublishedAt is when a later delivery published the review.
+	PublishedAt time.Time `dynamodbav:"published_at,omitempty"`
+	// CountedAt marks the review counted in its product's aggregate.
+	CountedAt time.Time `dynamodbav:"counted_at,omitempty"`
+	// DoneAt marks every step of the review's first delivery done.
+	DoneAt time.Time `dynamodbav:"done_at,omitempty"`
+}
+
+// StoredReview is a review as stored, with how far its steps went.
+type StoredReview struct {
+	Review review.Review
+	// Counted: in its product's aggregate (MarkReviewCounted).
+	Counted bool
+	// Done: its first delivery finished (FinishReview).
+	Done bool
+}
+
+func reviewItemPK(reviewKey string) string { return "REVIEWITEM#" + reviewKey }
+
+// productReviewsPK is the partition of a product's review aggregate,
+// beside its catalog item (PRODUCT#<sku> / PRODUCT).
+func productReviewsPK(sku string) string { return "PRODUCT#" + sku }
+
+// SaveReview stores a review once (a PutItem conditioned on its key being
+// new): the first delivery's content is kept, later ones change nothing
+// (but PublishReview). It returns the review as stored (the earlier one
+// when there was one) and how far its steps went.
+func (s *Store) SaveReview(ctx context.Context, r review.Review, at time.Time) (StoredReview, error) {
+	item, err := marshalMap(reviewItem{Source: r.Source, ReviewID: r.ID, OrderID: r.OrderID, CustomerID: r.CustomerID, SKU: r.SKU,
+		Rating: r.Rating, Title: r.Title, Text: r.Text, Author: r.Author, Verified: r.Verified, Published: r.Published,
+		CreatedAt: r.CreatedAt.UTC(), ReceivedAt: at.UTC()})
+	if err != nil {
+		return StoredReview{}, err
+	}
+	for k, v := range key(reviewItemPK(r.Key()), "REVIEW") {
+		item[k] = v
+	}
+	wrote, err := s.putNew(ctx, item)
+	if err != nil {
+		return StoredReview{}, fmt.Errorf("save review %s: %w", r.Key(), err)
+	}
+	if wrote {
+		return StoredReview{Review: r}, nil
+	}
+	stored, err := getDecoded[reviewItem](ctx, s, reviewItemPK(r.Key()), "REVIEW")
+	if err != nil {
+		return StoredReview{}, fmt.Errorf("get review %s: %w", r.Key(), err)
+	}
+	return StoredReview{Review: review.Review{Source: stored.Source, ID: stored.ReviewID, OrderID: stored.OrderID, CustomerID: stored.CustomerID, SKU: stored.SKU,
+		Rating: stored.Rating, Title: stored.Title, Text: stored.Text, Author: stored.Author, Verified: stored.Verified,
+		Published: stored.Published, CreatedAt: stored.CreatedAt}, Counted: !stored.CountedAt.IsZero(), Done: !stored.DoneAt.IsZero()}, nil
+}
+
+// PublishReview publishes a stored review that was not (moderation
+// passed at the source), and reports whether this call did.
+func (s *Store) PublishReview(ctx context.Context, reviewKey string, at time.Time) (bool, error) {
+	return s.setReview(ctx, reviewKey, "SET published = :true, published_at = :at", "attribute_exists(pk) AND published = :false", at)
+}
+
+// MarkReviewCounted notes that a review is in its product's aggregate, so
+// later deliveries do not count it again.
+func (s *Store) MarkReviewCounted(ctx context.Context, reviewKey string, at time.Time) error {
+	_, err := s.setReview(ctx, reviewKey, "SET counted_at = :at", "attribute_exists(pk) AND attribute_not_exists(counted_at)", at)
+	return err
+}
+
+// setReview is a conditional UpdateItem of a review item; it reports
+// whether the condition held.
+func (s *Store) setReview(ctx context.Context, reviewKey, update, condition string, at time.Time) (bool, error) {
+	values := map[string]types.AttributeValue{":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)}}
+	if strings.Contains(update+condition, ":true") {
+		values[":true"], values[":false"] = &types.AttributeValueMemberBOOL{Value: true}, &types.AttributeValueMemberBOOL{Value: false}
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(reviewItemPK(reviewKey), "REVIEW"),
+		UpdateExpression: aws.String(update), ConditionExpression: aws.String(condition), ExpressionAttributeValues: values,
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("update review %s: %w", reviewKey, err)
+	}
+	return true, nil
+}
+
+// FinishReview marks a review's delivery done, and reports whether this
+// call did (the first copy of a delivery to finish; the others are
+// duplicates).
+func (s *Store) FinishReview(ctx context.Context, reviewKey string, at time.Time) (bool, error) {
+	return s.setReview(ctx, reviewKey, "SET done_at = :at", "attribute_exists(pk) AND attribute_not_exists(done_at)", at)
+}
+
+// RecentReviewsKept is how many reviews a product's aggregate remembers
+// having counted: a review retried after more than this many others of
+// the same product were counted in between would be counted twice.
+const RecentReviewsKept = 100
+
+// ProductReviews is a product's review aggregate: its published reviews'
+// count and rating sum, kept as reviews arrive, so a message needs one
+// GetItem, never a Query over the reviews.
+type ProductReviews struct {
+	SKU       string    `dynamodbav:"sku"`
+	Count     int64     `dynamodbav:"count"`
+	RatingSum int64     `dynamodbav:"rating_sum"`
+	UpdatedAt time.Time `dynamodbav:"updated_at"`
+	// Version guards the read-modify-write; Recent are the keys of the
+	// last RecentReviewsKept reviews counted, oldest first.
+	Version int64    `dynamodbav:"version"`
+	Recent  []string `dynamodbav:"recent"`
+}
+
+// Average is the mean rating, 0 without reviews.
+func (p ProductReviews) Average() float64 {
+	if p.Count == 0 {
+		return 0
+	}
+	return float64(p.RatingSum) / float64(p.Count)
+}
+
+// GetProductReviews reads a product's review aggregate; a product without
+// counted reviews has a zero one.
+func (s *Store) GetProductReviews(ctx context.Context, sku string) (ProductReviews, error) {
+	p, err := getDecoded[ProductReviews](ctx, s, productReviewsPK(sku), "REVIEWS")
+	if errors.Is(err, ErrNotFound) {
+		return ProductReviews{SKU: sku}, nil
+	}
+	if err != nil {
+		return ProductReviews{}, fmt.Errorf("get reviews of %s: %w", sku, err)
+	}
+	return p, nil
+}
+
+// maxAggregateAttempts bounds the optimistic retries of CountReview when
+// other reviews of the product are counted at the same moment.
+const maxAggregateAttempts = 20
+
+// CountReview adds a published review's rating to its product's
+// aggregate, once: a strongly consistent GetItem, then a PutItem
+// conditioned on the version read, retried on conflict. A review already
+// among the aggregate's Recent is not added again (a retried delivery),
+// and reports false.
+func (s *Store) CountReview(ctx context.Context, sku, reviewKey string, rating int, at time.Time) (bool, error) {
+	for range maxAggregateAttempts {
+		p, err := s.GetProductReviews(ctx, sku)
+		if err != nil {
+			return false, err
+		}
+		if slices.Contains(p.Recent, reviewKey) {
+			return false, nil
+		}
+		read := p.Version
+		p.Count++
+		p.RatingSum += int64(rating)
+		p.Version++
+		p.UpdatedAt = at.UTC()
+		p.Recent = append(p.Recent, reviewKey)
+		if n := len(p.Recent); n > RecentReviewsKept {
+			p.Recent = p.Recent[n-RecentReviewsKept:]
+		}
+		item, err := attributevalue.MarshalMap(p)
+		if err != nil {
+			return false, fmt.Errorf("marshal reviews of %s: %w", sku, err)
+		}
+		for k, v := range key(productReviewsPK(sku), "REVIEWS") {
+			item[k] = v
+		}
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(s.table), Item: item,
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR version = :read"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":read": &types.AttributeValueMemberN{Value: fmt.Sprint(read)}},
+		})
+		if isConditionFailed(err) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("count review %s of %s: %w", reviewKey, sku, err)
+		}
+		return true, nil
+	}
+	return false, fmt.Errorf("count review %s of %s: %d conflicting writes in a row", reviewKey, sku, maxAggregateAttempts)
+}

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -14,6 +16,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/support"
 )
 
 // Route keys this function serves (template.yaml declares them).
@@ -53,7 +56,15 @@ type Handler struct {
 	// JudgemeSecret verifies JUDGEME-HMAC-SHA256; without keys the
 	// Judge.me route refuses every request.
 	JudgemeSecret signature.Keys
-	Now           func() time.Time
+	// Cases opens a support case for a one-or-two-star review of a known
+	// customer (shared/support).
+	Cases CaseOpener
+	Now   func() time.Time
+}
+
+// CaseOpener opens a support case (a *support.Opener).
+type CaseOpener interface {
+	Open(ctx context.Context, c store.Case) error
 }
 
 // answer is the JSON body of an accepted request.
@@ -169,6 +180,15 @@ func (h *Handler) take(ctx context.Context, r review.Review, now time.Time) (ans
 	if rv.CustomerID != "" {
 		if err := h.Store.RecordReview(ctx, rv.CustomerID, rv.SKU, rv.Key(), rv.CreatedAt); err != nil {
 			return answer{}, err
+		}
+		if rv.Rating <= support.LowRating {
+			// Whatever the rating's fate in the shop's moderation, the
+			// shop hears of it first.
+			c := store.Case{ID: support.LowReview + "#" + rv.Key(), Cause: support.LowReview, CustomerID: rv.CustomerID, OrderID: rv.OrderID,
+				About: fmt.Sprintf("★%d %s", rv.Rating, rv.SKU), Said: strings.TrimSpace(rv.Title + "\n" + rv.Text), At: now}
+			if err := h.Cases.Open(ctx, c); err != nil {
+				return answer{}, err
+			}
 		}
 	}
 	first, err := h.Store.FinishReview(ctx, rv.Key(), now)

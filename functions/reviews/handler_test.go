@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/support"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -42,9 +44,10 @@ type fixture struct {
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	table := testenv.NewTable(t)
+	st := store.New(testenv.DynamoDBAs(t, "ReviewsFunction"), table)
 	return fixture{
-		h: &Handler{Store: store.New(testenv.DynamoDBAs(t, "ReviewsFunction"), table), WebhookSecret: signature.Keys{secret},
-			JudgemeSecret: signature.Keys{judgemeSecret}, Now: func() time.Time { return now }},
+		h: &Handler{Store: st, WebhookSecret: signature.Keys{secret}, JudgemeSecret: signature.Keys{judgemeSecret},
+			Cases: &support.Opener{Store: st, CoolingOff: 30 * 24 * time.Hour}, Now: func() time.Time { return now }},
 		st: store.New(testenv.DynamoDB(), table), table: table,
 	}
 }
@@ -181,6 +184,29 @@ func TestGenericReviews(t *testing.T) {
 	}
 	if r := f.rating(t, "TEA-SENCHA"); r != "0 reviews, 0 stars" {
 		t.Errorf("TEA-SENCHA (unpublished review only): %s", r)
+	}
+	// The two-star reviews of known customers opened a support case each,
+	// published or not, and cooled their authors off; the five-star
+	// review sent again with one star did not.
+	cases, err := f.st.OpenCases(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cases {
+		got = append(got, c.ID+" "+c.CustomerID+" "+c.About)
+	}
+	if want := []string{"low_review#generic#r-3 c-1 ★2 TEA-SENCHA", "low_review#generic#r-6 c-2 ★2 SWEET-YOKAN"}; !slices.Equal(got, want) {
+		t.Errorf("cases %q, want %q", got, want)
+	}
+	for id, cooling := range map[string]bool{"c-1": true, "c-2": true, "c-3": false} {
+		p, err := f.st.GetProfile(context.Background(), id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if cooling != p.CoolingUntil.Equal(now.Add(30*24*time.Hour)) {
+			t.Errorf("%s cooling until %s, want cooling %v", id, p.CoolingUntil, cooling)
+		}
 	}
 }
 

@@ -14,17 +14,19 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
+	"github.com/tsunagu-dev/tsunagu/shared/support"
 )
 
 func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
-	b, err := deps.Store(context.Background(), env, deps.WebhookSecret, deps.JudgemeSecret)
+	b, settings, err := deps.Counting(context.Background(), env, deps.WebhookSecret, deps.JudgemeSecret)
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: b.Store, WebhookSecret: b.Secrets.Keys(deps.WebhookSecret), JudgemeSecret: b.Secrets.Keys(deps.JudgemeSecret), Now: time.Now}
+	h := &Handler{Store: b.Store, WebhookSecret: b.Secrets.Keys(deps.WebhookSecret), JudgemeSecret: b.Secrets.Keys(deps.JudgemeSecret),
+		Cases: &support.Opener{Store: b.Store, CoolingOff: settings.Support.CoolingOff}, Now: time.Now}
 	if len(h.JudgemeSecret) == 0 {
 		slog.Info("judge.me webhooks refused: no JUDGEME_WEBHOOK_SECRET")
 	}

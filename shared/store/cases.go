@@ -20,6 +20,8 @@ type Case struct {
 	CustomerID string `dynamodbav:"customer_id"`
 	OrderID    string `dynamodbav:"order_id,omitempty"`
 	CampaignID string `dynamodbav:"campaign_id,omitempty"`
+	// About says what the case is about, beyond its cause ("★2 SWEET-YOKAN").
+	About string `dynamodbav:"about,omitempty"`
 	// Said is what the customer said, as they said it (a comment, a
 	// review's text); shown escaped.
 	Said string    `dynamodbav:"said,omitempty"`

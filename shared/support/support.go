@@ -28,11 +28,17 @@ import (
 const (
 	// Complaint: the customer marked a marketing email as spam.
 	Complaint = "complaint"
+	// LowReview: the customer wrote a one-or-two-star review.
+	LowReview = "low_review"
 )
+
+// LowRating is the highest review rating that opens a case.
+const LowRating = 2
 
 // causeLabels name the causes in the email to support.
 var causeLabels = map[string]string{
 	Complaint: "迷惑メールとして報告されました（苦情）",
+	LowReview: "低評価（★1〜2）のレビューが届きました",
 }
 
 // Store is where cases and the customers' cooling-off are kept (a

@@ -71,7 +71,7 @@ func TestTell(t *testing.T) {
 	d, o, st, to := newDesk(t)
 	for _, c := range []store.Case{
 		{ID: "complaint#k-1", Cause: Complaint, CustomerID: "c-1", CampaignID: "winback", At: at},
-		{ID: "complaint#k-2", Cause: Complaint, CustomerID: "c-2", OrderID: "1001", Said: "<script>alert(1)</script> 届きません", At: at.Add(time.Minute)},
+		{ID: "low_review#generic#r-1", Cause: LowReview, CustomerID: "c-2", OrderID: "1001", About: "★1 SWEET-YOKAN", Said: "<script>alert(1)</script> 届きません", At: at.Add(time.Minute)},
 	} {
 		if err := o.Open(ctx, c); err != nil {
 			t.Fatal(err)
@@ -96,7 +96,8 @@ func TestTell(t *testing.T) {
 	}
 	golden.Check(t, "case-complaint.html", sent[0].Body.HTML)
 	golden.Check(t, "case-complaint.txt", "Subject: "+sent[0].Subject+"\n\n"+sent[0].Body.Text)
-	golden.Check(t, "case-said.txt", "Subject: "+second.Subject+"\n\n"+second.Body.Text)
+	golden.Check(t, "case-low-review.html", second.Body.HTML)
+	golden.Check(t, "case-low-review.txt", "Subject: "+second.Subject+"\n\n"+second.Body.Text)
 }
 
 // TestTellConcurrentTicks: overlapping ticks tell each case once.

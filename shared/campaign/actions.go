@@ -8,6 +8,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/survey"
 )
 
 func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome, error) {
@@ -89,6 +90,8 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 			o, err = r.sendEmail(ctx, t, d, i, a, coupon, nil)
 		case rules.ActionReviewRequest:
 			o, err = r.requestReviews(ctx, t, d, i, a, coupon)
+		case rules.ActionSurvey:
+			o, err = r.askSurvey(ctx, t, d, i, a, coupon)
 		case rules.ActionLine:
 			o, err = r.sendLine(ctx, t, d, i, a, coupon)
 			// Reached on LINE, or being reached by another attempt pushing
@@ -177,7 +180,28 @@ func (r *Runner) requestReviews(ctx context.Context, t Trigger, d Decision, i in
 		rec := store.MessageRecord{Key: key, CampaignID: d.Campaign.ID, Variant: d.Variant, Channel: "email", CustomerID: t.Profile.ID}
 		return o, r.Store.RecordSkipped(ctx, rec, ReasonNothingToReview, t.At)
 	}
-	return r.sendEmail(ctx, t, d, i, a, coupon, reviews)
+	return r.sendEmail(ctx, t, d, i, a, coupon, func(data *rules.MessageData) { data.Reviews = reviews })
+}
+
+// askSurvey sends a survey with one-tap score links, unless the customer
+// had one within surveys.min_interval (from any campaign, on any
+// channel): the message claims the customer's survey of the interval
+// first, and a retry of the same message keeps its claim.
+func (r *Runner) askSurvey(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon) (Outcome, error) {
+	key := MessageKey(d.Campaign.ID, i, t.Key, t.Profile.ID)
+	ok, err := r.Store.ClaimSurvey(ctx, t.Profile.ID, key, t.At, r.Rules.Settings.SurveyInterval)
+	if err != nil {
+		return Outcome{Campaign: d.Campaign.ID}, err
+	}
+	if !ok {
+		o := Outcome{Campaign: d.Campaign.ID, Variant: d.Variant, Channel: "email", Status: string(store.MessageSkipped), Reason: ReasonSurveyThrottled}
+		rec := store.MessageRecord{Key: key, CampaignID: d.Campaign.ID, Variant: d.Variant, Channel: "email", CustomerID: t.Profile.ID}
+		return o, r.Store.RecordSkipped(ctx, rec, ReasonSurveyThrottled, t.At)
+	}
+	ask := survey.Ask{MessageKey: key, CampaignID: d.Campaign.ID, CustomerID: t.Profile.ID, OrderID: t.Order.ID, Scale: a.Scale, SentAt: t.At.UTC()}
+	return r.sendEmail(ctx, t, d, i, a, coupon, func(data *rules.MessageData) {
+		data.Survey = rules.NewSurvey(a.Scale, r.Rules.Settings.Shop.Name, r.Surveys.Link(ask))
+	})
 }
 
 // messageData is what templates see for this customer and trigger.

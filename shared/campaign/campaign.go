@@ -31,6 +31,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/survey"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
@@ -48,6 +49,7 @@ type Store interface {
 	ReserveLineBudget(ctx context.Context, campaignID, month string, budget int, messageKey string) (bool, error)
 	ReleaseLineBudget(ctx context.Context, campaignID, month, messageKey string) (bool, error)
 	ClaimReviewRequest(ctx context.Context, customerID, sku, messageKey string, at time.Time, otherKeys ...string) (bool, string, error)
+	ClaimSurvey(ctx context.Context, customerID, messageKey string, at time.Time, interval time.Duration) (bool, error)
 	SuppressionOf(ctx context.Context, email string) (store.Suppression, error)
 	AddCounts(ctx context.Context, pk, sk string, day time.Time, counts store.Counts) error
 }
@@ -75,6 +77,12 @@ type ClickLinks interface {
 	Tracker(m clicks.Message) func(rawURL string) string
 }
 
+// SurveyLinks makes the one-tap score links of a survey message
+// (survey.Sealer).
+type SurveyLinks interface {
+	Link(a survey.Ask) func(score int) string
+}
+
 // CouponCodes derives the code of a campaign's coupon for one trigger
 // occurrence and customer.
 type CouponCodes interface {
@@ -93,6 +101,8 @@ type Runner struct {
 	// message. Nil sends links direct (previews, tools).
 	Clicks  ClickLinks
 	Coupons CouponCodes
+	// Surveys makes the score links of survey actions.
+	Surveys SurveyLinks
 	// PublicURL is the base URL of the HTTP API, for unsubscribe links.
 	PublicURL string
 	// RecommendationLimit caps cross-sell suggestions per message.
@@ -122,6 +132,9 @@ const (
 const (
 	ReasonRenderFailed    = "render_failed"
 	ReasonNothingToReview = "nothing_to_review"
+	// ReasonSurveyThrottled: the customer had a survey within the
+	// settings' surveys.min_interval.
+	ReasonSurveyThrottled = "survey_throttled"
 	ReasonLineBudget      = "line_budget"
 	ReasonLineQuota       = "line_quota"
 	ReasonSuppressed      = "suppressed"

@@ -47,7 +47,13 @@ func (r *Runner) Preview(t Trigger, campaignID string) ([]PreviewMessage, error)
 			if a.Type == rules.ActionLine {
 				m.Line, err = tpl.RenderLine(r.messageData(t, coupon, nil, "line"))
 			} else {
-				m.Rendered, err = tpl.Render(r.messageData(t, coupon, reviews, "email"))
+				data := r.messageData(t, coupon, reviews, "email")
+				if a.Type == rules.ActionSurvey {
+					data.Survey = rules.NewSurvey(a.Scale, r.Rules.Settings.Shop.Name, func(n int) string {
+						return fmt.Sprintf("%s/survey/preview?score=%d", r.PublicURL, n)
+					})
+				}
+				m.Rendered, err = tpl.Render(data)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("preview %s: %w", c.ID, err)

@@ -17,7 +17,7 @@ import (
 )
 
 // sendEmail renders, claims, sends and records one email.
-func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon, reviews []rules.ReviewData) (Outcome, error) {
+func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon, extra func(*rules.MessageData)) (Outcome, error) {
 	c := d.Campaign
 	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Variant: d.Variant, Channel: "email", CustomerID: t.Profile.ID}
 	o := Outcome{Campaign: c.ID, Variant: d.Variant, Channel: "email"}
@@ -44,7 +44,11 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 			return o, r.Store.RecordSkipped(ctx, rec, ReasonSuppressed, t.At)
 		}
 	}
-	data := r.measured(r.messageData(t, coupon, reviews, "email"), rec, t.At)
+	data := r.messageData(t, coupon, nil, "email")
+	if extra != nil {
+		extra(&data) // the action's own: the products to review, the survey
+	}
+	data = r.measured(data, rec, t.At)
 	rendered, err := r.Rules.Templates[a.Template].Render(data)
 	if err != nil {
 		// One customer's data broke the template: skip this message,

@@ -240,6 +240,10 @@ type Profile struct {
 	// after a support case (a complaint, a low score or review); zero: no
 	// case. Transactional messages still go.
 	CoolingUntil time.Time `dynamodbav:"cooling_until,omitempty"`
+	// LastNPS is the customer's latest "would you recommend" score (0-10)
+	// and LastNPSAt when they gave it (zero: never; see NPS).
+	LastNPS   int       `dynamodbav:"last_nps"`
+	LastNPSAt time.Time `dynamodbav:"last_nps_at,omitempty"`
 	// consentChanges is what this copy changed, not stored with it.
 	consentChanges []ConsentChange
 
@@ -266,6 +270,24 @@ type Profile struct {
 	AsOf  time.Time `dynamodbav:"as_of"`
 	RFM   RFM       `dynamodbav:"rfm"`
 	Stage Stage     `dynamodbav:"stage"`
+}
+
+// RecordNPS keeps score, given at at, as the latest NPS answer unless a
+// later one is kept; it reports whether that changed anything.
+func (p *Profile) RecordNPS(score int, at time.Time) bool {
+	if at.Before(p.LastNPSAt) || (at.Equal(p.LastNPSAt) && score == p.LastNPS) {
+		return false
+	}
+	p.LastNPS, p.LastNPSAt = score, at
+	return true
+}
+
+// NPS is the customer's latest "would you recommend" score, -1 before any.
+func (p *Profile) NPS() int {
+	if p.LastNPSAt.IsZero() {
+		return -1
+	}
+	return p.LastNPS
 }
 
 // CoolOff keeps marketing away until until, unless it already keeps away

@@ -51,6 +51,17 @@ const (
 	ActionLine          ActionType = "line"
 	ActionCoupon        ActionType = "coupon"
 	ActionReviewRequest ActionType = "review_request"
+	// ActionSurvey asks how satisfied the customer is (Scale), with
+	// one-tap score links.
+	ActionSurvey ActionType = "survey"
+)
+
+// Survey scales.
+const (
+	// ScaleNPS is 0-10, "how likely are you to recommend us".
+	ScaleNPS = "nps"
+	// ScaleCSAT is 1-5, "how satisfied are you".
+	ScaleCSAT = "csat"
 )
 
 // Campaign is one compiled campaign file.
@@ -99,6 +110,8 @@ type Action struct {
 	Type     ActionType
 	Template string
 	Coupon   *CouponSpec
+	// Scale is a survey's scale (ScaleNPS, ScaleCSAT).
+	Scale string
 }
 
 // CouponSpec describes the coupon a coupon action issues.
@@ -123,6 +136,7 @@ type actionSpec struct {
 	AmountOff  int64  `yaml:"amount_off"`
 	MinOrder   int64  `yaml:"min_order"`
 	ExpiresIn  string `yaml:"expires_in"`
+	Scale      string `yaml:"scale"`
 }
 
 type campaignSpec struct {
@@ -352,7 +366,7 @@ func (l *loader) compileActions(doc *document, c *Campaign, base []string, specs
 		at := func(field string) *yaml.Node {
 			return doc.lookup(append(append([]string{}, base...), fmt.Sprint(i), field), false)
 		}
-		act := Action{Type: ActionType(a.Type), Template: a.Template}
+		act := Action{Type: ActionType(a.Type), Template: a.Template, Scale: a.Scale}
 		switch act.Type {
 		case ActionCoupon:
 			cs := &CouponSpec{Name: a.Name, PercentOff: a.PercentOff, AmountOff: a.AmountOff, MinOrder: a.MinOrder}

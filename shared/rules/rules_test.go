@@ -93,7 +93,7 @@ func TestLintProblems(t *testing.T) {
 				`rules/campaigns/post-purchase-thanks.yaml:3:10: enabled must be boolean, got string`,
 				`rules/campaigns/post-purchase-thanks.yaml:4:10: trigger must be one of order.created, order.fulfilled, order.delivered, order.cancelled, thankyou.viewed, lifecycle.birthday, lifecycle.replenishment`,
 				`rules/campaigns/post-purchase-thanks.yaml:5:11: priority must be integer, got string`,
-				`rules/campaigns/post-purchase-thanks.yaml:6:18: actions[0].type must be one of email, line, coupon, review_request`,
+				`rules/campaigns/post-purchase-thanks.yaml:6:18: actions[0].type must be one of email, line, coupon, review_request, survey`,
 			},
 		},
 		{

@@ -34,7 +34,13 @@ type Settings struct {
 	// Support is where customers' problems go and how long marketing
 	// keeps away from them after one.
 	Support Support
+	// SurveyInterval is the least time between two surveys to a customer.
+	SurveyInterval time.Duration
 }
+
+// DefaultSurveyInterval is the least time between two surveys to one
+// customer unless settings.yaml says otherwise (surveys.min_interval).
+const DefaultSurveyInterval = 90 * 24 * time.Hour
 
 // Support is the support: section: the address told of each case and the
 // cooling-off period without marketing after it.
@@ -262,6 +268,9 @@ type settingsSpec struct {
 			Receive       *bool  `yaml:"receive"`
 		} `yaml:"attribution"`
 	} `yaml:"measurement"`
+	Surveys struct {
+		MinInterval string `yaml:"min_interval"`
+	} `yaml:"surveys"`
 	Support struct {
 		Address    string `yaml:"address"`
 		CoolingOff string `yaml:"cooling_off"`
@@ -408,6 +417,10 @@ func (l *loader) loadSettings() (Settings, bool) {
 	}
 	s.Shopify.ProcessTestOrders = spec.Shopify.TestOrders == "process" // checked by the schema enum
 	s.Measurement = measurementOf(spec)
+	s.SurveyInterval = DefaultSurveyInterval
+	if v := spec.Surveys.MinInterval; v != "" {
+		s.SurveyInterval, _ = ParseDuration(v) // checked by the schema format
+	}
 	s.Support = Support{Address: spec.Support.Address, CoolingOff: DefaultCoolingOff}
 	if s.Support.Address == "" {
 		s.Support.Address = spec.Shop.ContactEmail

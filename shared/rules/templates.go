@@ -84,6 +84,8 @@ type MessageData struct {
 	Coupon *CouponData
 	// Reviews are the products a review request asks about.
 	Reviews []ReviewData
+	// Survey is a survey's question and one-tap score links.
+	Survey *SurveyData
 	// UnsubscribeURL is the one-click unsubscribe link for this recipient.
 	UnsubscribeURL string
 	// links rewrites the links of one message being sent (WithLinks).
@@ -97,6 +99,22 @@ type CouponData struct {
 	Discount  string // "10%OFF" or "500円引き"
 	MinOrder  int64
 	ExpiresAt time.Time
+}
+
+// SurveyData is a survey as templates show it: its scale's question and
+// one link per score, lowest first.
+type SurveyData struct {
+	Scale    string // "nps" or "csat"
+	Question string
+	// Low and High name the ends of the scale ("まったく思わない").
+	Low, High string
+	Links     []SurveyLink
+}
+
+// SurveyLink is one score's one-tap link.
+type SurveyLink struct {
+	Score int
+	URL   string
 }
 
 // ReviewData is one product a customer is asked to review.
@@ -424,6 +442,21 @@ func SampleData(s Settings) MessageData {
 		Coupon: &CouponData{Code: "TSN-SAMPLE-CODE", Name: "10%OFFクーポン", Discount: "10%OFF", MinOrder: 3000,
 			ExpiresAt: time.Date(2026, 12, 21, 14, 59, 0, 0, time.UTC)},
 		Reviews:        []ReviewData{{Name: "本練羊羹", URL: s.Shop.URL + "/products/SWEET-YOKAN/reviews/new"}},
+		Survey:         NewSurvey(ScaleNPS, s.Shop.Name, func(n int) string { return fmt.Sprintf("https://example.invalid/survey/sample?score=%d", n) }),
 		UnsubscribeURL: "https://example.invalid/unsubscribe?token=sample",
 	}
+}
+
+// NewSurvey is the survey of scale for the shop named shop, with the
+// one-tap link of each score made by link.
+func NewSurvey(scale, shop string, link func(score int) string) *SurveyData {
+	d := &SurveyData{Scale: scale, Question: shop + "を友人や知人にすすめる可能性はどのくらいありますか？", Low: "まったくない", High: "とても高い"}
+	lo, hi := 0, 10
+	if scale == ScaleCSAT {
+		d.Question, d.Low, d.High, lo, hi = "今回のお買い物にどのくらい満足されましたか？", "不満", "とても満足", 1, 5
+	}
+	for n := lo; n <= hi; n++ {
+		d.Links = append(d.Links, SurveyLink{Score: n, URL: link(n)})
+	}
+	return d
 }

@@ -1,0 +1,101 @@
+// Package survey makes and opens the one-tap score links of satisfaction
+// surveys (campaign actions of type survey): GET /survey/{token}?score=N,
+// whose token seals which survey message asked whom (package seal, keys
+// derived from CLICK_SECRET for this purpose alone), and says what a
+// score means on its scale.
+package survey
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/seal"
+)
+
+// ErrInvalid means a token was not sealed with one of the keys, was
+// altered, or is not a survey's.
+var ErrInvalid = errors.New("survey token invalid")
+
+// RoutePrefix is the path of the survey page under the public base URL.
+const RoutePrefix = "/survey/"
+
+// Ask is one survey message: what its links carry.
+type Ask struct {
+	MessageKey string    `json:"k"`
+	CampaignID string    `json:"c"`
+	CustomerID string    `json:"u"`
+	OrderID    string    `json:"o,omitempty"`
+	Scale      string    `json:"s"`
+	SentAt     time.Time `json:"t"`
+}
+
+// Sealer seals asks with the current key and opens them with any.
+type Sealer struct {
+	keys seal.Keys
+	base string
+}
+
+// NewSealer derives the survey keys from a secret's keys (CLICK_SECRET)
+// for the HTTP API's public base URL.
+func NewSealer(baseURL string, secrets ...string) (*Sealer, error) {
+	keys, err := seal.New("survey", secrets...)
+	if err != nil {
+		return nil, err
+	}
+	return &Sealer{keys: keys, base: strings.TrimRight(baseURL, "/")}, nil
+}
+
+// Token seals a.
+func (s *Sealer) Token(a Ask) string {
+	plain, _ := json.Marshal(a) // strings and a time: cannot fail
+	return s.keys.Seal(plain)
+}
+
+// Link returns the one-tap link of each score of a's survey.
+func (s *Sealer) Link(a Ask) func(score int) string {
+	url := s.base + RoutePrefix + s.Token(a)
+	return func(score int) string { return fmt.Sprintf("%s?score=%d", url, score) }
+}
+
+// Open returns the ask a token was sealed for.
+func (s *Sealer) Open(token string) (Ask, error) {
+	if !strings.Contains(token, ".") {
+		return Ask{}, ErrInvalid
+	}
+	plain, err := s.keys.Open(token)
+	if err != nil {
+		return Ask{}, ErrInvalid
+	}
+	var a Ask
+	if err := json.Unmarshal(plain, &a); err != nil || a.MessageKey == "" || a.CustomerID == "" {
+		return Ask{}, ErrInvalid
+	}
+	if _, _, ok := Range(a.Scale); !ok {
+		return Ask{}, ErrInvalid
+	}
+	return a, nil
+}
+
+// Range is the lowest and highest score of a scale.
+func Range(scale string) (lo, hi int, ok bool) {
+	switch scale {
+	case rules.ScaleNPS:
+		return 0, 10, true
+	case rules.ScaleCSAT:
+		return 1, 5, true
+	}
+	return 0, 0, false
+}
+
+// Unhappy reports whether a score is a problem the shop should hear of
+// first: an NPS detractor (0-6) or a CSAT of 1 or 2.
+func Unhappy(scale string, score int) bool {
+	if scale == rules.ScaleCSAT {
+		return score <= 2
+	}
+	return score <= 6
+}

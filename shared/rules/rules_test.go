@@ -312,7 +312,7 @@ func TestLintProblems(t *testing.T) {
 			},
 		},
 		{
-			name: "loyalty: referral key misspelt",
+			name:  "loyalty: referral key misspelt",
 			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nreferral:\n  friend: {min_order: 3000}\n  advocate: {}\n  max_per_weak: 3\n"},
 			want: []string{
 				`rules/loyalty.yaml:5:3: unknown field "referral.max_per_weak"; did you mean "max_per_week"?`,

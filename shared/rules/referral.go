@@ -131,3 +131,12 @@ func (r *Referral) String() string {
 	}
 	return fmt.Sprintf("referral: the friend gets %s, the advocate %s after the return window; over %d a week to review", friend, r.Reward(), r.MaxPerWeek)
 }
+
+// Referral returns the referral programme, nil when the shop runs none
+// (no loyalty.yaml, or no referral: section in it).
+func (s *Set) Referral() *Referral {
+	if s.Loyalty == nil {
+		return nil
+	}
+	return s.Loyalty.Referral
+}

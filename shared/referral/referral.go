@@ -150,6 +150,11 @@ func (s *Steps) Order(ctx context.Context, d OrderDelivery) error {
 	if p == nil || d.CustomerID == "" {
 		return nil
 	}
+	if d.Placed {
+		if err := s.place(ctx, p, d); err != nil {
+			return err
+		}
+	}
 	if d.Status == order.Cancelled || d.Refunded {
 		reason := ReasonCancelled
 		if d.Status != order.Cancelled {
@@ -163,9 +168,12 @@ func (s *Steps) Order(ctx context.Context, d OrderDelivery) error {
 			slog.InfoContext(ctx, "referral cancelled", "order_id", d.Sent.ID, "reason", reason)
 		}
 	}
-	if !d.Placed {
-		return nil
-	}
+	return nil
+}
+
+// place indexes the buyer's own code and records the referral of a
+// friend's order carrying another customer's code.
+func (s *Steps) place(ctx context.Context, p *rules.Referral, d OrderDelivery) error {
 	own := Owner{Code: s.Coder.Code(d.CustomerID), CustomerID: d.CustomerID, Marks: s.Coder.Marks(contactOf(d))}
 	ok, err := s.Store.IndexCode(ctx, own, d.At)
 	if err != nil {
@@ -220,8 +228,11 @@ func (s *Steps) check(ctx context.Context, p *rules.Referral, code string, d Ord
 	}
 	r := Referral{OrderID: d.Sent.ID, Code: code, AdvocateID: owner.CustomerID, FriendID: d.CustomerID, PlacedAt: d.Sent.PlacedAt.UTC(), At: d.At.UTC()}
 	decide := func(st Status, reason string) (Referral, error) { r.Status, r.Reason = st, reason; return r, nil }
-	if d.Status == order.Cancelled {
+	switch {
+	case d.Status == order.Cancelled:
 		return decide(Cancelled, ReasonCancelled)
+	case d.Refunded:
+		return decide(Cancelled, ReasonRefunded)
 	}
 	if owner.CustomerID == d.CustomerID {
 		return decide(Refused, ReasonSameCustomer)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,10 +31,24 @@ func referralsGSI(status referral.Status) string { return "REFERRALS#" + string(
 const refWeekRetention = 60 * 24 * time.Hour
 
 // IndexCode records a customer's referral code with the marks of one of
-// their orders: one UpdateItem that sets the owner and adds the marks to
-// a string set (adding a mark again changes nothing), conditioned on the
-// code being new or the customer's. False when another customer has it.
+// their orders. It reads the entry first (GetItem) and writes only when
+// the entry is missing or lacks one of the marks: one UpdateItem that
+// sets the owner and adds the marks to a string set (adding a mark again
+// changes nothing), conditioned on the code being new or the customer's.
+// So a customer's first order writes the entry and a later order from the
+// same address and number writes nothing. False when another customer
+// has the code.
 func (s *Store) IndexCode(ctx context.Context, o referral.Owner, at time.Time) (bool, error) {
+	stored, found, err := s.CodeOwner(ctx, o.Code)
+	if err != nil {
+		return false, err
+	}
+	if found && stored.CustomerID != o.CustomerID {
+		return false, nil
+	}
+	if found && !missing(o.Marks, stored.Marks) {
+		return true, nil
+	}
 	values := map[string]types.AttributeValue{
 		":c":  &types.AttributeValueMemberS{Value: o.CustomerID},
 		":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
@@ -43,7 +58,7 @@ func (s *Store) IndexCode(ctx context.Context, o referral.Owner, at time.Time) (
 		values[":m"] = &types.AttributeValueMemberSS{Value: o.Marks}
 		update += " ADD marks :m"
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(refCodePK(o.Code), "REFCODE"),
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("attribute_not_exists(pk) OR customer_id = :c"),
@@ -56,6 +71,16 @@ func (s *Store) IndexCode(ctx context.Context, o referral.Owner, at time.Time) (
 		return false, fmt.Errorf("index referral code of %s: %w", o.CustomerID, err)
 	}
 	return true, nil
+}
+
+// missing reports whether any of marks is not among stored.
+func missing(marks, stored []string) bool {
+	for _, m := range marks {
+		if !slices.Contains(stored, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // refCodeItem is a referral code's entry.

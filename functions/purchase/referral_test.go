@@ -273,3 +273,51 @@ func TestReferralWritesPerOrder(t *testing.T) {
 		}
 	}
 }
+
+// withCodeNoRefunds is a real Shopify order body (see realBody) as the
+// shop sends it before any refund: its refunds list emptied, and the
+// advocate's code in place of its discount code, as the friend typed it
+// at checkout.
+func withCodeNoRefunds(t *testing.T, name, to, code string) []byte {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(realBody(t, name, to), &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["refunds"] = []any{}
+	doc["discount_codes"] = []any{map[string]any{"code": code, "amount": "10.00", "type": "fixed_amount"}}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestReferralRefunded runs Shopify's documented order 450789469 with a
+// referral code as its discount code, then its documented refund
+// (refunds/create): the pending referral is cancelled with the reason
+// order_refunded; the refund delivered again changes nothing.
+func TestReferralRefunded(t *testing.T) {
+	e := newEnv(t)
+	code := testCode("8658316394796")
+	deliveries := []struct{ topic, id string }{{"orders/create", "wh-adv"}, {"orders/updated", "wh-friend"}, {"refunds/create", "wh-refund"}, {"refunds/create", "wh-refund-again"}}
+	bodies := [][]byte{
+		realBody(t, "membi-orders-create-hkd.json", testenv.UniqueEmail(t, "advocate")),
+		withCodeNoRefunds(t, "shopify-docs-orders-updated-edited-refunded-usd.json", testenv.UniqueEmail(t, "friend"), code),
+		realBody(t, "shopify-docs-refunds-create-usd.json", ""),
+		realBody(t, "shopify-docs-refunds-create-usd.json", ""),
+	}
+	want := []referral.Status{"", referral.Pending, referral.Cancelled, referral.Cancelled}
+	for i, d := range deliveries {
+		if status, a := e.do(t, shopifyRequest(d.topic, d.id, bodies[i])); status != http.StatusOK || !a.Accepted {
+			t.Fatalf("%s = %d %+v", d.topic, status, a)
+		}
+		r, _, err := e.store.GetReferral(context.Background(), "450789469")
+		if err != nil || r.Status != want[i] {
+			t.Fatalf("after %s: referral %+v, %v; want %q", d.topic, r, err, want[i])
+		}
+		if r.Status == referral.Cancelled && r.Reason != referral.ReasonRefunded {
+			t.Errorf("cancelled for %q, want %q", r.Reason, referral.ReasonRefunded)
+		}
+	}
+}

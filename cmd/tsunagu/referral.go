@@ -14,15 +14,51 @@ import (
 )
 
 const referralUsage = `usage:
-  tsunagu referral list [--status review|pending|rewarded|refused|cancelled] [--aws] [--table NAME] [--rules DIR]`
+  tsunagu referral list [--status review|pending|rewarded|refused|cancelled] [--aws] [--table NAME] [--rules DIR]
+  tsunagu referral approve ORDER [--aws] [--table NAME]
+  tsunagu referral reject ORDER [--aws] [--table NAME]`
 
 // referralCommand dispatches `tsunagu referral <subcommand>`.
 func referralCommand(ctx context.Context, args []string) error {
-	if len(args) > 0 && args[0] == "list" {
-		return listReferrals(ctx, args[1:])
+	if len(args) > 0 {
+		switch args[0] {
+		case "list":
+			return listReferrals(ctx, args[1:])
+		case "approve", "reject":
+			return decideReferral(ctx, args[0], args[1:])
+		}
 	}
 	fmt.Fprintln(os.Stderr, referralUsage)
 	return errUsage
+}
+
+// decideReferral records the shop's decision on a referral in review (by
+// its friend's order id): approve makes it pending, to be rewarded once
+// its order passes the return window; reject refuses it.
+func decideReferral(ctx context.Context, verb string, args []string) error {
+	fs := flag.NewFlagSet("referral "+verb, flag.ContinueOnError)
+	var data dataFlags
+	data.register(fs)
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		args = append(args[1:], args[0])
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || strings.TrimSpace(fs.Arg(0)) == "" {
+		fmt.Fprintln(fs.Output(), referralUsage)
+		return errUsage
+	}
+	st, err := data.open(ctx)
+	if err != nil {
+		return err
+	}
+	status, err := referral.Decide(ctx, st, fs.Arg(0), verb == "approve", time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "referral of order %s: %s\n", fs.Arg(0), status)
+	return nil
 }
 
 // listReferrals prints the referrals in one status, oldest first, for

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +58,20 @@ func TestReferralList(t *testing.T) {
 	}
 	if _, err := capture(t, referralCommand, "list", "--status", "approved", "--table", table); err != errUsage {
 		t.Errorf("an unknown status: %v, want the usage", err)
+	}
+
+	// The shop's decisions: F1 approved (pending), F2 rejected (refused),
+	// F3 not in review (left alone).
+	for _, d := range []struct{ verb, order, out string }{
+		{"approve", "F1", "referral of order F1: pending\n"}, {"reject", "F2", "referral of order F2: refused\n"}, {"approve", "F3", ""},
+	} {
+		out, err := capture(t, referralCommand, d.verb, d.order, "--table", table)
+		if out != d.out || (err != nil) != (d.out == "") || err != nil && !errors.Is(err, referral.ErrNotInReview) {
+			t.Errorf("referral %s %s = %q, %v; want %q", d.verb, d.order, out, err, d.out)
+		}
+	}
+	out, err := capture(t, referralCommand, "list", "--status", "review", "--table", table, "--rules", rulesDir())
+	if err != nil || strings.TrimSpace(out) != "no review referrals" {
+		t.Errorf("after the decisions, review lists %q, %v", out, err)
 	}
 }

@@ -38,7 +38,8 @@ type Rewards interface {
 }
 
 // ErrNotApprovable means the referral is not one approval rewards: it is
-// absent, refused, cancelled or in review.
+// absent, refused, cancelled or in review (the shop decides first:
+// Decide).
 var ErrNotApprovable = errors.New("referral not pending")
 
 // Approver rewards advocates.
@@ -57,10 +58,9 @@ const CouponCampaign = "referral"
 // as rewarded. It is idempotent: the status moves pending → rewarded by
 // one conditional write, and the reward is one conditional write under an
 // id derived from the order, so a retry, or a second Approve, issues
-// nothing more. fromReview approves a referral in review (the shop's
-// decision) the same way. A referral neither pending (nor in review when
-// asked) returns ErrNotApprovable.
-func (a *Approver) Approve(ctx context.Context, orderID string, now time.Time, fromReview bool) (Referral, error) {
+// nothing more. A referral that is not pending (in review, refused,
+// cancelled, absent) returns ErrNotApprovable.
+func (a *Approver) Approve(ctx context.Context, orderID string, now time.Time) (Referral, error) {
 	p := a.Rules.Referral()
 	if p == nil {
 		return Referral{}, fmt.Errorf("approve referral %s: no referral programme", orderID)
@@ -70,9 +70,6 @@ func (a *Approver) Approve(ctx context.Context, orderID string, now time.Time, f
 		return r, fmt.Errorf("approve referral %s: %w", orderID, err)
 	}
 	from, reason := []Status{Pending}, ReasonWindowPassed
-	if fromReview {
-		from, reason = []Status{Pending, Review}, ReasonApprovedByShop
-	}
 	switch {
 	case !found:
 		return r, fmt.Errorf("approve referral %s: %w", orderID, ErrNotApprovable)
@@ -88,7 +85,7 @@ func (a *Approver) Approve(ctx context.Context, orderID string, now time.Time, f
 			return r, fmt.Errorf("approve referral %s: %w", orderID, err)
 		}
 		if !moved { // changed meanwhile (cancelled, or another approval): look again
-			return a.Approve(ctx, orderID, now, fromReview)
+			return a.Approve(ctx, orderID, now)
 		}
 		r.Status, r.Reason, r.At = Rewarded, reason, now.UTC()
 	}
@@ -135,4 +132,33 @@ func (a *Approver) issue(ctx context.Context, p *rules.Referral, r Referral) (bo
 			Ref: "referral:" + r.OrderID, Points: points, At: r.At})
 	}
 	return false, fmt.Errorf("recorded reward %q: the rules no longer offer it", r.Reward)
+}
+
+// StatusMover moves a referral's status conditionally.
+type StatusMover interface {
+	SetReferralStatus(ctx context.Context, orderID string, from []Status, to Status, reason, reward string, at time.Time) (bool, error)
+}
+
+// ErrNotInReview means the shop decided on a referral that is not in
+// review.
+var ErrNotInReview = errors.New("referral not in review")
+
+// Decide records the shop's decision on a referral in review: approved,
+// it becomes pending (reason approved_by_shop) and is rewarded like any
+// other once its order passes the return window; rejected, it is refused
+// (rejected_by_shop). One conditional write; a referral not in review
+// returns ErrNotInReview.
+func Decide(ctx context.Context, st StatusMover, orderID string, approve bool, now time.Time) (Status, error) {
+	to, reason := Refused, ReasonRejectedByShop
+	if approve {
+		to, reason = Pending, ReasonApprovedByShop
+	}
+	moved, err := st.SetReferralStatus(ctx, orderID, []Status{Review}, to, reason, "", now)
+	if err != nil {
+		return "", fmt.Errorf("decide referral %s: %w", orderID, err)
+	}
+	if !moved {
+		return "", fmt.Errorf("decide referral %s: %w", orderID, ErrNotInReview)
+	}
+	return to, nil
 }

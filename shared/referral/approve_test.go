@@ -41,7 +41,6 @@ func TestApprove(t *testing.T) {
 		status referral.Status // "" for no referral
 		// interrupted: an earlier approval moved the status, then stopped.
 		interrupted bool
-		fromReview  bool
 		wantErr     error
 		points      int64 // the advocate's approved balance after
 		coupons     int   // reward coupons issued
@@ -50,7 +49,6 @@ func TestApprove(t *testing.T) {
 		{name: "pending, a coupon", set: &withCoupon, status: referral.Pending, coupons: 1},
 		{name: "rewarded, the reward interrupted", set: shipped, status: referral.Pending, interrupted: true, points: 500},
 		{name: "in review", set: shipped, status: referral.Review, wantErr: referral.ErrNotApprovable},
-		{name: "in review, approved by the shop", set: shipped, status: referral.Review, fromReview: true, points: 500},
 		{name: "refused", set: shipped, status: referral.Refused, wantErr: referral.ErrNotApprovable},
 		{name: "cancelled", set: shipped, status: referral.Cancelled, wantErr: referral.ErrNotApprovable},
 		{name: "no referral", set: shipped, wantErr: referral.ErrNotApprovable},
@@ -74,7 +72,7 @@ func TestApprove(t *testing.T) {
 				}
 			}
 			for attempt := range 3 {
-				r, err := a.Approve(ctx, "F1", now.Add(time.Duration(attempt)*time.Hour), tt.fromReview)
+				r, err := a.Approve(ctx, "F1", now.Add(time.Duration(attempt)*time.Hour))
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("attempt %d: Approve = %+v, %v; want %v", attempt, r, err, tt.wantErr)
 				}
@@ -107,6 +105,56 @@ func TestApprove(t *testing.T) {
 			}
 			if issued != tt.coupons {
 				t.Errorf("%d coupons issued, want %d", issued, tt.coupons)
+			}
+		})
+	}
+}
+
+// TestDecide records the shop's decisions on referrals in review: approved
+// becomes pending (then rewarded by Approve), rejected refused; a
+// referral not in review is left alone.
+func TestDecide(t *testing.T) {
+	shipped, err := rules.Load(filepath.Join(testenv.Root(), "rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		status  referral.Status
+		approve bool
+		want    referral.Status
+		reason  string
+		wantErr error
+	}{
+		{"approved", referral.Review, true, referral.Pending, referral.ReasonApprovedByShop, nil},
+		{"rejected", referral.Review, false, referral.Refused, referral.ReasonRejectedByShop, nil},
+		{"not in review", referral.Refused, true, referral.Refused, referral.ReasonSameEmail, referral.ErrNotInReview},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := store.New(testenv.DynamoDB(), testenv.NewTable(t))
+			r := referral.Referral{OrderID: "F1", AdvocateID: "c-adv", FriendID: "c-friend", Status: tt.status, Reason: referral.ReasonSameEmail, PlacedAt: at, At: at}
+			if tt.status == referral.Review {
+				r.Reason = referral.ReasonWeeklyLimit
+			}
+			if _, _, err := st.PutReferral(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := referral.Decide(ctx, st, "F1", tt.approve, at.Add(time.Hour)); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Decide: %v, want %v", err, tt.wantErr)
+			}
+			got, _, err := st.GetReferral(ctx, "F1")
+			if err != nil || got.Status != tt.want || got.Reason != tt.reason {
+				t.Fatalf("referral %+v, %v; want %s %s", got, err, tt.want, tt.reason)
+			}
+			if got.Status != referral.Pending {
+				return
+			}
+			coder, _ := coupon.NewCoder("dev-secret")
+			if r, err := (&referral.Approver{Store: st, Coupons: coder, Rules: shipped}).Approve(ctx, "F1", at.Add(20*24*time.Hour)); err != nil || r.Status != referral.Rewarded {
+				t.Errorf("approved by the shop, then Approve = %+v, %v; want rewarded", r, err)
 			}
 		})
 	}

@@ -48,7 +48,8 @@ const (
 	ReasonCancelled      = "order_cancelled"      // cancelled
 	ReasonRefunded       = "order_refunded"       // cancelled
 	ReasonWindowPassed   = "return_window_passed" // rewarded
-	ReasonApprovedByShop = "approved_by_shop"     // rewarded, from review
+	ReasonApprovedByShop = "approved_by_shop"     // pending, from review
+	ReasonRejectedByShop = "rejected_by_shop"     // refused, from review
 )
 
 // markReasons is the refusal of a friend sharing a mark of each kind with

@@ -26,6 +26,7 @@ func refWeekPK(advocateID string, week time.Time) string {
 }
 func referralPK(orderID string) string           { return "REFERRAL#" + orderID }
 func referralsGSI(status referral.Status) string { return "REFERRALS#" + string(status) }
+func refCodesGSI(customerID string) string       { return "REFCODES#" + customerID }
 
 // refWeekRetention keeps a week's count past the week, for support.
 const refWeekRetention = 60 * 24 * time.Hour
@@ -50,10 +51,12 @@ func (s *Store) IndexCode(ctx context.Context, o referral.Owner, at time.Time) (
 		return true, nil
 	}
 	values := map[string]types.AttributeValue{
-		":c":  &types.AttributeValueMemberS{Value: o.CustomerID},
-		":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+		":c":   &types.AttributeValueMemberS{Value: o.CustomerID},
+		":at":  &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+		":gpk": &types.AttributeValueMemberS{Value: refCodesGSI(o.CustomerID)},
+		":gsk": &types.AttributeValueMemberS{Value: o.Code},
 	}
-	update := "SET customer_id = :c, first_at = if_not_exists(first_at, :at)"
+	update := "SET customer_id = :c, first_at = if_not_exists(first_at, :at), gsi1pk = :gpk, gsi1sk = :gsk"
 	if len(o.Marks) > 0 {
 		values[":m"] = &types.AttributeValueMemberSS{Value: o.Marks}
 		update += " ADD marks :m"
@@ -310,4 +313,36 @@ func (s *Store) IssueReferralCoupon(ctx context.Context, c referral.CouponReward
 		Name: c.Spec.Name, PercentOff: c.Spec.PercentOff, AmountOff: c.Spec.AmountOff, Currency: c.Currency, MinOrder: c.Spec.MinOrder,
 		IssuedAt: c.IssuedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC()})
 	return issued, err
+}
+
+// eraseReferralMarks removes the marks (keyed hashes of contact details)
+// from a customer's referral code entries, found through gsi1
+// REFCODES#<customer id>; the entry keeps its owner and visit count.
+func (s *Store) eraseReferralMarks(ctx context.Context, customerID string) error {
+	codes, err := queryAll[struct {
+		PK    string   `dynamodbav:"pk"`
+		Marks []string `dynamodbav:"marks,stringset,omitempty"`
+	}](ctx, s.db, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String("gsi1"),
+		KeyConditionExpression:    aws.String("gsi1pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: refCodesGSI(customerID)}},
+	})
+	if err != nil {
+		return fmt.Errorf("find referral codes of %s: %w", customerID, err)
+	}
+	for _, c := range codes {
+		if len(c.Marks) == 0 {
+			continue
+		}
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(s.table), Key: key(c.PK, "REFCODE"),
+			UpdateExpression:          aws.String("REMOVE marks"),
+			ConditionExpression:       aws.String("customer_id = :c"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: customerID}},
+		})
+		if err != nil && !isConditionFailed(err) {
+			return fmt.Errorf("erase referral marks of %s: %w", customerID, err)
+		}
+	}
+	return nil
 }

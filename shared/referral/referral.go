@@ -90,7 +90,10 @@ type Store interface {
 	IndexCode(ctx context.Context, o Owner, at time.Time) (bool, error)
 	// CodeOwner reads a code's entry; false when no customer has it.
 	CodeOwner(ctx context.Context, code string) (Owner, bool, error)
-	GetProfile(ctx context.Context, id string) (customer.Profile, error)
+	// ProfileContact is what a customer's profile says they are
+	// recognised by now (email, LINE user); the zero Contact for a
+	// customer without a profile.
+	ProfileContact(ctx context.Context, customerID string) (Contact, error)
 	// ClaimUse records that a friend used a code on an order: false when
 	// the friend used it on another order.
 	ClaimUse(ctx context.Context, code, friendID, orderID string, at time.Time) (bool, error)
@@ -238,12 +241,12 @@ func (s *Steps) check(ctx context.Context, p *rules.Referral, code string, d Ord
 	if owner.CustomerID == d.CustomerID {
 		return decide(Refused, ReasonSameCustomer)
 	}
-	advocate, err := s.Store.GetProfile(ctx, owner.CustomerID)
+	advocate, err := s.Store.ProfileContact(ctx, owner.CustomerID)
 	if err != nil {
 		return r, fmt.Errorf("read advocate of referral %s: %w", d.Sent.ID, err)
 	}
 	theirs := map[string]bool{}
-	for _, m := range append(owner.Marks, s.Coder.Marks(Contact{Email: advocate.Email, LineUserID: advocate.LineUserID})...) {
+	for _, m := range append(owner.Marks, s.Coder.Marks(advocate)...) {
 		theirs[m] = true
 	}
 	mine := map[string]bool{}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -138,10 +139,24 @@ func (s *Store) ReferralVisits(ctx context.Context, code string) (int64, error) 
 	it, err := getDecoded[struct {
 		Visits int64 `dynamodbav:"visits"`
 	}](ctx, s, refCodePK(code), "REFCODE")
-	if err != nil && err != ErrNotFound {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return 0, fmt.Errorf("read referral visits: %w", err)
 	}
 	return it.Visits, nil
+}
+
+// ProfileContact is what a customer's profile says they are recognised
+// by now: the email address and LINE user (the referral checks compare
+// them as keyed hashes); the zero Contact for a customer without one.
+func (s *Store) ProfileContact(ctx context.Context, customerID string) (referral.Contact, error) {
+	p, err := s.GetProfile(ctx, customerID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return referral.Contact{}, nil
+	case err != nil:
+		return referral.Contact{}, err
+	}
+	return referral.Contact{Email: p.Email, LineUserID: p.LineUserID}, nil
 }
 
 // ClaimUse records that a friend used a code on an order: one PutItem
@@ -240,7 +255,7 @@ func (s *Store) PutReferral(ctx context.Context, r referral.Referral) (referral.
 func (s *Store) GetReferral(ctx context.Context, orderID string) (referral.Referral, bool, error) {
 	it, err := getDecoded[referralItem](ctx, s, referralPK(orderID), "REFERRAL")
 	switch {
-	case err == ErrNotFound:
+	case errors.Is(err, ErrNotFound):
 		return referral.Referral{}, false, nil
 	case err != nil:
 		return referral.Referral{}, false, fmt.Errorf("read referral of order %s: %w", orderID, err)

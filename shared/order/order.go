@@ -123,7 +123,8 @@ type Order struct {
 	CouponCodes []string
 	// ReferralCode is the referral code the order carries besides its
 	// discount codes (the generic webhook's referral_code, Shopify's
-	// landing-site ?ref= parameter), as sent; "" for none.
+	// landing-site ?ref= parameter or landing_site_ref), as sent; "" for
+	// none.
 	ReferralCode string
 	// ShippingAddress is where the order goes, as one line (the shop's
 	// parts joined by spaces); "" when not sent. It is used for the

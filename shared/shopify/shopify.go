@@ -135,6 +135,7 @@ type wireOrder struct {
 	// and the referral code (?ref=), and are never stored.
 	Phone           *string              `json:"phone"`
 	LandingSite     *string              `json:"landing_site"`
+	LandingSiteRef  *string              `json:"landing_site_ref"`
 	ShippingAddress *order.AddressFields `json:"shipping_address"`
 	Customer        *struct {
 		ID                       json.Number  `json:"id"`
@@ -265,7 +266,7 @@ func (d Decoder) decodeOrder(bad *order.InvalidError, doc map[string]any, body [
 	if a := w.ShippingAddress; a != nil {
 		o.ShippingAddress = a.Line()
 	}
-	o.ReferralCode = refParameter(deref(w.LandingSite))
+	o.ReferralCode = firstNonEmpty(refParameter(deref(w.LandingSite)), order.CleanText(deref(w.LandingSiteRef)))
 	for _, dc := range w.DiscountCodes {
 		if code := order.CleanText(dc.Code); code != "" {
 			o.CouponCodes = append(o.CouponCodes, code)

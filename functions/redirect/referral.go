@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tsunagu-dev/tsunagu/shared/clicks"
+	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 )
@@ -32,14 +34,25 @@ type Referrals struct {
 
 // referral answers a visit of a customer's referral link: a code a
 // customer has is counted (on its code's entry, no one's data) and
-// redirected to the landing page with the code; anything else goes to the
-// shop's home page, uncounted, so a friend never sees an error.
+// redirected to the landing page with the code; a robot's request (a
+// chat app's link preview, a scanner) is led there uncounted; anything
+// else goes to the shop's home page, uncounted, so a friend never sees an
+// error.
 func (h *Handler) referral(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	r := h.Referrals
 	target, outcome := r.ShopURL, "not_a_code"
 	if code := referral.Normalize(req.PathParameters["code"]); code != "" && r.Programme != nil {
-		known, err := r.Visits.CountReferralVisit(ctx, code, h.Now())
+		var known bool
+		var err error
+		robot := clicks.Robot(httpapi.Header(req, "User-Agent"))
+		if !robot {
+			known, err = r.Visits.CountReferralVisit(ctx, code, h.Now())
+		}
 		switch {
+		case robot:
+			// A chat app's preview of a shared link, a scanner: led on,
+			// never counted.
+			target, outcome = r.Programme.Link(r.ShopURL, code), "robot"
 		case err != nil:
 			// The code may well be a customer's: lead on with it, uncounted.
 			slog.WarnContext(ctx, "referral visit not counted", "error", err)

@@ -27,19 +27,23 @@ func TestReferralLink(t *testing.T) {
 		t.Fatalf("index code: %v %v", ok, err)
 	}
 	home := s.set.Settings.Shop.URL
+	const linePreview = "facebookexternalhit/1.1;line-poker/1.0"
 	tests := []struct {
-		name, path, location string
-		visits               int64 // of the known code, after the visit
+		name, path, agent, location string
+		visits                      int64 // of the known code, after the visit
 	}{
-		{"a customer's code", "/r/ref/" + known, home + "/?ref=" + known, 1},
-		{"the same code typed loosely", "/r/ref/" + strings.ToLower(strings.ReplaceAll(known, "-", "")), home + "/?ref=" + known, 2},
-		{"a well-formed code no customer has", "/r/ref/" + coder.Code("c-nobody"), home, 2},
-		{"not a code at all", "/r/ref/%3Cscript%3E", home, 2},
+		{"a customer's code", "/r/ref/" + known, browser, home + "/?ref=" + known, 1},
+		{"the same code typed loosely", "/r/ref/" + strings.ToLower(strings.ReplaceAll(known, "-", "")), browser, home + "/?ref=" + known, 2},
+		{"LINE's preview of the shared link", "/r/ref/" + known, linePreview, home + "/?ref=" + known, 2},
+		{"a well-formed code no customer has", "/r/ref/" + coder.Code("c-nobody"), browser, home, 2},
+		{"not a code at all", "/r/ref/%3Cscript%3E", browser, home, 2},
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := client.Get(s.srv + tt.path)
+			req, _ := http.NewRequest(http.MethodGet, s.srv+tt.path, nil)
+			req.Header.Set("User-Agent", tt.agent)
+			resp, err := client.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

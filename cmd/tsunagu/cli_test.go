@@ -33,7 +33,7 @@ func rulesDir() string { return filepath.Join(testenv.Root(), "rules") }
 
 func TestLintCommand(t *testing.T) {
 	out, err := capture(t, lintRules, rulesDir())
-	if err != nil || !strings.Contains(out, "ok (6 campaigns") {
+	if err != nil || !strings.Contains(out, "ok (7 campaigns") {
 		t.Errorf("lint of the shipped rules = %q, %v", out, err)
 	}
 	broken := t.TempDir()

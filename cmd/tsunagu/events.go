@@ -18,6 +18,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/infra/local/project"
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/shared/clicks"
+	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
@@ -73,6 +74,13 @@ func clickPath() string {
 	links, _ := clicks.NewSealer("", envOr("CLICK_SECRET", devSecret))
 	return links.URL(clicks.Link{Message: clicks.Message{Key: "0f1e2d3c4b5a69788796a5b4c3d2e1f0", CampaignID: "post-purchase-thanks", CustomerID: "c-1",
 		SentAt: time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC)}, Index: 0, URL: "https://tsubaki-chaen.example.jp/collections/sencha"})
+}
+
+// referralPath is customer c-1's referral link, its code derived with
+// COUPON_SECRET (dev-secret unless set), as the purchase webhook derives it.
+func referralPath() string {
+	coder, _ := referral.NewCoder(envOr("COUPON_SECRET", devSecret))
+	return "/r/ref/" + coder.Code("c-1")
 }
 
 // browserHeaders are what a phone's browser sends when a link is tapped.
@@ -140,6 +148,7 @@ var samples = []sampleRequest{
 	{name: "optin-confirm", method: "POST", path: "/optin/confirm", query: optinConfirmToken, headers: pageHeaders("application/x-www-form-urlencoded")},
 	{name: "redirect-click", method: "GET", path: clickPath(), headers: browserHeaders},
 	{name: "redirect-check", method: "HEAD", path: clickPath(), headers: browserHeaders},
+	{name: "redirect-referral", method: "GET", path: referralPath(), headers: browserHeaders},
 	{name: "thankyou-widget", method: "GET", path: "/thankyou/widget.js", headers: pageHeaders("")},
 	{name: "thankyou-view", method: "GET", path: "/thankyou/1001", query: orderSig("1001"), headers: pageHeaders("")},
 	{name: "thankyou-optin", method: "POST", path: "/thankyou/1001/optin", query: orderSig("1001"), body: "thankyou-optin.json", headers: pageHeaders("text/plain;charset=UTF-8")},

@@ -20,6 +20,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
+	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
@@ -146,6 +147,11 @@ func TestSampleEventsDecode(t *testing.T) {
 				links, _ := clicks.NewSealer("", devSecret)
 				if l, err := links.Open(ev.PathParameters["token"]); err != nil || l.CustomerID != "c-1" || l.CampaignID != "post-purchase-thanks" || l.URL == "" {
 					t.Errorf("click token: %+v %v", l, err)
+				}
+			case "GET /r/ref/{code}":
+				coder, _ := referral.NewCoder(devSecret)
+				if code := ev.PathParameters["code"]; code != coder.Code("c-1") {
+					t.Errorf("referral code %q, want c-1's %q", code, coder.Code("c-1"))
 				}
 			case "GET /thankyou/widget.js":
 			case "GET /thankyou/{orderId}", "POST /thankyou/{orderId}/optin":

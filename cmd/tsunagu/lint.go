@@ -35,5 +35,8 @@ func lintRules(_ context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d campaigns, %d templates; %s)\n", dir, len(set.Campaigns), len(set.Templates), set.Loyalty)
+	if set.Loyalty != nil && set.Loyalty.Referral != nil {
+		fmt.Fprintf(stdout, "%s: %s\n", dir, set.Loyalty.Referral)
+	}
 	return nil
 }

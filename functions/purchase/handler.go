@@ -77,6 +77,7 @@ type Handler struct {
 	Campaigns     Campaigns
 	Measure       Measure
 	Points        Points
+	Referrals     Referrals
 	Rules         *rules.Set
 	WebhookSecret signature.Keys // X-Tsunagu-Signature (any key while it rotates)
 	ShopifySecret signature.Keys // X-Shopify-Hmac-Sha256 (any key while it rotates)
@@ -261,6 +262,9 @@ func (h *Handler) refund(ctx context.Context, ev order.Event, a *answer) error {
 	if err != nil {
 		return err
 	}
+	if err := h.referralStep(ctx, ev, st, customer.Profile{}); err != nil {
+		return err
+	}
 	return h.Points.Order(ctx, loyalty.OrderDelivery{Event: ev.Type, Order: st.Order, Status: st.Status, Refunds: ev.Refunds, At: ev.OccurredAt})
 }
 
@@ -356,6 +360,11 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 		if err := h.Points.Order(ctx, loyalty.OrderDelivery{Event: ev.Type, Order: st.Order, Status: st.Status,
 			BroughtDetails: st.Change.Key != "" && st.Change.From == "" && ev.Order.HasDetails(), Merchandise: ev.Order.Merchandise,
 			Refunds: ev.Refunds, At: ev.OccurredAt}); err != nil {
+			return err
+		}
+		// A friend's order with an advocate's code is recorded with its
+		// checks; every buyer's own code is indexed.
+		if err := h.referralStep(ctx, ev, st, profile); err != nil {
 			return err
 		}
 		if len(learn) > 0 {

@@ -91,7 +91,7 @@ func newHandlerWith(t testing.TB, set *rules.Set, st *store.Store, ses *sesv2.Cl
 	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Clicks: links, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}
 	return &Handler{Store: st, Campaigns: runner, Rules: set, Measure: &attribution.Steps{Store: st, Clicks: st, Rules: set},
 		Points: &loyalty.Steps{Ledger: st, Rules: set}, WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret},
-		Shopify: shopify.Decoder{Shop: testShop, Guests: pseudonym.New(secret)}, Now: func() time.Time { return fixedNow }}
+		Shopify: shopify.Decoder{Shop: testShop, Guests: pseudonym.New(secret)}, Now: func() time.Time { return fixedNow }, Referrals: testReferrals(st, set)}
 }
 
 // genericBody is a generic order webhook for a fresh customer address.

@@ -15,6 +15,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
 	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
+	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 )
 
@@ -27,12 +28,18 @@ func main() {
 		shop = env.Required("SHOPIFY_SHOP_DOMAIN")
 	}
 	d, err := deps.Build(context.Background(), env, deps.WebhookSecret, deps.ShopifySecret)
+	var refs *referral.Coder
+	if err == nil {
+		// Referral codes are keyed like coupon codes, with the current key.
+		refs, err = referral.NewCoder(d.Secrets.Keys(deps.CouponSecret).Current())
+	}
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
 	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Rules: d.Rules, Measure: &attribution.Steps{Store: d.Store, Clicks: d.Store, Rules: d.Rules},
 		Points:        &loyalty.Steps{Ledger: d.Store, Rules: d.Rules},
+		Referrals:     &referral.Steps{Store: d.Store, Coder: refs, Rules: d.Rules},
 		WebhookSecret: d.Secrets.Keys(deps.WebhookSecret), ShopifySecret: d.Secrets.Keys(deps.ShopifySecret),
 		Shopify: shopify.Decoder{Shop: shop, Guests: d.Pseudonyms}, Now: time.Now}
 	lambda.Start(h.Handle)

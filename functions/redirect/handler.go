@@ -38,11 +38,17 @@ type Handler struct {
 	Links Links
 	// Location is the shop's zone: counters are kept by its days.
 	Location *time.Location
-	Now      func() time.Time
+	// Referrals serves the referral links (GET /r/ref/{code}).
+	Referrals Referrals
+	Now       func() time.Time
 }
 
-// Handle answers one request for /r/{token}, GET or HEAD.
+// Handle answers one request for /r/{token}, GET or HEAD, or for a
+// referral link, /r/ref/{code}.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if req.RouteKey == referralRoute {
+		return h.referral(ctx, req), nil
+	}
 	link, err := h.Links.Open(req.PathParameters["token"])
 	var target *url.URL
 	if err == nil {

@@ -66,6 +66,11 @@ func scanner(userAgent string) bool {
 	return false
 }
 
+// Robot reports whether a request with this user agent is a link
+// scanner's, a link preview's (a chat app fetching a shared link) or a
+// robot's, or has no user agent: not a person's visit.
+func Robot(userAgent string) bool { return scanner(userAgent) }
+
 // Counted reports whether a request for a link of a message sent at sent
 // is a click: not a HEAD request (which fetches no page), and not a
 // scanner's request within ScannerWindow of the send. A request that is

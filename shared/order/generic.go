@@ -77,6 +77,7 @@ type genericWire struct {
 			ConsentAt        *string `json:"consent_at"`
 			LineUserID       *string `json:"line_user_id"`
 			Birthday         *string `json:"birthday"`
+			Phone            *string `json:"phone"`
 		} `json:"customer"`
 		Items []struct {
 			SKU      string  `json:"sku"`
@@ -86,7 +87,9 @@ type genericWire struct {
 			Price    int64   `json:"price"`
 			Quantity int     `json:"quantity"`
 		} `json:"items"`
-		CouponCodes []string `json:"coupon_codes"`
+		CouponCodes     []string       `json:"coupon_codes"`
+		ReferralCode    *string        `json:"referral_code"`
+		ShippingAddress *AddressFields `json:"shipping_address"`
 	} `json:"order"`
 }
 
@@ -124,7 +127,7 @@ func DecodeGeneric(body []byte) (Event, error) {
 		o.PlacedAt = ParseTime(bad, "order.placed_at", w.Order.PlacedAt)
 	}
 	if c := w.Order.Customer; c != nil {
-		o.Customer = &Customer{ID: c.ID, Email: deref(c.Email), Name: CleanText(deref(c.Name)), LineUserID: deref(c.LineUserID), Birthday: birthday(deref(c.Birthday))}
+		o.Customer = &Customer{ID: c.ID, Email: deref(c.Email), Name: CleanText(deref(c.Name)), LineUserID: deref(c.LineUserID), Birthday: birthday(deref(c.Birthday)), Phone: CleanText(deref(c.Phone))}
 		if c.AcceptsMarketing != nil {
 			consent := Consent{State: ConsentDenied, Source: "webhook:generic", At: ev.OccurredAt, Standing: c.ConsentAt == nil}
 			if *c.AcceptsMarketing {
@@ -148,6 +151,10 @@ func DecodeGeneric(body []byte) (Event, error) {
 		for i, c := range w.Order.CouponCodes {
 			o.CouponCodes[i] = CleanText(c)
 		}
+	}
+	o.ReferralCode = CleanText(deref(w.Order.ReferralCode))
+	if a := w.Order.ShippingAddress; a != nil {
+		o.ShippingAddress = a.Line()
 	}
 	if err := bad.OrNil(); err != nil {
 		return Event{}, err

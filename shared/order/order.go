@@ -121,6 +121,15 @@ type Order struct {
 	Customer    *Customer
 	Items       []Item
 	CouponCodes []string
+	// ReferralCode is the referral code the order carries besides its
+	// discount codes (the generic webhook's referral_code, Shopify's
+	// landing-site ?ref= parameter or landing_site_ref), as sent; "" for
+	// none.
+	ReferralCode string
+	// ShippingAddress is where the order goes, as one line (the shop's
+	// parts joined by spaces); "" when not sent. It is used for the
+	// referral checks only and never stored.
+	ShippingAddress string
 	// RevisedAt is when the shop last changed the order as this delivery
 	// tells it (Shopify's updated_at); zero when the delivery does not say.
 	// A later revision's total and lines replace an earlier one's.
@@ -159,6 +168,9 @@ type Customer struct {
 	Email      string
 	Name       string
 	LineUserID string
+	// Phone is the buyer's telephone number as sent; used for the
+	// referral checks only and never stored.
+	Phone string
 	// Birthday is "MM-DD", or "" when unknown.
 	Birthday string
 	Consent  Consent

@@ -32,3 +32,27 @@ func unwanted(r rune) bool {
 	}
 	return false
 }
+
+// AddressFields is a postal address as shops send it (Shopify's names;
+// the generic webhook's shipping_address uses the same).
+type AddressFields struct {
+	Zip         *string `json:"zip"`
+	CountryCode *string `json:"country_code"`
+	Province    *string `json:"province"`
+	City        *string `json:"city"`
+	Address1    *string `json:"address1"`
+	Address2    *string `json:"address2"`
+	// Phone is the recipient's telephone number, not part of Line.
+	Phone *string `json:"phone"`
+}
+
+// Line joins the address's parts, country first, with single spaces.
+func (a AddressFields) Line() string {
+	var parts []string
+	for _, p := range []*string{a.CountryCode, a.Zip, a.Province, a.City, a.Address1, a.Address2} {
+		if s := CleanText(deref(p)); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, " ")
+}

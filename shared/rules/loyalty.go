@@ -27,6 +27,9 @@ type Loyalty struct {
 	// ExpiryMonths is how many months without an order approved points
 	// last; 0 when they never expire.
 	ExpiryMonths int
+	// Referral is the referral programme (referral.go), nil when the
+	// file has no referral: section.
+	Referral *Referral
 }
 
 // loyaltySpec is loyalty.yaml as written.
@@ -38,6 +41,7 @@ type loyaltySpec struct {
 	Expiry       *struct {
 		MonthsWithoutOrder int `yaml:"months_without_order"`
 	} `yaml:"expiry"`
+	Referral *referralSpec `yaml:"referral"`
 }
 
 // loadLoyalty reads loyalty.yaml; nil when the shop has none or when it
@@ -62,6 +66,7 @@ func (l *loader) loadLoyalty() *Loyalty {
 	if spec.Expiry != nil {
 		out.ExpiryMonths = spec.Expiry.MonthsWithoutOrder
 	}
+	out.Referral = l.referral(doc, spec.Referral)
 	return out
 }
 

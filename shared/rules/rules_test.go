@@ -292,6 +292,40 @@ func TestLintProblems(t *testing.T) {
 				`rules/loyalty.yaml:1:31: unknown field "earn.per"`,
 			},
 		},
+		{
+			name: "loyalty: referral mistakes, every one at once",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nreferral:\n  friend: {amount_off: 500, percent_off: 10}\n" +
+				"  advocate: {points: 500, coupon: {amount_off: 500, expires_in: 90d}}\n  max_per_week: 0\n  landing_url: https://shop.example.jp/\n"},
+			want: []string{
+				`rules/loyalty.yaml:5:17: referral.max_per_week must be at least 1, got 0`,
+				`rules/loyalty.yaml:6:16: referral.landing_url must match ^https?://[^ ]*\{code\}`,
+			},
+		},
+		{
+			name: "loyalty: referral one of two",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nreferral:\n  friend: {amount_off: 500, percent_off: 10}\n" +
+				"  advocate:\n    points: 500\n    coupon: {name: x, expires_in: 90d}\n"},
+			want: []string{
+				`rules/loyalty.yaml:3:12: referral.friend takes percent_off or amount_off, not both`,
+				`rules/loyalty.yaml:6:5: referral.advocate takes points or coupon, not both`,
+				`rules/loyalty.yaml:6:5: referral.advocate.coupon needs percent_off or amount_off`,
+			},
+		},
+		{
+			name:  "loyalty: referral key misspelt",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nreferral:\n  friend: {min_order: 3000}\n  advocate: {}\n  max_per_weak: 3\n"},
+			want: []string{
+				`rules/loyalty.yaml:5:3: unknown field "referral.max_per_weak"; did you mean "max_per_week"?`,
+			},
+		},
+		{
+			name:  "loyalty: referral needs both sides",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nreferral:\n  friend: {min_order: 3000}\n  advocate: {}\n"},
+			want: []string{
+				`rules/loyalty.yaml:3:3: referral.friend needs percent_off or amount_off`,
+				`rules/loyalty.yaml:4:3: referral.advocate needs points or coupon`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -550,7 +584,8 @@ func TestLoyalty(t *testing.T) {
 		want    *Loyalty
 	}{
 		{name: "the shipped sample", content: readShipped(t, LoyaltyFile),
-			want: &Loyalty{AmountPerPoint: 100, ReturnWindow: 14 * 24 * time.Hour, ExpiryMonths: 12}},
+			want: &Loyalty{AmountPerPoint: 100, ReturnWindow: 14 * 24 * time.Hour, ExpiryMonths: 12,
+				Referral: &Referral{Friend: Discount{AmountOff: 500, MinOrder: 3000}, AdvocatePoints: 500, MaxPerWeek: 5}}},
 		{name: "no file, no programme", content: "", want: nil},
 		{name: "defaults: 14 days pending, no expiry", content: "earn: {amount_per_point: 200}\n",
 			want: &Loyalty{AmountPerPoint: 200, ReturnWindow: DefaultReturnWindow}},
@@ -568,7 +603,7 @@ func TestLoyalty(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if (set.Loyalty == nil) != (tt.want == nil) || set.Loyalty != nil && *set.Loyalty != *tt.want {
+			if !reflect.DeepEqual(set.Loyalty, tt.want) {
 				t.Errorf("Loyalty = %+v, want %+v", set.Loyalty, tt.want)
 			}
 		})

@@ -131,7 +131,13 @@ type wireOrder struct {
 	TaxesIncluded         bool        `json:"taxes_included"`
 	BuyerAcceptsMarketing bool        `json:"buyer_accepts_marketing"`
 	Test                  bool        `json:"test"`
-	Customer              *struct {
+	// Phone, LandingSite and ShippingAddress serve the referral checks
+	// and the referral code (?ref=), and are never stored.
+	Phone           *string              `json:"phone"`
+	LandingSite     *string              `json:"landing_site"`
+	LandingSiteRef  *string              `json:"landing_site_ref"`
+	ShippingAddress *order.AddressFields `json:"shipping_address"`
+	Customer        *struct {
 		ID                       json.Number  `json:"id"`
 		Email                    string       `json:"email"`
 		FirstName                string       `json:"first_name"`
@@ -139,6 +145,7 @@ type wireOrder struct {
 		AcceptsMarketing         *bool        `json:"accepts_marketing"`
 		AcceptsMarketingUpdateAt string       `json:"accepts_marketing_updated_at"`
 		EmailMarketingConsent    *wireConsent `json:"email_marketing_consent"`
+		Phone                    *string      `json:"phone"`
 	} `json:"customer"`
 	LineItems     []wireLine `json:"line_items"`
 	DiscountCodes []struct {
@@ -253,6 +260,13 @@ func (d Decoder) decodeOrder(bad *order.InvalidError, doc map[string]any, body [
 	if ev.Type == order.Created && len(w.LineItems) == 0 {
 		bad.Add("line_items", "must have at least 1 entry")
 	}
+	if o.Customer != nil {
+		o.Customer.Phone = order.CleanText(firstNonEmpty(deref(w.Phone), customerPhone(w), shippingPhone(w)))
+	}
+	if a := w.ShippingAddress; a != nil {
+		o.ShippingAddress = a.Line()
+	}
+	o.ReferralCode = firstNonEmpty(refParameter(deref(w.LandingSite)), order.CleanText(deref(w.LandingSiteRef)))
 	for _, dc := range w.DiscountCodes {
 		if code := order.CleanText(dc.Code); code != "" {
 			o.CouponCodes = append(o.CouponCodes, code)

@@ -32,7 +32,8 @@ type Erasure struct {
 // holds it: the profile's contact details, LINE user and birthday, the
 // index items that name a LINE user: the customer's LINE links and
 // account-link nonces (a spent nonce keeps the LINE user who spent it),
-// and the data exports kept for the shop about the customer.
+// the data exports kept for the shop about the customer, and the marks
+// (keyed hashes of contact details) of their referral code entries.
 // What stays is anonymous: order summaries and counts, the message log
 // (campaign, channel, status), the consent ledger (which ends with the
 // erasure) and coupons, all keyed by the shop's customer id. A suppressed
@@ -40,6 +41,11 @@ type Erasure struct {
 // of it. Each step is idempotent, so erasing again, or retrying after a
 // failure, converges.
 func (s *Store) EraseCustomer(ctx context.Context, customerID string, at time.Time) (Erasure, error) {
+	// The referral code's marks (keyed hashes of contact details), known
+	// profile or not.
+	if err := s.eraseReferralMarks(ctx, customerID); err != nil {
+		return Erasure{}, fmt.Errorf("erase customer: %w", err)
+	}
 	p, err := s.GetProfile(ctx, customerID)
 	if errors.Is(err, ErrNotFound) {
 		// Unknown here (its orders failed, come later, or came before the

@@ -24,6 +24,7 @@ func TestProjectTemplate(t *testing.T) {
 		"POST /webhooks/shopify/orders": "PurchaseFunction",
 		"GET /r/{token}":                "RedirectFunction",
 		"HEAD /r/{token}":               "RedirectFunction",
+		"GET /r/ref/{code}":             "RedirectFunction",
 	}
 	got := map[string]string{}
 	for _, r := range routes {
@@ -105,7 +106,7 @@ func TestTableGrants(t *testing.T) {
 		{"ShopRedactFunction", `[{[Scan]  []} {[GetItem PutItem UpdateItem DeleteItem]  []} {[Query] gsi1 []}]`},
 		{"LineFunction", `[{[GetItem PutItem UpdateItem]  [LINEUSER#* LINKNONCE#* LINEEVENT#* CUSTOMER#* CONSENT#* ORDER#* CONFIG#*]}]`},
 		{"SchedulerFunction", `[{[Query] gsi1 []} {[UpdateItem]  []}]`},
-		{"RedirectFunction", `[{[PutItem UpdateItem]  [CLICK#* MESSAGE#* STATS#*]}]`},
+		{"RedirectFunction", `[{[PutItem UpdateItem]  [CLICK#* MESSAGE#* STATS#*]} {[UpdateItem]  [REFCODE#*]}]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {

@@ -142,5 +142,8 @@ build-SegmentsFunction:
 build-DigestFunction:
 	$(call lambda_build,digest)
 
+build-SurveyFunction:
+	$(call lambda_build,survey)
+
 clean:
 	rm -rf .aws-sam .local

@@ -20,6 +20,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
+	"github.com/tsunagu-dev/tsunagu/shared/survey"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
@@ -81,6 +82,16 @@ func clickPath() string {
 func referralPath() string {
 	coder, _ := referral.NewCoder(envOr("COUPON_SECRET", devSecret))
 	return "/r/ref/" + coder.Code("c-1")
+}
+
+// surveyPath is the answer page of customer c-1's satisfaction survey,
+// sealed with CLICK_SECRET (dev-secret unless set) as the runner seals it,
+// sent now: a survey takes answers for 30 days, so regenerate the samples
+// to use them later.
+func surveyPath() string {
+	links, _ := survey.NewSealer("", envOr("CLICK_SECRET", devSecret))
+	return survey.RoutePrefix + links.Token(survey.Ask{MessageKey: "5e4d3c2b1a0f9e8d7c6b5a4938271605", CampaignID: "satisfaction-survey", CustomerID: "c-1",
+		OrderID: "1001", Scale: "nps", SentAt: time.Now().Truncate(time.Second).UTC()})
 }
 
 // browserHeaders are what a phone's browser sends when a link is tapped.
@@ -149,6 +160,8 @@ var samples = []sampleRequest{
 	{name: "redirect-click", method: "GET", path: clickPath(), headers: browserHeaders},
 	{name: "redirect-check", method: "HEAD", path: clickPath(), headers: browserHeaders},
 	{name: "redirect-referral", method: "GET", path: referralPath(), headers: browserHeaders},
+	{name: "survey-tap", method: "GET", path: surveyPath(), query: func() string { return "score=9" }, headers: browserHeaders},
+	{name: "survey-answer", method: "POST", path: surveyPath(), body: "survey-answer.txt", headers: pageHeaders("application/x-www-form-urlencoded")},
 	{name: "thankyou-widget", method: "GET", path: "/thankyou/widget.js", headers: pageHeaders("")},
 	{name: "thankyou-view", method: "GET", path: "/thankyou/1001", query: orderSig("1001"), headers: pageHeaders("")},
 	{name: "thankyou-optin", method: "POST", path: "/thankyou/1001/optin", query: orderSig("1001"), body: "thankyou-optin.json", headers: pageHeaders("text/plain;charset=UTF-8")},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
+	"github.com/tsunagu-dev/tsunagu/shared/survey"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
@@ -153,6 +155,11 @@ func TestSampleEventsDecode(t *testing.T) {
 				if code := ev.PathParameters["code"]; code != coder.Code("c-1") {
 					t.Errorf("referral code %q, want c-1's %q", code, coder.Code("c-1"))
 				}
+			case "GET /survey/{token}", "POST /survey/{token}":
+				links, _ := survey.NewSealer("", devSecret)
+				if a, err := links.Open(ev.PathParameters["token"]); err != nil || a.CustomerID != "c-1" || a.Scale != "nps" {
+					t.Errorf("survey token: %+v %v", a, err)
+				}
 			case "GET /thankyou/widget.js":
 			case "GET /thankyou/{orderId}", "POST /thankyou/{orderId}/optin":
 				orderID := ev.PathParameters["orderId"]
@@ -200,6 +207,11 @@ func TestSampleEventsDecode(t *testing.T) {
 			var cb webhook.CallbackRequest
 			err = json.Unmarshal(raw, &cb)
 		case name == "unsubscribe-one-click.txt":
+		case name == "survey-answer.txt":
+			var form url.Values
+			if form, err = url.ParseQuery(string(raw)); err == nil && (form.Get("score") == "" || form.Get("comment") == "") {
+				err = fmt.Errorf("not a survey form with a score and a comment")
+			}
 		case name == "thankyou-optin.json":
 			if !json.Valid(raw) {
 				err = fmt.Errorf("not JSON")

@@ -30,6 +30,9 @@ const (
 	Complaint = "complaint"
 	// LowReview: the customer wrote a one-or-two-star review.
 	LowReview = "low_review"
+	// LowScore: the customer gave a survey a low score (an NPS detractor,
+	// a CSAT of 1 or 2).
+	LowScore = "low_score"
 )
 
 // LowRating is the highest review rating that opens a case.
@@ -39,6 +42,7 @@ const LowRating = 2
 var causeLabels = map[string]string{
 	Complaint: "迷惑メールとして報告されました（苦情）",
 	LowReview: "低評価（★1〜2）のレビューが届きました",
+	LowScore:  "アンケートで低い評価をいただきました",
 }
 
 // Store is where cases and the customers' cooling-off are kept (a

@@ -244,7 +244,7 @@ func channelOf(a rules.Action) string {
 func reachable(p customer.Profile, actions []rules.Action) bool {
 	for _, a := range actions {
 		switch a.Type {
-		case rules.ActionEmail, rules.ActionReviewRequest:
+		case rules.ActionEmail, rules.ActionReviewRequest, rules.ActionSurvey:
 			if p.Email != "" {
 				return true
 			}
@@ -274,7 +274,7 @@ func deliverable(p customer.Profile, actions []rules.Action, marketing bool) boo
 	for _, a := range actions {
 		var address string
 		switch a.Type {
-		case rules.ActionEmail, rules.ActionReviewRequest:
+		case rules.ActionEmail, rules.ActionReviewRequest, rules.ActionSurvey:
 			address = p.Email
 		case rules.ActionLine:
 			address = p.LineUserID
@@ -299,7 +299,7 @@ func consented(p customer.Profile, actions []rules.Action) bool {
 	messages := false
 	for _, a := range actions {
 		switch a.Type {
-		case rules.ActionEmail, rules.ActionReviewRequest:
+		case rules.ActionEmail, rules.ActionReviewRequest, rules.ActionSurvey:
 			messages = true
 			if emailConsent {
 				return true

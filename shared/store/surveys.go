@@ -70,15 +70,17 @@ func (s *Store) SaveSurveyAnswer(ctx context.Context, a SurveyAnswer) (first boo
 		update += ", order_id = :order"
 		values[":order"] = &types.AttributeValueMemberS{Value: a.OrderID}
 	}
+	names := map[string]string{"#at": "at", "#ttl": "ttl"}
 	if a.Comment != "" {
 		update += ", #comment = :comment"
 		values[":comment"] = &types.AttributeValueMemberS{Value: a.Comment}
+		names["#comment"] = "comment"
 	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key(surveyPK(a.MessageKey), "ANSWER"),
 		UpdateExpression:          aws.String(update),
-		ExpressionAttributeNames:  map[string]string{"#at": "at", "#ttl": "ttl", "#comment": "comment"},
+		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 		ReturnValues:              types.ReturnValueUpdatedOld,
 	})

@@ -76,10 +76,10 @@ var pageTemplate = template.Must(template.New("page").Parse(pageSource))
 // pageData is what the page shows.
 type pageData struct {
 	Shop, Title, Error, Question, Low, High, Comment string
-	Score                                             int
-	Recorded, Form, Thanks                            bool
-	Scores                                            []scoreChoice
-	MaxComment                                        int
+	Score                                            int
+	Recorded, Form, Thanks                           bool
+	Scores                                           []scoreChoice
+	MaxComment                                       int
 }
 
 type scoreChoice struct {
@@ -217,4 +217,3 @@ func (h *Handler) page(status int, d pageData) events.APIGatewayV2HTTPResponse {
 		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
 	}}
 }
-

@@ -19,6 +19,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
+	"github.com/tsunagu-dev/tsunagu/shared/logging"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/support"
@@ -42,8 +43,9 @@ const (
 
 // Store is what the handler keeps answers in.
 type Store interface {
-	SaveSurveyAnswer(ctx context.Context, a store.SurveyAnswer) (bool, error)
+	SaveSurveyAnswer(ctx context.Context, a store.SurveyAnswer) (int, error)
 	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
+	AddCounts(ctx context.Context, pk, sk string, day time.Time, counts store.Counts) error
 }
 
 // Tokens opens survey links (a *survey.Sealer).
@@ -65,7 +67,9 @@ type Handler struct {
 	Tokens Tokens
 	Cases  CaseOpener
 	Shop   string
-	Now    func() time.Time
+	// Location is the shop's zone, whose days the counters are kept by.
+	Location *time.Location
+	Now      func() time.Time
 }
 
 //go:embed page.html.tmpl
@@ -155,10 +159,18 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 // record keeps the answer, the customer's latest NPS and, for an unhappy
 // score, a support case: with the comment when there is one.
 func (h *Handler) record(ctx context.Context, ask survey.Ask, score int, comment string, now time.Time) error {
-	first, err := h.Store.SaveSurveyAnswer(ctx, store.SurveyAnswer{MessageKey: ask.MessageKey, CampaignID: ask.CampaignID, CustomerID: ask.CustomerID,
+	previous, err := h.Store.SaveSurveyAnswer(ctx, store.SurveyAnswer{MessageKey: ask.MessageKey, CampaignID: ask.CampaignID, CustomerID: ask.CustomerID,
 		OrderID: ask.OrderID, Scale: ask.Scale, Score: score, Comment: comment, At: now})
 	if err != nil {
 		return err
+	}
+	if change := survey.Change(ask.Scale, previous, score); len(change) > 0 {
+		// The shop's day of the answer; a changed answer moves from one
+		// bucket to the other on the day it changes. A failed update never
+		// fails the answer.
+		if err := h.Store.AddCounts(ctx, store.ShopStatsPartition, store.DayKey(now, h.Location), now, change); err != nil {
+			logging.CounterUpdateFailed(ctx, "survey", err)
+		}
 	}
 	if ask.Scale == rules.ScaleNPS {
 		if _, err := h.Store.UpdateProfile(ctx, ask.CustomerID, func(p *customer.Profile) bool { return p.RecordNPS(score, now) }); err != nil {
@@ -176,7 +188,7 @@ func (h *Handler) record(ctx context.Context, ask survey.Ask, score int, comment
 			return err
 		}
 	}
-	slog.InfoContext(ctx, "survey answered", "campaign", ask.CampaignID, "scale", ask.Scale, "score", score, "first", first, "comment", comment != "")
+	slog.InfoContext(ctx, "survey answered", "campaign", ask.CampaignID, "scale", ask.Scale, "score", score, "first", previous < 0, "comment", comment != "")
 	return nil
 }
 

@@ -21,7 +21,10 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 const secret = "survey-test-secret-0123456789abcdef"
 
-var sent = time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+var (
+	sent     = time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	tokyo, _ = time.LoadLocation("Asia/Tokyo")
+)
 
 const phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
 
@@ -43,7 +46,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: store.New(testenv.DynamoDB(), table), links: links, now: sent.Add(2 * time.Hour)}
-	f.h = &Handler{Store: st, Tokens: links, Cases: &support.Opener{Store: st, CoolingOff: 30 * 24 * time.Hour}, Shop: "椿茶園", Now: func() time.Time { return f.now }}
+	f.h = &Handler{Store: st, Tokens: links, Cases: &support.Opener{Store: st, CoolingOff: 30 * 24 * time.Hour}, Shop: "椿茶園", Location: tokyo, Now: func() time.Time { return f.now }}
 	return f
 }
 
@@ -119,6 +122,19 @@ func TestAnswers(t *testing.T) {
 	p, err := f.st.GetProfile(context.Background(), "c-1")
 	if err != nil || p.NPS() != 4 {
 		t.Errorf("last nps %d (%v), want 4", p.NPS(), err)
+	}
+	// One answer, a detractor now (9, then 3, then 4): the shop's counters
+	// hold it once, in its latest bucket.
+	days, err := f.st.StatsBetween(context.Background(), store.ShopStatsPartition, "DAY#", "DAY#~")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := store.Counts{}
+	for _, c := range days {
+		total.Add(c)
+	}
+	if total["nps_detractors"] != 1 || total["nps_promoters"] != 0 || total["nps_passives"] != 0 {
+		t.Errorf("shop counters %v, want one detractor", total)
 	}
 	cases, err := f.st.OpenCases(context.Background())
 	if err != nil {

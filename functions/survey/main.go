@@ -33,6 +33,6 @@ func main() {
 		os.Exit(1)
 	}
 	h := &Handler{Store: b.Store, Tokens: tokens, Cases: &support.Opener{Store: b.Store, CoolingOff: settings.Support.CoolingOff},
-		Shop: settings.Shop.Name, Now: time.Now}
+		Shop: settings.Shop.Name, Location: settings.Location, Now: time.Now}
 	lambda.Start(h.Handle)
 }

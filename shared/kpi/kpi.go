@@ -148,6 +148,22 @@ func (t Totals) CrossSellRate() float64 {
 	return Rate(t.Counts["cross_sell_orders"], t.Counts["repeat_orders"])
 }
 
+// NPS is the Net Promoter Score of the period's survey answers
+// (promoters' share minus detractors', -100 to 100) and how many answers
+// it is of.
+func (t Totals) NPS() (score float64, answers int64) {
+	p, d := t.Counts["nps_promoters"], t.Counts["nps_detractors"]
+	answers = p + t.Counts["nps_passives"] + d
+	return 100 * (Rate(p, answers) - Rate(d, answers)), answers
+}
+
+// CSAT is the share of the period's CSAT answers that were satisfied (4
+// or 5) and how many answers it is of.
+func (t Totals) CSAT() (satisfied float64, answers int64) {
+	answers = t.Counts["csat_answers"]
+	return Rate(t.Counts["csat_satisfied"], answers), answers
+}
+
 // RepeatCustomerRate is the shop's repeat rate (リピート率): the share of
 // its customers with two or more standing orders on the snapshot's night.
 func RepeatCustomerRate(s store.Snapshot) float64 {

@@ -139,6 +139,18 @@ func tiles(f *kpi.Figures) []tile {
 		rate("クロスセル率", now.CrossSellRate(), prev.CrossSellRate()),
 		rate("クーポン利用率", now.CouponRate(), prev.CouponRate()),
 	}
+	if nps, answers := now.NPS(); answers > 0 {
+		pnps, panswers := prev.NPS()
+		t := tile{Label: "NPS（おすすめ度）", Value: ja.Sprintf("%+.0f", nps), Note: "回答 " + count(answers, "件")}
+		t.Change, t.Trend = change(nps, pnps, panswers > 0, ja.Sprintf("%+.0f", nps-pnps))
+		ts = append(ts, t)
+	}
+	if csat, answers := now.CSAT(); answers > 0 {
+		pcsat, panswers := prev.CSAT()
+		t := tile{Label: "満足度（CSAT 4〜5の割合）", Value: percent(csat), Note: "回答 " + count(answers, "件")}
+		t.Change, t.Trend = change(csat, pcsat, panswers > 0, points(csat-pcsat))
+		ts = append(ts, t)
+	}
 	second, prevSecond := f.SecondPurchase[0], f.PreviousSecondPurchase[0]
 	t := tile{Label: "2回目購入転換率（30日）", Value: percent(second.Rate())}
 	t.Change, t.Trend = change(second.Rate(), prevSecond.Rate(), prevSecond.FirstOrders > 0, points(second.Rate()-prevSecond.Rate()))

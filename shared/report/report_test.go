@@ -80,10 +80,12 @@ func fixture(t *testing.T) *store.Store {
 	add(shop, "2026-10-20", "", store.Counts{
 		"orders": 1480, "revenue": 6_512_000, "first_orders": 20, "repeat_orders": 880, "cross_sell_orders": 190, "coupon_orders": 160,
 		"email_sent": 9200, "email_delivered": 9050, "email_bounced": 150, "email_complained": 9, "email_unsubscribed": 40,
+		"nps_promoters": 40, "nps_passives": 30, "nps_detractors": 30,
 	})
 	add(shop, "2026-11-15", "", store.Counts{
 		"orders": 1710, "revenue": 7_695_000, "first_orders": 30, "repeat_orders": 1040, "cross_sell_orders": 260, "coupon_orders": 240,
 		"email_sent": 12000, "email_delivered": 11760, "email_bounced": 240, "email_complained": 21, "email_unsubscribed": 66,
+		"nps_promoters": 50, "nps_passives": 30, "nps_detractors": 20,
 	})
 	// Second orders of November's first-time buyers (the first orders of
 	// the 5th), some in December.
@@ -164,7 +166,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{
 			name: "november", from: "2026-11-01", to: "2026-11-30",
-			want: []string{"売上", "¥7,695,000", "▲ +18.2%", "1,710件", "効果あり", "差は確認できません", "各グループにあと約31,000人", "暫定"},
+			want: []string{"売上", "¥7,695,000", "▲ +18.2%", "1,710件", "NPS（おすすめ度）", "+30", "▲ +20", "効果あり", "差は確認できません", "各グループにあと約31,000人", "暫定"},
 		},
 		{name: "empty", from: "2024-01-01", to: "2024-01-31", want: []string{"この期間のデータはありません。"}},
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -57,9 +58,9 @@ func surveyPK(messageKey string) string { return "SURVEY#" + messageKey }
 
 // SaveSurveyAnswer records a's score (and its comment, when it has one)
 // as the answer to its message: one item per survey message, so a second
-// tap changes the score, not the count. first is true when this is the
-// message's first answer.
-func (s *Store) SaveSurveyAnswer(ctx context.Context, a SurveyAnswer) (first bool, err error) {
+// tap changes the score, not the count. It returns the score the answer
+// had before, -1 when this is the message's first answer.
+func (s *Store) SaveSurveyAnswer(ctx context.Context, a SurveyAnswer) (previous int, err error) {
 	update := "SET message_key = :key, campaign_id = :campaign, customer_id = :customer, scale = :scale, score = :score, #at = :at, first_at = if_not_exists(first_at, :at), #ttl = :ttl"
 	values := map[string]types.AttributeValue{
 		":campaign": &types.AttributeValueMemberS{Value: a.CampaignID}, ":customer": &types.AttributeValueMemberS{Value: a.CustomerID},
@@ -85,10 +86,15 @@ func (s *Store) SaveSurveyAnswer(ctx context.Context, a SurveyAnswer) (first boo
 		ReturnValues:              types.ReturnValueUpdatedOld,
 	})
 	if err != nil {
-		return false, fmt.Errorf("save survey answer of %s: %w", a.MessageKey, err)
+		return -1, fmt.Errorf("save survey answer of %s: %w", a.MessageKey, err)
 	}
-	_, answered := out.Attributes["first_at"]
-	return !answered, nil
+	var old struct {
+		Score *int `dynamodbav:"score"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Attributes, &old); err != nil || old.Score == nil {
+		return -1, err
+	}
+	return *old.Score, nil
 }
 
 // GetSurveyAnswer reads the answer to a survey message; ErrNotFound when

@@ -99,3 +99,41 @@ func Unhappy(scale string, score int) bool {
 	}
 	return score <= 6
 }
+
+// Counts are the shop's daily survey counters an answer of score moves
+// (store.Counts names): on NPS a promoter (9-10), passive (7-8) or
+// detractor (0-6); on CSAT an answer and, for 4 or 5, a satisfied one.
+// A score of -1 (no answer) moves none.
+func Counts(scale string, score int) map[string]int64 {
+	switch {
+	case score < 0:
+		return nil
+	case scale == rules.ScaleCSAT && score >= 4:
+		return map[string]int64{"csat_answers": 1, "csat_satisfied": 1}
+	case scale == rules.ScaleCSAT:
+		return map[string]int64{"csat_answers": 1}
+	case score >= 9:
+		return map[string]int64{"nps_promoters": 1}
+	case score >= 7:
+		return map[string]int64{"nps_passives": 1}
+	}
+	return map[string]int64{"nps_detractors": 1}
+}
+
+// Change is what the shop's counters move by when an answer goes from
+// score previous (-1: none) to score: the new bucket in, the old out.
+func Change(scale string, previous, score int) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range Counts(scale, score) {
+		out[k] += v
+	}
+	for k, v := range Counts(scale, previous) {
+		out[k] -= v
+	}
+	for k, v := range out {
+		if v == 0 {
+			delete(out, k)
+		}
+	}
+	return out
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
+	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/survey"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
@@ -82,6 +83,15 @@ func clickPath() string {
 func referralPath() string {
 	coder, _ := referral.NewCoder(envOr("COUPON_SECRET", devSecret))
 	return "/r/ref/" + coder.Code("c-1")
+}
+
+// reviewFormPath is the review form of customer c-1's request about
+// order 1001's yokan, sealed with CLICK_SECRET (dev-secret unless set) as
+// the runner seals it, sent now: a form takes a review for 60 days.
+func reviewFormPath() string {
+	forms, _ := review.NewFormSealer("", envOr("CLICK_SECRET", devSecret))
+	return review.FormRoutePrefix + forms.Token(review.FormAsk{MessageKey: "6f5e4d3c2b1a0f9e8d7c6b5a49382716", CustomerID: "c-1", OrderID: "1001",
+		SKU: "SWEET-YOKAN", Name: "本練羊羹", SentAt: time.Now().Truncate(time.Second).UTC()})
 }
 
 // surveyPath is the answer page of customer c-1's satisfaction survey,
@@ -160,6 +170,8 @@ var samples = []sampleRequest{
 	{name: "redirect-click", method: "GET", path: clickPath(), headers: browserHeaders},
 	{name: "redirect-check", method: "HEAD", path: clickPath(), headers: browserHeaders},
 	{name: "redirect-referral", method: "GET", path: referralPath(), headers: browserHeaders},
+	{name: "review-form-page", method: "GET", path: reviewFormPath(), query: func() string { return "rating=5" }, headers: browserHeaders},
+	{name: "review-form-post", method: "POST", path: reviewFormPath(), body: "review-form.txt", headers: pageHeaders("application/x-www-form-urlencoded")},
 	{name: "survey-tap", method: "GET", path: surveyPath(), query: func() string { return "score=9" }, headers: browserHeaders},
 	{name: "survey-answer", method: "POST", path: surveyPath(), body: "survey-answer.txt", headers: pageHeaders("application/x-www-form-urlencoded")},
 	{name: "thankyou-widget", method: "GET", path: "/thankyou/widget.js", headers: pageHeaders("")},

@@ -155,6 +155,11 @@ func TestSampleEventsDecode(t *testing.T) {
 				if code := ev.PathParameters["code"]; code != coder.Code("c-1") {
 					t.Errorf("referral code %q, want c-1's %q", code, coder.Code("c-1"))
 				}
+			case "GET /review/{token}", "POST /review/{token}":
+				forms, _ := review.NewFormSealer("", devSecret)
+				if a, err := forms.Open(ev.PathParameters["token"]); err != nil || a.CustomerID != "c-1" || a.SKU != "SWEET-YOKAN" {
+					t.Errorf("review form token: %+v %v", a, err)
+				}
 			case "GET /survey/{token}", "POST /survey/{token}":
 				links, _ := survey.NewSealer("", devSecret)
 				if a, err := links.Open(ev.PathParameters["token"]); err != nil || a.CustomerID != "c-1" || a.Scale != "nps" {
@@ -207,6 +212,11 @@ func TestSampleEventsDecode(t *testing.T) {
 			var cb webhook.CallbackRequest
 			err = json.Unmarshal(raw, &cb)
 		case name == "unsubscribe-one-click.txt":
+		case name == "review-form.txt":
+			form, perr := url.ParseQuery(string(raw))
+			if _, problems := review.FromForm(review.FormAsk{}, form.Get("rating"), form.Get("title"), form.Get("text"), form.Get("author"), time.Now()); perr != nil || len(problems) > 0 {
+				err = fmt.Errorf("not a review form the form takes: %v %v", perr, problems)
+			}
 		case name == "survey-answer.txt":
 			var form url.Values
 			if form, err = url.ParseQuery(string(raw)); err == nil && (form.Get("score") == "" || form.Get("comment") == "") {

@@ -59,7 +59,16 @@ type Handler struct {
 	// Cases opens a support case for a one-or-two-star review of a known
 	// customer (shared/support).
 	Cases CaseOpener
+	// Forms opens the links of tsunagu's own review form; Shop names the
+	// shop on its page.
+	Forms FormOpener
+	Shop  string
 	Now   func() time.Time
+}
+
+// FormOpener opens review form links (a *review.FormSealer).
+type FormOpener interface {
+	Open(token string) (review.FormAsk, error)
 }
 
 // CaseOpener opens a support case (a *support.Opener).
@@ -85,6 +94,9 @@ type answer struct {
 // 503 when the store failed, so the sender retries.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	now := h.Now()
+	if req.RouteKey == formPage || req.RouteKey == formPost {
+		return h.form(ctx, req, now), nil
+	}
 	body, refusal := httpapi.WebhookBody(req)
 	if refusal != nil {
 		return *refusal, nil

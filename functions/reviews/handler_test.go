@@ -18,6 +18,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/support"
@@ -45,9 +46,13 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	table := testenv.NewTable(t)
 	st := store.New(testenv.DynamoDBAs(t, "ReviewsFunction"), table)
+	forms, err := review.NewFormSealer("", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return fixture{
 		h: &Handler{Store: st, WebhookSecret: signature.Keys{secret}, JudgemeSecret: signature.Keys{judgemeSecret},
-			Cases: &support.Opener{Store: st, CoolingOff: 30 * 24 * time.Hour}, Now: func() time.Time { return now }},
+			Cases: &support.Opener{Store: st, CoolingOff: 30 * 24 * time.Hour}, Forms: forms, Shop: "椿茶園", Now: func() time.Time { return now }},
 		st: store.New(testenv.DynamoDB(), table), table: table,
 	}
 }

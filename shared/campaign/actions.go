@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/survey"
@@ -172,7 +174,7 @@ func (r *Runner) requestReviews(ctx context.Context, t Trigger, d Decision, i in
 			return Outcome{Campaign: d.Campaign.ID}, err
 		}
 		if ok {
-			reviews = append(reviews, rules.ReviewData{Name: it.Name, URL: strings.ReplaceAll(r.Rules.Settings.Shop.ReviewURL, "{sku}", url.PathEscape(it.SKU))})
+			reviews = append(reviews, r.reviewLink(t, key, it))
 		}
 	}
 	if len(reviews) == 0 {
@@ -181,6 +183,17 @@ func (r *Runner) requestReviews(ctx context.Context, t Trigger, d Decision, i in
 		return o, r.Store.RecordSkipped(ctx, rec, ReasonNothingToReview, t.At)
 	}
 	return r.sendEmail(ctx, t, d, i, a, coupon, func(data *rules.MessageData) { data.Reviews = reviews })
+}
+
+// reviewLink is where a request sends the customer to review a product:
+// the shop's review app (shop.review_url) or, without one, tsunagu's own
+// form with a link per star rating.
+func (r *Runner) reviewLink(t Trigger, messageKey string, it order.Item) rules.ReviewData {
+	if u := r.Rules.Settings.Shop.ReviewURL; u != "" || r.ReviewForms == nil {
+		return rules.ReviewData{Name: it.Name, URL: strings.ReplaceAll(u, "{sku}", url.PathEscape(it.SKU))}
+	}
+	link := r.ReviewForms.Link(review.FormAsk{MessageKey: messageKey, CustomerID: t.Profile.ID, OrderID: t.Order.ID, SKU: it.SKU, Name: it.Name, SentAt: t.At.UTC()})
+	return rules.ReviewData{Name: it.Name, URL: link(0), Stars: rules.StarLinks(link)}
 }
 
 // askSurvey sends a survey with one-tap score links, unless the customer

@@ -29,6 +29,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/clicks"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
+	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/survey"
@@ -83,6 +84,12 @@ type SurveyLinks interface {
 	Link(a survey.Ask) func(score int) string
 }
 
+// ReviewFormLinks makes the links of one product's review form
+// (review.FormSealer).
+type ReviewFormLinks interface {
+	Link(a review.FormAsk) func(rating int) string
+}
+
 // CouponCodes derives the code of a campaign's coupon for one trigger
 // occurrence and customer.
 type CouponCodes interface {
@@ -103,6 +110,9 @@ type Runner struct {
 	Coupons CouponCodes
 	// Surveys makes the score links of survey actions.
 	Surveys SurveyLinks
+	// ReviewForms makes the links of tsunagu's own review form, which
+	// review requests use when the shop has no review_url.
+	ReviewForms ReviewFormLinks
 	// PublicURL is the base URL of the HTTP API, for unsubscribe links.
 	PublicURL string
 	// RecommendationLimit caps cross-sell suggestions per message.

@@ -17,6 +17,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
+	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/survey"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
@@ -72,6 +73,10 @@ func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, erro
 	if err != nil {
 		return nil, err
 	}
+	forms, err := review.NewFormSealer(publicURL, b.Secrets.Keys(ClickSecret)...)
+	if err != nil {
+		return nil, err
+	}
 	mailer, err := email.NewSender(sesv2.NewFromConfig(b.AWS), set.Settings.FromName, mailFrom, set.Settings.ReplyTo, configSet)
 	if err != nil {
 		return nil, err
@@ -106,7 +111,7 @@ func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, erro
 		PublicURL:   publicURL,
 		Campaigns: &campaign.Runner{
 			Decider: campaign.Decider{Rules: set, Deciles: deciles},
-			Store:   st, Mailer: mailer, Line: lineSender, Unsubscribe: sealer, Clicks: links, Surveys: surveys, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
+			Store:   st, Mailer: mailer, Line: lineSender, Unsubscribe: sealer, Clicks: links, Surveys: surveys, ReviewForms: forms, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
 		},
 	}, nil
 }

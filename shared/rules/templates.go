@@ -117,10 +117,31 @@ type SurveyLink struct {
 	URL   string
 }
 
-// ReviewData is one product a customer is asked to review.
+// ReviewData is one product a customer is asked to review: the link to
+// review it (the shop's review app, or tsunagu's own form) and, with the
+// own form, one link per star rating that opens it with the rating chosen.
 type ReviewData struct {
-	Name string
-	URL  string
+	Name  string
+	URL   string
+	Stars []StarLink
+}
+
+// StarLink opens the review form with Rating stars chosen; Label draws
+// them (★★★☆☆).
+type StarLink struct {
+	Rating int
+	Label  string
+	URL    string
+}
+
+// StarLinks are the five star links of a review form, its link for each
+// rating made by link.
+func StarLinks(link func(rating int) string) []StarLink {
+	out := make([]StarLink, 5)
+	for i := range out {
+		out[i] = StarLink{Rating: i + 1, Label: strings.Repeat("★", i+1) + strings.Repeat("☆", 4-i), URL: link(i + 1)}
+	}
+	return out
 }
 
 // CustomerData is the recipient.

@@ -37,6 +37,8 @@ type reviewItem struct {
 	CountedAt time.Time `dynamodbav:"counted_at,omitempty"`
 	// DoneAt marks every step of the review's first delivery done.
 	DoneAt time.Time `dynamodbav:"done_at,omitempty"`
+	// RejectedAt is when the shop rejected a review of its own form.
+	RejectedAt time.Time `dynamodbav:"rejected_at,omitempty"`
 }
 
 // StoredReview is a review as stored, with how far its steps went.
@@ -46,6 +48,8 @@ type StoredReview struct {
 	Counted bool
 	// Done: its first delivery finished (FinishReview).
 	Done bool
+	// Rejected: the shop rejected it (RejectReview); it is never published.
+	Rejected bool
 }
 
 func reviewItemPK(reviewKey string) string { return "REVIEWITEM#" + reviewKey }
@@ -68,6 +72,12 @@ func (s *Store) SaveReview(ctx context.Context, r review.Review, at time.Time) (
 	for k, v := range key(reviewItemPK(r.Key()), "REVIEW") {
 		item[k] = v
 	}
+	if r.Source == review.SourceForm && !r.Published {
+		// Awaiting the shop's approval: listed by ListPendingReviews
+		// until approved or rejected.
+		item["gsi1pk"] = &types.AttributeValueMemberS{Value: pendingReviewsPartition}
+		item["gsi1sk"] = &types.AttributeValueMemberS{Value: r.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + r.Key()}
+	}
 	wrote, err := s.putNew(ctx, item)
 	if err != nil {
 		return StoredReview{}, fmt.Errorf("save review %s: %w", r.Key(), err)
@@ -75,19 +85,59 @@ func (s *Store) SaveReview(ctx context.Context, r review.Review, at time.Time) (
 	if wrote {
 		return StoredReview{Review: r}, nil
 	}
-	stored, err := getDecoded[reviewItem](ctx, s, reviewItemPK(r.Key()), "REVIEW")
-	if err != nil {
-		return StoredReview{}, fmt.Errorf("get review %s: %w", r.Key(), err)
-	}
-	return StoredReview{Review: review.Review{Source: stored.Source, ID: stored.ReviewID, OrderID: stored.OrderID, CustomerID: stored.CustomerID, SKU: stored.SKU,
-		Rating: stored.Rating, Title: stored.Title, Text: stored.Text, Author: stored.Author, Verified: stored.Verified,
-		Published: stored.Published, CreatedAt: stored.CreatedAt}, Counted: !stored.CountedAt.IsZero(), Done: !stored.DoneAt.IsZero()}, nil
+	return s.GetReview(ctx, r.Key())
+}
+
+// review is the review an item holds.
+func (it reviewItem) review() review.Review {
+	return review.Review{Source: it.Source, ID: it.ReviewID, OrderID: it.OrderID, CustomerID: it.CustomerID, SKU: it.SKU,
+		Rating: it.Rating, Title: it.Title, Text: it.Text, Author: it.Author, Verified: it.Verified,
+		Published: it.Published, CreatedAt: it.CreatedAt}
 }
 
 // PublishReview publishes a stored review that was not (moderation
 // passed at the source), and reports whether this call did.
 func (s *Store) PublishReview(ctx context.Context, reviewKey string, at time.Time) (bool, error) {
-	return s.setReview(ctx, reviewKey, "SET published = :true, published_at = :at", "attribute_exists(pk) AND published = :false", at)
+	return s.setReview(ctx, reviewKey, "SET published = :true, published_at = :at REMOVE gsi1pk, gsi1sk", "attribute_exists(pk) AND published = :false AND attribute_not_exists(rejected_at)", at)
+}
+
+// pendingReviewsPartition is the sparse gsi1 partition of the reviews of
+// tsunagu's own form awaiting the shop's approval.
+const pendingReviewsPartition = "REVIEWS#PENDING"
+
+// RejectReview keeps an unpublished review from ever being published (the
+// shop rejected it) and takes it off the pending list; it reports whether
+// this call did.
+func (s *Store) RejectReview(ctx context.Context, reviewKey string, at time.Time) (bool, error) {
+	return s.setReview(ctx, reviewKey, "SET rejected_at = :at REMOVE gsi1pk, gsi1sk", "attribute_exists(pk) AND published = :false AND attribute_not_exists(rejected_at)", at)
+}
+
+// ListPendingReviews lists the reviews of tsunagu's own form awaiting the
+// shop's approval, oldest first: one Query of the sparse pending index.
+func (s *Store) ListPendingReviews(ctx context.Context) ([]review.Review, error) {
+	items, err := queryAll[reviewItem](ctx, s.db, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String("gsi1"),
+		KeyConditionExpression:    aws.String("gsi1pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pendingReviewsPartition}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list pending reviews: %w", err)
+	}
+	out := make([]review.Review, len(items))
+	for i, it := range items {
+		out[i] = it.review()
+	}
+	return out, nil
+}
+
+// GetReview reads a stored review; ErrNotFound when there is none.
+func (s *Store) GetReview(ctx context.Context, reviewKey string) (StoredReview, error) {
+	it, err := getDecoded[reviewItem](ctx, s, reviewItemPK(reviewKey), "REVIEW")
+	if err != nil {
+		return StoredReview{}, fmt.Errorf("get review %s: %w", reviewKey, err)
+	}
+	return StoredReview{Review: it.review(), Counted: !it.CountedAt.IsZero(), Done: !it.DoneAt.IsZero(), Rejected: !it.RejectedAt.IsZero()}, nil
 }
 
 // MarkReviewCounted notes that a review is in its product's aggregate, so

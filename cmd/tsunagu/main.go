@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"lint":     {"check rule files: every problem as file:line:col: message", lintRules},
 	"preview":  {"render a campaign's messages for a sample customer", previewCampaign},
 	"report":   {"report --from --to: a period's KPIs, lift and deliverability as a table and one HTML file", reportCommand},
+	"reviews":  {"reviews list | approve KEY | reject KEY: the reviews customers sent on tsunagu's own form, for the shop to approve", reviewsCommand},
 	"referral": {"referral list --status review|pending|rewarded|refused|cancelled | approve ORDER | reject ORDER: the referrals for the shop to review, and its decisions", referralCommand},
 	"simulate": {"which campaigns an order event fires, and why the others do not", simulateEvent},
 	"seed":     {"seed --customers N --days D: write a realistic demo history (profiles, counters, snapshot) with a planted campaign effect", seedCommand},

@@ -151,8 +151,10 @@ func (s *Store) MarkReviewCounted(ctx context.Context, reviewKey string, at time
 // whether the condition held.
 func (s *Store) setReview(ctx context.Context, reviewKey, update, condition string, at time.Time) (bool, error) {
 	values := map[string]types.AttributeValue{":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)}}
-	if strings.Contains(update+condition, ":true") {
-		values[":true"], values[":false"] = &types.AttributeValueMemberBOOL{Value: true}, &types.AttributeValueMemberBOOL{Value: false}
+	for name, v := range map[string]bool{":true": true, ":false": false} {
+		if strings.Contains(update+condition, name) {
+			values[name] = &types.AttributeValueMemberBOOL{Value: v}
+		}
 	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(reviewItemPK(reviewKey), "REVIEW"),

@@ -8,7 +8,11 @@
 // It reads one config on stdin,
 //
 //   {"url": "file:///abs/report.html", "viewport": {"width": 375, "height": 740},
-//    "screenshot": "/abs/path.png" (optional), "step_timeout_ms": 60000}
+//    "screenshot": "/abs/path.png" (optional), "step_timeout_ms": 60000,
+//    "steps": [{"click": "css"}, {"fill": "css", "value": "..."}, {"submit": "css"}] (optional)}
+//
+// Steps run after the page loads, as a person would; a submit waits for
+// the page it leads to, and the page is judged after the last step.
 //
 // prints one result as JSON on stdout and exits. Nothing waits for a fixed
 // time: the page has no script, so "load" is the end of its rendering.
@@ -33,8 +37,20 @@ async function main() {
     const out = { console: [], page_errors: [], requests: [] };
     page.on('console', (m) => out.console.push({ type: m.type(), text: m.text(), url: m.location().url || '' }));
     page.on('pageerror', (e) => out.page_errors.push(String(e && (e.stack || e.message) || e)));
-    page.on('request', (r) => { if (r.url() !== cfg.url) out.requests.push(r.url()); });
-    await page.goto(cfg.url, { waitUntil: 'load' });
+    const origin = new URL(cfg.url).origin;
+    page.on('request', (r) => {
+      if (r.url() !== cfg.url && (origin === 'null' || new URL(r.url()).origin !== origin)) out.requests.push(r.url());
+    });
+    const first = await page.goto(cfg.url, { waitUntil: 'load' });
+    out.status = first ? first.status() : 0;
+    for (const step of cfg.steps || []) {
+      if (step.click) await page.click(step.click);
+      if (step.fill) await page.fill(step.fill, step.value || '');
+      if (step.submit) {
+        const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(step.submit)]);
+        out.status = resp ? resp.status() : 0;
+      }
+    }
     Object.assign(out, await page.evaluate(() => {
       const doc = document.documentElement;
       const charts = [...document.querySelectorAll('svg.chart')].map((svg) => {

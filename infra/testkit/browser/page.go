@@ -21,14 +21,28 @@ type PageConfig struct {
 	Viewport Viewport `json:"viewport"`
 	// Screenshot, when set, is where to save a full-page PNG.
 	Screenshot string `json:"screenshot,omitempty"`
+	// Steps are done in order once the page has loaded, as a person
+	// would (a form filled in and sent); the page is judged after them.
+	Steps []Step `json:"steps,omitempty"`
+}
+
+// Step is one action on a page: click an element, fill a field with a
+// value, or click a submit button and wait for the page it leads to.
+type Step struct {
+	Click  string `json:"click,omitempty"`
+	Fill   string `json:"fill,omitempty"`
+	Value  string `json:"value,omitempty"`
+	Submit string `json:"submit,omitempty"`
 }
 
 // Page is what a page showed.
 type Page struct {
 	Console    []ConsoleMessage `json:"console"`
 	PageErrors []string         `json:"page_errors"`
-	// Requests are the URLs the page asked for beyond itself.
+	// Requests are the URLs the page asked for beyond its own origin.
 	Requests []string `json:"requests"`
+	// Status is the HTTP status of the last page loaded (0 for a file).
+	Status int `json:"status"`
 	// ScrollWidth and ClientWidth are the document's: a page wider than
 	// its window scrolls sideways.
 	ScrollWidth float64 `json:"scroll_width"`

@@ -2,6 +2,7 @@ package loyalty
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -12,6 +13,10 @@ import (
 // Ledger is what the points steps need of the store.
 type Ledger interface {
 	PutMovement(ctx context.Context, m Movement) (bool, error)
+	Ledger(ctx context.Context, customerID string) ([]Movement, error)
+	// ArmApproval arms the timer that approves an order's points at due,
+	// once per order.
+	ArmApproval(ctx context.Context, customerID, orderID string, due time.Time) (bool, error)
 }
 
 // Steps writes what order deliveries do to points, one conditional write
@@ -36,7 +41,10 @@ type OrderDelivery struct {
 	Merchandise    int64
 	// Refunds are the refunds the delivery told of.
 	Refunds []order.Refund
+	// At is when the delivery's event occurred; HeardAt when tsunagu
+	// received it.
 	At      time.Time
+	HeardAt time.Time
 }
 
 // Earn returns the movement that earns an order's points for its
@@ -58,7 +66,9 @@ func Earn(p *rules.Loyalty, shopCurrency string, o order.Order, merchandise int6
 // Order writes the movements of one order delivery: the pending earned
 // points of the delivery that brought the order's details (at most one
 // write per order), the reversal of a cancellation, and one reversal per
-// refund that gave merchandise back. An order without a customer or in
+// refund that gave merchandise back; and, once the order is delivered,
+// arms the timer that approves its points when the return window has
+// passed (one more write per order). An order without a customer or in
 // another currency than the shop's moves no points.
 func (s *Steps) Order(ctx context.Context, d OrderDelivery) error {
 	p, o := s.Rules.Loyalty, d.Order
@@ -87,6 +97,67 @@ func (s *Steps) Order(ctx context.Context, d OrderDelivery) error {
 		if written {
 			slog.InfoContext(ctx, "points movement", "kind", m.Kind, "reason", m.Reason, "order_id", m.OrderID, "points", m.Points, "merchandise", m.Merchandise)
 		}
+	}
+	if due, ok := approvalDue(p, d); ok {
+		armed, err := s.Ledger.ArmApproval(ctx, o.Customer.ID, o.ID, due)
+		if err != nil {
+			return err
+		}
+		if armed {
+			slog.InfoContext(ctx, "points approval armed", "order_id", o.ID, "due_at", due)
+		}
+	}
+	return nil
+}
+
+// approvalDue is when a delivered order's points are approved: the return
+// window after its delivery. The delivery event gives the delivery time;
+// when the order's details arrive after its delivery (reordered
+// deliveries), the window counts from when they were heard of, which is
+// later than the delivery, never earlier. False when the delivery does
+// not arm the approval.
+func approvalDue(p *rules.Loyalty, d OrderDelivery) (time.Time, bool) {
+	switch {
+	case d.Status != order.Delivered:
+		return time.Time{}, false
+	case d.Event == order.Delivered:
+		return d.At.UTC().Add(p.ReturnWindow), true
+	case d.BroughtDetails:
+		return d.HeardAt.UTC().Add(p.ReturnWindow), true
+	}
+	return time.Time{}, false
+}
+
+// Approve approves an order's points for its customer, as the scheduler
+// does when the order's return window has passed: one "approved" movement
+// per order, recording the points approved (the earned ones less what
+// refunds took back by then). A cancelled order approves nothing. A
+// repeated call writes nothing more; a refund after approval still takes
+// its share back (BalanceOf).
+func (s *Steps) Approve(ctx context.Context, customerID, orderID string, at time.Time) error {
+	ledger, err := s.Ledger.Ledger(ctx, customerID)
+	if err != nil {
+		return fmt.Errorf("approve points of order %s: %w", orderID, err)
+	}
+	var mine []Movement
+	for _, m := range ledger {
+		if m.OrderID != orderID {
+			continue
+		}
+		if m.Kind == Reversed && m.Reason == ReasonCancel {
+			slog.InfoContext(ctx, "points approval skipped", "order_id", orderID, "reason", "cancelled")
+			return nil
+		}
+		mine = append(mine, m)
+	}
+	b := BalanceOf(mine)
+	m := Movement{CustomerID: customerID, Kind: Approved, OrderID: orderID, Reason: "return_window", Points: b.Pending + b.Approved, At: at.UTC()}
+	written, err := s.Ledger.PutMovement(ctx, m)
+	if err != nil {
+		return fmt.Errorf("approve points of order %s: %w", orderID, err)
+	}
+	if written {
+		slog.InfoContext(ctx, "points movement", "kind", m.Kind, "reason", m.Reason, "order_id", orderID, "points", m.Points)
 	}
 	return nil
 }

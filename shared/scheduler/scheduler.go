@@ -1,6 +1,7 @@
 // Package scheduler runs one tick of the schedule: it reads the timers that
 // are due, through the due index spread over shards (never every customer),
-// hands them to the sender's queue and marks them fired.
+// hands campaign timers to the sender's queue, approves the points of
+// orders whose return window has passed, and marks them fired.
 package scheduler
 
 import (
@@ -25,10 +26,17 @@ type Queue interface {
 	Send(ctx context.Context, msgs []queue.Message) ([]bool, error)
 }
 
+// Points approves an order's points once its return window has passed;
+// approving twice has no further effect.
+type Points interface {
+	Approve(ctx context.Context, customerID, orderID string, at time.Time) error
+}
+
 // Ticker runs ticks.
 type Ticker struct {
-	Store Store
-	Queue Queue
+	Store  Store
+	Queue  Queue
+	Points Points
 	// PageSize is how many due timers one read takes from a shard.
 	PageSize int
 	// Reserve is how long before its deadline a tick stops taking more
@@ -42,6 +50,8 @@ type Result struct {
 	Read int `json:"read"`
 	// Enqueued is how many due timers went to the sender.
 	Enqueued int `json:"enqueued"`
+	// Approved is how many orders' points approval timers ran.
+	Approved int `json:"points_approved"`
 	// AlreadyFired counts timers another tick fired first.
 	AlreadyFired int `json:"already_fired"`
 	// Left is true when the tick ran out of time before the index ran dry.
@@ -75,34 +85,22 @@ func (t *Ticker) Tick(ctx context.Context, now time.Time) (Result, error) {
 				if len(due) == 0 {
 					return nil
 				}
-				msgs := make([]queue.Message, len(due))
-				for i, tm := range due {
-					msgs[i] = queue.Message{Timer: tm, Now: now}
-				}
-				sent, err := t.Queue.Send(gctx, msgs)
+				approvals, campaigns := split(due)
+				approved, fired, err := t.approve(gctx, approvals)
 				if err != nil {
 					return err
 				}
-				enqueued, fired := 0, 0
-				for i, tm := range due {
-					if !sent[i] {
-						continue
-					}
-					enqueued++
-					ok, err := t.Store.FinishTimer(gctx, tm.Key, store.TimerFired)
-					if err != nil {
-						return err
-					}
-					if !ok {
-						fired++
-					}
+				enqueued, refired, err := t.enqueue(gctx, campaigns, now)
+				if err != nil {
+					return err
 				}
 				mu.Lock()
 				res.Read += len(due)
 				res.Enqueued += enqueued
-				res.AlreadyFired += fired
+				res.Approved += approved
+				res.AlreadyFired += fired + refired
 				mu.Unlock()
-				if enqueued < len(due) || len(due) < t.PageSize {
+				if enqueued < len(campaigns) || len(due) < t.PageSize {
 					return nil // refused ones wait for the next tick
 				}
 			}
@@ -110,4 +108,68 @@ func (t *Ticker) Tick(ctx context.Context, now time.Time) (Result, error) {
 	}
 	err := g.Wait()
 	return res, err
+}
+
+// split parts due timers into points approvals and campaign timers.
+func split(due []store.Timer) (approvals, campaigns []store.Timer) {
+	for _, tm := range due {
+		if tm.Reason == store.ReasonPointsApproval {
+			approvals = append(approvals, tm)
+		} else {
+			campaigns = append(campaigns, tm)
+		}
+	}
+	return approvals, campaigns
+}
+
+// approve approves the points of each due approval timer's order, then
+// marks the timer fired: a tick that dies in between approves again next
+// time, which writes nothing more. It returns how many it approved and
+// how many another tick had fired first.
+func (t *Ticker) approve(ctx context.Context, due []store.Timer) (approved, fired int, err error) {
+	for _, tm := range due {
+		if err := t.Points.Approve(ctx, tm.CustomerID, tm.OrderID, tm.DueAt); err != nil {
+			return approved, fired, err
+		}
+		approved++
+		ok, err := t.Store.FinishTimer(ctx, tm.Key, store.TimerFired)
+		if err != nil {
+			return approved, fired, err
+		}
+		if !ok {
+			fired++
+		}
+	}
+	return approved, fired, nil
+}
+
+// enqueue hands campaign timers to the sender's queue and marks those it
+// took fired. It returns how many the queue took and how many another
+// tick had fired first.
+func (t *Ticker) enqueue(ctx context.Context, due []store.Timer, now time.Time) (enqueued, fired int, err error) {
+	if len(due) == 0 {
+		return 0, 0, nil
+	}
+	msgs := make([]queue.Message, len(due))
+	for i, tm := range due {
+		msgs[i] = queue.Message{Timer: tm, Now: now}
+	}
+	sent, err := t.Queue.Send(ctx, msgs)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i, tm := range due {
+		if !sent[i] {
+			continue
+		}
+		enqueued++
+		ok, err := t.Store.FinishTimer(ctx, tm.Key, store.TimerFired)
+		if err != nil {
+			return enqueued, fired, err
+		}
+		if !ok {
+			fired++
+		}
+	}
+	return enqueued, fired, nil
 }

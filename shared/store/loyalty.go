@@ -72,3 +72,19 @@ func (s *Store) Ledger(ctx context.Context, customerID string) ([]loyalty.Moveme
 	}
 	return out, nil
 }
+
+// ReasonPointsApproval is the reason of the timer that approves an
+// order's points once its return window has passed.
+const ReasonPointsApproval = "points_approval"
+
+// PointsApprovalKey is the key of an order's approval timer: one per
+// order, however often its delivery is heard of.
+func PointsApprovalKey(orderID string) string { return "points-approval#" + orderID }
+
+// ArmApproval arms the timer that approves an order's points at due (one
+// conditional PutItem of a TIMER# item in the sharded due index), unless
+// it is armed or finished already: true when this call armed it.
+func (s *Store) ArmApproval(ctx context.Context, customerID, orderID string, due time.Time) (bool, error) {
+	return s.ArmTimer(ctx, Timer{Key: PointsApprovalKey(orderID), DueAt: due.UTC(), Campaign: "loyalty", CustomerID: customerID,
+		Trigger: "order.delivered", TriggerKey: "order:" + orderID + ":order.delivered", OrderID: orderID, Reason: ReasonPointsApproval})
+}

@@ -319,7 +319,7 @@ func TestPointsApprovedByTheScheduler(t *testing.T) {
 			}
 			// A retried approval (a tick that died before it marked the
 			// timer fired) writes nothing more.
-			if err := ticker.Points.Approve(ctx, customerID, id, tt.due); err != nil {
+			if err := ticker.Points.Approve(ctx, customerID, id, tt.due, tm.ExpiresAt); err != nil {
 				t.Fatal(err)
 			}
 			for _, m := range tt.after {
@@ -342,4 +342,102 @@ func TestPointsApprovedByTheScheduler(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPointsExpireAfterMonthsWithoutAnOrder runs orders through the real
+// handler and the scheduler's ticks against the emulators, with the
+// shipped loyalty.yaml (approved points expire 12 months after the last
+// order): the approval arms an expiry timer 12 months after the order was
+// placed; it expires the approved points once however often it runs,
+// unless a later order (not cancelled) came since.
+func TestPointsExpireAfterMonthsWithoutAnOrder(t *testing.T) {
+	placed := time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC) // genericBody's occurred_at
+	expires := placed.AddDate(1, 0, 0)
+	tests := []struct {
+		name string
+		// later is the deliveries of the customer's second order, placed
+		// after the first was approved.
+		later   func(first, second, to string) [][]byte
+		want    []string
+		balance loyalty.Balance
+	}{
+		{name: "no later order: the approved points expire once",
+			want: []string{"approved#%[1]s", "earned#%[1]s", "expired#%[1]s"}, balance: loyalty.Balance{}},
+		{name: "a later order keeps them",
+			later: func(first, second, to string) [][]byte {
+				return [][]byte{secondOrder(first, second, to, "order.created")}
+			},
+			want: []string{"approved#%[1]s", "earned#%[1]s", "earned#%[2]s"}, balance: loyalty.Balance{Approved: 43, Pending: 43}},
+		{name: "a later order cancelled does not keep them",
+			later: func(first, second, to string) [][]byte {
+				return [][]byte{secondOrder(first, second, to, "order.created"), laterEvent("evt-"+second+"-c", "order.cancelled", second)}
+			},
+			want: []string{"approved#%[1]s", "earned#%[1]s", "earned#%[2]s", "expired#%[1]s", "reversed#%[2]s#cancel"}, balance: loyalty.Balance{}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			first, second := fmt.Sprintf("72%02d", i), fmt.Sprintf("73%02d", i)
+			customerID, to := "c-"+first, testenv.UniqueEmail(t, "expiry")
+			for _, body := range [][]byte{genericBody("evt-"+first, "order.created", first, to, true), laterEvent("evt-"+first+"-d", "order.delivered", first)} {
+				if status, a := e.do(t, genericRequest(body)); status != http.StatusOK || !a.Accepted {
+					t.Fatalf("delivery = %d %+v", status, a)
+				}
+			}
+			sched := store.New(testenv.DynamoDBAs(t, "SchedulerFunction"), e.table)
+			ticker := &scheduler.Ticker{Store: sched, Queue: acceptAll{}, Points: &loyalty.Steps{Ledger: sched}, PageSize: 100}
+			approval, err := e.store.GetTimer(ctx, store.PointsApprovalKey(first))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ticker.Tick(ctx, approval.DueAt); err != nil {
+				t.Fatal(err)
+			}
+			tm, err := e.store.GetTimer(ctx, store.PointsExpiryKey(first))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tm.DueAt.Equal(expires) {
+				t.Fatalf("expiry timer due %s, want %s", tm.DueAt, expires)
+			}
+			if tt.later != nil {
+				for _, body := range tt.later(first, second, to) {
+					if status, a := e.do(t, genericRequest(body)); status != http.StatusOK || !a.Accepted {
+						t.Fatalf("later delivery = %d %+v", status, a)
+					}
+				}
+			}
+			if _, err := ticker.Tick(ctx, expires.Add(-time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if ids, _ := e.ledgerOf(t, customerID); slices.Contains(ids, "expired#"+first) {
+				t.Fatalf("expired before the months passed: %v", ids)
+			}
+			for range 2 {
+				if _, err := ticker.Tick(ctx, expires); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := ticker.Points.Expire(ctx, customerID, first, expires); err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, w := range tt.want {
+				want = append(want, fmt.Sprintf(w, first, second))
+			}
+			ids, balance := e.ledgerOf(t, customerID)
+			if !slices.Equal(ids, want) || balance != tt.balance {
+				t.Errorf("ledger %v, balance %+v; want %v, %+v", ids, balance, want, tt.balance)
+			}
+		})
+	}
+}
+
+// secondOrder is a generic webhook of the first order's customer's second
+// order, placed four months after the first.
+func secondOrder(first, second, to, typ string) []byte {
+	b := string(genericBody("evt-"+second, typ, second, to, true))
+	b = strings.Replace(b, `"id": "c-`+second+`"`, `"id": "c-`+first+`"`, 1)
+	return []byte(strings.Replace(b, "2026-11-21T09:30:00+09:00", "2027-03-21T09:30:00+09:00", 1))
 }

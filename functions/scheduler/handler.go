@@ -35,7 +35,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (scheduler.Re
 		return scheduler.Result{}, fmt.Errorf("read tick: the event needs \"time\" (RFC 3339), got %s", raw)
 	}
 	res, err := h.Ticker.Tick(ctx, t.Time)
-	slog.InfoContext(ctx, "tick", "now", t.Time, "read", res.Read, "enqueued", res.Enqueued, "points_approved", res.Approved, "already_fired", res.AlreadyFired, "left_for_next_tick", res.Left)
+	slog.InfoContext(ctx, "tick", "now", t.Time, "read", res.Read, "enqueued", res.Enqueued, "points_timers", res.Points, "already_fired", res.AlreadyFired, "left_for_next_tick", res.Left)
 	if err != nil {
 		return res, fmt.Errorf("tick as of %s: %w", t.Time.Format(time.RFC3339), err)
 	}

@@ -15,8 +15,12 @@ type Ledger interface {
 	PutMovement(ctx context.Context, m Movement) (bool, error)
 	Ledger(ctx context.Context, customerID string) ([]Movement, error)
 	// ArmApproval arms the timer that approves an order's points at due,
-	// once per order.
-	ArmApproval(ctx context.Context, customerID, orderID string, due time.Time) (bool, error)
+	// once per order, with when its customer's points expire if it stays
+	// their last order (zero: never).
+	ArmApproval(ctx context.Context, customerID, orderID string, due, expiresAt time.Time) (bool, error)
+	// ArmExpiry arms the timer that expires a customer's points at due if
+	// the order is still their last, once per order.
+	ArmExpiry(ctx context.Context, customerID, orderID string, due time.Time) (bool, error)
 }
 
 // Steps writes what order deliveries do to points, one conditional write
@@ -99,7 +103,7 @@ func (s *Steps) Order(ctx context.Context, d OrderDelivery) error {
 		}
 	}
 	if due, ok := approvalDue(p, d); ok {
-		armed, err := s.Ledger.ArmApproval(ctx, o.Customer.ID, o.ID, due)
+		armed, err := s.Ledger.ArmApproval(ctx, o.Customer.ID, o.ID, due, expiresAt(p, o, d.At))
 		if err != nil {
 			return err
 		}
@@ -108,6 +112,20 @@ func (s *Steps) Order(ctx context.Context, d OrderDelivery) error {
 		}
 	}
 	return nil
+}
+
+// expiresAt is when a customer's points expire if order o stays their
+// last: the programme's months after it was placed (after at when the
+// order does not say); zero when points never expire.
+func expiresAt(p *rules.Loyalty, o order.Order, at time.Time) time.Time {
+	if p.ExpiryMonths <= 0 {
+		return time.Time{}
+	}
+	placed := o.PlacedAt
+	if placed.IsZero() {
+		placed = at
+	}
+	return placed.UTC().AddDate(0, p.ExpiryMonths, 0)
 }
 
 // approvalDue is when a delivered order's points are approved: the return
@@ -133,8 +151,10 @@ func approvalDue(p *rules.Loyalty, d OrderDelivery) (time.Time, bool) {
 // per order, recording the points approved (the earned ones less what
 // refunds took back by then). A cancelled order approves nothing. A
 // repeated call writes nothing more; a refund after approval still takes
-// its share back (BalanceOf).
-func (s *Steps) Approve(ctx context.Context, customerID, orderID string, at time.Time) error {
+// its share back (BalanceOf). When expires is set, the approved order
+// then arms the timer that expires the customer's points at expires,
+// should it still be their last order.
+func (s *Steps) Approve(ctx context.Context, customerID, orderID string, at, expires time.Time) error {
 	ledger, err := s.Ledger.Ledger(ctx, customerID)
 	if err != nil {
 		return fmt.Errorf("approve points of order %s: %w", orderID, err)
@@ -159,5 +179,61 @@ func (s *Steps) Approve(ctx context.Context, customerID, orderID string, at time
 	if written {
 		slog.InfoContext(ctx, "points movement", "kind", m.Kind, "reason", m.Reason, "order_id", orderID, "points", m.Points)
 	}
+	if expires.IsZero() {
+		return nil
+	}
+	if _, err := s.Ledger.ArmExpiry(ctx, customerID, orderID, expires); err != nil {
+		return fmt.Errorf("approve points of order %s: %w", orderID, err)
+	}
 	return nil
+}
+
+// Expire expires a customer's approved points, as the scheduler does when
+// an order's expiry timer is due: unless a later order that was not
+// cancelled has earned points since (its own timer then decides), one
+// "expired" movement per last order (id expired#<order id>) takes the
+// positive approved balance. A repeated call writes nothing more.
+func (s *Steps) Expire(ctx context.Context, customerID, orderID string, at time.Time) error {
+	ledger, err := s.Ledger.Ledger(ctx, customerID)
+	if err != nil {
+		return fmt.Errorf("expire points after order %s: %w", orderID, err)
+	}
+	if later := laterOrder(ledger, orderID); later != "" {
+		slog.InfoContext(ctx, "points expiry skipped", "order_id", orderID, "reason", "later_order", "later_order_id", later)
+		return nil
+	}
+	b := BalanceOf(ledger)
+	if b.Approved <= 0 {
+		return nil
+	}
+	m := Movement{CustomerID: customerID, Kind: Expired, OrderID: orderID, Reason: "no_order", Ref: orderID, Points: b.Approved, At: at.UTC()}
+	written, err := s.Ledger.PutMovement(ctx, m)
+	if err != nil {
+		return fmt.Errorf("expire points after order %s: %w", orderID, err)
+	}
+	if written {
+		slog.InfoContext(ctx, "points movement", "kind", m.Kind, "reason", m.Reason, "order_id", orderID, "points", m.Points)
+	}
+	return nil
+}
+
+// laterOrder is an order of the ledger, not cancelled, that earned points
+// after order id did; "" when there is none.
+func laterOrder(ledger []Movement, id string) string {
+	var last time.Time
+	cancelled := map[string]bool{}
+	for _, m := range ledger {
+		switch {
+		case m.Kind == Earned && m.OrderID == id:
+			last = m.At
+		case m.Kind == Reversed && m.Reason == ReasonCancel:
+			cancelled[m.OrderID] = true
+		}
+	}
+	for _, m := range ledger {
+		if m.Kind == Earned && m.OrderID != id && !cancelled[m.OrderID] && m.At.After(last) {
+			return m.OrderID
+		}
+	}
+	return ""
 }

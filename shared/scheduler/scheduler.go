@@ -1,7 +1,8 @@
 // Package scheduler runs one tick of the schedule: it reads the timers that
 // are due, through the due index spread over shards (never every customer),
 // hands campaign timers to the sender's queue, approves the points of
-// orders whose return window has passed, and marks them fired.
+// orders whose return window has passed and expires points after months
+// without an order, and marks them fired.
 package scheduler
 
 import (
@@ -26,10 +27,12 @@ type Queue interface {
 	Send(ctx context.Context, msgs []queue.Message) ([]bool, error)
 }
 
-// Points approves an order's points once its return window has passed;
-// approving twice has no further effect.
+// Points approves an order's points once its return window has passed,
+// and expires a customer's points when an order stayed their last; doing
+// either twice has no further effect.
 type Points interface {
-	Approve(ctx context.Context, customerID, orderID string, at time.Time) error
+	Approve(ctx context.Context, customerID, orderID string, at, expires time.Time) error
+	Expire(ctx context.Context, customerID, orderID string, at time.Time) error
 }
 
 // Ticker runs ticks.
@@ -50,8 +53,8 @@ type Result struct {
 	Read int `json:"read"`
 	// Enqueued is how many due timers went to the sender.
 	Enqueued int `json:"enqueued"`
-	// Approved is how many orders' points approval timers ran.
-	Approved int `json:"points_approved"`
+	// Points is how many points timers (approvals, expiries) ran.
+	Points int `json:"points_timers"`
 	// AlreadyFired counts timers another tick fired first.
 	AlreadyFired int `json:"already_fired"`
 	// Left is true when the tick ran out of time before the index ran dry.
@@ -85,8 +88,8 @@ func (t *Ticker) Tick(ctx context.Context, now time.Time) (Result, error) {
 				if len(due) == 0 {
 					return nil
 				}
-				approvals, campaigns := split(due)
-				approved, fired, err := t.approve(gctx, approvals)
+				points, campaigns := split(due)
+				ran, fired, err := t.points(gctx, points)
 				if err != nil {
 					return err
 				}
@@ -97,7 +100,7 @@ func (t *Ticker) Tick(ctx context.Context, now time.Time) (Result, error) {
 				mu.Lock()
 				res.Read += len(due)
 				res.Enqueued += enqueued
-				res.Approved += approved
+				res.Points += ran
 				res.AlreadyFired += fired + refired
 				mu.Unlock()
 				if enqueued < len(campaigns) || len(due) < t.PageSize {
@@ -110,37 +113,42 @@ func (t *Ticker) Tick(ctx context.Context, now time.Time) (Result, error) {
 	return res, err
 }
 
-// split parts due timers into points approvals and campaign timers.
-func split(due []store.Timer) (approvals, campaigns []store.Timer) {
+// split parts due timers into points timers and campaign timers.
+func split(due []store.Timer) (points, campaigns []store.Timer) {
 	for _, tm := range due {
-		if tm.Reason == store.ReasonPointsApproval {
-			approvals = append(approvals, tm)
+		if tm.Reason == store.ReasonPointsApproval || tm.Reason == store.ReasonPointsExpiry {
+			points = append(points, tm)
 		} else {
 			campaigns = append(campaigns, tm)
 		}
 	}
-	return approvals, campaigns
+	return points, campaigns
 }
 
-// approve approves the points of each due approval timer's order, then
-// marks the timer fired: a tick that dies in between approves again next
-// time, which writes nothing more. It returns how many it approved and
-// how many another tick had fired first.
-func (t *Ticker) approve(ctx context.Context, due []store.Timer) (approved, fired int, err error) {
+// points runs each due points timer (an approval or an expiry), then
+// marks it fired: a tick that dies in between runs it again next time,
+// which writes nothing more. It returns how many it ran and how many
+// another tick had fired first.
+func (t *Ticker) points(ctx context.Context, due []store.Timer) (ran, fired int, err error) {
 	for _, tm := range due {
-		if err := t.Points.Approve(ctx, tm.CustomerID, tm.OrderID, tm.DueAt); err != nil {
-			return approved, fired, err
+		if tm.Reason == store.ReasonPointsApproval {
+			err = t.Points.Approve(ctx, tm.CustomerID, tm.OrderID, tm.DueAt, tm.ExpiresAt)
+		} else {
+			err = t.Points.Expire(ctx, tm.CustomerID, tm.OrderID, tm.DueAt)
 		}
-		approved++
+		if err != nil {
+			return ran, fired, err
+		}
+		ran++
 		ok, err := t.Store.FinishTimer(ctx, tm.Key, store.TimerFired)
 		if err != nil {
-			return approved, fired, err
+			return ran, fired, err
 		}
 		if !ok {
 			fired++
 		}
 	}
-	return approved, fired, nil
+	return ran, fired, nil
 }
 
 // enqueue hands campaign timers to the sender's queue and marks those it

@@ -31,8 +31,11 @@ type Timer struct {
 	OrderID    string    `dynamodbav:"order_id,omitempty" json:"order_id,omitempty"`
 	// SKU is the product a replenishment timer is about.
 	SKU string `dynamodbav:"sku,omitempty" json:"sku,omitempty"`
+	// ExpiresAt is when, with no later order, the points of a points
+	// approval timer's customer expire; zero when they never do.
+	ExpiresAt time.Time `dynamodbav:"expires_at,omitempty" json:"expires_at,omitzero"`
 	// Reason is why it waits: "delay", "quiet_hours", "replenishment",
-	// "birthday" or ReasonPointsApproval.
+	// "birthday", ReasonPointsApproval or ReasonPointsExpiry.
 	Reason string `dynamodbav:"reason" json:"reason"`
 	// Status is "armed" until it fires or is cancelled.
 	Status string `dynamodbav:"status" json:"status"`

@@ -23,11 +23,15 @@ type Ledger interface {
 	ArmExpiry(ctx context.Context, customerID, orderID string, due time.Time) (bool, error)
 }
 
-// Steps writes what order deliveries do to points, one conditional write
-// per movement, so a retried or duplicated delivery converges.
+// Steps writes what order deliveries (Order) and the scheduler's points
+// timers (Approve, Expire) do to points, one conditional write per
+// movement or timer, so a retried or duplicated delivery or tick
+// converges.
 type Steps struct {
 	Ledger Ledger
-	Rules  *rules.Set
+	// Rules is the shop's rules; Order needs them, Approve and Expire do
+	// not (the timers carry what they need).
+	Rules *rules.Set
 }
 
 // OrderDelivery is what one delivery did to an order, as the purchase

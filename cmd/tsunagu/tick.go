@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
@@ -22,7 +23,8 @@ import (
 
 // tickCommand runs the scheduler as of a time: the timers due by then go to
 // the sender's queue, and the local stack's sender sends them, so a
-// marketer can watch a review request fire "7 days later".
+// marketer can watch a review request fire "7 days later"; orders whose
+// return window has passed by then get their points approved.
 func tickCommand(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("tick", flag.ContinueOnError)
 	at := fs.String("at", "", "the tick's time, RFC 3339 (e.g. 2026-12-01T10:00:00+09:00); default now")
@@ -58,7 +60,7 @@ func tickCommand(ctx context.Context, args []string) error {
 		client = sqs.NewFromConfig(aws.Config{Region: localRegion, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")},
 			func(o *sqs.Options) { o.BaseEndpoint = aws.String("http://" + queueAddr) })
 	}
-	t := &scheduler.Ticker{Store: st, Queue: queue.NewSQS(client, *queueURL), PageSize: 100}
+	t := &scheduler.Ticker{Store: st, Queue: queue.NewSQS(client, *queueURL), Points: &loyalty.Steps{Ledger: st}, PageSize: 100}
 	res, err := t.Tick(ctx, now)
 	if err != nil {
 		return fmt.Errorf("tick as of %s on %s (is `make run` running?): %w", now.Format(time.RFC3339), data.where(), err)

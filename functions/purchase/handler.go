@@ -359,7 +359,7 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 		// earns its points; a cancellation and refunds take them back.
 		if err := h.Points.Order(ctx, loyalty.OrderDelivery{Event: ev.Type, Order: st.Order, Status: st.Status,
 			BroughtDetails: st.Change.Key != "" && st.Change.From == "" && ev.Order.HasDetails(), Merchandise: ev.Order.Merchandise,
-			Refunds: ev.Refunds, At: ev.OccurredAt}); err != nil {
+			Refunds: ev.Refunds, At: ev.OccurredAt, HeardAt: now}); err != nil {
 			return err
 		}
 		// A friend's order with an advocate's code is recorded with its

@@ -29,7 +29,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (scheduler.Re
 		return scheduler.Result{}, err
 	}
 	res, err := h.Ticker.Tick(ctx, now)
-	slog.InfoContext(ctx, "tick", "now", now, "read", res.Read, "enqueued", res.Enqueued, "already_fired", res.AlreadyFired, "left_for_next_tick", res.Left)
+	slog.InfoContext(ctx, "tick", "now", now, "read", res.Read, "enqueued", res.Enqueued, "points_timers", res.Points, "already_fired", res.AlreadyFired, "left_for_next_tick", res.Left)
 	if err != nil {
 		return res, fmt.Errorf("tick as of %s: %w", now.Format(time.RFC3339), err)
 	}

@@ -1,5 +1,6 @@
 // Command scheduler is the Lambda function EventBridge Scheduler invokes
-// every five minutes: it queues the campaign timers that are due.
+// every five minutes: it queues the campaign timers that are due and
+// approves the points of orders whose return window has passed.
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 )
@@ -30,6 +32,7 @@ func main() {
 	h := &Handler{Ticker: &scheduler.Ticker{
 		Store:    b.Store,
 		Queue:    queue.NewSQS(sqs.NewFromConfig(b.AWS), queueURL),
+		Points:   &loyalty.Steps{Ledger: b.Store},
 		PageSize: 100,
 		Reserve:  10 * time.Second,
 	}}

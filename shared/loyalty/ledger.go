@@ -53,8 +53,9 @@ type Movement struct {
 	// adjustment of the others.
 	Ref string
 	// Points is the order's points (earned), or the points spent,
-	// expired or adjusted (signed). Approvals and reversals carry none:
-	// what they move follows from the order's earned movement.
+	// expired or adjusted (signed). An approval records the points it
+	// approved, for the record only; reversals carry none: what approvals
+	// and reversals move follows from the order's earned movement.
 	Points int64
 	// Merchandise is the order's merchandise total after discounts
 	// (earned), or the merchandise a refund gave back (reversed), in

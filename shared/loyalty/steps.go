@@ -2,6 +2,7 @@ package loyalty
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -12,13 +13,25 @@ import (
 // Ledger is what the points steps need of the store.
 type Ledger interface {
 	PutMovement(ctx context.Context, m Movement) (bool, error)
+	Ledger(ctx context.Context, customerID string) ([]Movement, error)
+	// ArmApproval arms the timer that approves an order's points at due,
+	// once per order, with when its customer's points expire if it stays
+	// their last order (zero: never).
+	ArmApproval(ctx context.Context, customerID, orderID string, due, expiresAt time.Time) (bool, error)
+	// ArmExpiry arms the timer that expires a customer's points at due if
+	// the order is still their last, once per order.
+	ArmExpiry(ctx context.Context, customerID, orderID string, due time.Time) (bool, error)
 }
 
-// Steps writes what order deliveries do to points, one conditional write
-// per movement, so a retried or duplicated delivery converges.
+// Steps writes what order deliveries (Order) and the scheduler's points
+// timers (Approve, Expire) do to points, one conditional write per
+// movement or timer, so a retried or duplicated delivery or tick
+// converges.
 type Steps struct {
 	Ledger Ledger
-	Rules  *rules.Set
+	// Rules is the shop's rules; Order needs them, Approve and Expire do
+	// not (the timers carry what they need).
+	Rules *rules.Set
 }
 
 // OrderDelivery is what one delivery did to an order, as the purchase
@@ -36,7 +49,10 @@ type OrderDelivery struct {
 	Merchandise    int64
 	// Refunds are the refunds the delivery told of.
 	Refunds []order.Refund
+	// At is when the delivery's event occurred; HeardAt when tsunagu
+	// received it.
 	At      time.Time
+	HeardAt time.Time
 }
 
 // Earn returns the movement that earns an order's points for its
@@ -58,7 +74,9 @@ func Earn(p *rules.Loyalty, shopCurrency string, o order.Order, merchandise int6
 // Order writes the movements of one order delivery: the pending earned
 // points of the delivery that brought the order's details (at most one
 // write per order), the reversal of a cancellation, and one reversal per
-// refund that gave merchandise back. An order without a customer or in
+// refund that gave merchandise back; and, once the order is delivered,
+// arms the timer that approves its points when the return window has
+// passed (one more write per order). An order without a customer or in
 // another currency than the shop's moves no points.
 func (s *Steps) Order(ctx context.Context, d OrderDelivery) error {
 	p, o := s.Rules.Loyalty, d.Order
@@ -88,5 +106,138 @@ func (s *Steps) Order(ctx context.Context, d OrderDelivery) error {
 			slog.InfoContext(ctx, "points movement", "kind", m.Kind, "reason", m.Reason, "order_id", m.OrderID, "points", m.Points, "merchandise", m.Merchandise)
 		}
 	}
+	if due, ok := approvalDue(p, d); ok {
+		armed, err := s.Ledger.ArmApproval(ctx, o.Customer.ID, o.ID, due, expiresAt(p, o, d.At))
+		if err != nil {
+			return err
+		}
+		if armed {
+			slog.InfoContext(ctx, "points approval armed", "order_id", o.ID, "due_at", due)
+		}
+	}
 	return nil
+}
+
+// expiresAt is when a customer's points expire if order o stays their
+// last: the programme's months after it was placed (after at when the
+// order does not say); zero when points never expire.
+func expiresAt(p *rules.Loyalty, o order.Order, at time.Time) time.Time {
+	if p.ExpiryMonths <= 0 {
+		return time.Time{}
+	}
+	placed := o.PlacedAt
+	if placed.IsZero() {
+		placed = at
+	}
+	return placed.UTC().AddDate(0, p.ExpiryMonths, 0)
+}
+
+// approvalDue is when a delivered order's points are approved: the return
+// window after its delivery. The delivery event gives the delivery time;
+// when the order's details arrive after its delivery (reordered
+// deliveries), the window counts from when they were heard of, which is
+// later than the delivery, never earlier. False when the delivery does
+// not arm the approval.
+func approvalDue(p *rules.Loyalty, d OrderDelivery) (time.Time, bool) {
+	switch {
+	case d.Status != order.Delivered:
+		return time.Time{}, false
+	case d.Event == order.Delivered:
+		return d.At.UTC().Add(p.ReturnWindow), true
+	case d.BroughtDetails:
+		return d.HeardAt.UTC().Add(p.ReturnWindow), true
+	}
+	return time.Time{}, false
+}
+
+// Approve approves an order's points for its customer, as the scheduler
+// does when the order's return window has passed: one "approved" movement
+// per order, recording the points approved (the earned ones less what
+// refunds took back by then). A cancelled order approves nothing. A
+// repeated call writes nothing more; a refund after approval still takes
+// its share back (BalanceOf). When expires is set, the approved order
+// then arms the timer that expires the customer's points at expires,
+// should it still be their last order.
+func (s *Steps) Approve(ctx context.Context, customerID, orderID string, at, expires time.Time) error {
+	ledger, err := s.Ledger.Ledger(ctx, customerID)
+	if err != nil {
+		return fmt.Errorf("approve points of order %s: %w", orderID, err)
+	}
+	var mine []Movement
+	for _, m := range ledger {
+		if m.OrderID != orderID {
+			continue
+		}
+		if m.Kind == Reversed && m.Reason == ReasonCancel {
+			slog.InfoContext(ctx, "points approval skipped", "order_id", orderID, "reason", "cancelled")
+			return nil
+		}
+		mine = append(mine, m)
+	}
+	b := BalanceOf(mine)
+	m := Movement{CustomerID: customerID, Kind: Approved, OrderID: orderID, Reason: "return_window", Points: b.Pending + b.Approved, At: at.UTC()}
+	written, err := s.Ledger.PutMovement(ctx, m)
+	if err != nil {
+		return fmt.Errorf("approve points of order %s: %w", orderID, err)
+	}
+	if written {
+		slog.InfoContext(ctx, "points movement", "kind", m.Kind, "reason", m.Reason, "order_id", orderID, "points", m.Points)
+	}
+	if expires.IsZero() {
+		return nil
+	}
+	if _, err := s.Ledger.ArmExpiry(ctx, customerID, orderID, expires); err != nil {
+		return fmt.Errorf("approve points of order %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// Expire expires a customer's approved points, as the scheduler does when
+// an order's expiry timer is due: unless a later order that was not
+// cancelled has earned points since (its own timer then decides), one
+// "expired" movement per last order (id expired#<order id>) takes the
+// positive approved balance. A repeated call writes nothing more.
+func (s *Steps) Expire(ctx context.Context, customerID, orderID string, at time.Time) error {
+	ledger, err := s.Ledger.Ledger(ctx, customerID)
+	if err != nil {
+		return fmt.Errorf("expire points after order %s: %w", orderID, err)
+	}
+	if later := laterOrder(ledger, orderID); later != "" {
+		slog.InfoContext(ctx, "points expiry skipped", "order_id", orderID, "reason", "later_order", "later_order_id", later)
+		return nil
+	}
+	b := BalanceOf(ledger)
+	if b.Approved <= 0 {
+		return nil
+	}
+	m := Movement{CustomerID: customerID, Kind: Expired, OrderID: orderID, Reason: "no_order", Ref: orderID, Points: b.Approved, At: at.UTC()}
+	written, err := s.Ledger.PutMovement(ctx, m)
+	if err != nil {
+		return fmt.Errorf("expire points after order %s: %w", orderID, err)
+	}
+	if written {
+		slog.InfoContext(ctx, "points movement", "kind", m.Kind, "reason", m.Reason, "order_id", orderID, "points", m.Points)
+	}
+	return nil
+}
+
+// laterOrder is an order of the ledger, not cancelled, that earned points
+// after order id did; "" when there is none.
+func laterOrder(ledger []Movement, id string) string {
+	var last time.Time
+	cancelled := map[string]bool{}
+	for _, m := range ledger {
+		switch {
+		case m.Kind == Earned && m.OrderID == id:
+			last = m.At
+		case m.Kind == Reversed && m.Reason == ReasonCancel:
+			cancelled[m.OrderID] = true
+		}
+	}
+	for _, m := range ledger {
+		if m.Kind == Earned && m.OrderID != id && !cancelled[m.OrderID] && m.At.After(last) {
+			return m.OrderID
+		}
+	}
+	return ""
 }

@@ -1,6 +1,8 @@
 // Package scheduler runs one tick of the schedule: it reads the timers that
 // are due, through the due index spread over shards (never every customer),
-// hands them to the sender's queue and marks them fired.
+// hands campaign timers to the sender's queue, approves the points of
+// orders whose return window has passed and expires points after months
+// without an order, and marks them fired.
 package scheduler
 
 import (
@@ -27,10 +29,19 @@ type Queue interface {
 	Send(ctx context.Context, msgs []queue.Message) ([]bool, error)
 }
 
+// Points approves an order's points once its return window has passed,
+// and expires a customer's points when an order stayed their last; doing
+// either twice has no further effect.
+type Points interface {
+	Approve(ctx context.Context, customerID, orderID string, at, expires time.Time) error
+	Expire(ctx context.Context, customerID, orderID string, at time.Time) error
+}
+
 // Ticker runs ticks.
 type Ticker struct {
-	Store Store
-	Queue Queue
+	Store  Store
+	Queue  Queue
+	Points Points
 	// PageSize is how many due timers one read takes from a shard.
 	PageSize int
 	// Reserve is how long before its deadline a tick stops taking more
@@ -44,6 +55,8 @@ type Result struct {
 	Read int `json:"read"`
 	// Enqueued is how many due timers went to the sender.
 	Enqueued int `json:"enqueued"`
+	// Points is how many points timers (approvals, expiries) ran.
+	Points int `json:"points_timers"`
 	// AlreadyFired counts timers another tick fired first.
 	AlreadyFired int `json:"already_fired"`
 	// Left is true when the tick ran out of time before the index ran dry.
@@ -77,34 +90,22 @@ func (t *Ticker) Tick(ctx context.Context, now time.Time) (Result, error) {
 				if len(due) == 0 {
 					return nil
 				}
-				msgs := make([]queue.Message, len(due))
-				for i, tm := range due {
-					msgs[i] = queue.Message{Timer: tm, Now: now}
-				}
-				sent, err := t.Queue.Send(gctx, msgs)
+				points, campaigns := split(due)
+				ran, fired, err := t.points(gctx, points)
 				if err != nil {
 					return err
 				}
-				enqueued, fired := 0, 0
-				for i, tm := range due {
-					if !sent[i] {
-						continue
-					}
-					enqueued++
-					ok, err := t.Store.FinishTimer(gctx, tm.Key, store.TimerFired)
-					if err != nil {
-						return err
-					}
-					if !ok {
-						fired++
-					}
+				enqueued, refired, err := t.enqueue(gctx, campaigns, now)
+				if err != nil {
+					return err
 				}
 				mu.Lock()
 				res.Read += len(due)
 				res.Enqueued += enqueued
-				res.AlreadyFired += fired
+				res.Points += ran
+				res.AlreadyFired += fired + refired
 				mu.Unlock()
-				if enqueued < len(due) || len(due) < t.PageSize {
+				if enqueued < len(campaigns) || len(due) < t.PageSize {
 					return nil // refused ones wait for the next tick
 				}
 			}
@@ -127,4 +128,73 @@ func ScheduledTime(raw json.RawMessage) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("read scheduled event: the event needs \"time\" (RFC 3339), got %s", raw)
 	}
 	return ev.Time, nil
+}
+
+// split parts due timers into points timers and campaign timers.
+func split(due []store.Timer) (points, campaigns []store.Timer) {
+	for _, tm := range due {
+		if tm.Reason == store.ReasonPointsApproval || tm.Reason == store.ReasonPointsExpiry {
+			points = append(points, tm)
+		} else {
+			campaigns = append(campaigns, tm)
+		}
+	}
+	return points, campaigns
+}
+
+// points runs each due points timer (an approval or an expiry), then
+// marks it fired: a tick that dies in between runs it again next time,
+// which writes nothing more. It returns how many it ran and how many
+// another tick had fired first.
+func (t *Ticker) points(ctx context.Context, due []store.Timer) (ran, fired int, err error) {
+	for _, tm := range due {
+		if tm.Reason == store.ReasonPointsApproval {
+			err = t.Points.Approve(ctx, tm.CustomerID, tm.OrderID, tm.DueAt, tm.ExpiresAt)
+		} else {
+			err = t.Points.Expire(ctx, tm.CustomerID, tm.OrderID, tm.DueAt)
+		}
+		if err != nil {
+			return ran, fired, err
+		}
+		ran++
+		ok, err := t.Store.FinishTimer(ctx, tm.Key, store.TimerFired)
+		if err != nil {
+			return ran, fired, err
+		}
+		if !ok {
+			fired++
+		}
+	}
+	return ran, fired, nil
+}
+
+// enqueue hands campaign timers to the sender's queue and marks those it
+// took fired. It returns how many the queue took and how many another
+// tick had fired first.
+func (t *Ticker) enqueue(ctx context.Context, due []store.Timer, now time.Time) (enqueued, fired int, err error) {
+	if len(due) == 0 {
+		return 0, 0, nil
+	}
+	msgs := make([]queue.Message, len(due))
+	for i, tm := range due {
+		msgs[i] = queue.Message{Timer: tm, Now: now}
+	}
+	sent, err := t.Queue.Send(ctx, msgs)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i, tm := range due {
+		if !sent[i] {
+			continue
+		}
+		enqueued++
+		ok, err := t.Store.FinishTimer(ctx, tm.Key, store.TimerFired)
+		if err != nil {
+			return enqueued, fired, err
+		}
+		if !ok {
+			fired++
+		}
+	}
+	return enqueued, fired, nil
 }

@@ -72,3 +72,38 @@ func (s *Store) Ledger(ctx context.Context, customerID string) ([]loyalty.Moveme
 	}
 	return out, nil
 }
+
+// ReasonPointsApproval is the reason of the timer that approves an
+// order's points once its return window has passed.
+const ReasonPointsApproval = "points_approval"
+
+// PointsApprovalKey is the key of an order's approval timer: one per
+// order, however often its delivery is heard of.
+func PointsApprovalKey(orderID string) string { return "points-approval#" + orderID }
+
+// ArmApproval arms the timer that approves an order's points at due (one
+// conditional PutItem of a TIMER# item in the sharded due index), unless
+// it is armed or finished already: true when this call armed it. It
+// carries expiresAt, when the customer's points expire if this order
+// stays the last (zero: never).
+func (s *Store) ArmApproval(ctx context.Context, customerID, orderID string, due, expiresAt time.Time) (bool, error) {
+	return s.ArmTimer(ctx, Timer{Key: PointsApprovalKey(orderID), DueAt: due.UTC(), Campaign: "loyalty", CustomerID: customerID,
+		Trigger: "order.delivered", TriggerKey: "order:" + orderID + ":order.delivered", OrderID: orderID, Reason: ReasonPointsApproval,
+		ExpiresAt: expiresAt.UTC()})
+}
+
+// ReasonPointsExpiry is the reason of the timer that expires a customer's
+// points when an order stays their last for the programme's months.
+const ReasonPointsExpiry = "points_expiry"
+
+// PointsExpiryKey is the key of the expiry timer an order arms once it is
+// approved: one per order.
+func PointsExpiryKey(orderID string) string { return "points-expiry#" + orderID }
+
+// ArmExpiry arms the timer that expires a customer's points at due unless
+// the order is not their last by then (one conditional PutItem, once per
+// order): true when this call armed it.
+func (s *Store) ArmExpiry(ctx context.Context, customerID, orderID string, due time.Time) (bool, error) {
+	return s.ArmTimer(ctx, Timer{Key: PointsExpiryKey(orderID), DueAt: due.UTC(), Campaign: "loyalty", CustomerID: customerID,
+		Trigger: "loyalty.expiry", TriggerKey: "order:" + orderID + ":loyalty.expiry", OrderID: orderID, Reason: ReasonPointsExpiry})
+}

@@ -19,7 +19,8 @@ const TimerShards = 16
 // timerRetention keeps a finished timer's record for a while, for support.
 const timerRetention = 30 * 24 * time.Hour
 
-// Timer is a campaign step waiting for its time: a delay, or quiet hours.
+// Timer is a campaign step waiting for its time (a delay, or quiet
+// hours), or an order's points waiting for its return window.
 type Timer struct {
 	Key        string    `dynamodbav:"timer_key" json:"timer_key"`
 	DueAt      time.Time `dynamodbav:"due_at" json:"due_at"`
@@ -30,8 +31,11 @@ type Timer struct {
 	OrderID    string    `dynamodbav:"order_id,omitempty" json:"order_id,omitempty"`
 	// SKU is the product a replenishment timer is about.
 	SKU string `dynamodbav:"sku,omitempty" json:"sku,omitempty"`
-	// Reason is why it waits: "delay", "quiet_hours", "replenishment" or
-	// "birthday".
+	// ExpiresAt is when, with no later order, the points of a points
+	// approval timer's customer expire; zero when they never do.
+	ExpiresAt time.Time `dynamodbav:"expires_at,omitempty" json:"expires_at,omitzero"`
+	// Reason is why it waits: "delay", "quiet_hours", "replenishment",
+	// "birthday", ReasonPointsApproval or ReasonPointsExpiry.
 	Reason string `dynamodbav:"reason" json:"reason"`
 	// Status is "armed" until it fires or is cancelled.
 	Status string `dynamodbav:"status" json:"status"`

@@ -76,12 +76,15 @@ func emailReport(ctx context.Context, data dataFlags, set *rules.Set, f *kpi.Fig
 	if err != nil {
 		return err
 	}
-	m, err := digest.ReportMessage(f, report.NamesOf(set), recipients)
+	m, err := digest.ReportMessage(f, report.NamesOf(set))
 	if err != nil {
 		return err
 	}
-	if _, err := mailer.Send(ctx, m); err != nil {
-		return fmt.Errorf("email the report: %w", err)
+	for i, to := range recipients {
+		m.To = to
+		if _, err := mailer.Send(ctx, m); err != nil {
+			return fmt.Errorf("email the report to recipient %d of report.recipients: %w", i+1, err)
+		}
 	}
 	fmt.Fprintf(stdout, "emailed to %d recipient(s) (report.recipients)\n", len(recipients))
 	return nil

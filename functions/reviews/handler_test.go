@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
@@ -137,6 +138,9 @@ func TestGenericReviews(t *testing.T) {
 	f := newFixture(t)
 	f.order(t, "1001", "c-1", "SWEET-YOKAN", "TEA-SENCHA")
 	f.order(t, "1002", "c-2", "SWEET-YOKAN")
+	if err := f.st.ImportProfiles(context.Background(), []customer.Profile{{ID: "c-1"}, {ID: "c-2"}, {ID: "c-3"}}); err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		name, body string
 		want       reply

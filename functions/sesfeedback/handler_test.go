@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/support"
 )
@@ -108,6 +109,9 @@ func TestFeedback(t *testing.T) {
 			h, st := newHandler(t, "tsunagu")
 			ctx := context.Background()
 			claim(t, st, tt.key)
+			if err := st.ImportProfiles(ctx, []customer.Profile{{ID: "c-1"}}); err != nil {
+				t.Fatal(err)
+			}
 			check := func(when string) {
 				t.Helper()
 				sup, err := st.SuppressionOf(ctx, tt.address)

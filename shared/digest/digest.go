@@ -15,9 +15,13 @@ package digest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tsunagu-dev/tsunagu/shared/email"
@@ -32,6 +36,7 @@ type Store interface {
 	kpi.Reader
 	ClaimNotice(ctx context.Context, name string, at time.Time, retention time.Duration) (bool, error)
 	ReleaseNotice(ctx context.Context, name string, at time.Time) error
+	MarkNoticeSent(ctx context.Context, name string, at time.Time) error
 }
 
 // Mailer sends an email (an *email.Sender).
@@ -86,48 +91,45 @@ func (j *Job) Run(ctx context.Context, now time.Time) (Result, error) {
 	if len(j.Report.Recipients) == 0 {
 		return res, nil
 	}
+	// Each goes whatever the other's fate: a report that cannot be made
+	// never keeps an alert from going out.
+	var weeklyErr, alertsErr error
 	if j.Report.Weekly {
-		week, err := j.weekly(ctx, now)
-		if err != nil {
-			return res, err
-		}
-		res.Weekly = week
+		res.Weekly, weeklyErr = j.weekly(ctx, now)
 	}
 	if j.Report.Alerts {
-		causes, err := j.alerts(ctx, now)
-		res.Alerts = causes
-		if err != nil {
-			return res, err
-		}
+		res.Alerts, alertsErr = j.alerts(ctx, now)
 	}
-	return res, nil
+	return res, errors.Join(weeklyErr, alertsErr)
 }
 
-// weekly sends the past week's report when it is Monday from 09:00 shop
-// time and this week's has not gone out.
+// weekly sends the week before's report from Monday 09:00 shop time,
+// and until the week ends to a recipient a failed tick left out: each
+// week's report goes to each recipient once.
 func (j *Job) weekly(ctx context.Context, now time.Time) (string, error) {
 	local := now.In(j.Location)
-	if local.Weekday() != WeeklyDay || local.Hour() < WeeklyHour {
+	// This week's Monday (ISO weeks start on Monday).
+	monday := time.Date(local.Year(), local.Month(), local.Day()-(int(local.Weekday())+6)%7, 0, 0, 0, 0, j.Location)
+	if local.Before(monday.Add(WeeklyHour * time.Hour)) {
 		return "", nil
 	}
-	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, j.Location)
-	period := kpi.Period{From: today.AddDate(0, 0, -7), To: today.AddDate(0, 0, -1)}
-	year, wk := today.ISOWeek()
+	period := kpi.Period{From: monday.AddDate(0, 0, -7), To: monday.AddDate(0, 0, -1)}
+	year, wk := monday.ISOWeek()
 	week := fmt.Sprintf("%d-W%02d", year, wk)
 	// Claimed before it is computed: the ticks after the one that sent it
 	// read nothing.
-	told, err := j.sendOnce(ctx, []string{"report-weekly#" + week}, now, func() (email.Message, error) {
+	told, err := j.deliver(ctx, []string{"report-weekly#" + week}, now, func() (email.Message, error) {
 		f, err := kpi.Compute(ctx, j.Store, period, j.Campaigns, now)
 		if err != nil {
 			return email.Message{}, fmt.Errorf("compute the weekly report %s: %w", week, err)
 		}
-		return ReportMessage(f, j.Names, j.Report.Recipients)
+		return ReportMessage(f, j.Names)
 	})
-	if err != nil || len(told) == 0 {
+	if len(told) == 0 {
 		return "", err
 	}
 	slog.InfoContext(ctx, "weekly report sent", "week", week, "period", period.String(), "recipients", len(j.Report.Recipients))
-	return week, nil
+	return week, err
 }
 
 // alerts sends one alert for the rates (bounce, complaint) near or over a
@@ -152,16 +154,16 @@ func (j *Job) alerts(ctx context.Context, now time.Time) ([]string, error) {
 	for i, c := range causes {
 		names[i] = "alert#" + today.Format(time.DateOnly) + "#" + c
 	}
-	told, err := j.sendOnce(ctx, names, now, func() (email.Message, error) {
+	told, err := j.deliver(ctx, names, now, func() (email.Message, error) {
 		e, err := report.AlertEmail(d, period, j.Names)
-		return message(e, j.Report.Recipients), err
+		return message(e), err
 	})
-	if err != nil || len(told) == 0 {
+	if len(told) == 0 {
 		return nil, err
 	}
 	slog.InfoContext(ctx, "deliverability alert sent", "causes", told, "period", period.String(),
 		"sent", d.Sent, "bounce_rate", d.BounceRate(), "complaint_rate", d.ComplaintRate())
-	return told, nil
+	return told, err
 }
 
 // causes are the rates near or over a limit with their worst level, as
@@ -188,53 +190,86 @@ func causes(d kpi.Deliverability) []string {
 	return out
 }
 
-// sendOnce claims the notices names and, when it claimed any, builds the
-// message and sends it; it returns what it claimed (those another tick has
-// claimed are left out). A message that could not be built or sent gives
-// the claims back, so the next tick tries again, unless SES refused it for
-// good (email.ErrRejected): then the claims stay and the error is returned.
-func (j *Job) sendOnce(ctx context.Context, names []string, now time.Time, build func() (email.Message, error)) ([]string, error) {
-	var claimed []string
-	release := func(cause error) error {
-		for _, name := range claimed {
-			if err := j.Store.ReleaseNotice(ctx, name, now); err != nil {
-				return fmt.Errorf("%w (and give back the claim of %s: %w)", cause, name, err)
+// deliver sends the notices names, as one email that build makes (once,
+// and only when someone is due it), to each recipient who has not had
+// them, and returns the notices that reached at least one recipient.
+// Each recipient's notice is claimed first, so however ticks repeat or
+// overlap it goes once; a send that went is marked, one that failed
+// gives its claims back for the next tick, and one SES refused for good
+// (email.ErrRejected: an unverified address in the SES sandbox) keeps
+// them and is reported, never tried every tick. One recipient's failure
+// never keeps the email from the others.
+func (j *Job) deliver(ctx context.Context, names []string, now time.Time, build func() (email.Message, error)) ([]string, error) {
+	var (
+		built *email.Message
+		told  []string
+		errs  []error
+	)
+	for i, to := range j.Report.Recipients {
+		var claimed []string
+		for _, name := range names {
+			mine := name + "#" + recipientKey(to)
+			ok, err := j.Store.ClaimNotice(ctx, mine, now, claimRetention)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if ok {
+				claimed = append(claimed, mine)
 			}
 		}
-		return cause
-	}
-	for _, name := range names {
-		ok, err := j.Store.ClaimNotice(ctx, name, now, claimRetention)
-		if err != nil {
-			return nil, release(err)
+		if len(claimed) == 0 {
+			continue
 		}
-		if ok {
-			claimed = append(claimed, name)
+		if built == nil {
+			m, err := build()
+			if err != nil {
+				return told, errors.Join(append(errs, err, j.release(ctx, claimed, now))...)
+			}
+			built = &m
+		}
+		m := *built
+		m.To = to
+		_, err := j.Mailer.Send(ctx, m)
+		switch {
+		case errors.Is(err, email.ErrRejected):
+			errs = append(errs, fmt.Errorf("send %s to recipient %d of report.recipients: %w", m.Subject, i+1, err))
+			continue
+		case err != nil:
+			errs = append(errs, fmt.Errorf("send %s to recipient %d of report.recipients: %w", m.Subject, i+1, err), j.release(ctx, claimed, now))
+			continue
+		}
+		for _, name := range claimed {
+			if err := j.Store.MarkNoticeSent(ctx, name, now); err != nil {
+				errs = append(errs, err)
+			}
+			if base := name[:strings.LastIndex(name, "#")]; !slices.Contains(told, base) {
+				told = append(told, base)
+			}
 		}
 	}
-	if len(claimed) == 0 {
-		return nil, nil
-	}
-	m, err := build()
-	if err != nil {
-		return nil, release(err)
-	}
-	if _, err := j.Mailer.Send(ctx, m); err != nil {
-		if errors.Is(err, email.ErrRejected) {
-			// SES refuses it for good (an unverified or suppressed
-			// address): trying every tick cannot help. The claims stay,
-			// the error is reported for the on-call engineer.
-			return nil, fmt.Errorf("send %s: %w", m.Subject, err)
-		}
-		return nil, release(fmt.Errorf("send %s: %w", m.Subject, err))
-	}
-	return claimed, nil
+	return told, errors.Join(errs...)
 }
 
-// ReportMessage is the report of the figures' period as an email to the
-// recipients (at least one): the summary in the message, the full page
+// release gives back the claims made at now.
+func (j *Job) release(ctx context.Context, claimed []string, now time.Time) error {
+	var errs []error
+	for _, name := range claimed {
+		errs = append(errs, j.Store.ReleaseNotice(ctx, name, now))
+	}
+	return errors.Join(errs...)
+}
+
+// recipientKey names a recipient in notice names without the address.
+func recipientKey(address string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(address))))
+	return hex.EncodeToString(sum[:6])
+}
+
+// ReportMessage is the report of the figures' period as an email (its
+// recipient to be set): the summary in the message, the full page
 // attached as report-<first day>.html.
-func ReportMessage(f *kpi.Figures, names report.Names, recipients []string) (email.Message, error) {
+func ReportMessage(f *kpi.Figures, names report.Names) (email.Message, error) {
 	name := "report-" + f.Period.From.Format(time.DateOnly) + ".html"
 	var page bytes.Buffer
 	if err := report.HTML(&page, f, names); err != nil {
@@ -244,12 +279,12 @@ func ReportMessage(f *kpi.Figures, names report.Names, recipients []string) (ema
 	if err != nil {
 		return email.Message{}, err
 	}
-	m := message(e, recipients)
+	m := message(e)
 	m.Attachments = []email.Attachment{{Name: name, ContentType: "text/html; charset=UTF-8", Content: page.Bytes()}}
 	return m, nil
 }
 
-// message is e to the recipients: the first in To, the others in Cc.
-func message(e report.Email, recipients []string) email.Message {
-	return email.Message{To: recipients[0], Cc: recipients[1:], Subject: e.Subject, HTML: e.HTML, Text: e.Text}
+// message is e as an email, its recipient to be set.
+func message(e report.Email) email.Message {
+	return email.Message{Subject: e.Subject, HTML: e.HTML, Text: e.Text}
 }

@@ -67,7 +67,6 @@ func TestWeeklyReport(t *testing.T) {
 		now  time.Time
 		want string // the week sent, "" for none
 	}{
-		{at("2026-11-29", "09:00"), ""},         // Sunday
 		{at("2026-11-30", "08:59"), ""},         // Monday, before 09:00
 		{at("2026-11-30", "09:00"), "2026-W49"}, // due
 		{at("2026-11-30", "10:00"), ""},         // sent already
@@ -89,8 +88,8 @@ func TestWeeklyReport(t *testing.T) {
 		}
 	}
 	e := testenv.SentEmails(t, to[0])[0]
-	if e.Subject != "【椿茶園】週次レポート 2026年11月23日〜2026年11月29日" || len(e.Destination.Cc) != 1 || e.Destination.Cc[0] != to[1] {
-		t.Errorf("subject %q, destination %+v", e.Subject, e.Destination)
+	if e.Subject != "【椿茶園】週次レポート 2026年11月23日〜2026年11月29日" || len(e.Destination.To) != 1 || len(e.Destination.Cc) != 0 {
+		t.Errorf("subject %q, %d To, %d Cc; want the week's report to each recipient alone", e.Subject, len(e.Destination.To), len(e.Destination.Cc))
 	}
 	for _, w := range []string{"¥54,000", "12件"} {
 		if !strings.Contains(e.Body.HTML, w) || !strings.Contains(e.Body.Text, w) {
@@ -106,6 +105,27 @@ func TestWeeklyReport(t *testing.T) {
 	page, _ := base64.StdEncoding.DecodeString(e.Attachments[0].Content)
 	if !strings.Contains(string(page), "<!DOCTYPE html>") || !strings.Contains(string(page), "¥54,000") {
 		t.Errorf("the attachment is not the week's report page: %.200s", page)
+	}
+}
+
+// TestWeeklyReportCatchesUp: a week whose Monday ticks all failed gets its
+// report on a later day of the week, once; the next week's Monday before
+// 09:00 sends nothing more.
+func TestWeeklyReportCatchesUp(t *testing.T) {
+	j, st, to := newJob(t)
+	j.Report.Alerts = false
+	addShopCounts(t, st, "2026-11-25", store.Counts{"orders": 3, "revenue": 9000})
+	for _, tk := range []struct {
+		now  time.Time
+		want string
+	}{{at("2026-12-02", "15:00"), "2026-W49"}, {at("2026-12-06", "23:55"), ""}, {at("2026-12-07", "08:55"), ""}} {
+		res, err := j.Run(context.Background(), tk.now)
+		if err != nil || res.Weekly != tk.want {
+			t.Errorf("tick at %s sent %q (%v), want %q", tk.now, res.Weekly, err, tk.want)
+		}
+	}
+	if got := testenv.SentEmails(t, to[0]); len(got) != 1 {
+		t.Errorf("%d reports, want 1", len(got))
 	}
 }
 
@@ -183,6 +203,37 @@ func TestRejectedSendIsNotRetried(t *testing.T) {
 	}
 	if got := testenv.SentEmails(t, to[0]); len(got) != 0 {
 		t.Errorf("%d emails after a rejection", len(got))
+	}
+}
+
+// refusingMailer refuses one address for good, as SES refuses an
+// unverified one in its sandbox, and sends the rest.
+type refusingMailer struct {
+	refused string
+	next    Mailer
+}
+
+func (m refusingMailer) Send(ctx context.Context, msg email.Message) (string, error) {
+	if msg.To == m.refused {
+		return "", fmt.Errorf("send email: %w: MessageRejected", email.ErrRejected)
+	}
+	return m.next.Send(ctx, msg)
+}
+
+// TestOneRecipientRefused: an address SES refuses costs only its own
+// email; the other recipients get theirs, once.
+func TestOneRecipientRefused(t *testing.T) {
+	j, st, to := newJob(t)
+	addShopCounts(t, st, "2026-11-25", store.Counts{"orders": 3, "revenue": 9000})
+	j.Mailer = refusingMailer{refused: to[0], next: j.Mailer}
+	for _, clock := range []string{"09:00", "09:05"} {
+		res, err := j.Run(context.Background(), at("2026-11-30", clock))
+		if clock == "09:00" && (res.Weekly != "2026-W49" || !errors.Is(err, email.ErrRejected)) {
+			t.Errorf("first tick = %+v, %v; want the report sent and the refusal reported", res, err)
+		}
+	}
+	if got := testenv.SentEmails(t, to[1]); len(got) != 1 {
+		t.Errorf("the other recipient got %d reports, want 1", len(got))
 	}
 }
 

@@ -44,7 +44,7 @@ func TestClaimNotice(t *testing.T) {
 	if err := st.ReleaseNotice(ctx, name, at.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := st.ClaimNotice(ctx, name, at.Add(2*time.Hour), 30*24*time.Hour); err != nil || ok {
+	if ok, err := st.ClaimNotice(ctx, name, at.Add(5*time.Minute), 30*24*time.Hour); err != nil || ok {
 		t.Fatalf("claim after a foreign release = %v, %v; want false", ok, err)
 	}
 
@@ -60,5 +60,35 @@ func TestClaimNotice(t *testing.T) {
 	}
 	if ok, err := st.ClaimNotice(ctx, other, at.Add(2*time.Hour), time.Hour); err != nil || !ok {
 		t.Fatalf("claim after the first expired = %v, %v; want true", ok, err)
+	}
+
+	// A claim whose send was never recorded (its tick died) is taken over
+	// once stale; a sent one never is.
+	const died, sent = "case#died", "case#sent"
+	for _, name := range []string{died, sent} {
+		if ok, err := st.ClaimNotice(ctx, name, at, 30*24*time.Hour); err != nil || !ok {
+			t.Fatalf("claim %s = %v, %v", name, ok, err)
+		}
+	}
+	if err := st.MarkNoticeSent(ctx, sent, at); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		after time.Duration
+		want  bool
+	}{{died, NoticeStaleAfter - time.Second, false}, {died, NoticeStaleAfter, true}, {sent, 24 * time.Hour, false}} {
+		if ok, err := st.ClaimNotice(ctx, c.name, at.Add(c.after), 30*24*time.Hour); err != nil || ok != c.want {
+			t.Errorf("claim %s %s later = %v, %v; want %v", c.name, c.after, ok, err, c.want)
+		}
+	}
+	if ok, err := st.NoticeSent(ctx, sent); err != nil || !ok {
+		t.Errorf("NoticeSent(%s) = %v, %v", sent, ok, err)
+	}
+	if err := st.ReleaseNotice(ctx, sent, at); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := st.NoticeSent(ctx, sent); !ok {
+		t.Error("a sent notice was given back")
 	}
 }

@@ -116,3 +116,29 @@ func (s *Store) ProfileSize(ctx context.Context, id string) (int, error) {
 	}
 	return ItemSize(item), nil
 }
+
+// CoolCustomerOff keeps marketing away from a customer until until (the
+// profile's cooling_until), unless it already keeps away as long; it
+// reports whether it changed the profile. A customer without a profile
+// (never profiled, or erased and gone) is left alone: no profile is made
+// for it. One UpdateItem that also moves the profile's version, so a
+// read-modify-write of the profile meanwhile reads it again.
+func (s *Store) CoolCustomerOff(ctx context.Context, id string, until time.Time) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 key(customerPK(id), "PROFILE"),
+		UpdateExpression:    aws.String("SET cooling_until = :until, version = version + :one"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(cooling_until) OR cooling_until < :until)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			// Whole seconds in UTC, so the stored strings order as times.
+			":until": timeValue(until.Truncate(time.Second)), ":one": &types.AttributeValueMemberN{Value: "1"},
+		},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("cool off customer %s: %w", id, err)
+	}
+	return true, nil
+}

@@ -18,7 +18,6 @@ import (
 	texttemplate "text/template"
 	"time"
 
-	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
@@ -49,7 +48,7 @@ var causeLabels = map[string]string{
 // *store.Store).
 type Store interface {
 	OpenCase(ctx context.Context, c store.Case) (bool, error)
-	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
+	CoolCustomerOff(ctx context.Context, id string, until time.Time) (bool, error)
 }
 
 // Opener opens cases.
@@ -60,15 +59,16 @@ type Opener struct {
 }
 
 // Open records the case and keeps marketing away from its customer until
-// c.At + CoolingOff. Both steps are idempotent: a retry of the event that
-// raised it converges, and the cooling-off never shortens.
+// c.At + CoolingOff (a customer without a profile has nothing to cool).
+// Both steps are idempotent: a retry of the event that raised it
+// converges, and the cooling-off never shortens.
 func (o *Opener) Open(ctx context.Context, c store.Case) error {
 	opened, err := o.Store.OpenCase(ctx, c)
 	if err != nil {
 		return err
 	}
 	until := c.At.Add(o.CoolingOff)
-	if _, err := o.Store.UpdateProfile(ctx, c.CustomerID, func(p *customer.Profile) bool { return p.CoolOff(until) }); err != nil {
+	if _, err := o.Store.CoolCustomerOff(ctx, c.CustomerID, until); err != nil {
 		return fmt.Errorf("cool off customer of case %s: %w", c.ID, err)
 	}
 	if opened {
@@ -84,6 +84,8 @@ type TellStore interface {
 	TellCase(ctx context.Context, id string, at time.Time) error
 	ClaimNotice(ctx context.Context, name string, at time.Time, retention time.Duration) (bool, error)
 	ReleaseNotice(ctx context.Context, name string, at time.Time) error
+	MarkNoticeSent(ctx context.Context, name string, at time.Time) error
+	NoticeSent(ctx context.Context, name string) (bool, error)
 }
 
 // Mailer sends an email (an *email.Sender).
@@ -101,51 +103,66 @@ type Desk struct {
 	Location *time.Location
 }
 
-// Tell emails support one message per open case and takes it out of the
-// open index, and returns how many it told. Each case's email is claimed
-// first, so overlapping ticks tell it once; a send that fails gives its
-// claim back and the case stays open for the next tick, unless SES refused
-// it for good (email.ErrRejected), which is reported and not retried. A tick that
-// stopped after sending finds the claim taken and only closes the case.
+// Tell emails support one message per open case, takes each told case
+// out of the open index, and returns how many it told. Each case's email
+// is claimed first, so overlapping ticks tell it once, and marked sent
+// before its case closes: a tick that died after claiming is taken over
+// once its claim is stale (store.NoticeStaleAfter), never lost. A send
+// that failed gives its claim back for the next tick; one SES refused for
+// good (the support address unverified) keeps it until stale, so it is
+// tried again every few ticks, not every tick. One case's failure never
+// keeps the others from being told; the errors are returned together.
 func (d *Desk) Tell(ctx context.Context, now time.Time) (int, error) {
 	cases, err := d.Store.OpenCases(ctx)
 	if err != nil || d.Support.Address == "" {
 		return 0, err
 	}
 	told := 0
+	var errs []error
 	for _, c := range cases {
-		name := "case#" + c.ID
-		claimed, err := d.Store.ClaimNotice(ctx, name, now, store.CaseRetention)
+		sent, err := d.tell(ctx, c, now)
 		if err != nil {
-			return told, err
+			errs = append(errs, fmt.Errorf("tell case %s: %w", c.ID, err))
+			continue
 		}
-		if claimed {
-			m, err := d.message(c)
-			if err == nil {
-				_, err = d.Mailer.Send(ctx, m)
-			}
-			if err != nil {
-				if errors.Is(err, email.ErrRejected) {
-					// Refused for good: the claim stays (no retry every
-					// tick), the case closes, the error is reported.
-					if terr := d.Store.TellCase(ctx, c.ID, now); terr != nil {
-						return told, errors.Join(fmt.Errorf("tell case %s: %w", c.ID, err), terr)
-					}
-					return told, fmt.Errorf("tell case %s: %w", c.ID, err)
-				}
-				if rerr := d.Store.ReleaseNotice(ctx, name, now); rerr != nil {
-					return told, fmt.Errorf("tell case %s: %w (and give back its claim: %w)", c.ID, err, rerr)
-				}
-				return told, fmt.Errorf("tell case %s: %w", c.ID, err)
-			}
+		if sent {
 			told++
 			slog.InfoContext(ctx, "support case told", "case_id", c.ID, "cause", c.Cause)
 		}
-		if err := d.Store.TellCase(ctx, c.ID, now); err != nil {
-			return told, err
-		}
 	}
-	return told, nil
+	return told, errors.Join(errs...)
+}
+
+// tell sends c's email unless another tick has (or is sending it), and
+// closes c once its email is known sent; it reports whether it sent it.
+func (d *Desk) tell(ctx context.Context, c store.Case, now time.Time) (bool, error) {
+	name := "case#" + c.ID
+	claimed, err := d.Store.ClaimNotice(ctx, name, now, store.CaseRetention)
+	if err != nil {
+		return false, err
+	}
+	if !claimed {
+		// Sent by another tick (close it), or being sent (leave it).
+		sent, err := d.Store.NoticeSent(ctx, name)
+		if err != nil || !sent {
+			return false, err
+		}
+		return false, d.Store.TellCase(ctx, c.ID, now)
+	}
+	m, err := d.message(c)
+	if err == nil {
+		_, err = d.Mailer.Send(ctx, m)
+	}
+	switch {
+	case errors.Is(err, email.ErrRejected):
+		return false, err // the claim stays until stale
+	case err != nil:
+		return false, errors.Join(err, d.Store.ReleaseNotice(ctx, name, now))
+	}
+	if err := d.Store.MarkNoticeSent(ctx, name, now); err != nil {
+		return true, err
+	}
+	return true, d.Store.TellCase(ctx, c.ID, now)
 }
 
 //go:embed case.html.tmpl

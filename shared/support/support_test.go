@@ -11,6 +11,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/golden"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
@@ -44,6 +45,9 @@ func newDesk(t *testing.T) (*Desk, *Opener, *store.Store, string) {
 func TestOpen(t *testing.T) {
 	ctx := context.Background()
 	_, o, st, _ := newDesk(t)
+	if err := st.ImportProfiles(ctx, []customer.Profile{{ID: "c-1"}}); err != nil {
+		t.Fatal(err)
+	}
 	c := store.Case{ID: "complaint#k-1", Cause: Complaint, CustomerID: "c-1", CampaignID: "winback", At: at}
 	for range 3 {
 		if err := o.Open(ctx, c); err != nil {
@@ -61,6 +65,14 @@ func TestOpen(t *testing.T) {
 	p, err := st.GetProfile(ctx, "c-1")
 	if err != nil || !p.CoolingUntil.Equal(at.Add(coolingOff)) {
 		t.Errorf("cooling until %s (%v), want %s", p.CoolingUntil, err, at.Add(coolingOff))
+	}
+	// A customer without a profile (erased, or never profiled): the case
+	// opens, and no profile is made for it.
+	if err := o.Open(ctx, store.Case{ID: "complaint#k-9", Cause: Complaint, CustomerID: "c-gone", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetProfile(ctx, "c-gone"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a profile was made for a customer without one: %v", err)
 	}
 }
 
@@ -165,7 +177,8 @@ func TestTellRetriesAFailedSend(t *testing.T) {
 }
 
 // TestTellRejected: a case SES refuses for good (the support address is
-// not verified) is reported and closed, not tried again every tick.
+// not verified) is reported and stays open; it is tried again once its
+// claim is stale, not every tick, and told once the address works.
 func TestTellRejected(t *testing.T) {
 	ctx := context.Background()
 	d, o, st, to := newDesk(t)
@@ -177,12 +190,40 @@ func TestTellRejected(t *testing.T) {
 		t.Fatalf("a rejected send reported %v", err)
 	}
 	if told, err := d.Tell(ctx, at.Add(10*time.Minute)); err != nil || told != 0 {
-		t.Errorf("the next tick told %d (%v), want nothing tried again", told, err)
+		t.Errorf("the next tick told %d (%v), want nothing tried again yet", told, err)
 	}
-	if cases, _ := st.OpenCases(ctx); len(cases) != 0 {
-		t.Errorf("%d cases still open", len(cases))
+	if cases, _ := st.OpenCases(ctx); len(cases) != 1 {
+		t.Errorf("%d cases open, want the refused one", len(cases))
 	}
-	if sent := testenv.SentEmails(t, to); len(sent) != 0 {
-		t.Errorf("%d emails after a rejection", len(sent))
+	if told, err := d.Tell(ctx, at.Add(5*time.Minute+store.NoticeStaleAfter)); err != nil || told != 1 {
+		t.Errorf("once stale: told %d (%v), want 1", told, err)
+	}
+	if sent := testenv.SentEmails(t, to); len(sent) != 1 {
+		t.Errorf("%d emails, want 1", len(sent))
+	}
+}
+
+// TestTellAfterACrash: a tick that died after claiming a case loses
+// nothing: a later tick takes the stale claim over and tells it.
+func TestTellAfterACrash(t *testing.T) {
+	ctx := context.Background()
+	d, o, st, to := newDesk(t)
+	if err := o.Open(ctx, store.Case{ID: "complaint#k-1", Cause: Complaint, CustomerID: "c-1", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ClaimNotice(ctx, "case#complaint#k-1", at, store.CaseRetention); err != nil { // the tick that died
+		t.Fatal(err)
+	}
+	if told, _ := d.Tell(ctx, at.Add(5*time.Minute)); told != 0 {
+		t.Errorf("told %d while the claim was fresh", told)
+	}
+	if cases, _ := st.OpenCases(ctx); len(cases) != 1 {
+		t.Fatal("the case closed before support was told")
+	}
+	if told, err := d.Tell(ctx, at.Add(store.NoticeStaleAfter)); err != nil || told != 1 {
+		t.Errorf("once stale: told %d (%v), want 1", told, err)
+	}
+	if sent := testenv.SentEmails(t, to); len(sent) != 1 {
+		t.Errorf("%d emails, want 1", len(sent))
 	}
 }

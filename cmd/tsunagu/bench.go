@@ -40,10 +40,10 @@ func benchCommand(ctx context.Context, args []string) error {
 	}
 	// The at-scale benchmarks seed 100,000 customers and run once; the
 	// others repeat enough to give percentiles.
-	const once = "ScheduleAtScale|Pacing"
+	const once = "ScheduleAtScale|Pacing|Report90Days"
 	runs := [][]string{
 		{"test", "-run", "^$", "-bench", ".", "-skip", once, "-benchtime", *benchtime, "-count", "1", "./..."},
-		{"test", "-run", "^$", "-bench", once, "-benchtime", "1x", "-count", "1", "-timeout", "30m", "./functions/sender/"},
+		{"test", "-run", "^$", "-bench", once, "-benchtime", "1x", "-count", "1", "-timeout", "30m", "./functions/sender/", "./cmd/tsunagu/"},
 	}
 	var raw bytes.Buffer
 	var cmdlines []string
@@ -105,6 +105,30 @@ func parseBench(raw []byte) (map[string]benchResult, error) {
 	return out, nil
 }
 
+// reportSection is the report benchmark's table, with what the counters
+// it reads cost the functions per order and per message.
+func reportSection(r benchResult, results map[string]benchResult) string {
+	var b strings.Builder
+	met := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	cs, creq, rs, rreq := r.Metrics["counters-s"], r.Metrics["counters-req"], r.Metrics["recompute-s"], r.Metrics["recompute-req"]
+	fmt.Fprintf(&b, "## Report\n\nA 90-day report over %.0f customers seeded as `tsunagu seed --customers 100000 --days 90` writes them (profiles through the store, the counters the functions keep, the nightly snapshot), built the way `tsunagu report` builds it (every figure, and the HTML page), against recomputing its headline figures from every order (a parallel Scan of the profiles, which hold each customer's orders). The benchmark fails unless both find the same orders and revenue.\n\n", r.Metrics["customers"])
+	b.WriteString("| | Time | DynamoDB requests | Goal |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| From the counters (`kpi.Compute` + HTML) | %.3f s | %.0f | under 5 s and 2,000 requests: %s |\n", cs, creq, met(cs < 5 && creq < 2000))
+	fmt.Fprintf(&b, "| Recomputed from every order (baseline) | %.3f s | %.0f | |\n\n", rs, rreq)
+	bare, full := results["PurchaseWebhookNoCampaigns"], results["PurchaseWebhook"]
+	if perOrder, ok := bare.Metrics["counter-writes/order"]; ok {
+		perMessage := full.Metrics["counter-writes/order"] - perOrder
+		fmt.Fprintf(&b, "What the counters cost the functions, counted by the same middleware (UpdateItem calls on `STATS#` items): %.1f write per order (the shop's day) and %.1f per campaign message (the campaign's day and variant, every figure of the send in one UpdateItem); goal at most 1 each: %s.\n\n",
+			perOrder, perMessage, met(perOrder <= 1 && perMessage <= 1))
+	}
+	return b.String()
+}
+
 func renderBenchmarks(results map[string]benchResult, cmdline, raw string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nProduced by `make bench` (`go run ./cmd/tsunagu bench`), which runs\n\n```sh\n%s\n```\n\n", cmdline)
@@ -117,11 +141,11 @@ func renderBenchmarks(results map[string]benchResult, cmdline, raw string) strin
 		fmt.Fprintf(&b, "| `order.created`, no campaign (before campaign effects) | %.1f ms | %.1f ms | %.1f | %.1f |\n", bare.Metrics["p50-ms"], bare.Metrics["p99-ms"], bare.Metrics["ddb-reads/order"], bare.Metrics["ddb-writes/order"])
 		fmt.Fprintf(&b, "| `order.created` with the shipped post-purchase email | %.1f ms | %.1f ms | %.1f | %.1f |\n\n", full.Metrics["p50-ms"], full.Metrics["p99-ms"], full.Metrics["ddb-reads/order"], full.Metrics["ddb-writes/order"])
 		verdict := "within"
-		if bare.Metrics["ddb-writes/order"] > 5 {
+		if bare.Metrics["ddb-writes/order"] > 7 {
 			verdict = "OVER"
 		}
-		fmt.Fprintf(&b, "Budget: at most 5 DynamoDB write requests per order before campaign effects (4, and 1 for the shop's counters): %.1f, %s budget.\n", bare.Metrics["ddb-writes/order"], verdict)
-		b.WriteString("Requests are counted by an AWS SDK middleware on the DynamoDB client (`store.RequestCounter`), retries included. Before campaign effects an order costs a delivery check (GetItem), one catalog read for categories and recommendation candidates (BatchGetItem), the order merge (UpdateItem), the profile read-modify-write (GetItem + conditional PutItem, and the consent ledger's PutItem for a first consent), the measurement of a new order (the buyer's message log since the longest window and the buyer's clicks in the click window, one Query each, for attribution and lift conversions; the shop's daily counters, one UpdateItem) and the delivery mark (PutItem). An order attributed to a campaign, or converting a lift assignment, adds one conditional write each (the ATTRIBUTION item, the assignment's message entry) and one counter UpdateItem per campaign day touched. Orders of several products, or from returning customers, also teach co-purchase affinity: one UpdateItem per product (this benchmark's single-product first orders teach nothing). With the shipped rules, campaign effects add: the customer's recent sends (GetItem), the cap reservation (PutItem), the treatment assignment's message-log entry (PutItem), the suppression check (GetItem x2: the keyed hash, then the plain one of earlier versions), the email's claim and outcome (UpdateItem x2), the second-purchase nudge's timer (PutItem) and the run's counters: one UpdateItem for the campaign's day and variant (sent, assigned_treatment, the global comparison's assigned_exposed and coupons_issued together).\n\n")
+		fmt.Fprintf(&b, "Budget: at most 7 DynamoDB write requests per order before campaign effects (4; 1 for the shop's counters; 1 for the order's pending points; 1 for a first order's referral code entry): %.1f, %s budget.\n", bare.Metrics["ddb-writes/order"], verdict)
+		b.WriteString("Requests are counted by an AWS SDK middleware on the DynamoDB client (`store.RequestCounter`), retries included. Before campaign effects an order costs a delivery check (GetItem), one catalog read for categories and recommendation candidates (BatchGetItem), the order merge (UpdateItem), the profile read-modify-write (GetItem + conditional PutItem, and the consent ledger's PutItem for a first consent), the measurement of a new order (the buyer's message log since the longest window and the buyer's clicks in the click window, one Query each, for attribution and lift conversions; the shop's daily counters, one UpdateItem), the order's pending points (one PutItem on the points ledger; the approval timer is a second PutItem on the delivery event), the referral step (the code an order carries, GetItem; the buyer's own code entry on a first order, PutItem) and the delivery mark (PutItem). An order attributed to a campaign, or converting a lift assignment, adds one conditional write each (the ATTRIBUTION item, the assignment's message entry) and one counter UpdateItem per campaign day touched. Orders of several products, or from returning customers, also teach co-purchase affinity: one UpdateItem per product (this benchmark's single-product first orders teach nothing). With the shipped rules, campaign effects add: the customer's recent sends (GetItem), the cap reservation (PutItem), the treatment assignment's message-log entry (PutItem), the suppression check (GetItem x2: the keyed hash, then the plain one of earlier versions), the email's claim and outcome (UpdateItem x2), the second-purchase nudge's timer (PutItem) and the run's counters: one UpdateItem for the campaign's day and variant (sent, assigned_treatment, the global comparison's assigned_exposed and coupons_issued together).\n\n")
 
 		b.WriteString("### Estimated AWS cost per million orders\n\n")
 		ms := full.Metrics["p50-ms"]
@@ -135,6 +159,9 @@ func renderBenchmarks(results map[string]benchResult, cmdline, raw string) strin
 		fmt.Fprintf(&b, "| **Lambda + DynamoDB** | | **%.2f** |\n", lambda+dynamo)
 		fmt.Fprintf(&b, "| SES (for reference) | one email per order | %.2f |\n\n", ses)
 		b.WriteString("Prices: US East (N. Virginia) on-demand list prices: Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests; DynamoDB $0.625 per million write and $0.125 per million read request units; SES $0.10 per 1,000 emails. In AWS the handler time is lower than here (no emulator sharing the CPU) and API Gateway HTTP API adds $1.00 per million requests. A profile lists a customer's latest orders (about 150 bytes each, at most 100) and folds older ones into sums, so a regular customer's profile writes cost up to about 30 write units (see Profile size).\n\n")
+	}
+	if r, ok := results["Report90Days"]; ok {
+		b.WriteString(reportSection(r, results))
 	}
 	if ps, ok := results["ProfileSize"]; ok {
 		fmt.Fprintf(&b, "## Profile size\n\nOne customer, 1,000 orders through the store as the purchase webhook applies them (each a different product, 300 brands): the profile item is %.1f KB after 100 orders and %.1f KB after 1,000 (DynamoDB's item limit: 400 KB). The latest %d orders are listed one by one; older ones are folded into sums, and counts by brand and last-bought times by product keep their largest 200.\n\n",

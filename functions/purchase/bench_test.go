@@ -105,4 +105,5 @@ func benchmarkWebhook(b *testing.B, set *rules.Set) {
 	}
 	b.ReportMetric(float64(reads)/float64(b.N), "ddb-reads/order")
 	b.ReportMetric(float64(writes)/float64(b.N), "ddb-writes/order")
+	b.ReportMetric(float64(counter.CounterWrites())/float64(b.N), "counter-writes/order")
 }

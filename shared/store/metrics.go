@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -18,11 +20,27 @@ type RequestCounter struct {
 	mu        sync.Mutex
 	counts    map[string]int
 	itemsRead int
+	// counterWrites are the UpdateItem calls on counters (STATS#…).
+	counterWrites int
 }
 
 // Register adds the counting middleware to a client's stack; pass it in
 // the client's APIOptions.
 func (c *RequestCounter) Register(stack *middleware.Stack) error {
+	// The counters' writes, told apart by the key they update.
+	if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("tsunaguCounterWrites",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			if u, ok := in.Parameters.(*dynamodb.UpdateItemInput); ok {
+				if pk, ok := u.Key["pk"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "STATS#") {
+					c.mu.Lock()
+					c.counterWrites++
+					c.mu.Unlock()
+				}
+			}
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After); err != nil {
+		return err
+	}
 	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("tsunaguRequestCounter",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			op := awsmiddleware.GetOperationName(ctx)
@@ -43,6 +61,14 @@ func (c *RequestCounter) Register(stack *middleware.Stack) error {
 			c.mu.Unlock()
 			return out, md, err
 		}), middleware.After)
+}
+
+// CounterWrites is how many UpdateItem calls updated counters (STATS#
+// items) so far: what the report's counters cost the functions.
+func (c *RequestCounter) CounterWrites() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counterWrites
 }
 
 // ItemsRead is how many items Queries and Scans read so far.
@@ -66,6 +92,6 @@ func (c *RequestCounter) Snapshot() map[string]int {
 // Reset sets every count back to zero.
 func (c *RequestCounter) Reset() {
 	c.mu.Lock()
-	c.counts, c.itemsRead = nil, 0
+	c.counts, c.itemsRead, c.counterWrites = nil, 0, 0
 	c.mu.Unlock()
 }

@@ -36,29 +36,39 @@ func referralCommand(ctx context.Context, args []string) error {
 // its friend's order id): approve makes it pending, to be rewarded once
 // its order passes the return window; reject refuses it.
 func decideReferral(ctx context.Context, verb string, args []string) error {
-	fs := flag.NewFlagSet("referral "+verb, flag.ContinueOnError)
 	var data dataFlags
-	data.register(fs)
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		args = append(args[1:], args[0])
-	}
-	if err := fs.Parse(args); err != nil {
+	orderID, err := oneArgument("referral "+verb, args, referralUsage, &data)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() != 1 || strings.TrimSpace(fs.Arg(0)) == "" {
-		fmt.Fprintln(fs.Output(), referralUsage)
-		return errUsage
 	}
 	st, err := data.open(ctx)
 	if err != nil {
 		return err
 	}
-	status, err := referral.Decide(ctx, st, fs.Arg(0), verb == "approve", time.Now())
+	status, err := referral.Decide(ctx, st, orderID, verb == "approve", time.Now())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "referral of order %s: %s\n", fs.Arg(0), status)
+	fmt.Fprintf(stdout, "referral of order %s: %s\n", orderID, status)
 	return nil
+}
+
+// oneArgument parses the flags of a command that takes one argument (an
+// order id, a review key) before or after its flags, and returns it.
+func oneArgument(name string, args []string, usage string, data *dataFlags) (string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	data.register(fs)
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		args = append(args[1:], args[0])
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if fs.NArg() != 1 || strings.TrimSpace(fs.Arg(0)) == "" {
+		fmt.Fprintln(fs.Output(), usage)
+		return "", errUsage
+	}
+	return fs.Arg(0), nil
 }
 
 // listReferrals prints the referrals in one status, oldest first, for

@@ -85,24 +85,16 @@ func listReviews(ctx context.Context, args []string) error {
 // product's rating (approve), or keeps it from ever being published
 // (reject). Each step is idempotent: approving twice counts it once.
 func moderateReview(ctx context.Context, verb string, args []string) error {
-	fs := flag.NewFlagSet("reviews "+verb, flag.ContinueOnError)
 	var data dataFlags
-	data.register(fs)
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		args = append(args[1:], args[0])
-	}
-	if err := fs.Parse(args); err != nil {
+	key, err := oneArgument("reviews "+verb, args, reviewsUsage, &data)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() != 1 || strings.TrimSpace(fs.Arg(0)) == "" {
-		fmt.Fprintln(fs.Output(), reviewsUsage)
-		return errUsage
 	}
 	st, err := data.open(ctx)
 	if err != nil {
 		return err
 	}
-	key, now := fs.Arg(0), time.Now()
+	now := time.Now()
 	stored, err := st.GetReview(ctx, key)
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"html/template"
@@ -85,12 +84,5 @@ func (h *Handler) form(ctx context.Context, req events.APIGatewayV2HTTPRequest, 
 
 func (h *Handler) formPage(status int, d formPageData) events.APIGatewayV2HTTPResponse {
 	d.Shop = h.Shop
-	var b bytes.Buffer
-	if err := formTemplate.Execute(&b, d); err != nil {
-		return httpapi.Error(http.StatusInternalServerError, "page failed")
-	}
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: b.String(), Headers: map[string]string{
-		"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-	}}
+	return httpapi.Page(status, formTemplate, d)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"fmt"
@@ -220,12 +219,5 @@ func parseScore(scale, raw string) (int, bool) {
 
 func (h *Handler) page(status int, d pageData) events.APIGatewayV2HTTPResponse {
 	d.Shop = h.Shop
-	var b bytes.Buffer
-	if err := pageTemplate.Execute(&b, d); err != nil {
-		return httpapi.Error(http.StatusInternalServerError, "page failed")
-	}
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: b.String(), Headers: map[string]string{
-		"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-	}}
+	return httpapi.Page(status, pageTemplate, d)
 }

@@ -4,8 +4,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -55,4 +57,18 @@ func JSON(status int, v any) events.APIGatewayV2HTTPResponse {
 // Error answers status with {"error": message}.
 func Error(status int, message string) events.APIGatewayV2HTTPResponse {
 	return JSON(status, map[string]string{"error": message})
+}
+
+// Page answers status with a page rendered from t with data: an HTML page
+// of tsunagu's own (a form, a confirmation) that is never cached, sends no
+// referrer, and runs no script, loads nothing and posts only to itself.
+func Page(status int, t *template.Template, data any) events.APIGatewayV2HTTPResponse {
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return Error(http.StatusInternalServerError, "page failed")
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: b.String(), Headers: map[string]string{
+		"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+	}}
 }

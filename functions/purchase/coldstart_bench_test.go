@@ -18,6 +18,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/infra/local/lambdaapi"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/config"
 )
 
 // The benchmark builds the function once per test binary, however often
@@ -68,6 +69,8 @@ func BenchmarkColdStart(b *testing.B) {
 		"TSUNAGU_WEBHOOK_SECRET=dev-secret", "SHOPIFY_WEBHOOK_SECRET=dev-secret", "UNSUBSCRIBE_SECRET=dev-secret", "COUPON_SECRET=dev-secret",
 		"MAIL_FROM=shop@tsubaki-chaen.example.jp", "AWS_ENDPOINT_URL_DYNAMODB=" + testenv.DynamoDBURL(), "AWS_ENDPOINT_URL_SESV2=" + testenv.SESURL(),
 		"AWS_REGION=ap-northeast-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		// As the local stack runs it: plain dev secrets, any shop.
+		config.StageVariable + "=" + config.StageLocal, "CLICK_SECRET=dev-secret", "PSEUDONYM_SECRET=dev-secret",
 	}
 	// A request the handler answers without touching DynamoDB: a wrong
 	// signature, 401.

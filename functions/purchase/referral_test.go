@@ -4,14 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/coupon"
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
+	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
@@ -319,5 +324,67 @@ func TestReferralRefunded(t *testing.T) {
 		if r.Status == referral.Cancelled && r.Reason != referral.ReasonRefunded {
 			t.Errorf("cancelled for %q, want %q", r.Reason, referral.ReasonRefunded)
 		}
+	}
+}
+
+// TestReferralRewardedAfterTheReturnWindow: a friend's referred order,
+// delivered, rewards its advocate when the scheduler's tick finds the
+// order's return window passed (the points approval timer), once however
+// often the tick runs, under the scheduler function's template grants;
+// before the window, nothing.
+func TestReferralRewardedAfterTheReturnWindow(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	code := testCode(advocate.id)
+	for _, o := range []refOrder{
+		{delivery: "evt-adv-1", orderID: "A1", at: "2026-11-10T10:00:00+09:00", buyer: advocate},
+		{delivery: "evt-f1", orderID: "F1", at: "2026-11-20T10:00:00+09:00", buyer: friend, code: code},
+		{delivery: "evt-f1-d", typ: "order.delivered", orderID: "F1", at: "2026-11-22T10:00:00+09:00", buyer: friend},
+	} {
+		if status, a := e.do(t, genericRequest(o.body())); status != http.StatusOK || !a.Accepted {
+			t.Fatalf("%s %s = %d %+v", o.typ, o.orderID, status, a)
+		}
+	}
+	tm, err := e.store.GetTimer(ctx, store.PointsApprovalKey("F1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheduled := store.New(testenv.DynamoDBAs(t, "SchedulerFunction"), e.table)
+	coupons, _ := coupon.NewCoder(secret)
+	ticker := &scheduler.Ticker{Store: scheduled, Queue: acceptAll{}, PageSize: 100,
+		Points: referral.AfterReturnWindow{Points: &loyalty.Steps{Ledger: scheduled}, Referrals: &referral.Approver{Store: scheduled, Coupons: coupons, Rules: e.h.Rules}}}
+	rewarded := func() (referral.Status, []string) {
+		t.Helper()
+		r, _, err := e.store.GetReferral(ctx, "F1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, _ := e.ledgerOf(t, advocate.id)
+		return r.Status, ids
+	}
+	isReward := func(id string) bool { return strings.HasPrefix(id, string(loyalty.Adjusted)+"#") }
+	if _, err := ticker.Tick(ctx, tm.DueAt.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if status, ids := rewarded(); status != referral.Pending || slices.ContainsFunc(ids, isReward) {
+		t.Fatalf("before the window: %s, advocate's ledger %v", status, ids)
+	}
+	for range 2 {
+		if _, err := ticker.Tick(ctx, tm.DueAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, ids := rewarded()
+	rewards := 0
+	for _, id := range ids {
+		if isReward(id) {
+			rewards++
+		}
+	}
+	if status != referral.Rewarded || rewards != 1 {
+		t.Errorf("after the window: %s, advocate's ledger %v; want rewarded with one reward movement", status, ids)
+	}
+	if _, b := e.ledgerOf(t, advocate.id); b.Approved < 500 {
+		t.Errorf("advocate's balance %+v, want the 500-point reward approved", b)
 	}
 }

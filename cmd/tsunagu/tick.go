@@ -13,8 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/tsunagu-dev/tsunagu/shared/coupon"
+	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
+	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 	"github.com/tsunagu-dev/tsunagu/shared/segments"
@@ -24,11 +27,13 @@ import (
 // tickCommand runs the scheduler as of a time: the timers due by then go to
 // the sender's queue, and the local stack's sender sends them, so a
 // marketer can watch a review request fire "7 days later"; orders whose
-// return window has passed by then get their points approved.
+// return window has passed by then get their points approved (and, on
+// the local stack, a referred order's advocate rewarded).
 func tickCommand(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("tick", flag.ContinueOnError)
 	at := fs.String("at", "", "the tick's time, RFC 3339 (e.g. 2026-12-01T10:00:00+09:00); default now")
 	queueURL := fs.String("queue", os.Getenv("SENDER_QUEUE_URL"), "the sender queue's URL with --aws (the stack's SenderQueue)")
+	rulesDir := fs.String("rules", "rules", "rule directory (the referral programme, for advocates' rewards on the local stack)")
 	var data dataFlags
 	data.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -60,7 +65,22 @@ func tickCommand(ctx context.Context, args []string) error {
 		client = sqs.NewFromConfig(aws.Config{Region: localRegion, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")},
 			func(o *sqs.Options) { o.BaseEndpoint = aws.String("http://" + queueAddr) })
 	}
-	t := &scheduler.Ticker{Store: st, Queue: queue.NewSQS(client, *queueURL), Points: &loyalty.Steps{Ledger: st}, PageSize: 100}
+	var points scheduler.Points = &loyalty.Steps{Ledger: st}
+	if !data.aws {
+		// As the local stack's scheduler function: advocates are rewarded
+		// too, their coupons keyed with the local COUPON_SECRET. (In AWS
+		// the deployed function does it with the stack's secret.)
+		set, err := loadRules(*rulesDir)
+		if err != nil {
+			return err
+		}
+		coupons, err := coupon.NewCoder(envOr(deps.CouponSecret, devSecret))
+		if err != nil {
+			return err
+		}
+		points = referral.AfterReturnWindow{Points: points, Referrals: &referral.Approver{Store: st, Coupons: coupons, Rules: set}}
+	}
+	t := &scheduler.Ticker{Store: st, Queue: queue.NewSQS(client, *queueURL), Points: points, PageSize: 100}
 	res, err := t.Tick(ctx, now)
 	if err != nil {
 		return fmt.Errorf("tick as of %s on %s (is `make run` running?): %w", now.Format(time.RFC3339), data.where(), err)

@@ -64,6 +64,11 @@ type Measure interface {
 	Refunded(ctx context.Context, orderID string, r order.Refund)
 }
 
+// Watch arms the delivery check of a fulfilled order (a *support.Watch).
+type Watch interface {
+	Fulfilled(ctx context.Context, o order.Order, status order.EventType, at time.Time) error
+}
+
 // Points writes what an order delivery does to its customer's points.
 type Points interface {
 	Order(ctx context.Context, d loyalty.OrderDelivery) error
@@ -73,11 +78,13 @@ type Points interface {
 // profiles and campaign messages. Each step is idempotent, keyed by the
 // delivery, order and message ids, so any retry converges.
 type Handler struct {
-	Store         Store
-	Campaigns     Campaigns
-	Measure       Measure
-	Points        Points
-	Referrals     Referrals
+	Store     Store
+	Campaigns Campaigns
+	Measure   Measure
+	Points    Points
+	Referrals Referrals
+	// Watch arms the check that a shipped order arrived (support).
+	Watch         Watch
 	Rules         *rules.Set
 	WebhookSecret signature.Keys // X-Tsunagu-Signature (any key while it rotates)
 	ShopifySecret signature.Keys // X-Shopify-Hmac-Sha256 (any key while it rotates)
@@ -361,6 +368,15 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 			BroughtDetails: st.Change.Key != "" && st.Change.From == "" && ev.Order.HasDetails(), Merchandise: ev.Order.Merchandise,
 			Refunds: ev.Refunds, At: ev.OccurredAt, HeardAt: now}); err != nil {
 			return err
+		}
+		// A shipped order is watched: not reported delivered some days
+		// on, it is a support case. Only orders of the generic webhook,
+		// which reports deliveries: Shopify's order topics never do, and
+		// every Shopify order would look lost.
+		if ev.Type == order.Fulfilled && ev.Source == order.SourceGeneric {
+			if err := h.Watch.Fulfilled(ctx, st.Order, st.Status, ev.OccurredAt); err != nil {
+				return err
+			}
 		}
 		// A friend's order with an advocate's code is recorded with its
 		// checks; every buyer's own code is indexed.

@@ -34,6 +34,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/support"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
 
@@ -91,7 +92,8 @@ func newHandlerWith(t testing.TB, set *rules.Set, st *store.Store, ses *sesv2.Cl
 	runner := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles}, Store: st, Mailer: mailer, Line: line.NewDryRun(io.Discard), Unsubscribe: sealer, Clicks: links, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3}
 	return &Handler{Store: st, Campaigns: runner, Rules: set, Measure: &attribution.Steps{Store: st, Clicks: st, Rules: set},
 		Points: &loyalty.Steps{Ledger: st, Rules: set}, WebhookSecret: signature.Keys{secret}, ShopifySecret: signature.Keys{secret},
-		Shopify: shopify.Decoder{Shop: testShop, Guests: pseudonym.New(secret)}, Now: func() time.Time { return fixedNow }, Referrals: testReferrals(st, set)}
+		Shopify: shopify.Decoder{Shop: testShop, Guests: pseudonym.New(secret)}, Now: func() time.Time { return fixedNow }, Referrals: testReferrals(st, set),
+		Watch: &support.Watch{Store: st, Cases: &support.Opener{Store: st, CoolingOff: set.Settings.Support.CoolingOff}, After: set.Settings.Support.NotDeliveredAfter}}
 }
 
 // genericBody is a generic order webhook for a fresh customer address.

@@ -17,6 +17,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
+	"github.com/tsunagu-dev/tsunagu/shared/support"
 )
 
 func main() {
@@ -38,8 +39,10 @@ func main() {
 		os.Exit(1)
 	}
 	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Rules: d.Rules, Measure: &attribution.Steps{Store: d.Store, Clicks: d.Store, Rules: d.Rules},
-		Points:        &loyalty.Steps{Ledger: d.Store, Rules: d.Rules},
-		Referrals:     &referral.Steps{Store: d.Store, Coder: refs, Rules: d.Rules},
+		Points:    &loyalty.Steps{Ledger: d.Store, Rules: d.Rules},
+		Referrals: &referral.Steps{Store: d.Store, Coder: refs, Rules: d.Rules},
+		Watch: &support.Watch{Store: d.Store, Cases: &support.Opener{Store: d.Store, CoolingOff: d.Rules.Settings.Support.CoolingOff},
+			After: d.Rules.Settings.Support.NotDeliveredAfter},
 		WebhookSecret: d.Secrets.Keys(deps.WebhookSecret), ShopifySecret: d.Secrets.Keys(deps.ShopifySecret),
 		Shopify: shopify.Decoder{Shop: shop, Guests: d.Pseudonyms}, Now: time.Now}
 	lambda.Start(h.Handle)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/support"
 )
 
 // testReferrals is the referral step as main wires it, keyed by the test
@@ -386,5 +388,57 @@ func TestReferralRewardedAfterTheReturnWindow(t *testing.T) {
 	}
 	if _, b := e.ledgerOf(t, advocate.id); b.Approved < 500 {
 		t.Errorf("advocate's balance %+v, want the 500-point reward approved", b)
+	}
+}
+
+// TestNotDeliveredCase: a shipped order not reported delivered
+// support.not_delivered_after later is a support case, opened once by the
+// scheduler's tick (its template grants); one delivered in time, or
+// cancelled, is not.
+func TestNotDeliveredCase(t *testing.T) {
+	tests := []struct {
+		name  string
+		after []string // event types after the fulfilment
+		want  bool
+	}{
+		{"shipped, never delivered", nil, true},
+		{"shipped, then delivered", []string{"order.delivered"}, false},
+		{"shipped, then cancelled", []string{"order.cancelled"}, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			id := fmt.Sprintf("72%02d", i)
+			bodies := [][]byte{genericBody("evt-"+id, "order.created", id, testenv.UniqueEmail(t, "ship"), true), laterEvent("evt-"+id+"-f", "order.fulfilled", id)}
+			for j, typ := range tt.after {
+				bodies = append(bodies, laterEvent(fmt.Sprintf("evt-%s-%d", id, j), typ, id))
+			}
+			for _, body := range bodies {
+				if status, a := e.do(t, genericRequest(body)); status != http.StatusOK || !a.Accepted {
+					t.Fatalf("delivery = %d %+v", status, a)
+				}
+			}
+			tm, err := e.store.GetTimer(ctx, "delivery-watch#"+id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			scheduled := store.New(testenv.DynamoDBAs(t, "SchedulerFunction"), e.table)
+			set := e.h.Rules
+			ticker := &scheduler.Ticker{Store: scheduled, Queue: acceptAll{}, PageSize: 100, Points: &loyalty.Steps{Ledger: scheduled},
+				Deliveries: &support.Watch{Store: scheduled, Cases: &support.Opener{Store: scheduled, CoolingOff: set.Settings.Support.CoolingOff}, After: set.Settings.Support.NotDeliveredAfter}}
+			for _, at := range []time.Time{tm.DueAt.Add(-time.Second), tm.DueAt, tm.DueAt} {
+				if _, err := ticker.Tick(ctx, at); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cases, err := e.store.OpenCases(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(cases) == 1 && cases[0].ID == "not_delivered#"+id && cases[0].OrderID == id; got != tt.want || len(cases) > 1 {
+				t.Errorf("cases %+v, want a not-delivered case: %v", cases, tt.want)
+			}
+		})
 	}
 }

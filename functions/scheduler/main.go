@@ -23,6 +23,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
+	"github.com/tsunagu-dev/tsunagu/shared/support"
 )
 
 func main() {
@@ -51,6 +52,8 @@ func main() {
 		Queue: queue.NewSQS(sqs.NewFromConfig(b.AWS), queueURL),
 		Points: referral.AfterReturnWindow{Points: &loyalty.Steps{Ledger: b.Store},
 			Referrals: &referral.Approver{Store: b.Store, Coupons: coder, Rules: set}},
+		Deliveries: &support.Watch{Store: b.Store, Cases: &support.Opener{Store: b.Store, CoolingOff: set.Settings.Support.CoolingOff},
+			After: set.Settings.Support.NotDeliveredAfter},
 		PageSize: 100,
 		Reserve:  10 * time.Second,
 	}}

@@ -556,11 +556,11 @@ func TestSupportSettings(t *testing.T) {
 		settings func(shipped string) string
 		want     Support
 	}{
-		{"as shipped", func(s string) string { return s }, Support{Address: "support@tsubaki-chaen.example.jp", CoolingOff: 30 * 24 * time.Hour}},
+		{"as shipped", func(s string) string { return s }, Support{Address: "support@tsubaki-chaen.example.jp", CoolingOff: 30 * 24 * time.Hour, NotDeliveredAfter: 7 * 24 * time.Hour}},
 		{"left out: the contact address, 30 days", func(s string) string {
 			return strings.Replace(s[:strings.Index(s, "\nsupport:")]+"\n", "contact_email: support@", "contact_email: help@", 1)
-		}, Support{Address: "help@tsubaki-chaen.example.jp", CoolingOff: DefaultCoolingOff}},
-		{"a week", func(s string) string { return strings.Replace(s, "cooling_off: 30d", "cooling_off: 1w", 1) }, Support{Address: "support@tsubaki-chaen.example.jp", CoolingOff: 7 * 24 * time.Hour}},
+		}, Support{Address: "help@tsubaki-chaen.example.jp", CoolingOff: DefaultCoolingOff, NotDeliveredAfter: DefaultNotDeliveredAfter}},
+		{"a week", func(s string) string { return strings.Replace(s, "cooling_off: 30d", "cooling_off: 1w", 1) }, Support{Address: "support@tsubaki-chaen.example.jp", CoolingOff: 7 * 24 * time.Hour, NotDeliveredAfter: 7 * 24 * time.Hour}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,7 +47,13 @@ const DefaultSurveyInterval = 90 * 24 * time.Hour
 type Support struct {
 	Address    string
 	CoolingOff time.Duration
+	// NotDeliveredAfter is how long after fulfilment an order not reported
+	// delivered becomes a case.
+	NotDeliveredAfter time.Duration
 }
+
+// DefaultNotDeliveredAfter is support.not_delivered_after's default.
+const DefaultNotDeliveredAfter = 7 * 24 * time.Hour
 
 // DefaultCoolingOff is how long marketing keeps away from a customer after
 // a case unless settings.yaml says otherwise.
@@ -272,8 +278,9 @@ type settingsSpec struct {
 		MinInterval string `yaml:"min_interval"`
 	} `yaml:"surveys"`
 	Support struct {
-		Address    string `yaml:"address"`
-		CoolingOff string `yaml:"cooling_off"`
+		Address           string `yaml:"address"`
+		CoolingOff        string `yaml:"cooling_off"`
+		NotDeliveredAfter string `yaml:"not_delivered_after"`
 	} `yaml:"support"`
 	Report *struct {
 		Recipients []string `yaml:"recipients"`
@@ -421,7 +428,10 @@ func (l *loader) loadSettings() (Settings, bool) {
 	if v := spec.Surveys.MinInterval; v != "" {
 		s.SurveyInterval, _ = ParseDuration(v) // checked by the schema format
 	}
-	s.Support = Support{Address: spec.Support.Address, CoolingOff: DefaultCoolingOff}
+	s.Support = Support{Address: spec.Support.Address, CoolingOff: DefaultCoolingOff, NotDeliveredAfter: DefaultNotDeliveredAfter}
+	if v := spec.Support.NotDeliveredAfter; v != "" {
+		s.Support.NotDeliveredAfter, _ = ParseDuration(v) // checked by the schema format
+	}
 	if s.Support.Address == "" {
 		s.Support.Address = spec.Shop.ContactEmail
 	}

@@ -37,11 +37,19 @@ type Points interface {
 	Expire(ctx context.Context, customerID, orderID string, at time.Time) error
 }
 
+// Deliveries checks, when its timer is due, whether a shipped order was
+// delivered (a *support.Watch).
+type Deliveries interface {
+	Check(ctx context.Context, customerID, orderID string, at time.Time) error
+}
+
 // Ticker runs ticks.
 type Ticker struct {
 	Store  Store
 	Queue  Queue
 	Points Points
+	// Deliveries runs the delivery-watch timers (nil: none are armed).
+	Deliveries Deliveries
 	// PageSize is how many due timers one read takes from a shard.
 	PageSize int
 	// Reserve is how long before its deadline a tick stops taking more
@@ -55,7 +63,8 @@ type Result struct {
 	Read int `json:"read"`
 	// Enqueued is how many due timers went to the sender.
 	Enqueued int `json:"enqueued"`
-	// Points is how many points timers (approvals, expiries) ran.
+	// Points is how many timers ran in the tick itself: points approvals
+	// and expiries, delivery checks.
 	Points int `json:"points_timers"`
 	// AlreadyFired counts timers another tick fired first.
 	AlreadyFired int `json:"already_fired"`
@@ -130,10 +139,11 @@ func ScheduledTime(raw json.RawMessage) (time.Time, error) {
 	return ev.Time, nil
 }
 
-// split parts due timers into points timers and campaign timers.
+// split parts due timers into those the tick runs itself (points,
+// delivery checks) and campaign timers, which go to the sender.
 func split(due []store.Timer) (points, campaigns []store.Timer) {
 	for _, tm := range due {
-		if tm.Reason == store.ReasonPointsApproval || tm.Reason == store.ReasonPointsExpiry {
+		if tm.Reason == store.ReasonPointsApproval || tm.Reason == store.ReasonPointsExpiry || tm.Reason == store.ReasonDeliveryWatch {
 			points = append(points, tm)
 		} else {
 			campaigns = append(campaigns, tm)
@@ -142,15 +152,20 @@ func split(due []store.Timer) (points, campaigns []store.Timer) {
 	return points, campaigns
 }
 
-// points runs each due points timer (an approval or an expiry), then
-// marks it fired: a tick that dies in between runs it again next time,
+// points runs each due timer of the tick's own (a points approval or
+// expiry, a delivery check), then marks it fired: a tick that dies in between runs it again next time,
 // which writes nothing more. It returns how many it ran and how many
 // another tick had fired first.
 func (t *Ticker) points(ctx context.Context, due []store.Timer) (ran, fired int, err error) {
 	for _, tm := range due {
-		if tm.Reason == store.ReasonPointsApproval {
+		switch tm.Reason {
+		case store.ReasonPointsApproval:
 			err = t.Points.Approve(ctx, tm.CustomerID, tm.OrderID, tm.DueAt, tm.ExpiresAt)
-		} else {
+		case store.ReasonDeliveryWatch:
+			if t.Deliveries != nil {
+				err = t.Deliveries.Check(ctx, tm.CustomerID, tm.OrderID, tm.DueAt)
+			}
+		default:
 			err = t.Points.Expire(ctx, tm.CustomerID, tm.OrderID, tm.DueAt)
 		}
 		if err != nil {

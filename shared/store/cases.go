@@ -96,3 +96,16 @@ func (s *Store) TellCase(ctx context.Context, id string, at time.Time) error {
 	}
 	return nil
 }
+
+// ReasonDeliveryWatch is the reason of the timer that checks, some days
+// after an order was fulfilled, whether it was reported delivered.
+const ReasonDeliveryWatch = "delivery_watch"
+
+// ArmDeliveryWatch arms the timer that checks at due whether an order
+// fulfilled for customerID was delivered (one conditional PutItem in the
+// sharded due index, one per order however often its fulfilment is
+// heard of): true when this call armed it.
+func (s *Store) ArmDeliveryWatch(ctx context.Context, customerID, orderID string, due time.Time) (bool, error) {
+	return s.ArmTimer(ctx, Timer{Key: "delivery-watch#" + orderID, DueAt: due.UTC(), Campaign: "support", CustomerID: customerID,
+		Trigger: "order.fulfilled", TriggerKey: "order:" + orderID + ":order.fulfilled", OrderID: orderID, Reason: ReasonDeliveryWatch})
+}

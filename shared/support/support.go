@@ -39,9 +39,10 @@ const LowRating = 2
 
 // causeLabels name the causes in the email to support.
 var causeLabels = map[string]string{
-	Complaint: "迷惑メールとして報告されました（苦情）",
-	LowReview: "低評価（★1〜2）のレビューが届きました",
-	LowScore:  "アンケートで低い評価をいただきました",
+	Complaint:    "迷惑メールとして報告されました（苦情）",
+	LowReview:    "低評価（★1〜2）のレビューが届きました",
+	LowScore:     "アンケートで低い評価をいただきました",
+	NotDelivered: "発送したご注文が届いていない可能性があります",
 }
 
 // Store is where cases and the customers' cooling-off are kept (a

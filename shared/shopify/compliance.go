@@ -95,7 +95,7 @@ func (c Compliance) Decode(topic, shopHeader string, body []byte) (ComplianceReq
 	case c.Shop != "" && !strings.EqualFold(strings.TrimSpace(domain), strings.TrimSpace(c.Shop)):
 		bad.Add("shop_domain", "%q is not the shop this stack serves", domain)
 	default:
-		r.ShopDomain = domain
+		r.ShopDomain = strings.TrimSpace(domain)
 	}
 	switch topic {
 	case RedactTopic:

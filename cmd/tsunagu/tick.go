@@ -65,15 +65,15 @@ func tickCommand(ctx context.Context, args []string) error {
 		client = sqs.NewFromConfig(aws.Config{Region: localRegion, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")},
 			func(o *sqs.Options) { o.BaseEndpoint = aws.String("http://" + queueAddr) })
 	}
-	var points scheduler.Points = &loyalty.Steps{Ledger: st}
+	set, err := loadRules(*rulesDir)
+	if err != nil {
+		return err
+	}
+	var points scheduler.Points = &loyalty.Steps{Ledger: st, Rules: set}
 	if !data.aws {
 		// As the local stack's scheduler function: advocates are rewarded
 		// too, their coupons keyed with the local COUPON_SECRET. (In AWS
 		// the deployed function does it with the stack's secret.)
-		set, err := loadRules(*rulesDir)
-		if err != nil {
-			return err
-		}
 		coupons, err := coupon.NewCoder(envOr(deps.CouponSecret, devSecret))
 		if err != nil {
 			return err

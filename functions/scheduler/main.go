@@ -50,7 +50,7 @@ func main() {
 	h := &Handler{Ticker: &scheduler.Ticker{
 		Store: b.Store,
 		Queue: queue.NewSQS(sqs.NewFromConfig(b.AWS), queueURL),
-		Points: referral.AfterReturnWindow{Points: &loyalty.Steps{Ledger: b.Store},
+		Points: referral.AfterReturnWindow{Points: &loyalty.Steps{Ledger: b.Store, Rules: set},
 			Referrals: &referral.Approver{Store: b.Store, Coupons: coder, Rules: set}},
 		Deliveries: &support.Watch{Store: b.Store, Cases: &support.Opener{Store: b.Store, CoolingOff: set.Settings.Support.CoolingOff},
 			After: set.Settings.Support.NotDeliveredAfter},

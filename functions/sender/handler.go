@@ -10,6 +10,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
@@ -29,12 +30,20 @@ type Campaigns interface {
 	ArmLifecycle(ctx context.Context, p customer.Profile, o order.Order, now time.Time) error
 }
 
+// ExpiringPoints tells whether a points expiry warning still stands (a
+// *loyalty.Steps).
+type ExpiringPoints interface {
+	Expiring(ctx context.Context, customerID, orderID string) (loyalty.Summary, bool, error)
+}
+
 // Handler fires the timers the scheduler queued: it decides each campaign
 // again for the customer as they are now (someone who ordered again gets
 // no win-back) and sends, recording every outcome in the message log.
 type Handler struct {
 	Store     Store
 	Campaigns Campaigns
+	// Points checks the loyalty.points_expiring timers when they fire.
+	Points ExpiringPoints
 }
 
 // Handle processes one SQS batch. A message that fails for a reason a
@@ -73,8 +82,24 @@ func (h *Handler) fire(ctx context.Context, body string) error {
 		}
 		o = st.Order
 	}
+	var expiring int64
+	if rules.Trigger(tm.Trigger) == rules.TriggerPointsExpiring {
+		points, stands, err := h.Points.Expiring(ctx, tm.CustomerID, tm.OrderID)
+		if err != nil {
+			return err
+		}
+		if !stands {
+			slog.InfoContext(ctx, "points expiry warning skipped", "order_id", tm.OrderID, "reason", "ordered_again_or_nothing_to_expire")
+			return nil
+		}
+		expiring = points.Expiring
+	}
+	// A timer of one campaign is its wait, over; a timer of none is a
+	// trigger occurrence (a points expiry warning), whose campaigns may
+	// still wait their own delays.
 	outcomes, err := h.Campaigns.Run(ctx, campaign.Trigger{
-		Event: rules.Trigger(tm.Trigger), Key: tm.TriggerKey, At: m.Now, Profile: p, Order: o, Campaign: tm.Campaign, Fired: true, SKU: tm.SKU,
+		Event: rules.Trigger(tm.Trigger), Key: tm.TriggerKey, At: m.Now, Profile: p, Order: o, Campaign: tm.Campaign, Fired: tm.Campaign != "", SKU: tm.SKU,
+		PointsExpireAt: tm.ExpiresAt, PointsExpiring: expiring,
 	})
 	if err != nil {
 		return err

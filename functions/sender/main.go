@@ -14,6 +14,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 )
 
 func main() {
@@ -32,6 +33,6 @@ func main() {
 	// One instance at a time (template.yaml caps the queue's concurrency at
 	// its minimum, 2, and gives each half the account's rate).
 	d.Campaigns.Mailer = email.NewPaced(d.Campaigns.Mailer, perSecond/2)
-	h := &Handler{Store: d.Store, Campaigns: d.Campaigns}
+	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Points: &loyalty.Steps{Ledger: d.Store, Rules: d.Rules}}
 	lambda.Start(h.Handle)
 }

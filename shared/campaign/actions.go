@@ -85,6 +85,9 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 		case rules.ActionCoupon:
 			coupon, err = r.issueCoupon(ctx, t, d, a)
 			o.Channel, o.Status = "coupon", StatusIssued
+		case rules.ActionPoints:
+			o, err = r.givePoints(ctx, t, d, i, a)
+			d.Awarded += a.Points
 		case rules.ActionEmail:
 			if c.LineOrEmail && lineDelivered {
 				continue // reached on LINE; no email as well

@@ -113,6 +113,9 @@ type Runner struct {
 	// ReviewForms makes the links of tsunagu's own review form, which
 	// review requests use when the shop has no review_url.
 	ReviewForms ReviewFormLinks
+	// Points keeps the points ledger, for points actions and the
+	// {{.Points}} merge fields; nil for tools that store nothing.
+	Points PointsLedger
 	// PublicURL is the base URL of the HTTP API, for unsubscribe links.
 	PublicURL string
 	// RecommendationLimit caps cross-sell suggestions per message.

@@ -31,6 +31,10 @@ type Trigger struct {
 	Fired bool
 	// SKU is the product a lifecycle.replenishment trigger is about.
 	SKU string
+	// PointsExpireAt is when the customer's points expire, and
+	// PointsExpiring how many, for a loyalty.points_expiring trigger.
+	PointsExpireAt time.Time
+	PointsExpiring int64
 }
 
 // Verdict is what was decided for one campaign.
@@ -66,6 +70,9 @@ type Decision struct {
 	Actions []rules.Action
 	// DueAt is when a waiting campaign goes on.
 	DueAt time.Time
+	// Awarded is what the campaign's points actions gave so far, for the
+	// messages after them ({{.Points.Awarded}}).
+	Awarded int64
 }
 
 // Recorded reports whether the decision is kept in the message log.
@@ -112,6 +119,9 @@ func (d *Decider) Decide(t Trigger, sent []store.Send) []Decision {
 		if env == nil {
 			e := set.NewEnv(string(t.Event), t.Profile, t.Order, d.Deciles, t.At)
 			e.ReplenishSKU = t.SKU
+			if !t.PointsExpireAt.IsZero() {
+				e.PointsExpiring, e.PointsDaysLeft = t.PointsExpiring, DaysLeft(t.At, t.PointsExpireAt)
+			}
 			env = &e
 		}
 		in, err := c.InAudience(&machine, env)
@@ -221,6 +231,9 @@ func quietUntil(set *rules.Set, actions []rules.Action, t time.Time) (time.Time,
 	var until time.Time
 	quiet := false
 	for _, a := range actions {
+		if a.Type == rules.ActionPoints {
+			continue // points tell nobody
+		}
 		w, ok := set.Settings.Distance.Quiet[channelOf(a)]
 		if ok && w.Contains(t, set.Settings.Location) {
 			quiet = true
@@ -241,6 +254,12 @@ func channelOf(a rules.Action) string {
 	return "email"
 }
 
+// noChannel reports whether an action sends no message of its own: a
+// coupon (shown by the campaign's messages) or bonus points.
+func noChannel(a rules.Action) bool {
+	return a.Type == rules.ActionCoupon || a.Type == rules.ActionPoints
+}
+
 func reachable(p customer.Profile, actions []rules.Action) bool {
 	for _, a := range actions {
 		switch a.Type {
@@ -254,10 +273,10 @@ func reachable(p customer.Profile, actions []rules.Action) bool {
 			}
 		}
 	}
-	// A campaign of coupons only still needs someone to tell; it has no
-	// channel, so it is reachable whenever it has actions at all.
+	// A campaign of coupons and points only still needs someone to tell;
+	// it has no channel, so it is reachable whenever it has actions at all.
 	for _, a := range actions {
-		if a.Type != rules.ActionCoupon {
+		if !noChannel(a) {
 			return false
 		}
 	}
@@ -320,7 +339,7 @@ func consented(p customer.Profile, actions []rules.Action) bool {
 func subscribed(p customer.Profile, actions []rules.Action) bool {
 	channels := 0
 	for _, a := range actions {
-		if a.Type == rules.ActionCoupon {
+		if noChannel(a) {
 			continue
 		}
 		channels++

@@ -20,7 +20,9 @@ type PreviewMessage struct {
 // Preview renders every message action of every variant of a campaign for
 // a trigger, as it would be sent, without deciding, storing or sending
 // anything. Coupons show the code they would get; review requests ask about
-// every product of the order.
+// every product of the order; points merge fields show the sample
+// figures of rules.SampleData (a preview reads no ledger), with the points
+// the campaign's points actions would give.
 func (r *Runner) Preview(t Trigger, campaignID string) ([]PreviewMessage, error) {
 	c := r.Rules.Campaign(campaignID)
 	if c == nil {
@@ -29,9 +31,13 @@ func (r *Runner) Preview(t Trigger, campaignID string) ([]PreviewMessage, error)
 	var out []PreviewMessage
 	for _, v := range c.Variants {
 		var coupon *store.Coupon
+		var awarded int64
 		for _, a := range v.Actions {
 			var reviews []rules.ReviewData
 			switch a.Type {
+			case rules.ActionPoints:
+				awarded += a.Points
+				continue
 			case rules.ActionCoupon:
 				coupon = &store.Coupon{Code: r.Coupons.Code(c.ID, t.Key, t.Profile.ID), Name: a.Coupon.Name, PercentOff: a.Coupon.PercentOff,
 					AmountOff: a.Coupon.AmountOff, MinOrder: a.Coupon.MinOrder, ExpiresAt: t.At.Add(a.Coupon.ExpiresIn)}
@@ -44,10 +50,14 @@ func (r *Runner) Preview(t Trigger, campaignID string) ([]PreviewMessage, error)
 			tpl := r.Rules.Templates[a.Template]
 			m := PreviewMessage{Variant: v.Name, Channel: channelOf(a)}
 			var err error
+			data := r.messageData(t, coupon, reviews, channelOf(a))
+			if tpl.UsesPoints {
+				data.Points = rules.SampleData(r.Rules.Settings).Points
+			}
+			data.Points.Awarded = awarded
 			if a.Type == rules.ActionLine {
-				m.Line, err = tpl.RenderLine(r.messageData(t, coupon, nil, "line"))
+				m.Line, err = tpl.RenderLine(data)
 			} else {
-				data := r.messageData(t, coupon, reviews, "email")
 				if a.Type == rules.ActionSurvey {
 					data.Survey = rules.NewSurvey(a.Scale, r.Rules.Settings.Shop.Name, func(n int) string {
 						return fmt.Sprintf("%s/survey/preview?score=%d", r.PublicURL, n)

@@ -48,6 +48,9 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 	if extra != nil {
 		extra(&data) // the action's own: the products to review, the survey
 	}
+	if err := r.pointsData(ctx, t, d, a, &data); err != nil {
+		return o, err
+	}
 	data = r.measured(data, rec, t.At)
 	rendered, err := r.Rules.Templates[a.Template].Render(data)
 	if err != nil {
@@ -98,7 +101,11 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 		// "LINE if linked and following": not known to follow, so email.
 		return skip(ReasonLineNotFollowing)
 	}
-	data := r.measured(r.messageData(t, coupon, nil, "line"), rec, t.At)
+	data := r.messageData(t, coupon, nil, "line")
+	if err := r.pointsData(ctx, t, d, a, &data); err != nil {
+		return o, err
+	}
+	data = r.measured(data, rec, t.At)
 	text, err := r.Rules.Templates[a.Template].RenderLine(data)
 	var msgs []messaging_api.MessageInterface
 	if err == nil {

@@ -21,6 +21,9 @@ type Ledger interface {
 	// ArmExpiry arms the timer that expires a customer's points at due if
 	// the order is still their last, once per order.
 	ArmExpiry(ctx context.Context, customerID, orderID string, due time.Time) (bool, error)
+	// ArmExpiryWarning arms the timer that warns the customer before
+	// before their points expire at expires, once per order and warning.
+	ArmExpiryWarning(ctx context.Context, customerID, orderID string, due, expires time.Time, before time.Duration) (bool, error)
 }
 
 // Steps writes what order deliveries (Order) and the scheduler's points
@@ -29,8 +32,9 @@ type Ledger interface {
 // converges.
 type Steps struct {
 	Ledger Ledger
-	// Rules is the shop's rules; Order needs them, Approve and Expire do
-	// not (the timers carry what they need).
+	// Rules is the shop's rules; Order needs them, and Approve for the
+	// expiry warnings (without them, it arms none). Expire does not (its
+	// timer carries what it needs).
 	Rules *rules.Set
 }
 
@@ -157,7 +161,8 @@ func approvalDue(p *rules.Loyalty, d OrderDelivery) (time.Time, bool) {
 // repeated call writes nothing more; a refund after approval still takes
 // its share back (BalanceOf). When expires is set, the approved order
 // then arms the timer that expires the customer's points at expires,
-// should it still be their last order.
+// should it still be their last order, and the warnings before it
+// (ArmWarnings).
 func (s *Steps) Approve(ctx context.Context, customerID, orderID string, at, expires time.Time) error {
 	ledger, err := s.Ledger.Ledger(ctx, customerID)
 	if err != nil {
@@ -189,7 +194,52 @@ func (s *Steps) Approve(ctx context.Context, customerID, orderID string, at, exp
 	if _, err := s.Ledger.ArmExpiry(ctx, customerID, orderID, expires); err != nil {
 		return fmt.Errorf("approve points of order %s: %w", orderID, err)
 	}
+	return s.armWarnings(ctx, customerID, orderID, at, expires)
+}
+
+// armWarnings arms the expiry warnings of loyalty.yaml's
+// expiry.warn_before whose time is still to come at now, when an enabled
+// campaign listens to loyalty.points_expiring: one timer each, which runs
+// those campaigns then.
+func (s *Steps) armWarnings(ctx context.Context, customerID, orderID string, now, expires time.Time) error {
+	if s.Rules == nil || s.Rules.Loyalty == nil || !s.listens(rules.TriggerPointsExpiring) {
+		return nil
+	}
+	for _, before := range s.Rules.Loyalty.ExpiryWarnings {
+		due := expires.Add(-before)
+		if !due.After(now) {
+			continue // too late to warn so early; a shorter warning may still come
+		}
+		if _, err := s.Ledger.ArmExpiryWarning(ctx, customerID, orderID, due, expires, before); err != nil {
+			return fmt.Errorf("arm points expiry warning of order %s: %w", orderID, err)
+		}
+	}
 	return nil
+}
+
+// listens reports whether an enabled campaign runs on trigger t.
+func (s *Steps) listens(t rules.Trigger) bool {
+	for _, c := range s.Rules.Campaigns {
+		if c.Trigger == t && c.Enabled {
+			return true
+		}
+	}
+	return false
+}
+
+// Expiring reads whether a warning armed by order orderID still stands:
+// the customer has approved points and no later order (which would have
+// moved the expiry). It returns their points when it does.
+func (s *Steps) Expiring(ctx context.Context, customerID, orderID string) (Summary, bool, error) {
+	ledger, err := s.Ledger.Ledger(ctx, customerID)
+	if err != nil {
+		return Summary{}, false, fmt.Errorf("check points expiry after order %s: %w", orderID, err)
+	}
+	if laterOrder(ledger, orderID) != "" {
+		return Summary{}, false, nil
+	}
+	sum := Summarize(s.Rules.Loyalty, ledger)
+	return sum, sum.Expiring > 0, nil
 }
 
 // Expire expires a customer's approved points, as the scheduler does when
@@ -224,20 +274,14 @@ func (s *Steps) Expire(ctx context.Context, customerID, orderID string, at time.
 // laterOrder is an order of the ledger, not cancelled, that earned points
 // after order id did; "" when there is none.
 func laterOrder(ledger []Movement, id string) string {
-	var last time.Time
-	cancelled := map[string]bool{}
+	var earned time.Time
 	for _, m := range ledger {
-		switch {
-		case m.Kind == Earned && m.OrderID == id:
-			last = m.At
-		case m.Kind == Reversed && m.Reason == ReasonCancel:
-			cancelled[m.OrderID] = true
+		if m.Kind == Earned && m.OrderID == id {
+			earned = m.At
 		}
 	}
-	for _, m := range ledger {
-		if m.Kind == Earned && m.OrderID != id && !cancelled[m.OrderID] && m.At.After(last) {
-			return m.OrderID
-		}
+	if latest, ok := latestOrder(ledger); ok && latest.OrderID != id && latest.At.After(earned) {
+		return latest.OrderID
 	}
 	return ""
 }

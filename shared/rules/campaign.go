@@ -40,6 +40,16 @@ const (
 	TriggerThankyouViewed Trigger = "thankyou.viewed"
 	TriggerBirthday       Trigger = "lifecycle.birthday"
 	TriggerReplenishment  Trigger = "lifecycle.replenishment"
+	// TriggerPointsExpiring is run by the scheduler before a customer's
+	// approved points expire (loyalty.yaml expiry.warn_before), with the
+	// days left.
+	TriggerPointsExpiring Trigger = "loyalty.points_expiring"
+	// TriggerFriendOrdered is run for the friend whose first order carried
+	// a referral code that passed the fraud checks.
+	TriggerFriendOrdered Trigger = "referral.friend_ordered"
+	// TriggerReferralRewarded is run for the advocate once a referred
+	// order passed its return window and the reward was issued.
+	TriggerReferralRewarded Trigger = "referral.reward_approved"
 )
 
 // ActionType names what an action does.
@@ -54,6 +64,9 @@ const (
 	// ActionSurvey asks how satisfied the customer is (Scale), with
 	// one-tap score links.
 	ActionSurvey ActionType = "survey"
+	// ActionPoints gives bonus points (Points, with a Reason) once per
+	// trigger occurrence; it needs a points programme (loyalty.yaml).
+	ActionPoints ActionType = "points"
 )
 
 // Survey scales.
@@ -112,6 +125,9 @@ type Action struct {
 	Coupon   *CouponSpec
 	// Scale is a survey's scale (ScaleNPS, ScaleCSAT).
 	Scale string
+	// Points and Reason are a points action's bonus and why it is given.
+	Points int64
+	Reason string
 }
 
 // CouponSpec describes the coupon a coupon action issues.
@@ -137,6 +153,8 @@ type actionSpec struct {
 	MinOrder   int64  `yaml:"min_order"`
 	ExpiresIn  string `yaml:"expires_in"`
 	Scale      string `yaml:"scale"`
+	Points     int64  `yaml:"points"`
+	Reason     string `yaml:"reason"`
 }
 
 type campaignSpec struct {
@@ -254,6 +272,9 @@ func (l *loader) loadCampaigns(s Settings, templates map[string]*Template, broke
 		if spec.Audience != "" {
 			l.compileAudience(doc, c, segments)
 		}
+		if msg := l.triggerProblem(c.Trigger); msg != "" {
+			l.report(doc.problemAt(at("trigger"), "%s", msg))
+		}
 		switch {
 		case len(spec.Actions) > 0 && len(spec.Variants) > 0:
 			l.report(doc.problemAt(at("variants"), "a campaign has either actions or variants, not both"))
@@ -366,8 +387,12 @@ func (l *loader) compileActions(doc *document, c *Campaign, base []string, specs
 		at := func(field string) *yaml.Node {
 			return doc.lookup(append(append([]string{}, base...), fmt.Sprint(i), field), false)
 		}
-		act := Action{Type: ActionType(a.Type), Template: a.Template, Scale: a.Scale}
+		act := Action{Type: ActionType(a.Type), Template: a.Template, Scale: a.Scale, Points: a.Points, Reason: a.Reason}
 		switch act.Type {
+		case ActionPoints:
+			if !l.hasLoyalty {
+				l.report(doc.problemAt(at("type"), "a points action needs a points programme: add %s", LoyaltyFile))
+			}
 		case ActionCoupon:
 			cs := &CouponSpec{Name: a.Name, PercentOff: a.PercentOff, AmountOff: a.AmountOff, MinOrder: a.MinOrder}
 			switch {
@@ -388,6 +413,25 @@ func (l *loader) compileActions(doc *document, c *Campaign, base []string, specs
 		out = append(out, act)
 	}
 	return out
+}
+
+// triggerProblem says what a programme trigger lacks in loyalty.yaml; ""
+// when nothing. A broken loyalty.yaml is reported at its own lines.
+func (l *loader) triggerProblem(t Trigger) string {
+	if l.hasLoyalty && l.loyalty == nil {
+		return ""
+	}
+	switch t {
+	case TriggerPointsExpiring:
+		if l.loyalty == nil || len(l.loyalty.ExpiryWarnings) == 0 {
+			return fmt.Sprintf("trigger %s needs expiry.warn_before in %s (when to warn)", t, LoyaltyFile)
+		}
+	case TriggerFriendOrdered, TriggerReferralRewarded:
+		if l.loyalty == nil || l.loyalty.Referral == nil {
+			return fmt.Sprintf("trigger %s needs a referral: section in %s", t, LoyaltyFile)
+		}
+	}
+	return ""
 }
 
 // checkTemplate checks that an action's template exists with the parts its

@@ -35,6 +35,11 @@ type Env struct {
 	// ReplenishSKU is the product a lifecycle.replenishment trigger is
 	// about ("" for other triggers).
 	ReplenishSKU string `expr:"replenish_sku"`
+	// PointsExpiring is the approved points a loyalty.points_expiring
+	// trigger warns of, and PointsDaysLeft the whole days until they
+	// lapse (0 for other triggers).
+	PointsExpiring int64 `expr:"points_expiring"`
+	PointsDaysLeft int   `expr:"points_days_left"`
 }
 
 // CustomerFacts is the customer as expressions see them.

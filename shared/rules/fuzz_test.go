@@ -134,6 +134,9 @@ func FuzzLoadLoyalty(f *testing.F) {
 		lines := lineBreak.Split(string(loyalty), -1)
 		for _, p := range problems {
 			if p.File != "rules/"+LoyaltyFile {
+				if strings.HasSuffix(p.Message, "in "+LoyaltyFile) || strings.Contains(p.Message, "in "+LoyaltyFile+" (") {
+					continue // a campaign needing a section this loyalty.yaml lacks
+				}
 				t.Errorf("problem in another file than loyalty.yaml: %s", p)
 				continue
 			}

@@ -1,9 +1,11 @@
 package rules
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"time"
 )
 
@@ -27,6 +29,9 @@ type Loyalty struct {
 	// ExpiryMonths is how many months without an order approved points
 	// last; 0 when they never expire.
 	ExpiryMonths int
+	// ExpiryWarnings are how long before points expire the
+	// loyalty.points_expiring campaigns run, longest first.
+	ExpiryWarnings []time.Duration
 	// Referral is the referral programme (referral.go), nil when the
 	// file has no referral: section.
 	Referral *Referral
@@ -39,7 +44,8 @@ type loyaltySpec struct {
 	} `yaml:"earn"`
 	ReturnWindow string `yaml:"return_window"`
 	Expiry       *struct {
-		MonthsWithoutOrder int `yaml:"months_without_order"`
+		MonthsWithoutOrder int      `yaml:"months_without_order"`
+		WarnBefore         []string `yaml:"warn_before"`
 	} `yaml:"expiry"`
 	Referral *referralSpec `yaml:"referral"`
 }
@@ -50,6 +56,7 @@ func (l *loader) loadLoyalty() *Loyalty {
 	if _, err := fs.Stat(l.fsys, LoyaltyFile); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
+	l.hasLoyalty = true
 	doc := l.readDoc(LoyaltyFile, compiledSchemas["loyalty"])
 	if doc == nil {
 		return nil
@@ -65,6 +72,11 @@ func (l *loader) loadLoyalty() *Loyalty {
 	}
 	if spec.Expiry != nil {
 		out.ExpiryMonths = spec.Expiry.MonthsWithoutOrder
+		for _, w := range spec.Expiry.WarnBefore {
+			d, _ := ParseDuration(w) // checked by the schema format
+			out.ExpiryWarnings = append(out.ExpiryWarnings, d)
+		}
+		slices.SortFunc(out.ExpiryWarnings, func(a, b time.Duration) int { return cmp.Compare(b, a) })
 	}
 	out.Referral = l.referral(doc, spec.Referral)
 	return out
@@ -78,6 +90,17 @@ func (y *Loyalty) String() string {
 	s := fmt.Sprintf("1 point per %d of merchandise, pending %s after delivery", y.AmountPerPoint, FormatDuration(y.ReturnWindow))
 	if y.ExpiryMonths > 0 {
 		s += fmt.Sprintf(", expiring after %d months without an order", y.ExpiryMonths)
+		for i, w := range y.ExpiryWarnings {
+			if i == 0 {
+				s += " (warned"
+			} else {
+				s += ","
+			}
+			s += " " + FormatDuration(w) + " before"
+		}
+		if len(y.ExpiryWarnings) > 0 {
+			s += ")"
+		}
 	}
 	return s
 }

@@ -84,6 +84,11 @@ type loader struct {
 	fsys     fs.FS
 	display  string
 	problems Problems
+	// hasLoyalty is set once loyalty.yaml is found, broken or not, so
+	// campaigns that need the programme are not told it is missing.
+	hasLoyalty bool
+	// loyalty is the programme loaded, nil when absent or broken.
+	loyalty *Loyalty
 }
 
 func (l *loader) report(p ...Problem) { l.problems = append(l.problems, p...) }
@@ -102,6 +107,7 @@ func (l *loader) load() *Set {
 	set.Templates, broken = l.loadTemplates(settings)
 	set.CrossSell = l.loadCrossSell()
 	set.Loyalty = l.loadLoyalty()
+	l.loyalty = set.Loyalty
 	set.Campaigns = l.loadCampaigns(settings, set.Templates, broken, set.Segments)
 	sort.SliceStable(set.Campaigns, func(i, j int) bool {
 		a, b := set.Campaigns[i], set.Campaigns[j]

@@ -91,9 +91,9 @@ func TestLintProblems(t *testing.T) {
 			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\nenabled: yes please\ntrigger: order.paid\npriority: high\nactions: [{type: fax, template: post-purchase-thanks}]\n"},
 			want: []string{
 				`rules/campaigns/post-purchase-thanks.yaml:3:10: enabled must be boolean, got string`,
-				`rules/campaigns/post-purchase-thanks.yaml:4:10: trigger must be one of order.created, order.fulfilled, order.delivered, order.cancelled, thankyou.viewed, lifecycle.birthday, lifecycle.replenishment`,
+				`rules/campaigns/post-purchase-thanks.yaml:4:10: trigger must be one of order.created, order.fulfilled, order.delivered, order.cancelled, thankyou.viewed, lifecycle.birthday, lifecycle.replenishment, loyalty.points_expiring, referral.friend_ordered, referral.reward_approved`,
 				`rules/campaigns/post-purchase-thanks.yaml:5:11: priority must be integer, got string`,
-				`rules/campaigns/post-purchase-thanks.yaml:6:18: actions[0].type must be one of email, line, coupon, review_request, survey`,
+				`rules/campaigns/post-purchase-thanks.yaml:6:18: actions[0].type must be one of email, line, coupon, review_request, survey, points`,
 			},
 		},
 		{
@@ -317,6 +317,36 @@ func TestLintProblems(t *testing.T) {
 			want: []string{
 				`rules/loyalty.yaml:5:3: unknown field "referral.max_per_weak"; did you mean "max_per_week"?`,
 			},
+		},
+		{
+			name: "points action: points and a reason",
+			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\nactions:\n" +
+				"  - {type: points, points: 100, reason: 二回目購入ボーナス}\n  - {type: points, points: 0}\n"},
+			want: []string{
+				`rules/campaigns/post-purchase-thanks.yaml:6:5: missing required field "actions[1].reason"`,
+				`rules/campaigns/post-purchase-thanks.yaml:6:28: actions[1].points must be at least 1, got 0`,
+			},
+		},
+		{
+			name: "points action: needs the programme",
+			files: map[string]string{LoyaltyFile: "", campaignFile: "id: post-purchase-thanks\nname: x\ntrigger: order.created\nactions:\n" +
+				"  - {type: points, points: 100, reason: 二回目購入ボーナス}\n"},
+			want: []string{`rules/campaigns/post-purchase-thanks.yaml:5:12: a points action needs a points programme: add loyalty.yaml`},
+		},
+		{
+			name: "programme triggers need their loyalty.yaml sections",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nexpiry: {months_without_order: 12}\n",
+				campaignFile:                   "id: post-purchase-thanks\nname: x\ntrigger: loyalty.points_expiring\nactions: [{type: email, template: post-purchase-thanks}]\n",
+				"campaigns/thanks-friend.yaml": "id: thanks-friend\nname: x\ntrigger: referral.friend_ordered\nactions: [{type: email, template: post-purchase-thanks}]\n"},
+			want: []string{
+				`rules/campaigns/post-purchase-thanks.yaml:3:10: trigger loyalty.points_expiring needs expiry.warn_before in loyalty.yaml (when to warn)`,
+				`rules/campaigns/thanks-friend.yaml:3:10: trigger referral.friend_ordered needs a referral: section in loyalty.yaml`,
+			},
+		},
+		{
+			name:  "loyalty: expiry warnings are durations",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nexpiry: {months_without_order: 12, warn_before: [30d, a week]}\n"},
+			want:  []string{`rules/loyalty.yaml:2:55: expiry.warn_before[1] "a week" is not a duration such as 30m, 72h, 3d or 2w`},
 		},
 		{
 			name:  "loyalty: referral needs both sides",
@@ -584,13 +614,16 @@ func TestLoyalty(t *testing.T) {
 		want    *Loyalty
 	}{
 		{name: "the shipped sample", content: readShipped(t, LoyaltyFile),
-			want: &Loyalty{AmountPerPoint: 100, ReturnWindow: 14 * 24 * time.Hour, ExpiryMonths: 12,
+			want: &Loyalty{AmountPerPoint: 100, ReturnWindow: 14 * 24 * time.Hour, ExpiryMonths: 12, ExpiryWarnings: []time.Duration{30 * 24 * time.Hour, 7 * 24 * time.Hour},
 				Referral: &Referral{Friend: Discount{AmountOff: 500, MinOrder: 3000}, AdvocatePoints: 500, MaxPerWeek: 5}}},
 		{name: "no file, no programme", content: "", want: nil},
 		{name: "defaults: 14 days pending, no expiry", content: "earn: {amount_per_point: 200}\n",
 			want: &Loyalty{AmountPerPoint: 200, ReturnWindow: DefaultReturnWindow}},
 		{name: "a return window in weeks", content: "earn: {amount_per_point: 1}\nreturn_window: 4w\nexpiry: {months_without_order: 6}\n",
 			want: &Loyalty{AmountPerPoint: 1, ReturnWindow: 28 * 24 * time.Hour, ExpiryMonths: 6}},
+		{name: "expiry warnings, longest first", content: "earn: {amount_per_point: 1}\nexpiry: {months_without_order: 6, warn_before: [7d, 2w, 1d]}\n",
+			want: &Loyalty{AmountPerPoint: 1, ReturnWindow: DefaultReturnWindow, ExpiryMonths: 6,
+				ExpiryWarnings: []time.Duration{14 * 24 * time.Hour, 7 * 24 * time.Hour, 24 * time.Hour}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,6 +46,9 @@ type Template struct {
 	// HasLegalFooter is true when a sample rendering shows the sender's
 	// name, postal address, contact and unsubscribe link in both bodies.
 	HasLegalFooter bool
+	// UsesPoints is true when a part refers to .Points, so the sender
+	// reads the customer's points ledger only for such messages.
+	UsesPoints bool
 }
 
 // HasEmail reports whether the template can render an email.
@@ -86,6 +89,9 @@ type MessageData struct {
 	Reviews []ReviewData
 	// Survey is a survey's question and one-tap score links.
 	Survey *SurveyData
+	// Points is the customer's points (loyalty.yaml); zero for a shop
+	// without a programme.
+	Points PointsData
 	// UnsubscribeURL is the one-click unsubscribe link for this recipient.
 	UnsubscribeURL string
 	// links rewrites the links of one message being sent (WithLinks).
@@ -99,6 +105,25 @@ type CouponData struct {
 	Discount  string // "10%OFF" or "500円引き"
 	MinOrder  int64
 	ExpiresAt time.Time
+}
+
+// PointsData is a customer's points as templates show them:
+// {{.Points.Balance}}, {{.Points.Expiring}}.
+type PointsData struct {
+	// Balance is the approved points, which can be spent; negative when a
+	// refund took back points already spent.
+	Balance int64
+	// Pending is the points of orders still in their return window.
+	Pending int64
+	// Expiring is the approved points that expire at ExpiresAt unless the
+	// customer orders again; 0 when none do.
+	Expiring  int64
+	ExpiresAt time.Time
+	// DaysLeft is the whole days from the message to ExpiresAt (the
+	// loyalty.points_expiring trigger's days left).
+	DaysLeft int
+	// Awarded is what the campaign's points action just gave.
+	Awarded int64
 }
 
 // SurveyData is a survey as templates show it: its scale's question and
@@ -222,6 +247,8 @@ func (s *Set) Discount(percentOff int, amountOff int64) string {
 func funcs(s Settings) map[string]any {
 	return map[string]any{
 		"money": Money,
+		// number shows a count with digit grouping: 1,250.
+		"number": func(n int64) string { return japanese.Sprintf("%d", n) },
 		// date shows a time as a date in the shop's zone: 2026年11月21日.
 		"date": func(t time.Time) string {
 			return t.In(s.Location).Format("2006年1月2日")
@@ -328,6 +355,11 @@ func (l *loader) loadTemplate(dir, name string, fm map[string]any, layoutHTML *h
 	}
 	if !ok {
 		return nil, false
+	}
+	// A part names the field as written (.Points.Balance, $.Points); a
+	// mention in plain text only costs a needless read.
+	for _, f := range []string{SubjectFile, HTMLFile, TextFile, LineFile} {
+		t.UsesPoints = t.UsesPoints || strings.Contains(src[f], ".Points")
 	}
 	if t.HasEmail() {
 		r, rendered := l.sampleRender(dir, t, sample)
@@ -464,6 +496,7 @@ func SampleData(s Settings) MessageData {
 			ExpiresAt: time.Date(2026, 12, 21, 14, 59, 0, 0, time.UTC)},
 		Reviews:        []ReviewData{{Name: "本練羊羹", URL: s.Shop.URL + "/products/SWEET-YOKAN/reviews/new"}},
 		Survey:         NewSurvey(ScaleNPS, s.Shop.Name, func(n int) string { return fmt.Sprintf("https://example.invalid/survey/sample?score=%d", n) }),
+		Points:         PointsData{Balance: 1250, Pending: 43, Expiring: 1250, ExpiresAt: time.Date(2027, 11, 20, 15, 0, 0, 0, time.UTC), DaysLeft: 30, Awarded: 100},
 		UnsubscribeURL: "https://example.invalid/unsubscribe?token=sample",
 	}
 }

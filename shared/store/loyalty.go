@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
 )
 
 // LedgerPK is the partition of a customer's points ledger.
@@ -106,4 +107,28 @@ func PointsExpiryKey(orderID string) string { return "points-expiry#" + orderID 
 func (s *Store) ArmExpiry(ctx context.Context, customerID, orderID string, due time.Time) (bool, error) {
 	return s.ArmTimer(ctx, Timer{Key: PointsExpiryKey(orderID), DueAt: due.UTC(), Campaign: "loyalty", CustomerID: customerID,
 		Trigger: "loyalty.expiry", TriggerKey: "order:" + orderID + ":loyalty.expiry", OrderID: orderID, Reason: ReasonPointsExpiry})
+}
+
+// ReasonPointsExpiring is the reason of a timer that warns a customer
+// before their points expire: it runs the loyalty.points_expiring
+// campaigns (the sender's, as any campaign timer).
+const ReasonPointsExpiring = "points_expiring"
+
+// PointsExpiringKey is the key of the warning an approved order arms
+// before before the points expire: one per order and warning. It shares
+// the expiry timer's prefix (one grant arms both).
+func PointsExpiringKey(orderID string, before time.Duration) string {
+	return PointsExpiryKey(orderID) + "#warn#" + rules.FormatDuration(before)
+}
+
+// ArmExpiryWarning arms the timer that runs the loyalty.points_expiring
+// campaigns at due, before before the customer's points expire at
+// expires unless the order is not their last by then (one conditional
+// PutItem, once per order and warning): true when this call armed it. Its
+// trigger key names the order and the warning, so each warning is sent
+// once.
+func (s *Store) ArmExpiryWarning(ctx context.Context, customerID, orderID string, due, expires time.Time, before time.Duration) (bool, error) {
+	return s.ArmTimer(ctx, Timer{Key: PointsExpiringKey(orderID, before), DueAt: due.UTC(), CustomerID: customerID,
+		Trigger: string(rules.TriggerPointsExpiring), TriggerKey: "points-expiring:" + orderID + ":" + rules.FormatDuration(before), OrderID: orderID,
+		Reason: ReasonPointsExpiring, ExpiresAt: expires.UTC()})
 }

@@ -101,7 +101,9 @@ func TestTableGrants(t *testing.T) {
 		function string
 		want     string
 	}{
-		{"PurchaseFunction", `[{[GetItem BatchGetItem PutItem UpdateItem]  []} {[Query] gsi1 []}]`},
+		{"PurchaseFunction", `[{[GetItem BatchGetItem PutItem UpdateItem]  []} {[Query]  [LEDGER#*]} {[Query] gsi1 []}]`},
+		{"SenderFunction", `[{[GetItem PutItem UpdateItem]  []} {[Query]  [LEDGER#*]}]`},
+		{"ThankyouFunction", `[{[GetItem BatchGetItem PutItem UpdateItem]  []} {[Query]  [LEDGER#*]}]`},
 		{"ErasureFunction", `[{[GetItem PutItem UpdateItem DeleteItem]  []} {[Query] gsi1 []} {[Query]  [CONSENT#*]}]`},
 		{"ShopRedactFunction", `[{[Scan]  []} {[GetItem PutItem UpdateItem DeleteItem]  []} {[Query] gsi1 []}]`},
 		{"LineFunction", `[{[GetItem PutItem UpdateItem]  [LINEUSER#* LINKNONCE#* LINEEVENT#* CUSTOMER#* CONSENT#* ORDER#* CONFIG#*]}]`},

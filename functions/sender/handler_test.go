@@ -33,6 +33,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
@@ -101,9 +102,12 @@ func newWorld(t testing.TB, table string, sesOpts func(*sesv2.Options), dbOpts .
 	w := &world{set: set, store: store.New(testenv.DynamoDB(dbOpts...), table), purchase: as("PurchaseFunction"), queue: q,
 		ticker: &scheduler.Ticker{Store: as("SchedulerFunction"), Queue: queue.NewSQS(client, q.URL), PageSize: 50}}
 	w.runner = runner("PurchaseFunction", w.purchase)
+	w.runner.Points = w.purchase
 	senderStore := as("SenderFunction")
 	w.sender = runner("SenderFunction", senderStore)
-	w.handler = &Handler{Store: senderStore, Campaigns: w.sender}
+	w.sender.Points = senderStore
+	w.handler = &Handler{Store: senderStore, Campaigns: w.sender, Points: &loyalty.Steps{Ledger: senderStore, Rules: set}}
+	w.ticker.Points = &loyalty.Steps{Ledger: as("SchedulerFunction"), Rules: set}
 	return w
 }
 

@@ -30,8 +30,10 @@ func Decode(body string) (Message, error) {
 	if err := json.Unmarshal([]byte(body), &m); err != nil {
 		return Message{}, fmt.Errorf("decode queue message: %w", err)
 	}
-	if m.Timer.Key == "" || m.Timer.CustomerID == "" || m.Timer.Campaign == "" {
-		return Message{}, fmt.Errorf("decode queue message: timer key, customer and campaign are required")
+	// A campaign's wait names its campaign; a trigger occurrence (a points
+	// expiry warning) names only its trigger, for every campaign on it.
+	if m.Timer.Key == "" || m.Timer.CustomerID == "" || (m.Timer.Campaign == "" && m.Timer.Trigger == "") {
+		return Message{}, fmt.Errorf("decode queue message: timer key, customer and campaign or trigger are required")
 	}
 	return m, nil
 }

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
+	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/queue"
+	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
+	"github.com/tsunagu-dev/tsunagu/shared/store"
+)
+
+// TestPointsExpiryWarnedOnceBeforeTheyLapse follows two customers' points
+// from approval to expiry under the shipped rules (12 months without an
+// order, warnings 30 and 7 days before, the points-expiring campaign):
+// each warning is emailed once, with the points and the days left, however
+// often the tick runs or the queue repeats it; a customer who orders again
+// in between gets no further warning, and keeps their points.
+func TestPointsExpiryWarnedOnceBeforeTheyLapse(t *testing.T) {
+	defer quiet()()
+	w := newWorld(t, testenv.NewTable(t), nil)
+	ctx := context.Background()
+	placed := delivered.Add(-72 * time.Hour) // deliveredOrder's
+	expires := placed.AddDate(1, 0, 0)
+	lapsing, reordered := testenv.UniqueEmail(t, "lapsing"), testenv.UniqueEmail(t, "reordered")
+	purchase := &loyalty.Steps{Ledger: w.purchase, Rules: w.set}
+	earn := func(cid, orderID string, at time.Time, delivered bool) {
+		t.Helper()
+		status := order.Created
+		if delivered {
+			status = order.Delivered
+		}
+		o := order.Order{ID: orderID, Currency: "JPY", PlacedAt: at, Customer: &order.Customer{ID: cid}}
+		if err := purchase.Order(ctx, loyalty.OrderDelivery{Event: status, Order: o, Status: status, BroughtDetails: true, Merchandise: 12800, At: at, HeardAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for cid, to := range map[string]string{"pts-1": lapsing, "pts-2": reordered} {
+		w.deliveredOrder(t, cid, to)
+		earn(cid, "o-"+cid, placed, true)
+	}
+	// A tick runs what is due (the review requests too).
+	tick := func(at time.Time) scheduler.Result {
+		t.Helper()
+		res, err := w.ticker.Tick(ctx, at)
+		if err != nil {
+			t.Fatalf("tick at %s: %v", at, err)
+		}
+		w.drain(t, nil)
+		return res
+	}
+	tick(placed.Add(14 * 24 * time.Hour)) // approves both orders' 128 points and arms the warnings
+	for _, key := range []string{store.PointsExpiringKey("o-pts-1", 30*24*time.Hour), store.PointsExpiringKey("o-pts-1", 7*24*time.Hour)} {
+		if tm, err := w.store.GetTimer(ctx, key); err != nil || tm.Status != store.TimerArmed || !tm.ExpiresAt.Equal(expires) {
+			t.Fatalf("warning timer %s = %+v, %v", key, tm, err)
+		}
+	}
+
+	tick(expires.Add(-30 * 24 * time.Hour))
+	if res := tick(expires.Add(-30 * 24 * time.Hour)); res.Enqueued != 0 {
+		t.Fatalf("the same tick again enqueued %d", res.Enqueued)
+	}
+	for _, to := range []string{lapsing, reordered} {
+		mails := warnings(t, to)
+		if len(mails) != 1 || !strings.Contains(mails[0].Subject, "128ポイント") || !strings.Contains(mails[0].Body.Text, "あと30日") ||
+			!strings.Contains(mails[0].Body.Text, "2027年11月21日") {
+			t.Fatalf("30-day warnings to %s = %+v", to, mails)
+		}
+	}
+	// The queue delivers the same warning again: nothing more is sent.
+	tm, err := w.store.GetTimer(ctx, store.PointsExpiringKey("o-pts-1", 30*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(queue.Message{Timer: tm, Now: expires.Add(-30 * 24 * time.Hour)})
+	if err := w.handler.fire(ctx, string(body)); err != nil {
+		t.Fatal(err)
+	}
+	if mails := warnings(t, lapsing); len(mails) != 1 {
+		t.Fatalf("a repeated warning sent again: %d emails", len(mails))
+	}
+
+	earn("pts-2", "o-pts-2-again", expires.Add(-20*24*time.Hour), false) // orders again in between
+	tick(expires.Add(-7 * 24 * time.Hour))
+	if mails := warnings(t, lapsing); len(mails) != 2 || !strings.Contains(mails[1].Body.Text, "あと7日") {
+		t.Fatalf("7-day warning = %+v", mails)
+	}
+	if mails := warnings(t, reordered); len(mails) != 1 {
+		t.Fatalf("a customer who ordered again was warned again: %+v", mails)
+	}
+
+	tick(expires)
+	for cid, want := range map[string]int64{"pts-1": 0, "pts-2": 128} {
+		ledger, err := w.store.Ledger(ctx, cid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := loyalty.BalanceOf(ledger); b.Approved != want {
+			t.Errorf("%s approved balance after the expiry date = %d, want %d", cid, b.Approved, want)
+		}
+	}
+}
+
+// warnings are the points expiry warnings emailed to to, leaving out the
+// review requests.
+func warnings(t *testing.T, to string) []testenv.Email {
+	t.Helper()
+	var out []testenv.Email
+	for _, m := range testenv.SentEmails(t, to) {
+		if strings.Contains(m.Subject, "ポイント") {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -269,7 +269,7 @@ func (h *Handler) refund(ctx context.Context, ev order.Event, a *answer) error {
 	if err != nil {
 		return err
 	}
-	if err := h.referralStep(ctx, ev, st, customer.Profile{}); err != nil {
+	if _, err := h.referralStep(ctx, ev, st, customer.Profile{}); err != nil {
 		return err
 	}
 	return h.Points.Order(ctx, loyalty.OrderDelivery{Event: ev.Type, Order: st.Order, Status: st.Status, Refunds: ev.Refunds, At: ev.OccurredAt})
@@ -380,7 +380,8 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 		}
 		// A friend's order with an advocate's code is recorded with its
 		// checks; every buyer's own code is indexed.
-		if err := h.referralStep(ctx, ev, st, profile); err != nil {
+		referred, err := h.referralStep(ctx, ev, st, profile)
+		if err != nil {
 			return err
 		}
 		if len(learn) > 0 {
@@ -410,6 +411,11 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 			if err != nil {
 				return err
 			}
+		}
+		friend, err := h.friendOrdered(ctx, referred, profile, st.Order, now)
+		a.Messages = append(a.Messages, friend...)
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -29,18 +29,13 @@ func main() {
 		shop = env.Required("SHOPIFY_SHOP_DOMAIN")
 	}
 	d, err := deps.Build(context.Background(), env, deps.WebhookSecret, deps.ShopifySecret)
-	var refs *referral.Coder
-	if err == nil {
-		// Referral codes are keyed like coupon codes, with the current key.
-		refs, err = referral.NewCoder(d.Secrets.Keys(deps.CouponSecret).Current())
-	}
 	if err != nil {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
 	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Rules: d.Rules, Measure: &attribution.Steps{Store: d.Store, Clicks: d.Store, Rules: d.Rules},
 		Points:    &loyalty.Steps{Ledger: d.Store, Rules: d.Rules},
-		Referrals: &referral.Steps{Store: d.Store, Coder: refs, Rules: d.Rules},
+		Referrals: &referral.Steps{Store: d.Store, Coder: d.Referrals, Rules: d.Rules},
 		Watch: &support.Watch{Store: d.Store, Cases: &support.Opener{Store: d.Store, CoolingOff: d.Rules.Settings.Support.CoolingOff},
 			After: d.Rules.Settings.Support.NotDeliveredAfter},
 		WebhookSecret: d.Secrets.Keys(deps.WebhookSecret), ShopifySecret: d.Secrets.Keys(deps.ShopifySecret),

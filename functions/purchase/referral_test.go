@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/campaign"
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
@@ -38,6 +39,7 @@ func testCode(customerID string) string {
 // refBuyer is who places a generic order in the referral tests.
 type refBuyer struct {
 	id, email, phone, address, line string
+	consents                        bool
 }
 
 // refOrder is one generic delivery of the referral tests: an order placed
@@ -51,7 +53,7 @@ type refOrder struct {
 }
 
 func (o refOrder) body() []byte {
-	cust := map[string]any{"id": o.buyer.id, "email": o.buyer.email, "name": "高橋 美咲", "accepts_marketing": false}
+	cust := map[string]any{"id": o.buyer.id, "email": o.buyer.email, "name": "高橋 美咲", "accepts_marketing": o.buyer.consents}
 	if o.buyer.phone != "" {
 		cust["phone"] = o.buyer.phone
 	}
@@ -338,14 +340,32 @@ func TestReferralRewardedAfterTheReturnWindow(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	code := testCode(advocate.id)
+	// The friend consents to marketing, so the referral.friend_ordered
+	// campaign (referral-welcome: the next day at 10:00) waits for them.
+	consenting := friend.with(func(b *refBuyer) { b.consents = true })
+	welcome := 0
 	for _, o := range []refOrder{
 		{delivery: "evt-adv-1", orderID: "A1", at: "2026-11-10T10:00:00+09:00", buyer: advocate},
-		{delivery: "evt-f1", orderID: "F1", at: "2026-11-20T10:00:00+09:00", buyer: friend, code: code},
-		{delivery: "evt-f1-d", typ: "order.delivered", orderID: "F1", at: "2026-11-22T10:00:00+09:00", buyer: friend},
+		{delivery: "evt-f1", orderID: "F1", at: "2026-11-20T10:00:00+09:00", buyer: consenting, code: code},
+		{delivery: "evt-f1-again", orderID: "F1", at: "2026-11-20T10:00:00+09:00", buyer: consenting, code: code}, // the shop re-sends it
+		{delivery: "evt-f1-d", typ: "order.delivered", orderID: "F1", at: "2026-11-22T10:00:00+09:00", buyer: consenting},
 	} {
-		if status, a := e.do(t, genericRequest(o.body())); status != http.StatusOK || !a.Accepted {
+		status, a := e.do(t, genericRequest(o.body()))
+		if status != http.StatusOK || !a.Accepted {
 			t.Fatalf("%s %s = %d %+v", o.typ, o.orderID, status, a)
 		}
+		for _, m := range a.Messages {
+			if m.Campaign == "referral-welcome" && m.Status == "wait" {
+				welcome++
+			}
+		}
+	}
+	if welcome < 1 {
+		t.Fatal("the friend's first order with the code did not start the referral.friend_ordered campaign")
+	}
+	wait, err := e.store.GetTimer(ctx, campaign.TimerKey("referral-welcome", "referral:F1:referral.friend_ordered", friend.id, "delay"))
+	if err != nil || wait.Status != store.TimerArmed || wait.DueAt.UTC().Hour() != 1 || wait.CustomerID != friend.id {
+		t.Fatalf("the welcome's wait = %+v, %v; want the friend's, armed for 10:00 shop time", wait, err)
 	}
 	tm, err := e.store.GetTimer(ctx, store.PointsApprovalKey("F1"))
 	if err != nil {
@@ -388,6 +408,14 @@ func TestReferralRewardedAfterTheReturnWindow(t *testing.T) {
 	}
 	if _, b := e.ledgerOf(t, advocate.id); b.Approved < 500 {
 		t.Errorf("advocate's balance %+v, want the 500-point reward approved", b)
+	}
+	// The advocate is told by the referral.reward_approved campaigns,
+	// through the sender: one timer, for the advocate, due at once (the
+	// second tick handed it to the sender's queue).
+	notice, err := e.store.GetTimer(ctx, "referral-reward#F1")
+	if err != nil || notice.Status != store.TimerFired || notice.CustomerID != advocate.id || notice.Trigger != string(rules.TriggerReferralRewarded) ||
+		!notice.DueAt.Equal(tm.DueAt) {
+		t.Errorf("reward notice timer = %+v, %v", notice, err)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -13,6 +15,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
+	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
@@ -21,6 +24,8 @@ import (
 type Store interface {
 	GetProfile(ctx context.Context, id string) (customer.Profile, error)
 	GetOrder(ctx context.Context, id string) (store.OrderState, error)
+	GetReferral(ctx context.Context, orderID string) (referral.Referral, bool, error)
+	GetCoupon(ctx context.Context, code string) (store.Coupon, error)
 }
 
 // Campaigns decides and sends one campaign for a customer, and arms the
@@ -74,16 +79,28 @@ func (h *Handler) fire(ctx context.Context, body string) error {
 	if err != nil {
 		return err
 	}
-	var o order.Order
-	if tm.OrderID != "" {
+	t := campaign.Trigger{Event: rules.Trigger(tm.Trigger), Key: tm.TriggerKey, At: m.Now, Profile: p, Campaign: tm.Campaign, SKU: tm.SKU,
+		// A timer of one campaign is its wait, over; a timer of none is a
+		// trigger occurrence (a points expiry warning, a referral
+		// reward), whose campaigns may still wait their own delays.
+		Fired: tm.Campaign != ""}
+	switch {
+	case t.Event == rules.TriggerReferralRewarded:
+		// The friend's order is not the advocate's to see: the trigger
+		// brings the reward, and the order's id only (which a campaign's
+		// delay timer carries back here).
+		t.Order = order.Order{ID: tm.OrderID}
+		if t.Coupon, t.PointsGiven, err = h.reward(ctx, tm.OrderID); err != nil {
+			return err
+		}
+	case tm.OrderID != "":
 		st, err := h.Store.GetOrder(ctx, tm.OrderID)
 		if err != nil {
 			return err
 		}
-		o = st.Order
+		t.Order = st.Order
 	}
-	var expiring int64
-	if rules.Trigger(tm.Trigger) == rules.TriggerPointsExpiring {
+	if t.Event == rules.TriggerPointsExpiring {
 		points, stands, err := h.Points.Expiring(ctx, tm.CustomerID, tm.OrderID)
 		if err != nil {
 			return err
@@ -92,15 +109,9 @@ func (h *Handler) fire(ctx context.Context, body string) error {
 			slog.InfoContext(ctx, "points expiry warning skipped", "order_id", tm.OrderID, "reason", "ordered_again_or_nothing_to_expire")
 			return nil
 		}
-		expiring = points.Expiring
+		t.PointsExpireAt, t.PointsExpiring = tm.ExpiresAt, points.Expiring
 	}
-	// A timer of one campaign is its wait, over; a timer of none is a
-	// trigger occurrence (a points expiry warning), whose campaigns may
-	// still wait their own delays.
-	outcomes, err := h.Campaigns.Run(ctx, campaign.Trigger{
-		Event: rules.Trigger(tm.Trigger), Key: tm.TriggerKey, At: m.Now, Profile: p, Order: o, Campaign: tm.Campaign, Fired: tm.Campaign != "", SKU: tm.SKU,
-		PointsExpireAt: tm.ExpiresAt, PointsExpiring: expiring,
-	})
+	outcomes, err := h.Campaigns.Run(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -114,4 +125,26 @@ func (h *Handler) fire(ctx context.Context, body string) error {
 		slog.InfoContext(ctx, "timer fired", "campaign", o.Campaign, "channel", o.Channel, "status", o.Status, "reason", o.Reason)
 	}
 	return nil
+}
+
+// reward reads what the advocate of a referred order was given: the
+// coupon, or the points.
+func (h *Handler) reward(ctx context.Context, orderID string) (*store.Coupon, int64, error) {
+	r, found, err := h.Store.GetReferral(ctx, orderID)
+	if err != nil || !found {
+		return nil, 0, err
+	}
+	kind, value, _ := strings.Cut(r.Reward, ":")
+	switch kind {
+	case "coupon":
+		c, err := h.Store.GetCoupon(ctx, value)
+		if err != nil {
+			return nil, 0, err
+		}
+		return &c, 0, nil
+	case "points":
+		points, err := strconv.ParseInt(value, 10, 64)
+		return nil, points, err
+	}
+	return nil, 0, nil
 }

@@ -49,7 +49,8 @@ var delivered = time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
 // world is one shop on the emulators: rules, a store, a queue, and each
 // function with the DynamoDB permissions template.yaml gives it.
 type world struct {
-	set *rules.Set
+	set   *rules.Set
+	table string
 	// store reads and writes anything: the test's own view, to seed and
 	// to check.
 	store *store.Store
@@ -99,7 +100,7 @@ func newWorld(t testing.TB, table string, sesOpts func(*sesv2.Options), dbOpts .
 	ts.Config.Handler = srv
 	q := srv.Queue("SenderQueue")
 	client := testenv.SQSAs(t, "SchedulerFunction", func(o *sqs.Options) { o.BaseEndpoint = aws.String(ts.URL) })
-	w := &world{set: set, store: store.New(testenv.DynamoDB(dbOpts...), table), purchase: as("PurchaseFunction"), queue: q,
+	w := &world{set: set, table: table, store: store.New(testenv.DynamoDB(dbOpts...), table), purchase: as("PurchaseFunction"), queue: q,
 		ticker: &scheduler.Ticker{Store: as("SchedulerFunction"), Queue: queue.NewSQS(client, q.URL), PageSize: 50}}
 	w.runner = runner("PurchaseFunction", w.purchase)
 	w.runner.Points = w.purchase

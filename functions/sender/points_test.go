@@ -8,9 +8,12 @@ import (
 	"time"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
+	"github.com/tsunagu-dev/tsunagu/shared/referral"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/scheduler"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
@@ -45,15 +48,7 @@ func TestPointsExpiryWarnedOnceBeforeTheyLapse(t *testing.T) {
 		earn(cid, "o-"+cid, placed, true)
 	}
 	// A tick runs what is due (the review requests too).
-	tick := func(at time.Time) scheduler.Result {
-		t.Helper()
-		res, err := w.ticker.Tick(ctx, at)
-		if err != nil {
-			t.Fatalf("tick at %s: %v", at, err)
-		}
-		w.drain(t, nil)
-		return res
-	}
+	tick := func(at time.Time) scheduler.Result { return w.tickAndDrain(t, at) }
 	tick(placed.Add(14 * 24 * time.Hour)) // approves both orders' 128 points and arms the warnings
 	for _, key := range []string{store.PointsExpiringKey("o-pts-1", 30*24*time.Hour), store.PointsExpiringKey("o-pts-1", 7*24*time.Hour)} {
 		if tm, err := w.store.GetTimer(ctx, key); err != nil || tm.Status != store.TimerArmed || !tm.ExpiresAt.Equal(expires) {
@@ -106,6 +101,18 @@ func TestPointsExpiryWarnedOnceBeforeTheyLapse(t *testing.T) {
 	}
 }
 
+// tickAndDrain runs the scheduler's tick as of at and the sender on
+// everything it queued.
+func (w *world) tickAndDrain(t *testing.T, at time.Time) scheduler.Result {
+	t.Helper()
+	res, err := w.ticker.Tick(context.Background(), at)
+	if err != nil {
+		t.Fatalf("tick at %s: %v", at, err)
+	}
+	w.drain(t, nil)
+	return res
+}
+
 // warnings are the points expiry warnings emailed to to, leaving out the
 // review requests.
 func warnings(t *testing.T, to string) []testenv.Email {
@@ -117,4 +124,64 @@ func warnings(t *testing.T, to string) []testenv.Email {
 		}
 	}
 	return out
+}
+
+// TestReferralRewardTold: once a referred order's reward is issued, the
+// advocate is told by the shipped referral-thanks campaign through the
+// sender, with the reward (points, or the coupon with its code) and never
+// the friend's order; once, however often the timer is delivered.
+func TestReferralRewardTold(t *testing.T) {
+	defer quiet()()
+	w := newWorld(t, testenv.NewTable(t), nil)
+	ctx := context.Background()
+	coupons, _ := coupon.NewCoder("dev-secret")
+	tests := []struct {
+		name, advocate, orderID string
+		coupon                  bool
+		want                    string
+	}{
+		{name: "points", advocate: "adv-points", orderID: "F-points", want: "500ポイント"},
+		{name: "coupon", advocate: "adv-coupon", orderID: "F-coupon", coupon: true, want: "ご紹介ありがとうクーポン"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			to := testenv.UniqueEmail(t, tt.advocate)
+			w.deliveredOrder(t, tt.advocate, to)
+			w.tickAndDrain(t, delivered.Add(8*24*time.Hour)) // the advocate's own review request, out of the way of the daily cap
+			at := delivered.Add(30 * 24 * time.Hour)
+			set := *w.set
+			if tt.coupon {
+				r := *set.Loyalty.Referral
+				r.AdvocatePoints, r.AdvocateCoupon = 0, &rules.CouponSpec{Name: "ご紹介ありがとうクーポン", AmountOff: 1000, ExpiresIn: 90 * 24 * time.Hour}
+				l := *set.Loyalty
+				l.Referral = &r
+				set.Loyalty = &l
+			}
+			if _, _, err := w.store.PutReferral(ctx, referral.Referral{OrderID: tt.orderID, Code: "REF-TEST", AdvocateID: tt.advocate, FriendID: "c-friend-" + tt.name,
+				Status: referral.Pending, PlacedAt: delivered, At: delivered}); err != nil {
+				t.Fatal(err)
+			}
+			approver := &referral.Approver{Store: store.New(testenv.DynamoDBAs(t, "SchedulerFunction"), w.table), Coupons: coupons, Rules: &set}
+			if _, err := approver.Approve(ctx, tt.orderID, at); err != nil {
+				t.Fatal(err)
+			}
+			w.tickAndDrain(t, at)
+			w.tickAndDrain(t, at)
+			var told []testenv.Email
+			for _, m := range testenv.SentEmails(t, to) {
+				if strings.Contains(m.Subject, "ご紹介ありがとうございました") {
+					told = append(told, m)
+				}
+			}
+			if len(told) != 1 || !strings.Contains(told[0].Subject, tt.want) || strings.Contains(told[0].Body.Text, tt.orderID) {
+				t.Fatalf("advocate told = %+v", told)
+			}
+			if tt.coupon {
+				r, _, _ := w.store.GetReferral(ctx, tt.orderID)
+				if code := strings.TrimPrefix(r.Reward, "coupon:"); !strings.Contains(told[0].Body.Text, code) {
+					t.Errorf("the email does not show the coupon %s", code)
+				}
+			}
+		})
+	}
 }

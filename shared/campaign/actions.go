@@ -75,8 +75,8 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 		}
 	}
 	var out []Outcome
-	var coupon *store.Coupon
-	lineDelivered := false
+	coupon, lineDelivered := t.Coupon, false
+	d.Awarded = t.PointsGiven
 	for _, i := range actionOrder(c, d.Actions) {
 		a := d.Actions[i]
 		o := Outcome{Campaign: c.ID, Variant: d.Variant}
@@ -239,6 +239,12 @@ func (r *Runner) messageData(t Trigger, coupon *store.Coupon, reviews []rules.Re
 	}
 	for _, it := range t.Order.Items {
 		data.Order.Items = append(data.Order.Items, rules.ItemData{Name: it.Name, Quantity: it.Quantity, Price: it.UnitPrice})
+	}
+	data.Referral.FriendDiscount, data.Referral.Reward = r.Rules.Offer()
+	if r.Referrals != nil && data.Referral.Reward != "" && len(t.Profile.Orders) > 0 {
+		// A customer who has ordered has a code, indexed by that order.
+		data.Referral.Code = r.Referrals.Code(t.Profile.ID)
+		data.Referral.Link = r.PublicURL + "/r/ref/" + data.Referral.Code
 	}
 	if coupon != nil {
 		data.Coupon = &rules.CouponData{Code: coupon.Code, Name: coupon.Name, MinOrder: coupon.MinOrder, ExpiresAt: coupon.ExpiresAt,

@@ -96,6 +96,11 @@ type CouponCodes interface {
 	Code(campaignID, triggerKey, customerID string) string
 }
 
+// ReferralCodes derives a customer's referral code (referral.Coder).
+type ReferralCodes interface {
+	Code(customerID string) string
+}
+
 // Runner runs campaigns. Its fields are set once at cold start.
 type Runner struct {
 	Decider
@@ -116,6 +121,9 @@ type Runner struct {
 	// Points keeps the points ledger, for points actions and the
 	// {{.Points}} merge fields; nil for tools that store nothing.
 	Points PointsLedger
+	// Referrals derives the recipient's referral code for
+	// {{.Referral.Link}}; nil shows no link.
+	Referrals ReferralCodes
 	// PublicURL is the base URL of the HTTP API, for unsubscribe links.
 	PublicURL string
 	// RecommendationLimit caps cross-sell suggestions per message.

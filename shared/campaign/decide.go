@@ -35,6 +35,12 @@ type Trigger struct {
 	// PointsExpiring how many, for a loyalty.points_expiring trigger.
 	PointsExpireAt time.Time
 	PointsExpiring int64
+	// Coupon and PointsGiven are what the trigger itself gave the
+	// customer (a referral.reward_approved trigger's reward), shown as
+	// {{.Coupon}} (unless the campaign issues its own) and
+	// {{.Points.Awarded}}.
+	Coupon      *store.Coupon
+	PointsGiven int64
 }
 
 // Verdict is what was decided for one campaign.

@@ -17,6 +17,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
+	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/survey"
@@ -29,6 +30,8 @@ type Deps struct {
 	Rules     *rules.Set
 	Campaigns *campaign.Runner
 	Coupons   *coupon.Coder
+	// Referrals derives customers' referral codes.
+	Referrals *referral.Coder
 	// Unsubscribe seals and opens unsubscribe tokens.
 	Unsubscribe *unsubscribe.Sealer
 	// PublicURL is the HTTP API's public base URL, without a trailing slash.
@@ -87,6 +90,11 @@ func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, erro
 	if err != nil {
 		return nil, err
 	}
+	// Referral codes are keyed like coupon codes, with the current key.
+	refs, err := referral.NewCoder(b.Secrets.Keys(CouponSecret).Current())
+	if err != nil {
+		return nil, err
+	}
 	// Without a channel token LINE messages are dry runs, printed as JSON
 	// lines (without the user id) to standard output.
 	var lineSender campaign.LineSender = LineDryRun(env)
@@ -107,12 +115,13 @@ func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, erro
 		Base:        b,
 		Rules:       set,
 		Coupons:     coder,
+		Referrals:   refs,
 		Unsubscribe: sealer,
 		PublicURL:   publicURL,
 		Campaigns: &campaign.Runner{
 			Decider: campaign.Decider{Rules: set, Deciles: deciles},
 			Store:   st, Mailer: mailer, Line: lineSender, Unsubscribe: sealer, Clicks: links, Surveys: surveys, ReviewForms: forms, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
-			Points: st,
+			Points: st, Referrals: refs,
 		},
 	}, nil
 }

@@ -202,7 +202,7 @@ func (s *Steps) Approve(ctx context.Context, customerID, orderID string, at, exp
 // campaign listens to loyalty.points_expiring: one timer each, which runs
 // those campaigns then.
 func (s *Steps) armWarnings(ctx context.Context, customerID, orderID string, now, expires time.Time) error {
-	if s.Rules == nil || s.Rules.Loyalty == nil || !s.listens(rules.TriggerPointsExpiring) {
+	if s.Rules == nil || s.Rules.Loyalty == nil || !s.Rules.Listens(rules.TriggerPointsExpiring, now) {
 		return nil
 	}
 	for _, before := range s.Rules.Loyalty.ExpiryWarnings {
@@ -215,16 +215,6 @@ func (s *Steps) armWarnings(ctx context.Context, customerID, orderID string, now
 		}
 	}
 	return nil
-}
-
-// listens reports whether an enabled campaign runs on trigger t.
-func (s *Steps) listens(t rules.Trigger) bool {
-	for _, c := range s.Rules.Campaigns {
-		if c.Trigger == t && c.Enabled {
-			return true
-		}
-	}
-	return false
 }
 
 // Expiring reads whether a warning armed by order orderID still stands:

@@ -35,6 +35,9 @@ type Rewards interface {
 	SetReferralStatus(ctx context.Context, orderID string, from []Status, to Status, reason, reward string, at time.Time) (bool, error)
 	PutMovement(ctx context.Context, m loyalty.Movement) (bool, error)
 	IssueReferralCoupon(ctx context.Context, c CouponReward) (bool, error)
+	// ArmRewardNotice arms, once per referred order, the timer that runs
+	// the referral.reward_approved campaigns for its advocate.
+	ArmRewardNotice(ctx context.Context, advocateID, orderID string, at time.Time) (bool, error)
 }
 
 // ErrNotApprovable means the referral is not one approval rewards: it is
@@ -96,8 +99,16 @@ func (a *Approver) Approve(ctx context.Context, orderID string, now time.Time) (
 	if issued {
 		slog.InfoContext(ctx, "referral rewarded", "order_id", orderID, "advocate_id", r.AdvocateID, "reward", r.Reward)
 	}
+	if a.Rules.Listens(rules.TriggerReferralRewarded, now) {
+		// The advocate is told by the sender, on the next tick: the
+		// reward is written first, so the message can show it.
+		if _, err := a.Store.ArmRewardNotice(ctx, r.AdvocateID, orderID, now); err != nil {
+			return r, fmt.Errorf("reward referral %s: %w", orderID, err)
+		}
+	}
 	return r, nil
 }
+
 
 // rewardName says what the reward of a referral is.
 func (a *Approver) rewardName(p *rules.Referral, r Referral) string {

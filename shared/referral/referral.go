@@ -148,15 +148,19 @@ func (s *Steps) programme() *rules.Referral {
 // Order runs the referral steps of one delivery: a placed order indexes
 // its buyer's code and, when it carries another customer's code, records
 // the referral with its checks; a cancellation or a refund cancels a
-// referral that was not yet rewarded or refused.
-func (s *Steps) Order(ctx context.Context, d OrderDelivery) error {
+// referral that was not yet rewarded or refused. It returns the referral
+// of a placed order as stored (a retry's too), the zero Referral when
+// there is none.
+func (s *Steps) Order(ctx context.Context, d OrderDelivery) (Referral, error) {
 	p := s.programme()
 	if p == nil || d.CustomerID == "" {
-		return nil
+		return Referral{}, nil
 	}
+	var placed Referral
 	if d.Placed {
-		if err := s.place(ctx, p, d); err != nil {
-			return err
+		var err error
+		if placed, err = s.place(ctx, p, d); err != nil {
+			return Referral{}, err
 		}
 	}
 	if d.Status == order.Cancelled || d.Refunded {
@@ -166,42 +170,44 @@ func (s *Steps) Order(ctx context.Context, d OrderDelivery) error {
 		}
 		moved, err := s.Store.SetReferralStatus(ctx, d.Sent.ID, []Status{Pending, Review}, Cancelled, reason, "", d.At)
 		if err != nil {
-			return err
+			return Referral{}, err
 		}
 		if moved {
 			slog.InfoContext(ctx, "referral cancelled", "order_id", d.Sent.ID, "reason", reason)
+			placed.Status = Cancelled
 		}
 	}
-	return nil
+	return placed, nil
 }
 
 // place indexes the buyer's own code and records the referral of a
-// friend's order carrying another customer's code.
-func (s *Steps) place(ctx context.Context, p *rules.Referral, d OrderDelivery) error {
+// friend's order carrying another customer's code, which it returns as
+// stored.
+func (s *Steps) place(ctx context.Context, p *rules.Referral, d OrderDelivery) (Referral, error) {
 	own := Owner{Code: s.Coder.Code(d.CustomerID), CustomerID: d.CustomerID, Marks: s.Coder.Marks(contactOf(d))}
 	ok, err := s.Store.IndexCode(ctx, own, d.At)
 	if err != nil {
-		return err
+		return Referral{}, err
 	}
 	if !ok {
 		slog.WarnContext(ctx, "referral code shared by two customers", "customer_id", d.CustomerID)
 	}
 	code := CodeIn(d.Sent)
 	if code == "" {
-		return nil
+		return Referral{}, nil
 	}
 	r, err := s.check(ctx, p, code, d)
 	if err != nil || r.OrderID == "" {
-		return err
+		return Referral{}, err
 	}
 	stored, wrote, err := s.Store.PutReferral(ctx, r)
 	if err != nil {
-		return err
+		return Referral{}, err
 	}
 	if wrote {
 		slog.InfoContext(ctx, "referral recorded", "order_id", stored.OrderID, "advocate_id", stored.AdvocateID, "status", stored.Status, "reason", stored.Reason)
 	}
-	return nil
+	return stored, nil
 }
 
 // contactOf is what the buyer of a delivery is recognised by.

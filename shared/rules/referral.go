@@ -120,6 +120,26 @@ func (r *Referral) Reward() string {
 	return fmt.Sprintf("%d points", r.AdvocatePoints)
 }
 
+// Offer is the programme as a message shows it: the friend's discount
+// ("500円引き") and the advocate's reward ("500ポイント", or the coupon's
+// name or discount).
+func (s *Set) Offer() (friend, reward string) {
+	r := s.Referral()
+	if r == nil {
+		return "", ""
+	}
+	friend = s.Discount(r.Friend.PercentOff, r.Friend.AmountOff)
+	switch c := r.AdvocateCoupon; {
+	case c == nil:
+		reward = japanese.Sprintf("%dポイント", r.AdvocatePoints)
+	case c.Name != "":
+		reward = c.Name
+	default:
+		reward = s.Discount(c.PercentOff, c.AmountOff) + "クーポン"
+	}
+	return friend, reward
+}
+
 // String describes the programme in one line, as lint prints it.
 func (r *Referral) String() string {
 	if r == nil {

@@ -92,6 +92,10 @@ type MessageData struct {
 	// Points is the customer's points (loyalty.yaml); zero for a shop
 	// without a programme.
 	Points PointsData
+	// Referral is the recipient's own referral link and the programme's
+	// offer (loyalty.yaml referral:); empty without a programme, and the
+	// link empty until the customer has ordered.
+	Referral ReferralData
 	// UnsubscribeURL is the one-click unsubscribe link for this recipient.
 	UnsubscribeURL string
 	// links rewrites the links of one message being sent (WithLinks).
@@ -124,6 +128,19 @@ type PointsData struct {
 	DaysLeft int
 	// Awarded is what the campaign's points action just gave.
 	Awarded int64
+}
+
+// ReferralData is the referral programme as templates show it:
+// {{.Referral.Link}}, {{.Referral.FriendDiscount}}.
+type ReferralData struct {
+	// Code and Link are the recipient's own code and link to share
+	// (GET /r/ref/{code}).
+	Code string
+	Link string
+	// FriendDiscount is what a friend gets on a first order ("500円引き");
+	// Reward what the advocate gets once it is approved ("500ポイント").
+	FriendDiscount string
+	Reward         string
 }
 
 // SurveyData is a survey as templates show it: its scale's question and
@@ -496,6 +513,7 @@ func SampleData(s Settings) MessageData {
 			ExpiresAt: time.Date(2026, 12, 21, 14, 59, 0, 0, time.UTC)},
 		Reviews:        []ReviewData{{Name: "本練羊羹", URL: s.Shop.URL + "/products/SWEET-YOKAN/reviews/new"}},
 		Survey:         NewSurvey(ScaleNPS, s.Shop.Name, func(n int) string { return fmt.Sprintf("https://example.invalid/survey/sample?score=%d", n) }),
+		Referral:       ReferralData{Code: "REF-SAMPL-ECODE", Link: "https://example.invalid/r/ref/REF-SAMPL-ECODE", FriendDiscount: "500円引き", Reward: "500ポイント"},
 		Points:         PointsData{Balance: 1250, Pending: 43, Expiring: 1250, ExpiresAt: time.Date(2027, 11, 20, 15, 0, 0, 0, time.UTC), DaysLeft: 30, Awarded: 100},
 		UnsubscribeURL: "https://example.invalid/unsubscribe?token=sample",
 	}

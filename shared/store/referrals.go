@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
 )
 
 // Referral items (README: Referral): a code's entry, a friend's use of a
@@ -360,4 +361,18 @@ func (s *Store) eraseReferralMarks(ctx context.Context, customerID string) error
 		}
 	}
 	return nil
+}
+
+// ReasonReferralRewarded is the reason of the timer that runs the
+// referral.reward_approved campaigns for an advocate just rewarded.
+const ReasonReferralRewarded = "referral_rewarded"
+
+// ArmRewardNotice arms, due at, the timer that runs the
+// referral.reward_approved campaigns for the advocate of the referred
+// order orderID (one conditional PutItem, once per referred order): true
+// when this call armed it. The sender reads the reward from the referral.
+func (s *Store) ArmRewardNotice(ctx context.Context, advocateID, orderID string, at time.Time) (bool, error) {
+	return s.ArmTimer(ctx, Timer{Key: "referral-reward#" + orderID, DueAt: at.UTC(), CustomerID: advocateID,
+		Trigger: string(rules.TriggerReferralRewarded), TriggerKey: "referral:" + orderID + ":" + string(rules.TriggerReferralRewarded),
+		OrderID: orderID, Reason: ReasonReferralRewarded})
 }

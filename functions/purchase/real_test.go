@@ -62,6 +62,8 @@ func TestRealShopifyBodies(t *testing.T) {
 		customerID string
 		spent      int64
 		coupons    []string
+		// status, when set, is the order's status after the deliveries.
+		status order.EventType
 	}{
 		{name: "custom lines typed into a draft order, no customer", currency: "USD",
 			deliveries: []realDelivery{{"shopify-docs-orders-create-custom-lines-usd.json", "orders/create"}},
@@ -101,6 +103,12 @@ func TestRealShopifyBodies(t *testing.T) {
 		{name: "a refund before its order", currency: "USD",
 			deliveries: []realDelivery{{"shopify-docs-refunds-create-usd.json", "refunds/create"}, {"shopify-docs-orders-updated-edited-refunded-usd.json", "orders/updated"}},
 			orderID:    "450789469", stored: true, total: 40865, refunded: 20900, products: 1, customerID: "207119551", spent: 19965, coupons: []string{"TENOFF"}},
+		// Shopify has no delivery topic: orders/updated with every
+		// fulfilment delivered is the delivery, however often it comes.
+		{name: "delivered: orders/updated with the fulfilment's shipment status delivered", currency: "USD",
+			deliveries: []realDelivery{{"spirithero-orders-updated-delivered-usd.json", "orders/create"},
+				{"spirithero-orders-updated-delivered-usd.json", "orders/updated"}, {"spirithero-orders-updated-delivered-usd.json", "orders/updated"}},
+			orderID: "2628173987889", stored: true, total: 5363, products: 2, customerID: "3633178509361", spent: 5363, status: order.Delivered},
 		{name: "a development store's test order", currency: "AUD",
 			deliveries: []realDelivery{{"bag-server-orders-create-test-order-aud.json", "orders/create"}},
 			orderID:    "2998557704341"},
@@ -155,6 +163,9 @@ func TestRealShopifyBodies(t *testing.T) {
 			if st.Order.Total != tt.total || st.Order.Refunded != tt.refunded || kinds[order.ProductLine] != tt.products || kinds[order.CustomLine] != tt.custom || kinds[order.GiftCardLine] != tt.giftCards {
 				t.Errorf("order total %d refunded %d lines %v; want %d, %d, %d products %d custom %d gift cards",
 					st.Order.Total, st.Order.Refunded, kinds, tt.total, tt.refunded, tt.products, tt.custom, tt.giftCards)
+			}
+			if tt.status != "" && st.Status != tt.status {
+				t.Errorf("order status %s, want %s", st.Status, tt.status)
 			}
 			if strings.Join(st.Order.CouponCodes, ",") != strings.Join(tt.coupons, ",") {
 				t.Errorf("coupon codes %v, want %v", st.Order.CouponCodes, tt.coupons)

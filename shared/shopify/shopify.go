@@ -152,6 +152,16 @@ type wireOrder struct {
 		Code string `json:"code"`
 	} `json:"discount_codes"`
 	Refunds []wireRefund `json:"refunds"`
+	// Fulfillments tell a delivery: Shopify has no order topic for it,
+	// but the order's fulfillments carry their shipment status.
+	Fulfillments []wireFulfillment `json:"fulfillments"`
+}
+
+// wireFulfillment is one fulfilment of an order body.
+type wireFulfillment struct {
+	Status         string  `json:"status"`
+	ShipmentStatus *string `json:"shipment_status"`
+	UpdatedAt      string  `json:"updated_at"`
 }
 
 // Decode validates a Shopify webhook (an order topic or refunds/create) and
@@ -200,6 +210,36 @@ func (d Decoder) Decode(del Delivery, body []byte, now time.Time) (order.Event, 
 	return ev, nil
 }
 
+// deliveredAt reads whether an order body tells that the order was
+// delivered: fully fulfilled, and every successful fulfilment's shipment
+// status "delivered" (a carrier's or the shop's). The delivery is the
+// latest of their updated_at (the body's own time, revised, for one
+// without). Shopify sends such a body as orders/updated
+// when a fulfilment's shipment status changes, and again with every later
+// update of the order; each is the same delivery.
+func deliveredAt(bad *order.InvalidError, w wireOrder, clock clamp, revised time.Time) (time.Time, bool) {
+	if w.FulfillmentStatus == nil || *w.FulfillmentStatus != "fulfilled" {
+		return time.Time{}, false
+	}
+	var at time.Time
+	for i, f := range w.Fulfillments {
+		if f.Status != "success" {
+			continue // cancelled, failed or errored: shipped nothing
+		}
+		if f.ShipmentStatus == nil || *f.ShipmentStatus != "delivered" {
+			return time.Time{}, false
+		}
+		t := revised
+		if f.UpdatedAt != "" {
+			t = clock.parse(bad, fmt.Sprintf("fulfillments[%d].updated_at", i), f.UpdatedAt)
+		}
+		if t.After(at) {
+			at = t
+		}
+	}
+	return at, !at.IsZero()
+}
+
 // decodeOrder reads an order body.
 func (d Decoder) decodeOrder(bad *order.InvalidError, doc map[string]any, body []byte, ev *order.Event, clock clamp) {
 	if _, ok := doc["line_items"].([]any); !ok {
@@ -237,6 +277,10 @@ func (d Decoder) decodeOrder(bad *order.InvalidError, doc map[string]any, body [
 		bad.Add("cancelled_at", "is required: an orders/cancelled body carries the time of the cancellation (this body's order is not cancelled)")
 	case ev.Type == order.Fulfilled && (w.FulfillmentStatus == nil || *w.FulfillmentStatus != "fulfilled"):
 		bad.Add("fulfillment_status", "must be \"fulfilled\" in an orders/fulfilled body (this body's order is not fulfilled)")
+	case ev.Type == order.Updated:
+		if at, ok := deliveredAt(bad, w, clock, ev.OccurredAt); ok {
+			ev.Type, ev.OccurredAt = order.Delivered, at
+		}
 	}
 	if w.Test {
 		ev.Test = order.TestOrder

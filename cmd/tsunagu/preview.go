@@ -12,6 +12,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/unsubscribe"
 )
@@ -45,8 +46,9 @@ func previewCampaign(_ context.Context, args []string) error {
 	}
 	sealer, _ := unsubscribe.NewSealer("preview")
 	coder, _ := coupon.NewCoder("preview")
+	refs, _ := referral.NewCoder("preview")
 	r := &campaign.Runner{Decider: campaign.Decider{Rules: set, Deciles: set.Deciles, Explain: true}, Unsubscribe: sealer, Coupons: coder,
-		PublicURL: "https://hooks.example.invalid", RecommendationLimit: 3}
+		Referrals: refs, PublicURL: "https://hooks.example.invalid", RecommendationLimit: 3}
 	c := set.Campaign(id)
 	if c == nil {
 		return fmt.Errorf("no campaign %q in %s", id, *rulesDir)
@@ -54,6 +56,11 @@ func previewCampaign(_ context.Context, args []string) error {
 	// As it would go out: after the campaign's delay.
 	at := c.Delay.Due(last.OccurredAt, set.Settings.Location)
 	t := campaign.Trigger{Event: c.Trigger, Key: "preview", At: at, Profile: profile, Order: last.Order, Campaign: id, Fired: true}
+	if c.Trigger == rules.TriggerPointsExpiring {
+		// The sample figures the preview's points merge fields show.
+		sample := rules.SampleData(set.Settings).Points
+		t.PointsExpiring, t.PointsExpireAt = sample.Expiring, at.AddDate(0, 0, sample.DaysLeft)
+	}
 	msgs, err := r.Preview(t, id)
 	if err != nil {
 		return err

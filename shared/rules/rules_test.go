@@ -349,6 +349,20 @@ func TestLintProblems(t *testing.T) {
 			want:  []string{`rules/loyalty.yaml:2:55: expiry.warn_before[1] "a week" is not a duration such as 30m, 72h, 3d or 2w`},
 		},
 		{
+			name: "loyalty: rewards, every mistake at once",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nrewards:\n  expires_in: soon\n  options:\n" +
+				"    - {id: yen500, name: 500円OFF, points: 500, amount_off: 500}\n    - {id: yen500, name: again, points: 0, amount_off: 500}\n"},
+			want: []string{
+				`rules/loyalty.yaml:3:15: rewards.expires_in "soon" is not a duration such as 30m, 72h, 3d or 2w`,
+				`rules/loyalty.yaml:6:41: rewards.options[1].points must be at least 1, got 0`,
+			},
+		},
+		{
+			name:  "loyalty: reward ids are unique",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nrewards:\n  options:\n    - {id: a, name: x, points: 5, amount_off: 5}\n    - {id: a, name: y, points: 9, amount_off: 9}\n"},
+			want:  []string{`rules/loyalty.yaml:5:8: rewards.options: id "a" is used twice`},
+		},
+		{
 			name:  "loyalty: referral needs both sides",
 			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nreferral:\n  friend: {min_order: 3000}\n  advocate: {}\n"},
 			want: []string{
@@ -615,7 +629,9 @@ func TestLoyalty(t *testing.T) {
 	}{
 		{name: "the shipped sample", content: readShipped(t, LoyaltyFile),
 			want: &Loyalty{AmountPerPoint: 100, ReturnWindow: 14 * 24 * time.Hour, ExpiryMonths: 12, ExpiryWarnings: []time.Duration{30 * 24 * time.Hour, 7 * 24 * time.Hour},
-				Referral: &Referral{Friend: Discount{AmountOff: 500, MinOrder: 3000}, AdvocatePoints: 500, MaxPerWeek: 5}}},
+				Referral: &Referral{Friend: Discount{AmountOff: 500, MinOrder: 3000}, AdvocatePoints: 500, MaxPerWeek: 5},
+				Rewards: []Reward{{ID: "yen500", Name: "500円OFFクーポン", Points: 500, AmountOff: 500, ExpiresIn: 90 * 24 * time.Hour},
+					{ID: "yen1000", Name: "1,000円OFFクーポン", Points: 1000, AmountOff: 1000, MinOrder: 3000, ExpiresIn: 90 * 24 * time.Hour}}}},
 		{name: "no file, no programme", content: "", want: nil},
 		{name: "defaults: 14 days pending, no expiry", content: "earn: {amount_per_point: 200}\n",
 			want: &Loyalty{AmountPerPoint: 200, ReturnWindow: DefaultReturnWindow}},

@@ -61,7 +61,10 @@ type Movement struct {
 	// (earned), or the merchandise a refund gave back (reversed), in
 	// minor units of the shop currency.
 	Merchandise int64
-	At          time.Time
+	// Request names the redemption request a spent movement answers (the
+	// channel's idempotency key), so a retried request finds its spend.
+	Request string
+	At      time.Time
 }
 
 // ID is the movement's deterministic id in its customer's ledger: the

@@ -109,7 +109,6 @@ func (a *Approver) Approve(ctx context.Context, orderID string, now time.Time) (
 	return r, nil
 }
 
-
 // rewardName says what the reward of a referral is.
 func (a *Approver) rewardName(p *rules.Referral, r Referral) string {
 	if p.AdvocateCoupon != nil {

@@ -28,6 +28,7 @@ type movementItem struct {
 	Ref         string    `dynamodbav:"ref,omitempty"`
 	Points      int64     `dynamodbav:"points"`
 	Merchandise int64     `dynamodbav:"merchandise,omitempty"`
+	Request     string    `dynamodbav:"request,omitempty"`
 	At          time.Time `dynamodbav:"at"`
 }
 
@@ -36,7 +37,7 @@ type movementItem struct {
 // retry or a duplicate delivery writes nothing, whatever it carries.
 func (s *Store) PutMovement(ctx context.Context, m loyalty.Movement) (bool, error) {
 	item, err := marshalMap(movementItem{PK: LedgerPK(m.CustomerID), SK: m.ID(), CustomerID: m.CustomerID, Kind: string(m.Kind),
-		OrderID: m.OrderID, Reason: m.Reason, Ref: m.Ref, Points: m.Points, Merchandise: m.Merchandise, At: m.At.UTC()})
+		OrderID: m.OrderID, Reason: m.Reason, Ref: m.Ref, Points: m.Points, Merchandise: m.Merchandise, Request: m.Request, At: m.At.UTC()})
 	if err != nil {
 		return false, err
 	}
@@ -68,7 +69,7 @@ func (s *Store) Ledger(ctx context.Context, customerID string) ([]loyalty.Moveme
 				return nil, fmt.Errorf("decode movement of %s: %w", customerID, err)
 			}
 			out = append(out, loyalty.Movement{CustomerID: it.CustomerID, Kind: loyalty.Kind(it.Kind), OrderID: it.OrderID, Reason: it.Reason,
-				Ref: it.Ref, Points: it.Points, Merchandise: it.Merchandise, At: it.At})
+				Ref: it.Ref, Points: it.Points, Merchandise: it.Merchandise, Request: it.Request, At: it.At})
 		}
 	}
 	return out, nil

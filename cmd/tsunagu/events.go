@@ -177,6 +177,7 @@ var samples = []sampleRequest{
 	{name: "thankyou-widget", method: "GET", path: "/thankyou/widget.js", headers: pageHeaders("")},
 	{name: "thankyou-view", method: "GET", path: "/thankyou/1001", query: orderSig("1001"), headers: pageHeaders("")},
 	{name: "thankyou-optin", method: "POST", path: "/thankyou/1001/optin", query: orderSig("1001"), body: "thankyou-optin.json", headers: pageHeaders("text/plain;charset=UTF-8")},
+	{name: "thankyou-points", method: "POST", path: "/thankyou/1001/points", query: orderSig("1001"), body: "thankyou-points.json", headers: pageHeaders("text/plain;charset=UTF-8")},
 }
 
 // writeEvents regenerates events/*.json from the sample requests, signed

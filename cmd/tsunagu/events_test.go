@@ -166,13 +166,16 @@ func TestSampleEventsDecode(t *testing.T) {
 					t.Errorf("survey token: %+v %v", a, err)
 				}
 			case "GET /thankyou/widget.js":
-			case "GET /thankyou/{orderId}", "POST /thankyou/{orderId}/optin":
+			case "GET /thankyou/{orderId}", "POST /thankyou/{orderId}/optin", "POST /thankyou/{orderId}/points":
 				orderID := ev.PathParameters["orderId"]
 				if err := signature.VerifyOrder(devSecret, orderID, ev.QueryStringParameters["sig"]); err != nil {
 					t.Errorf("sig of order %q with dev-secret: %v", orderID, err)
 				}
 				if ev.RouteKey == "POST /thankyou/{orderId}/optin" && !strings.Contains(ev.Body, `"consent": true`) {
 					t.Errorf("opt-in body = %q", ev.Body)
+				}
+				if ev.RouteKey == "POST /thankyou/{orderId}/points" && !strings.Contains(ev.Body, `"reward": "yen500"`) {
+					t.Errorf("points body = %q", ev.Body)
 				}
 			default:
 				t.Errorf("route %s has no check here; add one", ev.RouteKey)
@@ -222,7 +225,7 @@ func TestSampleEventsDecode(t *testing.T) {
 			if form, err = url.ParseQuery(string(raw)); err == nil && (form.Get("score") == "" || form.Get("comment") == "") {
 				err = fmt.Errorf("not a survey form with a score and a comment")
 			}
-		case name == "thankyou-optin.json":
+		case name == "thankyou-optin.json", name == "thankyou-points.json":
 			if !json.Valid(raw) {
 				err = fmt.Errorf("not JSON")
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/browser"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
@@ -107,5 +108,60 @@ func TestSamplePageInChromium(t *testing.T) {
 	if failing.Settled != browser.GaveUp || len(failing.Widget.Blocks) != 0 || len(failing.PageErrors) > 0 || failing.WidgetShift() > browser.ShiftTolerance {
 		t.Errorf("failing API: settled %s, blocks %v, page errors %v, the widget's layout shift %.4f (want at most %v)",
 			failing.Settled, failing.Widget.BlockIDs(), failing.PageErrors, failing.WidgetShift(), browser.ShiftTolerance)
+	}
+}
+
+// TestPointsExchangeInChromium opens the sample thank-you page at 375 px
+// in Chromium with the real handler behind the local gateway: the points
+// block shows the order's pending points and the balance, and a tap on
+// the reward the balance covers exchanges it for a coupon, shown in place
+// and stored, with the points spent once.
+func TestPointsExchangeInChromium(t *testing.T) {
+	shop := httptest.NewUnstartedServer(nil)
+	shop.Start()
+	defer shop.Close()
+	e := newEnv(t, nil, order.ConsentGranted)
+	withPoints(t, e, 600)
+	e.h.Widget, _ = os.ReadFile("widget.js")
+	e.h.Rules.Settings.Thankyou.AllowedOrigins = []string{shop.URL}
+	api := testenv.APIServer(t, "ThankyouFunction", e.h.Handle)
+	e.h.PublicURL = api.URL // the exchange goes to the same gateway
+	page, _ := os.ReadFile(filepath.Join(testenv.Root(), "infra", "sample-shop", "thankyou.html"))
+	shop.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, strings.NewReplacer("{{API}}", api.URL, "{{ORDER_ID}}", "1001", "{{SIG}}", signature.SignOrder(secret, "1001")).Replace(string(page)))
+	})
+	got, err := browser.InspectPage(t.Context(), browser.PageConfig{URL: shop.URL + "/thankyou.html", Viewport: browser.Viewport{Width: 375, Height: 800},
+		Screenshot: filepath.Join(testenv.Root(), ".local", "screenshots", "thankyou-points.png"),
+		Steps: []browser.Step{
+			{Wait: "[data-testid=points-balance]"},
+			{Click: "[data-testid=reward-exchange]:not([disabled])"},
+			{Wait: "[data-testid=reward] [data-testid=coupon-code]"},
+			{Wait: "[data-testid=points-balance]:text('100 pt')"},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs []string
+	for _, m := range got.ConsoleErrors() {
+		if !strings.Contains(m, "ERR_NAME_NOT_RESOLVED") { // the seeded catalog's images at shop.example
+			errs = append(errs, m)
+		}
+	}
+	if len(errs) > 0 || len(got.PageErrors) > 0 || got.ScrollWidth > got.ClientWidth {
+		t.Errorf("console errors %v, page errors %v, %v px wide in %v", errs, got.PageErrors, got.ScrollWidth, got.ClientWidth)
+	}
+	ledger, err := e.store.Ledger(context.Background(), "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spent []loyalty.Movement
+	for _, m := range ledger {
+		if m.Kind == loyalty.Spent {
+			spent = append(spent, m)
+		}
+	}
+	if len(spent) != 1 || spent[0].Points != 500 || !strings.HasPrefix(spent[0].Request, "thankyou:1001:") {
+		t.Fatalf("spends %+v, want one of 500 points from the thank-you page", spent)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/recommend"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
@@ -87,6 +88,12 @@ type Handler struct {
 	Confirmations Confirmations
 	Widget        []byte
 	Now           func() time.Time
+	// Points, Redeemer and Referrals show the customer's points, exchange
+	// them for rewards and show their referral link; nil Points shows
+	// none (a shop without a programme).
+	Points    Points
+	Redeemer  Redeemer
+	Referrals ReferralCodes
 }
 
 // couponCampaign names the thank-you coupon in the coupon records, so its
@@ -142,13 +149,16 @@ func (h *Handler) handleOrder(ctx context.Context, req events.APIGatewayV2HTTPRe
 		return h.view(ctx, st, query.Get("sig"))
 	case optinRoute:
 		return h.optin(ctx, req, st)
+	case pointsRoute:
+		return h.redeemPoints(ctx, req, st)
 	}
 	return httpapi.Error(http.StatusNotFound, "no such route")
 }
 
 // view is the widget's JSON. It costs three DynamoDB requests: the order,
 // then at once the catalog with the profile (one BatchGetItem) and the
-// view's record with its coupon (one conditional PutItem).
+// view's record with its coupon (one conditional PutItem); and, for a shop
+// with a points programme, the customer's ledger (one Query) with them.
 func (h *Handler) view(ctx context.Context, st store.OrderState, sig string) events.APIGatewayV2HTTPResponse {
 	now := h.Now()
 	settings := h.Rules.Settings.Thankyou
@@ -172,6 +182,13 @@ func (h *Handler) view(ctx context.Context, st store.OrderState, sig string) eve
 		first, err = h.Store.RecordThankyouView(gctx, v)
 		return err
 	})
+	var ledger []loyalty.Movement
+	if h.Points != nil && h.Rules.Loyalty != nil {
+		g.Go(func() (err error) {
+			ledger, err = h.Points.Ledger(gctx, cid)
+			return err
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return httpapi.Unavailable(ctx, err, retryAfter)
 	}
@@ -191,6 +208,10 @@ func (h *Handler) view(ctx context.Context, st store.OrderState, sig string) eve
 			a.Coupon.MinOrderLabel = rules.Money(c.MinOrder, c.Currency) + "以上のご注文で"
 		}
 	}
+	if h.Points != nil {
+		a.Points = h.pointsView(st, ledger, sig)
+	}
+	a.Referral = h.referralView(cid)
 	if settings.LineAddFriendURL != "" {
 		a.Line = &lineOut{AddFriendURL: settings.LineAddFriendURL}
 	}
@@ -349,10 +370,12 @@ const retryAfter = 5 * time.Second
 
 // viewAnswer is the widget's JSON (the contract the widget reads).
 type viewAnswer struct {
-	OrderID         string     `json:"order_id"`
-	Recommendations []product  `json:"recommendations"`
-	Coupon          *couponOut `json:"coupon"`
-	Line            *lineOut   `json:"line"`
+	OrderID         string       `json:"order_id"`
+	Recommendations []product    `json:"recommendations"`
+	Coupon          *couponOut   `json:"coupon"`
+	Points          *pointsOut   `json:"points"`
+	Referral        *referralOut `json:"referral"`
+	Line            *lineOut     `json:"line"`
 	Optin           struct {
 		Offered bool   `json:"offered"`
 		Text    string `json:"text,omitempty"`

@@ -1,6 +1,6 @@
 // Command thankyou is the Lambda function behind the thank-you page widget
 // (GET /thankyou/widget.js, GET /thankyou/{orderId},
-// POST /thankyou/{orderId}/optin).
+// POST /thankyou/{orderId}/optin, POST /thankyou/{orderId}/points).
 package main
 
 import (
@@ -15,6 +15,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/config"
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
+	"github.com/tsunagu-dev/tsunagu/shared/redeem"
 )
 
 //go:embed widget.js
@@ -29,6 +30,7 @@ func main() {
 	}
 	h := &Handler{Store: d.Store, Campaigns: d.Campaigns, Coupons: d.Coupons, Rules: d.Rules,
 		Secret: d.Secrets.Keys(deps.ThankyouSecret), PublicURL: d.PublicURL, Mailer: d.Campaigns.Mailer, Confirmations: d.Unsubscribe,
-		Widget: widget, Now: time.Now}
+		Widget: widget, Now: time.Now,
+		Points: d.Store, Redeemer: &redeem.Redeemer{Store: d.Store, Coupons: d.Coupons, Rules: d.Rules}, Referrals: d.Referrals}
 	lambda.Start(h.Handle)
 }

@@ -9,8 +9,11 @@
  *
  * (data-target may name another container selector.) The widget fetches
  * GET {api}/thankyou/{orderId}?sig={sig} and renders, inside a shadow root on
- * the container, the recommended products, a next-order coupon, a LINE
- * invitation and a newsletter opt-in, hiding whatever the answer leaves out.
+ * the container, the recommended products, a next-order coupon, the
+ * customer's points (what this order earns, the balance, rewards to exchange
+ * for a coupon: POST {api}/thankyou/{orderId}/points), their referral link,
+ * a LINE invitation and a newsletter opt-in, hiding whatever the answer
+ * leaves out.
  *
  * It must never hurt the shop's page: on a slow or failing API it renders
  * nothing, throws nothing (at most a console.debug) and leaves the container
@@ -42,7 +45,19 @@
     optinButton: '登録する',
     optinSending: '送信中…',
     optinDone: 'ご登録ありがとうございます。お知らせをお送りします。',
-    optinFailed: '登録できませんでした。時間をおいてもう一度お試しください。'
+    optinFailed: '登録できませんでした。時間をおいてもう一度お試しください。',
+    points: 'ポイント',
+    thisOrder: 'このご注文で獲得予定',
+    balance: 'ご利用いただけるポイント',
+    pendingNote: '獲得予定のポイントは、返品期間が過ぎると使えるようになります。',
+    exchange: '交換する',
+    exchanging: '交換中…',
+    exchanged: 'クーポンに交換しました',
+    notEnough: 'ポイントが足りません',
+    exchangeFailed: '交換できませんでした。時間をおいてもう一度お試しください。',
+    referral: 'お友だちに紹介',
+    referralLead: '下のリンクからお友だちが初めてお買い物されると、',
+    referralCopy: 'リンクをコピー'
   };
 
   var CSS = [
@@ -89,7 +104,13 @@
     'label{display:flex;gap:10px;align-items:flex-start;margin:0 0 12px;cursor:pointer}',
     'input{flex:none;width:20px;height:20px;margin:2px 0 0;accent-color:var(--tsunagu-accent,#1f6f4a)}',
     '.st{margin:10px 0 0;font-size:14px}',
-    '.st:empty{display:none}'
+    '.st:empty{display:none}',
+    // Points.
+    '.bal{margin:0 0 4px;font-size:26px;font-weight:800;line-height:1.2;color:var(--tsunagu-accent,#1f6f4a)}',
+    '.rws{margin:12px 0 0;padding:0;list-style:none}',
+    '.rw{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:8px;padding:10px 0;border-top:1px solid #e3e0da}',
+    '.rw .st{flex-basis:100%;margin:0}',
+    '.ref{word-break:break-all}'
   ].join('');
 
   start();
@@ -180,8 +201,8 @@
 
   function render(cfg, data) {
     if (!data || typeof data !== 'object') return debug('malformed answer');
-    var blocks = [recommendations(data.recommendations), coupon(data.coupon), line(data.line), optin(data.optin)]
-      .filter(Boolean);
+    var blocks = [recommendations(data.recommendations), coupon(data.coupon), points(data.points),
+      referral(data.referral), line(data.line), optin(data.optin)].filter(Boolean);
     if (!blocks.length) return debug('nothing to show');
 
     var host = document.querySelector(cfg.target);
@@ -271,6 +292,85 @@
     row.appendChild(btn);
     row.appendChild(note);
     s.appendChild(row);
+    return s;
+  }
+
+  // points shows what the order earns, the balance and the rewards; a
+  // reward the balance covers can be exchanged for a coupon here.
+  function points(p) {
+    if (!p || typeof p.balance !== 'number' || typeof p.this_order !== 'number') return null;
+    var s = section('points', TEXT.points);
+    if (p.this_order > 0) s.appendChild(testid(el('p', '', TEXT.thisOrder + ' ' + num(p.this_order) + ' pt'), 'points-this-order'));
+    s.appendChild(el('p', 'cond', TEXT.balance));
+    var bal = testid(el('p', 'bal', num(p.balance) + ' pt'), 'points-balance');
+    s.appendChild(bal);
+    if (str(p.expires_label) && p.expiring > 0) s.appendChild(el('p', 'cond', num(p.expiring) + ' pt ' + p.expires_label));
+    if (p.pending > 0) s.appendChild(el('p', 'note', TEXT.pendingNote));
+    var url = safeURL(p.redeem_url);
+    var list = el('ul', 'rws');
+    (Array.isArray(p.rewards) ? p.rewards : []).forEach(function (r) {
+      if (!r || !str(r.id) || !str(r.name) || typeof r.points !== 'number') return;
+      var li = testid(el('li', 'rw'), 'reward');
+      var text = el('span');
+      text.appendChild(el('span', 'cname', r.name));
+      text.appendChild(el('span', 'note', ' ' + num(r.points) + ' pt' + (str(r.label) ? ' ・ ' + r.label : '')));
+      li.appendChild(text);
+      var status = el('p', 'st');
+      status.setAttribute('role', 'status');
+      if (url) {
+        var btn = testid(el('button', '', r.affordable ? TEXT.exchange : TEXT.notEnough), 'reward-exchange');
+        btn.type = 'button';
+        btn.disabled = r.affordable !== true;
+        var request = requestID();
+        btn.addEventListener('click', function () {
+          btn.disabled = true;
+          btn.textContent = TEXT.exchanging;
+          status.textContent = '';
+          fetchJSON(url, {
+            method: 'POST',
+            headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+            body: JSON.stringify({ reward: r.id, request: request })
+          }).then(function (res) {
+            btn.textContent = TEXT.exchanged;
+            if (res && typeof res.balance === 'number') bal.textContent = num(res.balance) + ' pt';
+            var c = coupon(res && res.coupon);
+            if (c) li.replaceChildren(c);
+          }, function (err) {
+            debug('exchange failed', err);
+            btn.textContent = TEXT.exchange;
+            btn.disabled = false;
+            status.textContent = TEXT.exchangeFailed;
+          }).catch(function (err) { debug('exchange display failed', err); });
+        });
+        li.appendChild(btn);
+      }
+      li.appendChild(status);
+      list.appendChild(li);
+    });
+    if (list.children.length) s.appendChild(list);
+    return s;
+  }
+
+  // referral shows the customer's own referral link, with a copy button.
+  function referral(r) {
+    var link = r && safeURL(r.link);
+    if (!link) return null;
+    var s = section('referral', TEXT.referral);
+    if (str(r.offer)) s.appendChild(el('p', '', TEXT.referralLead + r.offer + '。'));
+    var a = testid(el('a', 'ref', link), 'referral-link');
+    a.href = link;
+    a.target = '_blank';
+    a.rel = 'noopener';
+    var p = el('p');
+    p.appendChild(a);
+    s.appendChild(p);
+    var btn = el('button', '', TEXT.referralCopy);
+    btn.type = 'button';
+    btn.addEventListener('click', function () {
+      copy(link).then(function () { btn.textContent = TEXT.copied; }, function () { selectText(a); })
+        .catch(function (err) { debug('copy failed', err); });
+    });
+    s.appendChild(btn);
     return s;
   }
 
@@ -367,6 +467,17 @@
     if (cls) e.className = cls;
     if (text !== undefined) e.textContent = text;
     return e;
+  }
+
+  // num writes a count with digit grouping: 1,250.
+  function num(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  }
+
+  // requestID names one exchange, the same for its retries.
+  function requestID() {
+    if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
+    return 'r-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 12);
   }
 
   function str(v) {

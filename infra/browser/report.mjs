@@ -9,7 +9,7 @@
 //
 //   {"url": "file:///abs/report.html", "viewport": {"width": 375, "height": 740},
 //    "screenshot": "/abs/path.png" (optional), "step_timeout_ms": 60000,
-//    "steps": [{"click": "css"}, {"fill": "css", "value": "..."}, {"submit": "css"}] (optional)}
+//    "steps": [{"click": "css"}, {"fill": "css", "value": "..."}, {"submit": "css"}, {"wait": "css"}] (optional)}
 //
 // Steps run after the page loads, as a person would; a submit waits for
 // the page it leads to, and the page is judged after the last step.
@@ -45,6 +45,7 @@ async function main() {
     out.status = first ? first.status() : 0;
     for (const step of cfg.steps || []) {
       if (step.click) await page.click(step.click);
+      if (step.wait) await page.waitForSelector(step.wait);
       if (step.fill) await page.fill(step.fill, step.value || '');
       if (step.submit) {
         const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(step.submit)]);

@@ -27,12 +27,15 @@ type PageConfig struct {
 }
 
 // Step is one action on a page: click an element, fill a field with a
-// value, or click a submit button and wait for the page it leads to.
+// value, click a submit button and wait for the page it leads to, or wait
+// for an element to appear (a script's answer). Selectors reach into open
+// shadow roots.
 type Step struct {
 	Click  string `json:"click,omitempty"`
 	Fill   string `json:"fill,omitempty"`
 	Value  string `json:"value,omitempty"`
 	Submit string `json:"submit,omitempty"`
+	Wait   string `json:"wait,omitempty"`
 }
 
 // Page is what a page showed.

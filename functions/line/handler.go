@@ -57,7 +57,9 @@ type Handler struct {
 	// before linking LINE; the chat's link button opens it with
 	// ?linkToken=. Empty: the chat offers no account link.
 	LoginURL string
-	Now      func() time.Time
+	// Points answers points postbacks; nil ignores them.
+	Points *PointsDesk
+	Now    func() time.Time
 }
 
 // Handle answers one API Gateway request.

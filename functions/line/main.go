@@ -16,6 +16,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/deps"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
+	"github.com/tsunagu-dev/tsunagu/shared/redeem"
 )
 
 func main() {
@@ -39,5 +40,7 @@ func main() {
 		os.Exit(1)
 	}
 	h.Store, h.ChannelSecret, h.SigningSecret = d.Store, d.Secrets.Keys(deps.LineChannelSecret), d.Secrets.Keys(deps.ThankyouSecret)
+	h.Points = &PointsDesk{Ledger: d.Store, Redeemer: &redeem.Redeemer{Store: d.Store, Coupons: d.Coupons, Rules: d.Rules},
+		Referrals: d.Referrals, Rules: d.Rules, PublicURL: d.PublicURL}
 	lambda.Start(h.Handle)
 }

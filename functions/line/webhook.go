@@ -249,7 +249,8 @@ const (
 
 // postback runs a button the customer pressed in the chat: "link" offers
 // the account link again (link tokens last 10 minutes), "optin" resumes
-// LINE messages after an unsubscribe.
+// LINE messages after an unsubscribe, "points" and "redeem" answer the
+// customer's points requests (points.go).
 func (h *Handler) postback(ctx context.Context, ev event) error {
 	var action string
 	if ev.postback != nil {
@@ -261,6 +262,9 @@ func (h *Handler) postback(ctx context.Context, ev event) error {
 	case postbackLink:
 		h.inviteToLink(ctx, ev)
 		return nil
+	case postbackPoints, postbackRedeem:
+		q, _ := url.ParseQuery(ev.postback.Data)
+		return h.points(ctx, ev, action, q)
 	case postbackOptIn:
 		l, err := h.Store.GetLineLink(ctx, ev.userID)
 		if errors.Is(err, store.ErrNotFound) {

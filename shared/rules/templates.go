@@ -235,6 +235,9 @@ func (t *Template) Render(d MessageData) (Rendered, error) {
 
 var japanese = message.NewPrinter(language.Japanese)
 
+// Number shows a count with digit grouping: 1,250.
+func Number(n int64) string { return japanese.Sprintf("%d", n) }
+
 // Money formats minor units for customers: 4300 JPY is 4,300円, 5999 USD
 // is USD 59.99.
 func Money(amount int64, currency string) string {
@@ -263,9 +266,8 @@ func (s *Set) Discount(percentOff int, amountOff int64) string {
 // funcs are the helpers templates can call, for the shop's zone.
 func funcs(s Settings) map[string]any {
 	return map[string]any{
-		"money": Money,
-		// number shows a count with digit grouping: 1,250.
-		"number": func(n int64) string { return japanese.Sprintf("%d", n) },
+		"money":  Money,
+		"number": Number,
 		// date shows a time as a date in the shop's zone: 2026年11月21日.
 		"date": func(t time.Time) string {
 			return t.In(s.Location).Format("2006年1月2日")

@@ -145,5 +145,8 @@ build-DigestFunction:
 build-SurveyFunction:
 	$(call lambda_build,survey)
 
+build-PointsFunction:
+	$(call lambda_build,points)
+
 clean:
 	rm -rf .aws-sam .local

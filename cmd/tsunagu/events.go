@@ -18,6 +18,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/infra/local/project"
 	"github.com/tsunagu-dev/tsunagu/infra/local/sam"
 	"github.com/tsunagu-dev/tsunagu/shared/clicks"
+	"github.com/tsunagu-dev/tsunagu/shared/redeem"
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
@@ -104,6 +105,12 @@ func surveyPath() string {
 		OrderID: "1001", Scale: "nps", SentAt: time.Now().Truncate(time.Second).UTC()})
 }
 
+// pointsPath is the points page of c-1, as an email sent now links to it.
+func pointsPath() string {
+	links, _ := redeem.NewLinks("", envOr("CLICK_SECRET", devSecret))
+	return links.URL("c-1", time.Now().Truncate(time.Second))
+}
+
 // browserHeaders are what a phone's browser sends when a link is tapped.
 func browserHeaders([]byte, time.Time) map[string]string {
 	return map[string]string{"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"}
@@ -174,6 +181,8 @@ var samples = []sampleRequest{
 	{name: "review-form-post", method: "POST", path: reviewFormPath(), body: "review-form.txt", headers: pageHeaders("application/x-www-form-urlencoded")},
 	{name: "survey-tap", method: "GET", path: surveyPath(), query: func() string { return "score=9" }, headers: browserHeaders},
 	{name: "survey-answer", method: "POST", path: surveyPath(), body: "survey-answer.txt", headers: pageHeaders("application/x-www-form-urlencoded")},
+	{name: "points-page", method: "GET", path: pointsPath(), headers: browserHeaders},
+	{name: "points-exchange", method: "POST", path: pointsPath(), body: "points-exchange.txt", headers: pageHeaders("application/x-www-form-urlencoded")},
 	{name: "thankyou-widget", method: "GET", path: "/thankyou/widget.js", headers: pageHeaders("")},
 	{name: "thankyou-view", method: "GET", path: "/thankyou/1001", query: orderSig("1001"), headers: pageHeaders("")},
 	{name: "thankyou-optin", method: "POST", path: "/thankyou/1001/optin", query: orderSig("1001"), body: "thankyou-optin.json", headers: pageHeaders("text/plain;charset=UTF-8")},

@@ -21,6 +21,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/queue"
+	"github.com/tsunagu-dev/tsunagu/shared/redeem"
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
@@ -160,6 +161,11 @@ func TestSampleEventsDecode(t *testing.T) {
 				if a, err := forms.Open(ev.PathParameters["token"]); err != nil || a.CustomerID != "c-1" || a.SKU != "SWEET-YOKAN" {
 					t.Errorf("review form token: %+v %v", a, err)
 				}
+			case "GET /points/{token}", "POST /points/{token}":
+				links, _ := redeem.NewLinks("", devSecret)
+				if l, err := links.Open(ev.PathParameters["token"]); err != nil || l.CustomerID != "c-1" {
+					t.Errorf("points token: %+v %v", l, err)
+				}
 			case "GET /survey/{token}", "POST /survey/{token}":
 				links, _ := survey.NewSealer("", devSecret)
 				if a, err := links.Open(ev.PathParameters["token"]); err != nil || a.CustomerID != "c-1" || a.Scale != "nps" {
@@ -219,6 +225,10 @@ func TestSampleEventsDecode(t *testing.T) {
 			form, perr := url.ParseQuery(string(raw))
 			if _, problems := review.FromForm(review.FormAsk{}, form.Get("rating"), form.Get("title"), form.Get("text"), form.Get("author"), time.Now()); perr != nil || len(problems) > 0 {
 				err = fmt.Errorf("not a review form the form takes: %v %v", perr, problems)
+			}
+		case name == "points-exchange.txt":
+			if form, perr := url.ParseQuery(string(raw)); perr != nil || form.Get("reward") == "" || len(form.Get("nonce")) < 16 {
+				err = fmt.Errorf("not an exchange form with a reward and a nonce: %v", perr)
 			}
 		case name == "survey-answer.txt":
 			var form url.Values

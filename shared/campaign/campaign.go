@@ -121,6 +121,9 @@ type Runner struct {
 	// Points keeps the points ledger, for points actions and the
 	// {{.Points}} merge fields; nil for tools that store nothing.
 	Points PointsLedger
+	// PointsLinks makes the recipient's points page link for
+	// {{.Points.RedeemURL}}; nil shows none.
+	PointsLinks PointsLinks
 	// Referrals derives the recipient's referral code for
 	// {{.Referral.Link}}; nil shows no link.
 	Referrals ReferralCodes

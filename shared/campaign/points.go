@@ -17,6 +17,12 @@ type PointsLedger interface {
 	Ledger(ctx context.Context, customerID string) ([]loyalty.Movement, error)
 }
 
+// PointsLinks makes a customer's signed points page link
+// (redeem.Links).
+type PointsLinks interface {
+	URL(customerID string, at time.Time) string
+}
+
 // givePoints adds a points action's bonus to the customer's approved
 // points: one "adjusted" movement named by the action's message key, so a
 // retried or duplicated trigger gives it once.
@@ -57,6 +63,9 @@ func (r *Runner) pointsData(ctx context.Context, t Trigger, d Decision, a rules.
 	data.Points.Balance, data.Points.Pending, data.Points.Expiring, data.Points.ExpiresAt = s.Approved, s.Pending, s.Expiring, s.ExpiresAt
 	if !s.ExpiresAt.IsZero() {
 		data.Points.DaysLeft = DaysLeft(t.At, s.ExpiresAt)
+	}
+	if r.PointsLinks != nil && len(r.Rules.Loyalty.Rewards) > 0 {
+		data.Points.RedeemURL = r.PointsLinks.URL(t.Profile.ID, t.At)
 	}
 	return nil
 }

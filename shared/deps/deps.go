@@ -17,6 +17,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/coupon"
 	"github.com/tsunagu-dev/tsunagu/shared/email"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
+	"github.com/tsunagu-dev/tsunagu/shared/redeem"
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
 	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
@@ -80,6 +81,10 @@ func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, erro
 	if err != nil {
 		return nil, err
 	}
+	pointsLinks, err := redeem.NewLinks(publicURL, b.Secrets.Keys(ClickSecret)...)
+	if err != nil {
+		return nil, err
+	}
 	mailer, err := email.NewSender(sesv2.NewFromConfig(b.AWS), set.Settings.FromName, mailFrom, set.Settings.ReplyTo, configSet)
 	if err != nil {
 		return nil, err
@@ -121,7 +126,7 @@ func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, erro
 		Campaigns: &campaign.Runner{
 			Decider: campaign.Decider{Rules: set, Deciles: deciles},
 			Store:   st, Mailer: mailer, Line: lineSender, Unsubscribe: sealer, Clicks: links, Surveys: surveys, ReviewForms: forms, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
-			Points: st, Referrals: refs,
+			Points: st, PointsLinks: pointsLinks, Referrals: refs,
 		},
 	}, nil
 }

@@ -128,6 +128,9 @@ type PointsData struct {
 	DaysLeft int
 	// Awarded is what the campaign's points action just gave.
 	Awarded int64
+	// RedeemURL opens the recipient's points page, where rewards are
+	// exchanged for coupons ("" without rewards in loyalty.yaml).
+	RedeemURL string
 }
 
 // ReferralData is the referral programme as templates show it:
@@ -513,10 +516,11 @@ func SampleData(s Settings) MessageData {
 		Recommendations: []Recommendation{{Title: "羊羹に合う日本茶", URL: s.Shop.URL + "/collections/tea"}},
 		Coupon: &CouponData{Code: "TSN-SAMPLE-CODE", Name: "10%OFFクーポン", Discount: "10%OFF", MinOrder: 3000,
 			ExpiresAt: time.Date(2026, 12, 21, 14, 59, 0, 0, time.UTC)},
-		Reviews:        []ReviewData{{Name: "本練羊羹", URL: s.Shop.URL + "/products/SWEET-YOKAN/reviews/new"}},
-		Survey:         NewSurvey(ScaleNPS, s.Shop.Name, func(n int) string { return fmt.Sprintf("https://example.invalid/survey/sample?score=%d", n) }),
-		Referral:       ReferralData{Code: "REF-SAMPL-ECODE", Link: "https://example.invalid/r/ref/REF-SAMPL-ECODE", FriendDiscount: "500円引き", Reward: "500ポイント"},
-		Points:         PointsData{Balance: 1250, Pending: 43, Expiring: 1250, ExpiresAt: time.Date(2027, 11, 20, 15, 0, 0, 0, time.UTC), DaysLeft: 30, Awarded: 100},
+		Reviews:  []ReviewData{{Name: "本練羊羹", URL: s.Shop.URL + "/products/SWEET-YOKAN/reviews/new"}},
+		Survey:   NewSurvey(ScaleNPS, s.Shop.Name, func(n int) string { return fmt.Sprintf("https://example.invalid/survey/sample?score=%d", n) }),
+		Referral: ReferralData{Code: "REF-SAMPL-ECODE", Link: "https://example.invalid/r/ref/REF-SAMPL-ECODE", FriendDiscount: "500円引き", Reward: "500ポイント"},
+		Points: PointsData{Balance: 1250, Pending: 43, Expiring: 1250, ExpiresAt: time.Date(2027, 11, 20, 15, 0, 0, 0, time.UTC), DaysLeft: 30, Awarded: 100,
+			RedeemURL: "https://example.invalid/points/sample"},
 		UnsubscribeURL: "https://example.invalid/unsubscribe?token=sample",
 	}
 }

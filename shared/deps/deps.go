@@ -121,7 +121,7 @@ func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, erro
 		Campaigns: &campaign.Runner{
 			Decider: campaign.Decider{Rules: set, Deciles: deciles},
 			Store:   st, Mailer: mailer, Line: lineSender, Unsubscribe: sealer, Clicks: links, Surveys: surveys, ReviewForms: forms, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
-			Points: st, Referrals: refs,
+			Points: st, Referrals: refs, ProductReviews: st,
 		},
 	}, nil
 }

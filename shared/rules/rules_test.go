@@ -279,6 +279,11 @@ func TestLintProblems(t *testing.T) {
 			},
 		},
 		{
+			name:  "crosssell: reviews_of on a product target",
+			files: map[string]string{CrossSellFile: "relations:\n  - from: {sku: A}\n    to:\n      - {sku: B, reviews_of: B}\n"},
+			want:  []string{"rules/crosssell.yaml:4:9: reviews_of belongs to a category target (a product target's reviews are its own)"},
+		},
+		{
 			name:  "loyalty: the rate is required",
 			files: map[string]string{LoyaltyFile: "return_window: 14d\n"},
 			want:  []string{`rules/loyalty.yaml:1:1: missing required field "earn"`},

@@ -130,7 +130,7 @@ func moderateReview(ctx context.Context, verb string, args []string) error {
 // countReview adds a published review to its product's rating, once.
 func countReview(ctx context.Context, st *store.Store, stored store.StoredReview, now time.Time) error {
 	r := stored.Review
-	if _, err := st.CountReview(ctx, r.SKU, r.Key(), r.Rating, now); err != nil {
+	if _, err := st.CountReview(ctx, r, now); err != nil {
 		return err
 	}
 	return st.MarkReviewCounted(ctx, r.Key(), now)

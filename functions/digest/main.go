@@ -45,7 +45,10 @@ func main() {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Job: digest.NewJob(b.Store, mailer, set),
-		Desk: &support.Desk{Store: b.Store, Mailer: mailer, Support: set.Settings.Support, Shop: set.Settings.Shop.Name, Location: set.Settings.Location}}
+	desk := &support.Desk{Store: b.Store, Mailer: mailer, Support: set.Settings.Support, Shop: set.Settings.Shop.Name, Location: set.Settings.Location}
+	if u := set.Settings.Support.SlackWebhookURL; u != "" {
+		desk.Slack = support.NewSlack(u)
+	}
+	h := &Handler{Job: digest.NewJob(b.Store, mailer, set), Desk: desk}
 	lambda.Start(h.Handle)
 }

@@ -37,7 +37,7 @@ type Store interface {
 	GetOrder(ctx context.Context, id string) (store.OrderState, error)
 	SaveReview(ctx context.Context, r review.Review, at time.Time) (store.StoredReview, error)
 	PublishReview(ctx context.Context, reviewKey string, at time.Time) (bool, error)
-	CountReview(ctx context.Context, sku, reviewKey string, rating int, at time.Time) (bool, error)
+	CountReview(ctx context.Context, r review.Review, at time.Time) (bool, error)
 	MarkReviewCounted(ctx context.Context, reviewKey string, at time.Time) error
 	RecordReview(ctx context.Context, customerID, sku, reviewKey string, at time.Time) error
 	FinishReview(ctx context.Context, reviewKey string, at time.Time) (bool, error)
@@ -175,7 +175,7 @@ func (h *Handler) take(ctx context.Context, r review.Review, now time.Time) (ans
 		rv.Published = true
 	}
 	if rv.Published && !stored.Counted {
-		counted, err := h.Store.CountReview(ctx, rv.SKU, rv.Key(), rv.Rating, now)
+		counted, err := h.Store.CountReview(ctx, rv, now)
 		if err != nil {
 			return answer{}, err
 		}

@@ -194,6 +194,19 @@ func TestGenericReviews(t *testing.T) {
 	if r := f.rating(t, "TEA-SENCHA"); r != "0 reviews, 0 stars" {
 		t.Errorf("TEA-SENCHA (unpublished review only): %s", r)
 	}
+	// The published, verified reviews of four or five stars are kept to
+	// quote (written at the same moment: by key), at most three.
+	p, err := f.st.GetProductReviews(context.Background(), "SWEET-YOKAN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var best []string
+	for _, q := range p.Best {
+		best = append(best, fmt.Sprintf("%s %d %s %s", q.Key, q.Rating, q.Title, q.Author))
+	}
+	if want := []string{"generic#r-1 5 おいしい 美咲", "generic#r-4 4 おいしい 美咲", "generic#r-5 4 おいしい 美咲"}; !slices.Equal(best, want) {
+		t.Errorf("best reviews %q, want %q", best, want)
+	}
 	// The two-star reviews of known customers opened a support case each,
 	// published or not, and cooled their authors off; the five-star
 	// review sent again with one star did not.
@@ -378,11 +391,11 @@ func (s *failingStore) fail(step string) error {
 	return err
 }
 
-func (s *failingStore) CountReview(ctx context.Context, sku, key string, rating int, at time.Time) (bool, error) {
+func (s *failingStore) CountReview(ctx context.Context, r review.Review, at time.Time) (bool, error) {
 	if err := s.fail("count"); err != nil {
 		return false, err
 	}
-	return s.Store.CountReview(ctx, sku, key, rating, at)
+	return s.Store.CountReview(ctx, r, at)
 }
 
 func (s *failingStore) RecordReview(ctx context.Context, customerID, sku, key string, at time.Time) error {

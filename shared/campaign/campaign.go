@@ -55,6 +55,11 @@ type Store interface {
 	AddCounts(ctx context.Context, pk, sk string, day time.Time, counts store.Counts) error
 }
 
+// ProductReviews reads a product's review aggregate (a *store.Store).
+type ProductReviews interface {
+	GetProductReviews(ctx context.Context, sku string) (store.ProductReviews, error)
+}
+
 // Mailer sends one rendered email.
 type Mailer interface {
 	Send(ctx context.Context, m email.Message) (string, error)
@@ -127,6 +132,9 @@ type Runner struct {
 	// Referrals derives the recipient's referral code for
 	// {{.Referral.Link}}; nil shows no link.
 	Referrals ReferralCodes
+	// ProductReviews reads the recommended products' ratings and best
+	// reviews for templates that show them; nil shows none.
+	ProductReviews ProductReviews
 	// PublicURL is the base URL of the HTTP API, for unsubscribe links.
 	PublicURL string
 	// RecommendationLimit caps cross-sell suggestions per message.

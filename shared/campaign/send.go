@@ -51,6 +51,9 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 	if err := r.pointsData(ctx, t, d, a, &data); err != nil {
 		return o, err
 	}
+	if err := r.reviewsData(ctx, a, &data); err != nil {
+		return o, err
+	}
 	data = r.measured(data, rec, t.At)
 	rendered, err := r.Rules.Templates[a.Template].Render(data)
 	if err != nil {
@@ -103,6 +106,9 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 	}
 	data := r.messageData(t, coupon, nil, "line")
 	if err := r.pointsData(ctx, t, d, a, &data); err != nil {
+		return o, err
+	}
+	if err := r.reviewsData(ctx, a, &data); err != nil {
 		return o, err
 	}
 	data = r.measured(data, rec, t.At)

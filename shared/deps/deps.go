@@ -126,7 +126,7 @@ func Build(ctx context.Context, env *config.Env, secrets ...string) (*Deps, erro
 		Campaigns: &campaign.Runner{
 			Decider: campaign.Decider{Rules: set, Deciles: deciles},
 			Store:   st, Mailer: mailer, Line: lineSender, Unsubscribe: sealer, Clicks: links, Surveys: surveys, ReviewForms: forms, Coupons: coder, PublicURL: publicURL, RecommendationLimit: 3,
-			Points: st, PointsLinks: pointsLinks, Referrals: refs,
+			Points: st, PointsLinks: pointsLinks, Referrals: refs, ProductReviews: st,
 		},
 	}, nil
 }

@@ -32,11 +32,12 @@ type crossSellSpec struct {
 			SKU      string `yaml:"sku"`
 		} `yaml:"from"`
 		To []struct {
-			Category string `yaml:"category"`
-			SKU      string `yaml:"sku"`
-			Title    string `yaml:"title"`
-			URL      string `yaml:"url"`
-			ImageURL string `yaml:"image_url"`
+			Category  string `yaml:"category"`
+			SKU       string `yaml:"sku"`
+			Title     string `yaml:"title"`
+			URL       string `yaml:"url"`
+			ImageURL  string `yaml:"image_url"`
+			ReviewsOf string `yaml:"reviews_of"`
 		} `yaml:"to"`
 	} `yaml:"relations"`
 }
@@ -63,8 +64,11 @@ func (l *loader) loadCrossSell() []CrossSellRelation {
 			case t.Category != "" && (t.Title == "" || t.URL == ""):
 				l.report(doc.problemAt(at, "a category target needs a title and a url, for emails"))
 				continue
+			case t.SKU != "" && t.ReviewsOf != "":
+				l.report(doc.problemAt(at, "reviews_of belongs to a category target (a product target's reviews are its own)"))
+				continue
 			}
-			rel.To = append(rel.To, CrossSellTarget{Category: t.Category, SKU: t.SKU, Link: Recommendation{Title: t.Title, URL: t.URL, ImageURL: t.ImageURL}})
+			rel.To = append(rel.To, CrossSellTarget{Category: t.Category, SKU: t.SKU, Link: Recommendation{Title: t.Title, URL: t.URL, ImageURL: t.ImageURL, SKU: t.ReviewsOf}})
 		}
 		out = append(out, rel)
 	}

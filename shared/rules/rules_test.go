@@ -279,6 +279,11 @@ func TestLintProblems(t *testing.T) {
 			},
 		},
 		{
+			name:  "crosssell: reviews_of on a product target",
+			files: map[string]string{CrossSellFile: "relations:\n  - from: {sku: A}\n    to:\n      - {sku: B, reviews_of: B}\n"},
+			want:  []string{"rules/crosssell.yaml:4:9: reviews_of belongs to a category target (a product target's reviews are its own)"},
+		},
+		{
 			name:  "loyalty: the rate is required",
 			files: map[string]string{LoyaltyFile: "return_window: 14d\n"},
 			want:  []string{`rules/loyalty.yaml:1:1: missing required field "earn"`},
@@ -605,6 +610,9 @@ func TestSupportSettings(t *testing.T) {
 			return strings.Replace(s[:strings.Index(s, "\nsupport:")]+"\n", "contact_email: support@", "contact_email: help@", 1)
 		}, Support{Address: "help@tsubaki-chaen.example.jp", CoolingOff: DefaultCoolingOff, NotDeliveredAfter: DefaultNotDeliveredAfter}},
 		{"a week", func(s string) string { return strings.Replace(s, "cooling_off: 30d", "cooling_off: 1w", 1) }, Support{Address: "support@tsubaki-chaen.example.jp", CoolingOff: 7 * 24 * time.Hour, NotDeliveredAfter: 7 * 24 * time.Hour}},
+		{"a slack webhook", func(s string) string {
+			return strings.Replace(s, "  # slack_webhook_url: ", "  slack_webhook_url: ", 1)
+		}, Support{Address: "support@tsubaki-chaen.example.jp", CoolingOff: 30 * 24 * time.Hour, NotDeliveredAfter: 7 * 24 * time.Hour, SlackWebhookURL: "https://hooks.slack.com/services/T000/B000/XXXX"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -618,6 +626,20 @@ func TestSupportSettings(t *testing.T) {
 				t.Errorf("support = %+v, want %+v", set.Settings.Support, tt.want)
 			}
 		})
+	}
+}
+
+// TestSupportSlackHTTPS: a Slack webhook over plain http is refused with
+// its line and column (the URL carries the case, and is a secret).
+func TestSupportSlackHTTPS(t *testing.T) {
+	fsys := shipped(t)
+	settings := strings.Replace(readShipped(t, "settings.yaml"), "  # slack_webhook_url: https://", "  slack_webhook_url: http://", 1)
+	fsys["settings.yaml"] = &fstest.MapFile{Data: []byte(settings)}
+	_, err := LoadFS(fsys, "rules")
+	line := strings.Count(settings[:strings.Index(settings, "  slack_webhook_url:")], "\n") + 1
+	want := fmt.Sprintf("rules/settings.yaml:%d:22: support.slack_webhook_url must match ^https://[^ ]+$", line)
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
 	}
 }
 

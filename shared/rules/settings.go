@@ -50,6 +50,9 @@ type Support struct {
 	// NotDeliveredAfter is how long after fulfilment an order not reported
 	// delivered becomes a case.
 	NotDeliveredAfter time.Duration
+	// SlackWebhookURL is a Slack-compatible incoming webhook told of each
+	// case beside the email (https; empty: none).
+	SlackWebhookURL string
 }
 
 // DefaultNotDeliveredAfter is support.not_delivered_after's default.
@@ -281,6 +284,7 @@ type settingsSpec struct {
 		Address           string `yaml:"address"`
 		CoolingOff        string `yaml:"cooling_off"`
 		NotDeliveredAfter string `yaml:"not_delivered_after"`
+		SlackWebhookURL   string `yaml:"slack_webhook_url"`
 	} `yaml:"support"`
 	Report *struct {
 		Recipients []string `yaml:"recipients"`
@@ -428,7 +432,8 @@ func (l *loader) loadSettings() (Settings, bool) {
 	if v := spec.Surveys.MinInterval; v != "" {
 		s.SurveyInterval, _ = ParseDuration(v) // checked by the schema format
 	}
-	s.Support = Support{Address: spec.Support.Address, CoolingOff: DefaultCoolingOff, NotDeliveredAfter: DefaultNotDeliveredAfter}
+	s.Support = Support{Address: spec.Support.Address, CoolingOff: DefaultCoolingOff, NotDeliveredAfter: DefaultNotDeliveredAfter,
+		SlackWebhookURL: spec.Support.SlackWebhookURL}
 	if v := spec.Support.NotDeliveredAfter; v != "" {
 		s.Support.NotDeliveredAfter, _ = ParseDuration(v) // checked by the schema format
 	}

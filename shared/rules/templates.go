@@ -49,6 +49,10 @@ type Template struct {
 	// UsesPoints is true when a part refers to .Points, so the sender
 	// reads the customer's points ledger only for such messages.
 	UsesPoints bool
+	// UsesProductReviews is true when a part refers to .Rating,
+	// .RatingCount or .Reviews, so the sender reads the recommended
+	// products' review aggregates only for such messages.
+	UsesProductReviews bool
 }
 
 // HasEmail reports whether the template can render an email.
@@ -184,7 +188,7 @@ type StarLink struct {
 func StarLinks(link func(rating int) string) []StarLink {
 	out := make([]StarLink, 5)
 	for i := range out {
-		out[i] = StarLink{Rating: i + 1, Label: strings.Repeat("★", i+1) + strings.Repeat("☆", 4-i), URL: link(i + 1)}
+		out[i] = StarLink{Rating: i + 1, Label: Stars(i + 1), URL: link(i + 1)}
 	}
 	return out
 }
@@ -215,6 +219,33 @@ type Recommendation struct {
 	Title    string
 	URL      string
 	ImageURL string
+	// SKU is the product whose reviews the suggestion shows (crosssell.yaml
+	// reviews_of); empty shows none.
+	SKU string
+	// Rating is the product's average rating (0 without reviews) over
+	// RatingCount published reviews: {{printf "%.1f" .Rating}}.
+	Rating      float64
+	RatingCount int64
+	// Reviews are the product's best recent reviews (published, verified,
+	// four or five stars, newest first, at most three); their words are
+	// the customers', escaped in HTML.
+	Reviews []ReviewQuote
+}
+
+// ReviewQuote is a customer's review quoted in a message.
+type ReviewQuote struct {
+	Rating int
+	// Stars draws the rating (★★★★☆).
+	Stars  string
+	Title  string
+	Text   string
+	Author string
+}
+
+// Stars draws rating out of five stars (★★★★☆).
+func Stars(rating int) string {
+	rating = max(0, min(rating, 5))
+	return strings.Repeat("★", rating) + strings.Repeat("☆", 5-rating)
 }
 
 // Render fills the template for one recipient. An error means this message
@@ -382,6 +413,7 @@ func (l *loader) loadTemplate(dir, name string, fm map[string]any, layoutHTML *h
 	// mention in plain text only costs a needless read.
 	for _, f := range []string{SubjectFile, HTMLFile, TextFile, LineFile} {
 		t.UsesPoints = t.UsesPoints || strings.Contains(src[f], ".Points")
+		t.UsesProductReviews = t.UsesProductReviews || strings.Contains(src[f], ".Rating") || strings.Contains(src[f], ".Reviews")
 	}
 	if t.HasEmail() {
 		r, rendered := l.sampleRender(dir, t, sample)
@@ -513,7 +545,11 @@ func SampleData(s Settings) MessageData {
 		Customer: CustomerData{Name: "高橋 美咲"},
 		Order: OrderData{ID: "1001", PlacedAt: time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC), Total: 4300, Currency: s.Shop.Currency,
 			Items: []ItemData{{Name: "本練羊羹", Quantity: 2, Price: 2150}}},
-		Recommendations: []Recommendation{{Title: "羊羹に合う日本茶", URL: s.Shop.URL + "/collections/tea"}},
+		Recommendations: []Recommendation{{Title: "羊羹に合う日本茶", URL: s.Shop.URL + "/collections/tea", SKU: "TEA-SENCHA", Rating: 4.6, RatingCount: 23,
+			Reviews: []ReviewQuote{
+				{Rating: 5, Stars: Stars(5), Title: "香りが違います", Text: "羊羹と一緒にいただきました。\n渋みが少なく、家族にも好評です。", Author: "M.T."},
+				{Rating: 4, Stars: Stars(4), Text: "毎朝の一杯に。<また買います>", Author: "茶好き"},
+			}}},
 		Coupon: &CouponData{Code: "TSN-SAMPLE-CODE", Name: "10%OFFクーポン", Discount: "10%OFF", MinOrder: 3000,
 			ExpiresAt: time.Date(2026, 12, 21, 14, 59, 0, 0, time.UTC)},
 		Reviews:  []ReviewData{{Name: "本練羊羹", URL: s.Shop.URL + "/products/SWEET-YOKAN/reviews/new"}},

@@ -182,8 +182,9 @@ func (s *Store) FinishReview(ctx context.Context, reviewKey string, at time.Time
 const RecentReviewsKept = 100
 
 // ProductReviews is a product's review aggregate: its published reviews'
-// count and rating sum, kept as reviews arrive, so a message needs one
-// GetItem, never a Query over the reviews.
+// count and rating sum, and its best recent reviews to quote, kept as
+// reviews arrive, so a message needs one GetItem, never a Query over the
+// reviews.
 type ProductReviews struct {
 	SKU       string    `dynamodbav:"sku"`
 	Count     int64     `dynamodbav:"count"`
@@ -193,6 +194,52 @@ type ProductReviews struct {
 	// last RecentReviewsKept reviews counted, oldest first.
 	Version int64    `dynamodbav:"version"`
 	Recent  []string `dynamodbav:"recent"`
+	// Best are the newest published reviews worth quoting in messages
+	// (Quotable), newest first, at most BestReviewsKept.
+	Best []ReviewQuote `dynamodbav:"best,omitempty"`
+}
+
+// ReviewQuote is a published review as messages quote it: its words as
+// written (stored as text, escaped wherever shown).
+type ReviewQuote struct {
+	Key       string    `dynamodbav:"key"`
+	Rating    int       `dynamodbav:"rating"`
+	Title     string    `dynamodbav:"title,omitempty"`
+	Text      string    `dynamodbav:"text,omitempty"`
+	Author    string    `dynamodbav:"author,omitempty"`
+	CreatedAt time.Time `dynamodbav:"created_at"`
+}
+
+// BestReviewsKept is how many reviews a product's aggregate keeps to
+// quote; QuoteMinRating the least rating of one.
+const (
+	BestReviewsKept = 3
+	QuoteMinRating  = 4
+)
+
+// Quotable reports whether a published review may be quoted in messages:
+// rated QuoteMinRating or more, and verified (its author bought the
+// product).
+func Quotable(r review.Review) bool { return r.Rating >= QuoteMinRating && r.Verified }
+
+// withBest is best with r added when it is quotable: newest first (by
+// when it was written, then key), at most BestReviewsKept.
+func withBest(best []ReviewQuote, r review.Review) []ReviewQuote {
+	if !Quotable(r) {
+		return best
+	}
+	q := ReviewQuote{Key: r.Key(), Rating: r.Rating, Title: r.Title, Text: r.Text, Author: r.Author, CreatedAt: r.CreatedAt.UTC()}
+	out := append(slices.DeleteFunc(slices.Clone(best), func(b ReviewQuote) bool { return b.Key == q.Key }), q)
+	slices.SortFunc(out, func(a, b ReviewQuote) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	if len(out) > BestReviewsKept {
+		out = out[:BestReviewsKept]
+	}
+	return out
 }
 
 // Average is the mean rating, 0 without reviews.
@@ -221,11 +268,13 @@ func (s *Store) GetProductReviews(ctx context.Context, sku string) (ProductRevie
 const maxAggregateAttempts = 20
 
 // CountReview adds a published review's rating to its product's
-// aggregate, once: a strongly consistent GetItem, then a PutItem
-// conditioned on the version read, retried on conflict. A review already
-// among the aggregate's Recent is not added again (a retried delivery),
-// and reports false.
-func (s *Store) CountReview(ctx context.Context, sku, reviewKey string, rating int, at time.Time) (bool, error) {
+// aggregate, and the review to the product's Best when it is quotable,
+// once: a strongly consistent GetItem, then a PutItem conditioned on the
+// version read, retried on conflict. A review already among the
+// aggregate's Recent is not added again (a retried delivery), and
+// reports false.
+func (s *Store) CountReview(ctx context.Context, r review.Review, at time.Time) (bool, error) {
+	sku, reviewKey, rating := r.SKU, r.Key(), r.Rating
 	for range maxAggregateAttempts {
 		p, err := s.GetProductReviews(ctx, sku)
 		if err != nil {
@@ -240,6 +289,7 @@ func (s *Store) CountReview(ctx context.Context, sku, reviewKey string, rating i
 		p.Version++
 		p.UpdatedAt = at.UTC()
 		p.Recent = append(p.Recent, reviewKey)
+		p.Best = withBest(p.Best, r)
 		if n := len(p.Recent); n > RecentReviewsKept {
 			p.Recent = p.Recent[n-RecentReviewsKept:]
 		}

@@ -94,28 +94,43 @@ type Mailer interface {
 	Send(ctx context.Context, m email.Message) (string, error)
 }
 
+// Poster posts a text message to a chat webhook (a *Slack).
+type Poster interface {
+	Post(ctx context.Context, text string) error
+}
+
 // Desk tells the shop's support of open cases.
 type Desk struct {
 	Store  TellStore
 	Mailer Mailer
+	// Slack, when set, is told of each case beside the email
+	// (settings.yaml support.slack_webhook_url).
+	Slack Poster
 	// Support is the support settings: the address told, the cooling-off.
 	Support  rules.Support
 	Shop     string
 	Location *time.Location
 }
 
-// Tell emails support one message per open case, takes each told case
-// out of the open index, and returns how many it told. Each case's email
-// is claimed first, so overlapping ticks tell it once, and marked sent
-// before its case closes: a tick that died after claiming is taken over
-// once its claim is stale (store.NoticeStaleAfter), never lost. A send
-// that failed gives its claim back for the next tick; one SES refused for
-// good (the support address unverified) keeps it until stale, so it is
-// tried again every few ticks, not every tick. One case's failure never
-// keeps the others from being told; the errors are returned together.
+// Tell emails support one message per open case (and posts it to Slack
+// when a webhook is set), takes each case whose notices all went out of
+// the open index, and returns how many cases it told something of. Each
+// notice is claimed first, so overlapping ticks send it once, and marked
+// sent before its case closes: a tick that died after claiming is taken
+// over once its claim is stale (store.NoticeStaleAfter), never lost. A
+// send that failed gives its claim back for the next tick; one refused
+// for good (the support address unverified, the Slack hook removed) keeps
+// it until stale, so it is tried again every few ticks, not every tick.
+// The email and the Slack post are claimed apart: a failing post never
+// holds the email up, and is tried again by the next ticks until
+// SlackGiveUp after the case. One case's failure never keeps the others
+// from being told; the errors are returned together.
 func (d *Desk) Tell(ctx context.Context, now time.Time) (int, error) {
+	if d.Support.Address == "" && d.Slack == nil {
+		return 0, nil
+	}
 	cases, err := d.Store.OpenCases(ctx)
-	if err != nil || d.Support.Address == "" {
+	if err != nil {
 		return 0, err
 	}
 	told := 0
@@ -124,7 +139,6 @@ func (d *Desk) Tell(ctx context.Context, now time.Time) (int, error) {
 		sent, err := d.tell(ctx, c, now)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tell case %s: %w", c.ID, err))
-			continue
 		}
 		if sent {
 			told++
@@ -134,36 +148,63 @@ func (d *Desk) Tell(ctx context.Context, now time.Time) (int, error) {
 	return told, errors.Join(errs...)
 }
 
-// tell sends c's email unless another tick has (or is sending it), and
-// closes c once its email is known sent; it reports whether it sent it.
+// tell sends c's email and Slack post unless another tick has (or is
+// sending them), and closes c once both are known sent; it reports
+// whether it sent either.
 func (d *Desk) tell(ctx context.Context, c store.Case, now time.Time) (bool, error) {
-	name := "case#" + c.ID
+	mailSent, mailDone := false, true
+	var errs []error
+	if d.Support.Address != "" {
+		var err error
+		mailSent, mailDone, err = d.notify(ctx, "case#"+c.ID, now, func() error {
+			m, err := d.message(c)
+			if err == nil {
+				_, err = d.Mailer.Send(ctx, m)
+			}
+			return err
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	slackSent, slackDone := false, true
+	if d.Slack != nil {
+		var err error
+		slackSent, slackDone, err = d.notify(ctx, "case-slack#"+c.ID, now, func() error { return d.Slack.Post(ctx, d.slackText(c)) })
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if !slackDone && mailDone && now.Sub(c.At) >= SlackGiveUp {
+			slog.WarnContext(ctx, "support case slack given up", "case_id", c.ID)
+			slackDone = true
+		}
+	}
+	if mailDone && slackDone {
+		errs = append(errs, d.Store.TellCase(ctx, c.ID, now))
+	}
+	return mailSent || slackSent, errors.Join(errs...)
+}
+
+// notify sends the notice name with send unless another tick has (or is
+// sending it): sent says this call sent it, done that it is known sent.
+func (d *Desk) notify(ctx context.Context, name string, now time.Time, send func() error) (sent, done bool, err error) {
 	claimed, err := d.Store.ClaimNotice(ctx, name, now, store.CaseRetention)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if !claimed {
-		// Sent by another tick (close it), or being sent (leave it).
-		sent, err := d.Store.NoticeSent(ctx, name)
-		if err != nil || !sent {
-			return false, err
-		}
-		return false, d.Store.TellCase(ctx, c.ID, now)
+		// Sent by another tick, or being sent (leave it).
+		done, err := d.Store.NoticeSent(ctx, name)
+		return false, done, err
 	}
-	m, err := d.message(c)
-	if err == nil {
-		_, err = d.Mailer.Send(ctx, m)
-	}
+	err = send()
 	switch {
-	case errors.Is(err, email.ErrRejected):
-		return false, err // the claim stays until stale
+	case errors.Is(err, email.ErrRejected), errors.Is(err, ErrSlackRejected):
+		return false, false, err // the claim stays until stale
 	case err != nil:
-		return false, errors.Join(err, d.Store.ReleaseNotice(ctx, name, now))
+		return false, false, errors.Join(err, d.Store.ReleaseNotice(ctx, name, now))
 	}
-	if err := d.Store.MarkNoticeSent(ctx, name, now); err != nil {
-		return true, err
-	}
-	return true, d.Store.TellCase(ctx, c.ID, now)
+	return true, true, d.Store.MarkNoticeSent(ctx, name, now)
 }
 
 //go:embed case.html.tmpl

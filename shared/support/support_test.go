@@ -2,8 +2,12 @@ package support
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -226,4 +230,175 @@ func TestTellAfterACrash(t *testing.T) {
 	if sent := testenv.SentEmails(t, to); len(sent) != 1 {
 		t.Errorf("%d emails, want 1", len(sent))
 	}
+}
+
+// slackHook is an httptest Slack incoming webhook that checks each
+// request against the documented shape (POST, JSON {"text": ...}) and
+// answers the statuses it is given in turn (200 once they run out).
+type slackHook struct {
+	t        *testing.T
+	mu       sync.Mutex
+	statuses []int
+	texts    []string // the texts of the posts it answered 200
+	tries    int
+}
+
+func (h *slackHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.tries++
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") || r.URL.Path != "/services/T000/B000/XXXX" {
+		h.t.Errorf("slack got %s %s (%s)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+	}
+	var body map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body) != 1 {
+		h.t.Errorf("slack body %v (%v), want only text", body, err)
+	}
+	text, _ := body["text"].(string)
+	if len(h.statuses) > 0 {
+		st := h.statuses[0]
+		h.statuses = h.statuses[1:]
+		if st != http.StatusOK {
+			w.WriteHeader(st)
+			return
+		}
+	}
+	h.texts = append(h.texts, text)
+	_, _ = w.Write([]byte("ok"))
+}
+
+func (h *slackHook) posted() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.texts...)
+}
+
+// withSlack points d at a new Slack stand-in answering statuses.
+func withSlack(t *testing.T, d *Desk, statuses ...int) *slackHook {
+	t.Helper()
+	h := &slackHook{t: t, statuses: statuses}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	d.Slack = &Slack{URL: srv.URL + "/services/T000/B000/XXXX", Client: srv.Client()}
+	return h
+}
+
+// TestTellSlack: each case is posted to the Slack webhook once beside its
+// email, however often the tick repeats or overlaps: its cause, order and
+// what the customer said (Slack markup escaped), never an email address
+// or name.
+func TestTellSlack(t *testing.T) {
+	ctx := context.Background()
+	d, o, st, to := newDesk(t)
+	hook := withSlack(t, d)
+	for _, c := range []store.Case{
+		{ID: "complaint#k-1", Cause: Complaint, CustomerID: "c-1", CampaignID: "winback", At: at},
+		{ID: "low_review#generic#r-1", Cause: LowReview, CustomerID: "c-2", OrderID: "1001", About: "★1 SWEET-YOKAN", Said: "<!channel> 届きません\n<https://evil.example|ここ>", At: at.Add(time.Minute)},
+	} {
+		if err := o.Open(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := d.Tell(ctx, at.Add(5*time.Minute+time.Duration(i)*time.Second)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if told, err := d.Tell(ctx, at.Add(10*time.Minute)); err != nil || told != 0 {
+		t.Errorf("a later tick told %d (%v), want 0", told, err)
+	}
+	if cases, err := st.OpenCases(ctx); err != nil || len(cases) != 0 {
+		t.Errorf("open cases after telling: %d, %v", len(cases), err)
+	}
+	if sent := testenv.SentEmails(t, to); len(sent) != 2 {
+		t.Errorf("support received %d emails, want 2", len(sent))
+	}
+	posts := hook.posted()
+	if len(posts) != 2 {
+		t.Fatalf("slack got %d posts, want 2", len(posts))
+	}
+	// Overlapping ticks post in either order.
+	i := slices.IndexFunc(posts, func(p string) bool { return strings.Contains(p, "低評価") })
+	if i < 0 || !strings.Contains(posts[1-i], "迷惑メール") {
+		t.Fatalf("slack posts %q: want one per case", posts)
+	}
+	low := posts[i]
+	for _, want := range []string{"低評価", "ご注文: 1001", "★1 SWEET-YOKAN", "> &lt;!channel&gt; 届きません\n> &lt;https://evil.example|ここ&gt;", "customer show c-2"} {
+		if !strings.Contains(low, want) {
+			t.Errorf("slack post %q lacks %q", low, want)
+		}
+	}
+	if strings.Contains(low, "<!channel>") || strings.Contains(low, "@") {
+		t.Errorf("slack post %q carries markup or an address", low)
+	}
+	golden.Check(t, "case-low-review.slack.txt", low)
+}
+
+// TestTellSlackFailing: a failed Slack post never holds the email up; the
+// case stays open and the next tick posts it, once; a hook that refuses
+// for good is tried again once its claim is stale and given up
+// SlackGiveUp after the case, which then closes.
+func TestTellSlackFailing(t *testing.T) {
+	ctx := context.Background()
+	t.Run("retried by the next tick", func(t *testing.T) {
+		d, o, st, to := newDesk(t)
+		hook := withSlack(t, d, http.StatusInternalServerError)
+		if err := o.Open(ctx, store.Case{ID: "complaint#k-1", Cause: Complaint, CustomerID: "c-1", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		if told, err := d.Tell(ctx, at.Add(5*time.Minute)); err == nil || told != 1 || strings.Contains(err.Error(), "/services/") {
+			t.Errorf("first tick told %d (%v), want the email and the post's error without its URL", told, err)
+		}
+		if sent := testenv.SentEmails(t, to); len(sent) != 1 {
+			t.Errorf("the email waited for slack: %d sent", len(sent))
+		}
+		if cases, _ := st.OpenCases(ctx); len(cases) != 1 {
+			t.Fatalf("the case closed before slack was told: %d open", len(cases))
+		}
+		for _, m := range []time.Duration{10, 15} {
+			if _, err := d.Tell(ctx, at.Add(m*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if posts := hook.posted(); len(posts) != 1 {
+			t.Errorf("slack got %d posts, want 1", len(posts))
+		}
+		if sent := testenv.SentEmails(t, to); len(sent) != 1 {
+			t.Errorf("support received %d emails, want 1", len(sent))
+		}
+		if cases, _ := st.OpenCases(ctx); len(cases) != 0 {
+			t.Errorf("%d cases open after the post", len(cases))
+		}
+	})
+	t.Run("refused for good", func(t *testing.T) {
+		d, o, st, _ := newDesk(t)
+		hook := withSlack(t, d, http.StatusNotFound, http.StatusNotFound, http.StatusNotFound, http.StatusNotFound)
+		if err := o.Open(ctx, store.Case{ID: "complaint#k-1", Cause: Complaint, CustomerID: "c-1", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Tell(ctx, at.Add(5*time.Minute)); !errors.Is(err, ErrSlackRejected) {
+			t.Fatalf("a refused post reported %v", err)
+		}
+		_, _ = d.Tell(ctx, at.Add(10*time.Minute)) // claim fresh: not tried
+		if hook.tries != 1 {
+			t.Errorf("slack tried %d times before the claim was stale, want 1", hook.tries)
+		}
+		_, _ = d.Tell(ctx, at.Add(5*time.Minute+store.NoticeStaleAfter))
+		if hook.tries != 2 {
+			t.Errorf("slack tried %d times once stale, want 2", hook.tries)
+		}
+		if cases, _ := st.OpenCases(ctx); len(cases) != 1 {
+			t.Fatalf("%d cases open, want the one slack refused", len(cases))
+		}
+		_, _ = d.Tell(ctx, at.Add(SlackGiveUp))
+		if cases, _ := st.OpenCases(ctx); len(cases) != 0 {
+			t.Errorf("%d cases open after giving slack up", len(cases))
+		}
+	})
 }

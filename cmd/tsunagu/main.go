@@ -35,6 +35,7 @@ var commands = map[string]command{
 	"preview":  {"render a campaign's messages for a sample customer", previewCampaign},
 	"report":   {"report --from --to: a period's KPIs, lift and deliverability as a table and one HTML file", reportCommand},
 	"reviews":  {"reviews list | approve KEY | reject KEY: the reviews customers sent on tsunagu's own form, for the shop to approve", reviewsCommand},
+	"points":   {"points show CUSTOMER | adjust CUSTOMER --points N --reason TEXT --ref ID: a customer's points ledger and balance; the shop's adjustments", pointsCommand},
 	"referral": {"referral list --status review|pending|rewarded|refused|cancelled | approve ORDER | reject ORDER: the referrals for the shop to review, and its decisions", referralCommand},
 	"simulate": {"which campaigns an order event fires, and why the others do not", simulateEvent},
 	"seed":     {"seed --customers N --days D: write a realistic demo history (profiles, counters, snapshot) with a planted campaign effect", seedCommand},

@@ -54,10 +54,14 @@ func decideReferral(ctx context.Context, verb string, args []string) error {
 }
 
 // oneArgument parses the flags of a command that takes one argument (an
-// order id, a review key) before or after its flags, and returns it.
-func oneArgument(name string, args []string, usage string, data *dataFlags) (string, error) {
+// order id, a review key, a customer id) before or after its flags, and
+// returns it; more registers the command's own flags.
+func oneArgument(name string, args []string, usage string, data *dataFlags, more ...func(*flag.FlagSet)) (string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	data.register(fs)
+	for _, register := range more {
+		register(fs)
+	}
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		args = append(args[1:], args[0])
 	}

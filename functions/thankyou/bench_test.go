@@ -12,12 +12,14 @@ import (
 )
 
 // BenchmarkThankyouView serves b.N thank-you page views of one order, 50 at
-// a time, against the emulator, and reports handler time percentiles and
-// DynamoDB requests per view.
+// a time, against the emulator, with the shipped points programme (the
+// customer's ledger read with the rest), and reports handler time
+// percentiles and DynamoDB requests per view.
 func BenchmarkThankyouView(b *testing.B) {
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	e := newEnv(b, nil, order.ConsentGranted)
+	withPoints(b, e, 600)
 	req := viewRequest("1001", signed("1001"))
 	e.do(b, req) // the first view records the view and its coupon
 	e.counter.Reset()

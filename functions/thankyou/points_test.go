@@ -23,7 +23,7 @@ import (
 // withPoints wires the points of the thank-you function (its grants) and
 // seeds c-1's ledger: order 1001 earned 43 points (pending) and approved
 // points from before.
-func withPoints(t *testing.T, e *env, approved int64) {
+func withPoints(t testing.TB, e *env, approved int64) {
 	t.Helper()
 	handlerStore := e.h.Store.(*store.Store)
 	coder, _ := coupon.NewCoder(secret)

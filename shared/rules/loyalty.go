@@ -35,6 +35,10 @@ type Loyalty struct {
 	// Referral is the referral programme (referral.go), nil when the
 	// file has no referral: section.
 	Referral *Referral
+	// ReviewPoints is what a customer's review of a product they ordered
+	// earns, whatever its rating (reviews: points); 0 when reviews earn
+	// nothing.
+	ReviewPoints int64
 }
 
 // loyaltySpec is loyalty.yaml as written.
@@ -48,6 +52,9 @@ type loyaltySpec struct {
 		WarnBefore         []string `yaml:"warn_before"`
 	} `yaml:"expiry"`
 	Referral *referralSpec `yaml:"referral"`
+	Reviews  *struct {
+		Points int64 `yaml:"points"`
+	} `yaml:"reviews"`
 }
 
 // loadLoyalty reads loyalty.yaml; nil when the shop has none or when it
@@ -79,6 +86,9 @@ func (l *loader) loadLoyalty() *Loyalty {
 		slices.SortFunc(out.ExpiryWarnings, func(a, b time.Duration) int { return cmp.Compare(b, a) })
 	}
 	out.Referral = l.referral(doc, spec.Referral)
+	if spec.Reviews != nil {
+		out.ReviewPoints = spec.Reviews.Points
+	}
 	return out
 }
 

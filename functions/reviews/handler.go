@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
+	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/signature"
@@ -41,6 +43,7 @@ type Store interface {
 	MarkReviewCounted(ctx context.Context, reviewKey string, at time.Time) error
 	RecordReview(ctx context.Context, customerID, sku, reviewKey string, at time.Time) error
 	FinishReview(ctx context.Context, reviewKey string, at time.Time) (bool, error)
+	PutMovement(ctx context.Context, m loyalty.Movement) (bool, error)
 }
 
 // Handler takes reviews in: from the shop (tsunagu's review webhook,
@@ -63,7 +66,11 @@ type Handler struct {
 	// shop on its page.
 	Forms FormOpener
 	Shop  string
-	Now   func() time.Time
+	// ReviewPoints is what a review of an order's product by the customer
+	// who ordered it earns, whatever its rating (loyalty.yaml reviews:);
+	// 0 gives none.
+	ReviewPoints int64
+	Now          func() time.Time
 }
 
 // FormOpener opens review form links (a *review.FormSealer).
@@ -85,8 +92,10 @@ type answer struct {
 	Counted bool `json:"counted"`
 	// StopsRequests: the author is known, so no more review requests for
 	// the product go to them.
-	StopsRequests bool   `json:"stops_requests"`
-	Ignored       string `json:"ignored,omitempty"`
+	StopsRequests bool `json:"stops_requests"`
+	// Points: what the review earned its author (points for reviews).
+	Points  int64  `json:"points,omitempty"`
+	Ignored string `json:"ignored,omitempty"`
 }
 
 // Handle answers one API Gateway request: 200 once the review is stored
@@ -149,17 +158,21 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 // note that its author reviewed the product, and mark it done. A delivery
 // that changes nothing answers duplicate.
 func (h *Handler) take(ctx context.Context, r review.Review, now time.Time) (answer, error) {
-	if r.CustomerID == "" && r.OrderID != "" {
+	var ordered *order.Order
+	if r.OrderID != "" && (r.CustomerID == "" || h.ReviewPoints > 0) {
 		o, err := h.Store.GetOrder(ctx, r.OrderID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			// An order tsunagu never heard of: the review is kept, its
-			// author unknown.
+			// author unknown (and earns no points).
 		case err != nil:
 			return answer{}, err
-		case o.Order.Customer != nil:
-			r.CustomerID = o.Order.Customer.ID
+		default:
+			ordered = &o.Order
 		}
+	}
+	if r.CustomerID == "" && ordered != nil && ordered.Customer != nil {
+		r.CustomerID = ordered.Customer.ID
 	}
 	stored, err := h.Store.SaveReview(ctx, r, now)
 	if err != nil {
@@ -202,6 +215,12 @@ func (h *Handler) take(ctx context.Context, r review.Review, now time.Time) (ans
 				return answer{}, err
 			}
 		}
+		if h.ReviewPoints > 0 && orderedBy(ordered, rv) {
+			if err := h.credit(ctx, rv, now); err != nil {
+				return answer{}, err
+			}
+			a.Points = h.ReviewPoints
+		}
 	}
 	first, err := h.Store.FinishReview(ctx, rv.Key(), now)
 	if err != nil {
@@ -209,4 +228,32 @@ func (h *Handler) take(ctx context.Context, r review.Review, now time.Time) (ans
 	}
 	a.Duplicate = !first && !changed
 	return a, nil
+}
+
+// ReasonReview is the reason of the points a review earned.
+const ReasonReview = "review"
+
+// orderedBy reports whether rv is a review, by the customer who placed
+// it, of a product of the order o (under its sku or another key the
+// product is known by): only such a review earns points.
+func orderedBy(o *order.Order, rv review.Review) bool {
+	if o == nil || o.ID != rv.OrderID || o.Customer == nil || rv.CustomerID == "" || o.Customer.ID != rv.CustomerID {
+		return false
+	}
+	return slices.ContainsFunc(o.Items, func(it order.Item) bool { return it.SKU == rv.SKU || slices.Contains(it.OtherKeys(), rv.SKU) })
+}
+
+// credit gives rv's author the points for a review, once per review (the
+// movement's id is the review's key), whatever its rating: the points
+// never depend on what the review says.
+func (h *Handler) credit(ctx context.Context, rv review.Review, now time.Time) error {
+	m := loyalty.Movement{CustomerID: rv.CustomerID, Kind: loyalty.Adjusted, Reason: ReasonReview, Ref: "review:" + rv.Key(), Points: h.ReviewPoints, At: now.UTC()}
+	written, err := h.Store.PutMovement(ctx, m)
+	if err != nil {
+		return fmt.Errorf("credit points for review %s: %w", rv.Key(), err)
+	}
+	if written {
+		slog.InfoContext(ctx, "points movement", "kind", m.Kind, "reason", m.Reason, "points", m.Points)
+	}
+	return nil
 }

@@ -92,6 +92,7 @@ type reply struct {
 	Review        string `json:"review"`
 	Counted       bool   `json:"counted"`
 	StopsRequests bool   `json:"stops_requests"`
+	Points        int64  `json:"points"`
 	Ignored       string `json:"ignored"`
 }
 
@@ -483,5 +484,60 @@ func TestJudgemeModeration(t *testing.T) {
 				t.Errorf("rating %s, want %s", r, s.rating)
 			}
 		})
+	}
+}
+
+// TestPointsForReviews: with points for reviews on, a review of a product
+// of an order by the customer who placed it earns the points once per
+// review, whatever its rating, however often (and however concurrently)
+// it is delivered; a review of another product, of an order tsunagu never
+// saw, or by someone else earns nothing.
+func TestPointsForReviews(t *testing.T) {
+	f := newFixture(t)
+	f.h.ReviewPoints = 50
+	f.order(t, "1001", "c-1", "SWEET-YOKAN", "TEA-SENCHA")
+	steps := []struct {
+		name, body string
+		points     int64 // in the answer
+	}{
+		{"one star earns as five would", reviewBody("r-1", "1001", "SWEET-YOKAN", 1, false, ""), 50},
+		{"the same review again", reviewBody("r-1", "1001", "SWEET-YOKAN", 1, true, ""), 0},
+		{"another product of the order", reviewBody("r-2", "1001", "TEA-SENCHA", 5, true, ""), 50},
+		{"a product not in the order", reviewBody("r-3", "1001", "TEAWARE-KYUSU", 5, true, ""), 0},
+		{"an order tsunagu never saw", reviewBody("r-4", "9999", "SWEET-YOKAN", 5, true, `,"customer_id":"c-1"`), 0},
+		{"someone else's order", reviewBody("r-5", "1001", "SWEET-YOKAN", 5, true, `,"customer_id":"c-2"`), 0},
+	}
+	for _, s := range steps {
+		status, got := call(t, f.h, genericRequest(s.body))
+		_, again := call(t, f.h, genericRequest(s.body)) // a redelivery: never points again
+		if status != http.StatusOK || !got.Accepted || got.Points != s.points || again.Points != 0 {
+			t.Errorf("%s: answer %d %+v, redelivery %+v; want %d points once", s.name, status, got, again, s.points)
+		}
+	}
+	// Copies of one review delivered at once: one movement.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = f.h.Handle(context.Background(), genericRequest(reviewBody("r-6", "1001", "TEA-SENCHA", 3, true, "")))
+		}()
+	}
+	wg.Wait()
+	for customer, want := range map[string][]string{
+		"c-1": {"adjusted#review:generic#r-1 review 50", "adjusted#review:generic#r-2 review 50", "adjusted#review:generic#r-6 review 50"},
+		"c-2": nil,
+	} {
+		ledger, err := f.st.Ledger(context.Background(), customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range ledger {
+			got = append(got, fmt.Sprintf("%s %s %d", m.ID(), m.Reason, m.Points))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s ledger %q, want %q", customer, got, want)
+		}
 	}
 }

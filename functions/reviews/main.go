@@ -23,7 +23,7 @@ func main() {
 	slog.SetDefault(logging.NewLambdaLogger())
 	env := config.New(os.LookupEnv)
 	publicURL := env.BaseURL("TSUNAGU_PUBLIC_URL")
-	b, settings, err := deps.Counting(context.Background(), env, deps.WebhookSecret, deps.JudgemeSecret, deps.ClickSecret)
+	b, set, err := deps.CountingRules(context.Background(), env, deps.WebhookSecret, deps.JudgemeSecret, deps.ClickSecret)
 	var forms *review.FormSealer
 	if err == nil {
 		forms, err = review.NewFormSealer(publicURL, b.Secrets.Keys(deps.ClickSecret)...)
@@ -33,7 +33,10 @@ func main() {
 		os.Exit(1)
 	}
 	h := &Handler{Store: b.Store, WebhookSecret: b.Secrets.Keys(deps.WebhookSecret), JudgemeSecret: b.Secrets.Keys(deps.JudgemeSecret),
-		Cases: &support.Opener{Store: b.Store, CoolingOff: settings.Support.CoolingOff}, Forms: forms, Shop: settings.Shop.Name, Now: time.Now}
+		Cases: &support.Opener{Store: b.Store, CoolingOff: set.Settings.Support.CoolingOff}, Forms: forms, Shop: set.Settings.Shop.Name, Now: time.Now}
+	if set.Loyalty != nil {
+		h.ReviewPoints = set.Loyalty.ReviewPoints
+	}
 	if len(h.JudgemeSecret) == 0 {
 		slog.Info("judge.me webhooks refused: no JUDGEME_WEBHOOK_SECRET")
 	}

@@ -240,6 +240,9 @@ func (r *Runner) messageData(t Trigger, coupon *store.Coupon, reviews []rules.Re
 	for _, it := range t.Order.Items {
 		data.Order.Items = append(data.Order.Items, rules.ItemData{Name: it.Name, Quantity: it.Quantity, Price: it.UnitPrice})
 	}
+	if r.Rules.Loyalty != nil {
+		data.ReviewPoints = r.Rules.Loyalty.ReviewPoints
+	}
 	data.Referral.FriendDiscount, data.Referral.Reward = r.Rules.Offer()
 	if r.Referrals != nil && data.Referral.Reward != "" && len(t.Profile.Orders) > 0 {
 		// A customer who has ordered has a code, indexed by that order.

@@ -22,7 +22,9 @@ type PreviewMessage struct {
 // anything. Coupons show the code they would get; review requests ask about
 // every product of the order; points merge fields show the sample
 // figures of rules.SampleData (a preview reads no ledger), with the points
-// the campaign's points actions would give.
+// the campaign's points actions would give, and recommended products
+// (reviews_of) its sample rating and reviews (a preview reads no
+// aggregate).
 func (r *Runner) Preview(t Trigger, campaignID string) ([]PreviewMessage, error) {
 	c := r.Rules.Campaign(campaignID)
 	if c == nil {
@@ -54,6 +56,9 @@ func (r *Runner) Preview(t Trigger, campaignID string) ([]PreviewMessage, error)
 			if tpl.UsesPoints {
 				data.Points = rules.SampleData(r.Rules.Settings).Points
 			}
+			if tpl.UsesProductReviews {
+				sampleReviews(r.Rules.Settings, data.Recommendations)
+			}
 			data.Points.Awarded = awarded
 			if a.Type == rules.ActionLine {
 				m.Line, err = tpl.RenderLine(data)
@@ -72,4 +77,15 @@ func (r *Runner) Preview(t Trigger, campaignID string) ([]PreviewMessage, error)
 		}
 	}
 	return out, nil
+}
+
+// sampleReviews gives the recommendations that name a product the sample
+// rating and reviews of rules.SampleData.
+func sampleReviews(s rules.Settings, recs []rules.Recommendation) {
+	sample := rules.SampleData(s).Recommendations[0]
+	for i := range recs {
+		if recs[i].SKU != "" {
+			recs[i].Rating, recs[i].RatingCount, recs[i].Reviews = sample.Rating, sample.RatingCount, sample.Reviews
+		}
+	}
 }

@@ -2,11 +2,14 @@ package campaign
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tsunagu-dev/tsunagu/infra/testkit/lineapi"
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 )
@@ -72,5 +75,49 @@ func TestCrossSellShowsProductReviews(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLineShowsProductReviews: a LINE message quotes the reviews as
+// written (plain text, never HTML-escaped), from the same aggregate.
+func TestLineShowsProductReviews(t *testing.T) {
+	set := ruleSetFiles(t, map[string]string{
+		rules.CampaignsDir + "/note.yaml": "id: note\nname: note\ntrigger: order.created\nkind: transactional\nactions:\n  - {type: line, template: ugc}\n",
+		"templates/ugc/line.txt": "{{range .Recommendations}}{{.Title}}{{if .RatingCount}} ★{{printf \"%.1f\" .Rating}}（{{.RatingCount}}件）{{end}}\n" +
+			"{{range .Reviews}}{{.Stars}} {{.Text}}（{{.Author}}さん）\n{{end}}{{end}}",
+	})
+	r, st := newRunner(t, set)
+	r.ProductReviews = st
+	api := lineapi.NewServer(t)
+	client, err := line.New(lineapi.Token, line.WithEndpoint(api.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Line = client
+	ctx := context.Background()
+	rv := review.Review{Source: review.SourceGeneric, ID: "r-1", SKU: "TEA-SENCHA", Rating: 5, Text: "渋み<少なめ> & 香り\"良し\"", Author: "M&T",
+		Verified: true, Published: true, CreatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := st.CountReview(ctx, rv, rv.CreatedAt); err != nil {
+		t.Fatal(err)
+	}
+	p, o := linked(t, "c-ugc-line")
+	if out := runOnce(t, r, p, o, "order:"+o.ID+":order.created"); statuses(out) != "note:line=sent" {
+		t.Fatalf("run = %s", statuses(out))
+	}
+	pushes := api.Requests(lineapi.PushPath)
+	if len(pushes) != 1 {
+		t.Fatalf("%d pushes", len(pushes))
+	}
+	var body struct {
+		Messages []struct {
+			Type, Text string
+		}
+	}
+	if err := json.Unmarshal(pushes[0].Body, &body); err != nil || len(body.Messages) == 0 {
+		t.Fatalf("push body %s: %v", pushes[0].Body, err)
+	}
+	want := "羊羹に合う宇治煎茶 ★5.0（1件）\n★★★★★ 渋み<少なめ> & 香り\"良し\"（M&Tさん）"
+	if body.Messages[0].Type != "text" || !strings.Contains(body.Messages[0].Text, want) {
+		t.Errorf("LINE text %q, want it to hold %q", body.Messages[0].Text, want)
 	}
 }

@@ -149,14 +149,24 @@ func LineDryRun(env *config.Env) *line.DryRun {
 // the shop's settings from the rules in TSUNAGU_RULES_DIR (its zone, whose
 // days the counters are kept by).
 func Counting(ctx context.Context, env *config.Env, secrets ...string) (*Base, rules.Settings, error) {
-	rulesDir := env.Required("TSUNAGU_RULES_DIR")
-	b, err := Store(ctx, env, secrets...)
+	b, set, err := CountingRules(ctx, env, secrets...)
 	if err != nil {
 		return nil, rules.Settings{}, err
 	}
+	return b, set.Settings, nil
+}
+
+// CountingRules is Counting with the whole rule set (the settings and
+// the points programme, for a function that credits points).
+func CountingRules(ctx context.Context, env *config.Env, secrets ...string) (*Base, *rules.Set, error) {
+	rulesDir := env.Required("TSUNAGU_RULES_DIR")
+	b, err := Store(ctx, env, secrets...)
+	if err != nil {
+		return nil, nil, err
+	}
 	set, err := rules.Load(rulesDir)
 	if err != nil {
-		return nil, rules.Settings{}, fmt.Errorf("load rules from %s:\n%w", rulesDir, err)
+		return nil, nil, fmt.Errorf("load rules from %s:\n%w", rulesDir, err)
 	}
-	return b, set.Settings, nil
+	return b, set, nil
 }

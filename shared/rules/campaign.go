@@ -449,6 +449,8 @@ func (l *loader) checkTemplate(doc *document, c *Campaign, a Action, at *yaml.No
 		l.report(doc.problemAt(at, "template %q has no email parts (%s, %s, %s)", a.Template, SubjectFile, HTMLFile, TextFile))
 	case a.Type != ActionLine && c.Kind == Marketing && !tpl.HasLegalFooter:
 		l.report(doc.problemAt(at, "template %q is used for marketing but does not show the sender's name, postal address, contact and unsubscribe link (特定電子メール法); keep the _layout footer", a.Template))
+	case a.Type == ActionReviewRequest && l.loyalty != nil && l.loyalty.ReviewPoints > 0 && !tpl.ShowsReviewPoints:
+		l.report(doc.problemAt(at, "template %q asks for reviews that earn points (%s reviews:) but does not show {{.ReviewPoints}} in both bodies: the incentive must be disclosed (景品表示法・ステマ規制)", a.Template, LoyaltyFile))
 	}
 }
 

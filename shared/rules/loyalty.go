@@ -38,6 +38,10 @@ type Loyalty struct {
 	// Rewards are what approved points can be exchanged for
 	// (rewards.go); none without a rewards: section.
 	Rewards []Reward
+	// ReviewPoints is what a customer's review of a product they ordered
+	// earns, whatever its rating (reviews: points); 0 when reviews earn
+	// nothing.
+	ReviewPoints int64
 }
 
 // loyaltySpec is loyalty.yaml as written.
@@ -52,6 +56,9 @@ type loyaltySpec struct {
 	} `yaml:"expiry"`
 	Referral *referralSpec `yaml:"referral"`
 	Rewards  *rewardsSpec  `yaml:"rewards"`
+	Reviews  *struct {
+		Points int64 `yaml:"points"`
+	} `yaml:"reviews"`
 }
 
 // loadLoyalty reads loyalty.yaml; nil when the shop has none or when it
@@ -84,6 +91,9 @@ func (l *loader) loadLoyalty() *Loyalty {
 	}
 	out.Referral = l.referral(doc, spec.Referral)
 	out.Rewards = l.rewards(doc, spec.Rewards)
+	if spec.Reviews != nil {
+		out.ReviewPoints = spec.Reviews.Points
+	}
 	return out
 }
 

@@ -629,6 +629,41 @@ func TestSupportSettings(t *testing.T) {
 	}
 }
 
+// TestReviewPointsDisclosed: with points for reviews on, a review request
+// whose template does not show {{.ReviewPoints}} in both bodies is
+// refused at its line; the shipped review request shows them; without
+// the programme any template goes.
+func TestReviewPointsDisclosed(t *testing.T) {
+	request := "id: review-request\nname: x\ntrigger: order.delivered\nactions:\n  - {type: review_request, template: %s}\n"
+	tests := []struct {
+		name, loyalty, template string
+		want                    string
+	}{
+		{"shipped template, points on", "earn: {amount_per_point: 100}\nreviews: {points: 50}\n", "review-request", ""},
+		{"no disclosure, points on", "earn: {amount_per_point: 100}\nreviews: {points: 50}\n", "winback",
+			`rules/campaigns/review-request.yaml:5:38: template "winback" asks for reviews that earn points (loyalty.yaml reviews:) but does not show {{.ReviewPoints}} in both bodies: the incentive must be disclosed (景品表示法・ステマ規制)`},
+		{"no disclosure, no points for reviews", "earn: {amount_per_point: 100}\n", "winback", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := shipped(t)
+			fsys[LoyaltyFile] = &fstest.MapFile{Data: []byte(tt.loyalty)}
+			fsys["campaigns/review-request.yaml"] = &fstest.MapFile{Data: []byte(fmt.Sprintf(request, tt.template))}
+			set, err := LoadFS(fsys, "rules")
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("lint = %q, want %q", got, tt.want)
+			}
+			if err == nil && tt.loyalty != "earn: {amount_per_point: 100}\n" && set.Loyalty.ReviewPoints != 50 {
+				t.Errorf("review points = %d, want 50", set.Loyalty.ReviewPoints)
+			}
+		})
+	}
+}
+
 // TestSupportSlackHTTPS: a Slack webhook over plain http is refused with
 // its line and column (the URL carries the case, and is a secret).
 func TestSupportSlackHTTPS(t *testing.T) {

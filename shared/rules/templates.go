@@ -49,6 +49,10 @@ type Template struct {
 	// UsesPoints is true when a part refers to .Points, so the sender
 	// reads the customer's points ledger only for such messages.
 	UsesPoints bool
+	// ShowsReviewPoints is true when both email bodies show
+	// {{.ReviewPoints}} when it is on (a sample rendering with points
+	// for reviews prints them), as review requests must.
+	ShowsReviewPoints bool
 	// UsesProductReviews is true when a part refers to .Rating,
 	// .RatingCount or .Reviews, so the sender reads the recommended
 	// products' review aggregates only for such messages.
@@ -100,6 +104,10 @@ type MessageData struct {
 	// offer (loyalty.yaml referral:); empty without a programme, and the
 	// link empty until the customer has ordered.
 	Referral ReferralData
+	// ReviewPoints is what a review earns (loyalty.yaml reviews: points),
+	// whatever its rating; 0 when reviews earn nothing. Review request
+	// templates must show it when it is on (the incentive disclosed).
+	ReviewPoints int64
 	// UnsubscribeURL is the one-click unsubscribe link for this recipient.
 	UnsubscribeURL string
 	// links rewrites the links of one message being sent (WithLinks).
@@ -421,6 +429,7 @@ func (l *loader) loadTemplate(dir, name string, fm map[string]any, layoutHTML *h
 			return nil, false
 		}
 		t.HasLegalFooter = showsLegalFooter(r.HTML, sample, true) && showsLegalFooter(r.Text, sample, false)
+		t.ShowsReviewPoints = showsReviewPoints(t, sample)
 	}
 	if t.HasLine() {
 		var b bytes.Buffer
@@ -537,6 +546,24 @@ func showsLegalFooter(body string, d MessageData, html bool) bool {
 	return true
 }
 
+// reviewPointsProbe is an unlikely number of points for reviews, to find
+// in a rendering.
+const reviewPointsProbe = 48611
+
+// showsReviewPoints reports whether t's HTML and text bodies print
+// {{.ReviewPoints}} when reviews earn points (as 48611 or 48,611).
+func showsReviewPoints(t *Template, sample MessageData) bool {
+	sample.ReviewPoints = reviewPointsProbe
+	r, err := t.Render(sample)
+	if err != nil {
+		return false
+	}
+	shows := func(body string) bool {
+		return strings.Contains(body, "48611") || strings.Contains(body, "48,611")
+	}
+	return shows(r.HTML) && shows(r.Text)
+}
+
 // SampleData is a complete sample recipient, used to check templates at
 // load and for previews.
 func SampleData(s Settings) MessageData {
@@ -557,6 +584,7 @@ func SampleData(s Settings) MessageData {
 		Referral: ReferralData{Code: "REF-SAMPL-ECODE", Link: "https://example.invalid/r/ref/REF-SAMPL-ECODE", FriendDiscount: "500円引き", Reward: "500ポイント"},
 		Points: PointsData{Balance: 1250, Pending: 43, Expiring: 1250, ExpiresAt: time.Date(2027, 11, 20, 15, 0, 0, 0, time.UTC), DaysLeft: 30, Awarded: 100,
 			RedeemURL: "https://example.invalid/points/sample"},
+		ReviewPoints:   50,
 		UnsubscribeURL: "https://example.invalid/unsubscribe?token=sample",
 	}
 }

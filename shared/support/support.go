@@ -3,8 +3,9 @@
 // Each opens a case once (store.OpenCase, keyed by what raised it), keeps
 // marketing away from the customer for the cooling-off period
 // (settings.yaml support.cooling_off), so the next message they get is
-// not a coupon, and is told to the shop's support address by the next
-// tick (Desk.Tell), once.
+// not a coupon, and is told to the shop's support address (and a
+// Slack-compatible webhook when one is set) by the next tick (Desk.Tell),
+// once.
 package support
 
 import (

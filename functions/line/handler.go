@@ -59,7 +59,9 @@ type Handler struct {
 	LoginURL string
 	// Points answers points postbacks; nil ignores them.
 	Points *PointsDesk
-	Now    func() time.Time
+	// Surveys records LINE surveys' quick-reply answers; nil ignores them.
+	Surveys *Surveys
+	Now     func() time.Time
 }
 
 // Handle answers one API Gateway request.

@@ -17,6 +17,8 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/logging"
 	"github.com/tsunagu-dev/tsunagu/shared/redeem"
+	"github.com/tsunagu-dev/tsunagu/shared/support"
+	"github.com/tsunagu-dev/tsunagu/shared/survey"
 )
 
 func main() {
@@ -42,5 +44,7 @@ func main() {
 	h.Store, h.ChannelSecret, h.SigningSecret = d.Store, d.Secrets.Keys(deps.LineChannelSecret), d.Secrets.Keys(deps.ThankyouSecret)
 	h.Points = &PointsDesk{Ledger: d.Store, Redeemer: &redeem.Redeemer{Store: d.Store, Coupons: d.Coupons, Rules: d.Rules},
 		Referrals: d.Referrals, Rules: d.Rules, PublicURL: d.PublicURL}
+	h.Surveys = &Surveys{Messages: d.Store, Rules: d.Rules, Answers: &survey.Recorder{Store: d.Store, Location: d.Rules.Settings.Location,
+		Cases: &support.Opener{Store: d.Store, CoolingOff: d.Rules.Settings.Support.CoolingOff}}}
 	lambda.Start(h.Handle)
 }

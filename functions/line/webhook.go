@@ -18,6 +18,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
+	"github.com/tsunagu-dev/tsunagu/shared/survey"
 )
 
 // event is what the handler uses of one webhook event.
@@ -250,7 +251,8 @@ const (
 // postback runs a button the customer pressed in the chat: "link" offers
 // the account link again (link tokens last 10 minutes), "optin" resumes
 // LINE messages after an unsubscribe, "points" and "redeem" answer the
-// customer's points requests (points.go).
+// customer's points requests (points.go), "survey" records a LINE
+// survey's quick-reply score (survey.go).
 func (h *Handler) postback(ctx context.Context, ev event) error {
 	var action string
 	if ev.postback != nil {
@@ -262,6 +264,9 @@ func (h *Handler) postback(ctx context.Context, ev event) error {
 	case postbackLink:
 		h.inviteToLink(ctx, ev)
 		return nil
+	case survey.PostbackAction:
+		q, _ := url.ParseQuery(ev.postback.Data)
+		return h.answerSurvey(ctx, ev, q)
 	case postbackPoints, postbackRedeem:
 		q, _ := url.ParseQuery(ev.postback.Data)
 		return h.points(ctx, ev, action, q)

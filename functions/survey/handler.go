@@ -16,12 +16,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tsunagu-dev/tsunagu/shared/clicks"
-	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
-	"github.com/tsunagu-dev/tsunagu/shared/logging"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
-	"github.com/tsunagu-dev/tsunagu/shared/store"
-	"github.com/tsunagu-dev/tsunagu/shared/support"
 	"github.com/tsunagu-dev/tsunagu/shared/survey"
 )
 
@@ -36,25 +32,11 @@ const (
 	// MaxComment is the longest comment taken, in characters: a longer
 	// one is refused with a message, never cut.
 	MaxComment = 2000
-	// ValidFor is how long after its message a survey takes answers.
-	ValidFor = 30 * 24 * time.Hour
 )
-
-// Store is what the handler keeps answers in.
-type Store interface {
-	SaveSurveyAnswer(ctx context.Context, a store.SurveyAnswer) (int, error)
-	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
-	AddCounts(ctx context.Context, pk, sk string, day time.Time, counts store.Counts) error
-}
 
 // Tokens opens survey links (a *survey.Sealer).
 type Tokens interface {
 	Open(token string) (survey.Ask, error)
-}
-
-// CaseOpener opens a support case (a *support.Opener).
-type CaseOpener interface {
-	Open(ctx context.Context, c store.Case) error
 }
 
 // Handler takes survey answers: a tap on a score link records the score
@@ -62,13 +44,15 @@ type CaseOpener interface {
 // records the score and comment. One answer per survey message: a second
 // tap or form changes it. An unhappy score opens a support case.
 type Handler struct {
-	Store  Store
-	Tokens Tokens
-	Cases  CaseOpener
-	Shop   string
-	// Location is the shop's zone, whose days the counters are kept by.
-	Location *time.Location
-	Now      func() time.Time
+	Tokens  Tokens
+	Answers Answers
+	Shop    string
+	Now     func() time.Time
+}
+
+// Answers records answers (a *survey.Recorder).
+type Answers interface {
+	Record(ctx context.Context, ask survey.Ask, score int, comment string, now time.Time) error
 }
 
 //go:embed page.html.tmpl
@@ -99,7 +83,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if err != nil {
 		return h.page(http.StatusBadRequest, pageData{Title: "リンクが無効です", Error: "このアンケートのリンクは無効か、途中で切れています。メールのリンクをもう一度お試しください。"}), nil
 	}
-	if now.Sub(ask.SentAt) > ValidFor {
+	if now.Sub(ask.SentAt) > survey.ValidFor {
 		return h.page(http.StatusGone, pageData{Title: "回答期間が終わりました", Error: "このアンケートの回答期間は終わりました。ご協力ありがとうございました。"}), nil
 	}
 	d := h.form(ask)
@@ -120,7 +104,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 			slog.InfoContext(ctx, "survey tap not counted", "campaign", ask.CampaignID, "reason", reason)
 			return h.page(http.StatusOK, d), nil
 		}
-		if err := h.record(ctx, ask, score, "", now); err != nil {
+		if err := h.Answers.Record(ctx, ask, score, "", now); err != nil {
 			return httpapi.Unavailable(ctx, err, 30*time.Second), nil
 		}
 		d.Recorded, d.Score = true, score
@@ -147,48 +131,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 			d.check(score)
 			return h.page(http.StatusBadRequest, d), nil
 		}
-		if err := h.record(ctx, ask, score, comment, now); err != nil {
+		if err := h.Answers.Record(ctx, ask, score, comment, now); err != nil {
 			return httpapi.Unavailable(ctx, err, 30*time.Second), nil
 		}
 		return h.page(http.StatusOK, pageData{Title: "ありがとうございました", Thanks: true}), nil
 	}
 	return httpapi.Error(http.StatusNotFound, "no such route"), nil
-}
-
-// record keeps the answer, the customer's latest NPS and, for an unhappy
-// score, a support case: with the comment when there is one.
-func (h *Handler) record(ctx context.Context, ask survey.Ask, score int, comment string, now time.Time) error {
-	previous, err := h.Store.SaveSurveyAnswer(ctx, store.SurveyAnswer{MessageKey: ask.MessageKey, CampaignID: ask.CampaignID, CustomerID: ask.CustomerID,
-		OrderID: ask.OrderID, Scale: ask.Scale, Score: score, Comment: comment, At: now})
-	if err != nil {
-		return err
-	}
-	if change := survey.Change(ask.Scale, previous, score); len(change) > 0 {
-		// The shop's day of the answer; a changed answer moves from one
-		// bucket to the other on the day it changes. A failed update never
-		// fails the answer.
-		if err := h.Store.AddCounts(ctx, store.ShopStatsPartition, store.DayKey(now, h.Location), now, change); err != nil {
-			logging.CounterUpdateFailed(ctx, "survey", err)
-		}
-	}
-	if ask.Scale == rules.ScaleNPS {
-		if _, err := h.Store.UpdateProfile(ctx, ask.CustomerID, func(p *customer.Profile) bool { return p.RecordNPS(score, now) }); err != nil {
-			return fmt.Errorf("record nps of survey %s: %w", ask.MessageKey, err)
-		}
-	}
-	if survey.Unhappy(ask.Scale, score) {
-		id := "low_score#" + ask.MessageKey
-		if comment != "" {
-			id = "low_score_comment#" + ask.MessageKey
-		}
-		c := store.Case{ID: id, Cause: support.LowScore, CustomerID: ask.CustomerID, OrderID: ask.OrderID, CampaignID: ask.CampaignID,
-			About: fmt.Sprintf("%s %d", strings.ToUpper(ask.Scale), score), Said: comment, At: now}
-		if err := h.Cases.Open(ctx, c); err != nil {
-			return err
-		}
-	}
-	slog.InfoContext(ctx, "survey answered", "campaign", ask.CampaignID, "scale", ask.Scale, "score", score, "first", previous < 0, "comment", comment != "")
-	return nil
 }
 
 // form is the survey's form for ask.

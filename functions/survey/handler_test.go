@@ -46,7 +46,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: store.New(testenv.DynamoDB(), table), links: links, now: sent.Add(2 * time.Hour)}
-	f.h = &Handler{Store: st, Tokens: links, Cases: &support.Opener{Store: st, CoolingOff: 30 * 24 * time.Hour}, Shop: "椿茶園", Location: tokyo, Now: func() time.Time { return f.now }}
+	f.h = &Handler{Tokens: links, Shop: "椿茶園", Now: func() time.Time { return f.now },
+		Answers: &survey.Recorder{Store: st, Cases: &support.Opener{Store: st, CoolingOff: 30 * 24 * time.Hour}, Location: tokyo}}
 	return f
 }
 
@@ -164,7 +165,7 @@ func TestRefusedTaps(t *testing.T) {
 		{"forged with another key", "GET", other.Token(ask("csat")), phone, f.now, 400},
 		{"altered", "GET", token[:len(token)-2] + "xx", phone, f.now, 400},
 		{"not a token", "GET", "nope", phone, f.now, 400},
-		{"past its 30 days", "GET", token, phone, sent.Add(ValidFor + time.Hour), 410},
+		{"past its 30 days", "GET", token, phone, sent.Add(survey.ValidFor + time.Hour), 410},
 		{"a link scanner's prefetch", "GET", token, "Mozilla/4.0 (compatible; ms-office; MSOffice 16)", sent.Add(5 * time.Second), 200},
 	}
 	for _, tt := range tests {

@@ -32,7 +32,7 @@ func main() {
 		slog.Error("cold start failed", "error", err)
 		os.Exit(1)
 	}
-	h := &Handler{Store: b.Store, Tokens: tokens, Cases: &support.Opener{Store: b.Store, CoolingOff: settings.Support.CoolingOff},
-		Shop: settings.Shop.Name, Location: settings.Location, Now: time.Now}
+	h := &Handler{Tokens: tokens, Shop: settings.Shop.Name, Now: time.Now,
+		Answers: &survey.Recorder{Store: b.Store, Cases: &support.Opener{Store: b.Store, CoolingOff: settings.Support.CoolingOff}, Location: settings.Location}}
 	lambda.Start(h.Handle)
 }

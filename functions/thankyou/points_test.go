@@ -109,7 +109,9 @@ func TestThankyouRedeemsPoints(t *testing.T) {
 				t.Fatalf("answer = %d %s, %v; want %d with %s", resp.StatusCode, resp.Body, err, tt.status, tt.want)
 			}
 			if tt.status == 200 {
-				var a struct{ Coupon struct{ Code, Discount string } }
+				var a struct {
+					Coupon struct{ Code, Discount string }
+				}
 				json.Unmarshal([]byte(resp.Body), &a)
 				if code == "" {
 					code = a.Coupon.Code

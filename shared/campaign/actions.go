@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/review"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
@@ -98,7 +99,7 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 		case rules.ActionSurvey:
 			o, err = r.askSurvey(ctx, t, d, i, a, coupon)
 		case rules.ActionLine:
-			o, err = r.sendLine(ctx, t, d, i, a, coupon)
+			o, err = r.sendLine(ctx, t, d, i, a, coupon, nil)
 			// Reached on LINE, or being reached by another attempt pushing
 			// with the same retry key. A dry run reached nobody.
 			lineDelivered = o.Status == string(store.MessageSent) || o.Status == StatusAlreadySent || o.Status == StatusInProgress
@@ -209,10 +210,14 @@ func (r *Runner) askSurvey(ctx context.Context, t Trigger, d Decision, i int, a 
 	if err != nil {
 		return Outcome{Campaign: d.Campaign.ID}, err
 	}
+	channel := channelOf(a)
 	if !ok {
-		o := Outcome{Campaign: d.Campaign.ID, Variant: d.Variant, Channel: "email", Status: string(store.MessageSkipped), Reason: ReasonSurveyThrottled}
-		rec := store.MessageRecord{Key: key, CampaignID: d.Campaign.ID, Variant: d.Variant, Channel: "email", CustomerID: t.Profile.ID}
+		o := Outcome{Campaign: d.Campaign.ID, Variant: d.Variant, Channel: channel, Status: string(store.MessageSkipped), Reason: ReasonSurveyThrottled}
+		rec := store.MessageRecord{Key: key, CampaignID: d.Campaign.ID, Variant: d.Variant, Channel: channel, CustomerID: t.Profile.ID}
 		return o, r.Store.RecordSkipped(ctx, rec, ReasonSurveyThrottled, t.At)
+	}
+	if channel == "line" {
+		return r.sendLine(ctx, t, d, i, a, coupon, func(c *line.Content) { c.QuickReply = survey.QuickReply(a.Scale, key, t.Order.ID) })
 	}
 	ask := survey.Ask{MessageKey: key, CampaignID: d.Campaign.ID, CustomerID: t.Profile.ID, OrderID: t.Order.ID, Scale: a.Scale, SentAt: t.At.UTC()}
 	return r.sendEmail(ctx, t, d, i, a, coupon, func(data *rules.MessageData) {

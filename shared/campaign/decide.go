@@ -254,10 +254,19 @@ func quietUntil(set *rules.Set, actions []rules.Action, t time.Time) (time.Time,
 // channelOf is the channel a message action sends on; review requests go
 // by email.
 func channelOf(a rules.Action) string {
-	if a.Type == rules.ActionLine {
+	if a.OnLine() {
 		return "line"
 	}
 	return "email"
+}
+
+// messageChannel is the channel a message action sends on ("" for an
+// action that sends no message).
+func messageChannel(a rules.Action) string {
+	if noChannel(a) {
+		return ""
+	}
+	return channelOf(a)
 }
 
 // noChannel reports whether an action sends no message of its own: a
@@ -268,12 +277,12 @@ func noChannel(a rules.Action) bool {
 
 func reachable(p customer.Profile, actions []rules.Action) bool {
 	for _, a := range actions {
-		switch a.Type {
-		case rules.ActionEmail, rules.ActionReviewRequest, rules.ActionSurvey:
+		switch messageChannel(a) {
+		case "email":
 			if p.Email != "" {
 				return true
 			}
-		case rules.ActionLine:
+		case "line":
 			if p.LineUserID != "" {
 				return true
 			}
@@ -298,10 +307,10 @@ func deliverable(p customer.Profile, actions []rules.Action, marketing bool) boo
 	channels := 0
 	for _, a := range actions {
 		var address string
-		switch a.Type {
-		case rules.ActionEmail, rules.ActionReviewRequest, rules.ActionSurvey:
+		switch messageChannel(a) {
+		case "email":
 			address = p.Email
-		case rules.ActionLine:
+		case "line":
 			address = p.LineUserID
 		default:
 			continue
@@ -323,13 +332,13 @@ func consented(p customer.Profile, actions []rules.Action) bool {
 	emailConsent := p.Consent.State == order.ConsentGranted
 	messages := false
 	for _, a := range actions {
-		switch a.Type {
-		case rules.ActionEmail, rules.ActionReviewRequest, rules.ActionSurvey:
+		switch messageChannel(a) {
+		case "email":
 			messages = true
 			if emailConsent {
 				return true
 			}
-		case rules.ActionLine:
+		case "line":
 			messages = true
 			if p.LineConsented() {
 				return true

@@ -60,7 +60,7 @@ func (r *Runner) Preview(t Trigger, campaignID string) ([]PreviewMessage, error)
 				sampleReviews(r.Rules.Settings, data.Recommendations)
 			}
 			data.Points.Awarded = awarded
-			if a.Type == rules.ActionLine {
+			if a.OnLine() {
 				m.Line, err = tpl.RenderLine(data)
 			} else {
 				if a.Type == rules.ActionSurvey {

@@ -85,7 +85,7 @@ func (r *Runner) sendEmail(ctx context.Context, t Trigger, d Decision, i int, a 
 // Without a LINE user, once unfollowed, over the campaign's monthly budget
 // or LINE's quota, it records why (and a line_or_email campaign's email
 // goes instead).
-func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon) (Outcome, error) {
+func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a rules.Action, coupon *store.Coupon, extra func(*line.Content)) (Outcome, error) {
 	c := d.Campaign
 	rec := store.MessageRecord{Key: MessageKey(c.ID, i, t.Key, t.Profile.ID), CampaignID: c.ID, Variant: d.Variant, Channel: "line", CustomerID: t.Profile.ID}
 	o := Outcome{Campaign: c.ID, Variant: d.Variant, Channel: "line"}
@@ -115,8 +115,12 @@ func (r *Runner) sendLine(ctx context.Context, t Trigger, d Decision, i int, a r
 	text, err := r.Rules.Templates[a.Template].RenderLine(data)
 	var msgs []messaging_api.MessageInterface
 	if err == nil {
-		msgs, err = line.Messages(line.Content{Text: text, Products: line.Recommendations(data.Recommendations), Coupon: data.Coupon,
-			Shop: r.Rules.Settings.Shop, Location: r.Rules.Settings.Location, Link: data.Link})
+		content := line.Content{Text: text, Products: line.Recommendations(data.Recommendations), Coupon: data.Coupon,
+			Shop: r.Rules.Settings.Shop, Location: r.Rules.Settings.Location, Link: data.Link}
+		if extra != nil {
+			extra(&content) // the action's own: a survey's quick-reply scores
+		}
+		msgs, err = line.Messages(content)
 	}
 	if err != nil {
 		slog.WarnContext(ctx, "message render failed", "campaign", c.ID, "template", a.Template, "error", err)

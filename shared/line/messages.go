@@ -156,6 +156,16 @@ type Content struct {
 	// the shop's): the message's click tracker. A tracked link longer than
 	// LINE takes is left direct.
 	Link func(rawURL string) string
+	// QuickReply, when set, makes the push the text alone with a button
+	// per entry under it (a survey's scores).
+	QuickReply []QuickReplyButton
+}
+
+// QuickReplyButton is one quick-reply button: it posts Data back (a
+// postback event) and shows Label as the customer's answer.
+type QuickReplyButton struct {
+	Label string
+	Data  string
 }
 
 // Messages builds a campaign's push: the text, then the products as a
@@ -164,6 +174,15 @@ func Messages(c Content) ([]messaging_api.MessageInterface, error) {
 	text := strings.TrimSpace(c.Text)
 	if text == "" {
 		return nil, errors.New("build line messages: the text is empty")
+	}
+	if len(c.QuickReply) > 0 {
+		m := Text(text)
+		m.QuickReply = &messaging_api.QuickReply{}
+		for _, b := range c.QuickReply {
+			m.QuickReply.Items = append(m.QuickReply.Items, messaging_api.QuickReplyItem{Type: "action",
+				Action: &messaging_api.PostbackAction{Label: b.Label, Data: b.Data, DisplayText: b.Label}})
+		}
+		return []messaging_api.MessageInterface{m}, nil
 	}
 	out := []messaging_api.MessageInterface{Text(text)}
 	products := make([]Product, len(c.Products))

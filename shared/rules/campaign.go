@@ -125,9 +125,18 @@ type Action struct {
 	Coupon   *CouponSpec
 	// Scale is a survey's scale (ScaleNPS, ScaleCSAT).
 	Scale string
+	// Channel is where a survey asks: "email" (score links) or "line"
+	// (quick-reply buttons).
+	Channel string
 	// Points and Reason are a points action's bonus and why it is given.
 	Points int64
 	Reason string
+}
+
+// OnLine reports whether the action sends on LINE: a line action, or a
+// survey asked there.
+func (a Action) OnLine() bool {
+	return a.Type == ActionLine || a.Type == ActionSurvey && a.Channel == "line"
 }
 
 // CouponSpec describes the coupon a coupon action issues.
@@ -153,6 +162,7 @@ type actionSpec struct {
 	MinOrder   int64  `yaml:"min_order"`
 	ExpiresIn  string `yaml:"expires_in"`
 	Scale      string `yaml:"scale"`
+	Channel    string `yaml:"channel"`
 	Points     int64  `yaml:"points"`
 	Reason     string `yaml:"reason"`
 }
@@ -387,7 +397,10 @@ func (l *loader) compileActions(doc *document, c *Campaign, base []string, specs
 		at := func(field string) *yaml.Node {
 			return doc.lookup(append(append([]string{}, base...), fmt.Sprint(i), field), false)
 		}
-		act := Action{Type: ActionType(a.Type), Template: a.Template, Scale: a.Scale, Points: a.Points, Reason: a.Reason}
+		act := Action{Type: ActionType(a.Type), Template: a.Template, Scale: a.Scale, Channel: a.Channel, Points: a.Points, Reason: a.Reason}
+		if act.Type == ActionSurvey && act.Channel == "" {
+			act.Channel = "email"
+		}
 		switch act.Type {
 		case ActionPoints:
 			if !l.hasLoyalty {
@@ -443,11 +456,12 @@ func (l *loader) checkTemplate(doc *document, c *Campaign, a Action, at *yaml.No
 		// Its own problems are reported at the template's files.
 	case !ok:
 		l.report(doc.problemAt(at, "unknown template %q: no directory %s/%s", a.Template, TemplatesDir, a.Template))
-	case a.Type == ActionLine && !tpl.HasLine():
+	case a.OnLine() && !tpl.HasLine():
 		l.report(doc.problemAt(at, "template %q has no %s for a LINE message", a.Template, LineFile))
-	case a.Type != ActionLine && !tpl.HasEmail():
+	case a.OnLine():
+	case !tpl.HasEmail():
 		l.report(doc.problemAt(at, "template %q has no email parts (%s, %s, %s)", a.Template, SubjectFile, HTMLFile, TextFile))
-	case a.Type != ActionLine && c.Kind == Marketing && !tpl.HasLegalFooter:
+	case c.Kind == Marketing && !tpl.HasLegalFooter:
 		l.report(doc.problemAt(at, "template %q is used for marketing but does not show the sender's name, postal address, contact and unsubscribe link (特定電子メール法); keep the _layout footer", a.Template))
 	case a.Type == ActionReviewRequest && l.loyalty != nil && l.loyalty.ReviewPoints > 0 && !tpl.ShowsReviewPoints:
 		l.report(doc.problemAt(at, "template %q asks for reviews that earn points (%s reviews:) but does not show {{.ReviewPoints}} in both bodies: the incentive must be disclosed (景品表示法・ステマ規制)", a.Template, LoyaltyFile))

@@ -9,9 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/seal"
 )
@@ -19,6 +22,9 @@ import (
 // ErrInvalid means a token was not sealed with one of the keys, was
 // altered, or is not a survey's.
 var ErrInvalid = errors.New("survey token invalid")
+
+// ValidFor is how long after its message a survey takes answers.
+const ValidFor = 30 * 24 * time.Hour
 
 // RoutePrefix is the path of the survey page under the public base URL.
 const RoutePrefix = "/survey/"
@@ -134,6 +140,33 @@ func Change(scale string, previous, score int) map[string]int64 {
 		if v == 0 {
 			delete(out, k)
 		}
+	}
+	return out
+}
+
+// PostbackAction is the LINE postback action of a survey's quick-reply
+// score buttons: action=survey&m=<message key>&s=<score>[&o=<order>].
+const PostbackAction = "survey"
+
+// maxPostbackData is the longest postback data LINE takes.
+const maxPostbackData = 300
+
+// QuickReply is a LINE survey message's buttons, one per score of scale,
+// lowest first: each posts back the survey message's key and the score
+// (and the order it is about, when that fits LINE's limit). The LINE
+// webhook checks the message is the customer's own before recording.
+func QuickReply(scale, messageKey, orderID string) []line.QuickReplyButton {
+	lo, hi, _ := Range(scale)
+	var out []line.QuickReplyButton
+	for n := lo; n <= hi; n++ {
+		q := url.Values{"action": {PostbackAction}, "m": {messageKey}, "s": {strconv.Itoa(n)}}
+		if orderID != "" {
+			q.Set("o", orderID)
+			if len(q.Encode()) > maxPostbackData {
+				q.Del("o")
+			}
+		}
+		out = append(out, line.QuickReplyButton{Label: strconv.Itoa(n), Data: q.Encode()})
 	}
 	return out
 }

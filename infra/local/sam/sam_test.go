@@ -106,7 +106,7 @@ func TestTableGrants(t *testing.T) {
 		{"ThankyouFunction", `[{[GetItem BatchGetItem PutItem UpdateItem]  []} {[Query]  [LEDGER#*]}]`},
 		{"ErasureFunction", `[{[GetItem PutItem UpdateItem DeleteItem]  []} {[Query] gsi1 []} {[Query]  [CONSENT#*]}]`},
 		{"ShopRedactFunction", `[{[Scan]  []} {[GetItem PutItem UpdateItem DeleteItem]  []} {[Query] gsi1 []}]`},
-		{"LineFunction", `[{[GetItem PutItem UpdateItem]  [LINEUSER#* LINKNONCE#* LINEEVENT#* CUSTOMER#* CONSENT#* ORDER#* CONFIG#*]} {[Query PutItem]  [LEDGER#*]} {[GetItem PutItem]  [COUPON#*]}]`},
+		{"LineFunction", `[{[GetItem PutItem UpdateItem]  [LINEUSER#* LINKNONCE#* LINEEVENT#* CUSTOMER#* CONSENT#* ORDER#* CONFIG#*]} {[Query PutItem]  [LEDGER#*]} {[GetItem PutItem]  [COUPON#*]} {[GetItem]  [MESSAGE#*]} {[GetItem PutItem UpdateItem]  [SURVEY#* CASE#* STATS#SHOP]}]`},
 		{"SchedulerFunction", `[{[Query] gsi1 []} {[UpdateItem]  []} {[Query PutItem]  [LEDGER#*]} {[PutItem]  [TIMER#points-expiry#*]} {[GetItem PutItem UpdateItem]  [REFERRAL#* COUPON#* TIMER#referral-reward#*]} {[GetItem]  [ORDER#*]} {[PutItem]  [CASE#*]} {[UpdateItem]  [CUSTOMER#*]}]`},
 		{"PointsFunction", `[{[Query PutItem]  [LEDGER#*]} {[GetItem PutItem]  [COUPON#*]}]`},
 		{"ReviewsFunction", `[{[GetItem PutItem UpdateItem]  [ORDER#* REVIEWITEM#* PRODUCT#* REVIEW#* CASE#* CUSTOMER#*]} {[PutItem]  [LEDGER#*]}]`},

@@ -185,3 +185,34 @@ func TestReferralRewardTold(t *testing.T) {
 		})
 	}
 }
+
+// TestPointsExpiryWarningWaitsOutQuietHours: a warning due at night (the
+// shipped campaign's LINE action keeps quiet hours, 21:00-09:00) waits
+// for the morning, and is then sent with the points it warns of: the
+// wait keeps the expiry, so the audience (points_expiring >= 100) still
+// sees the points.
+func TestPointsExpiryWarningWaitsOutQuietHours(t *testing.T) {
+	defer quiet()()
+	w := newWorld(t, testenv.NewTable(t), nil)
+	ctx := context.Background()
+	placed := time.Date(2026, 11, 21, 13, 0, 0, 0, time.UTC) // 22:00 in Tokyo
+	expires := placed.AddDate(1, 0, 0)
+	to := testenv.UniqueEmail(t, "night")
+	w.deliveredOrder(t, "pts-night", to)
+	purchase := &loyalty.Steps{Ledger: w.purchase, Rules: w.set}
+	o := order.Order{ID: "o-pts-night", Currency: "JPY", PlacedAt: placed, Customer: &order.Customer{ID: "pts-night"}}
+	if err := purchase.Order(ctx, loyalty.OrderDelivery{Event: order.Delivered, Order: o, Status: order.Delivered, BroughtDetails: true,
+		Merchandise: 12800, At: placed, HeardAt: placed}); err != nil {
+		t.Fatal(err)
+	}
+	w.tickAndDrain(t, placed.Add(14*24*time.Hour)) // approves the points, arms the warnings
+	w.tickAndDrain(t, expires.Add(-30*24*time.Hour))
+	if mails := warnings(t, to); len(mails) != 0 {
+		t.Fatalf("a warning sent in quiet hours: %+v", mails)
+	}
+	morning := time.Date(2027, 10, 23, 0, 0, 0, 0, time.UTC) // 09:00 in Tokyo
+	w.tickAndDrain(t, morning)
+	if mails := warnings(t, to); len(mails) != 1 || !strings.Contains(mails[0].Subject, "128ポイント") {
+		t.Fatalf("warnings after the quiet hours = %+v", mails)
+	}
+}

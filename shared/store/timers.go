@@ -32,7 +32,9 @@ type Timer struct {
 	// SKU is the product a replenishment timer is about.
 	SKU string `dynamodbav:"sku,omitempty" json:"sku,omitempty"`
 	// ExpiresAt is when, with no later order, the points of a points
-	// approval timer's customer expire; zero when they never do.
+	// approval timer's customer expire (zero when they never do), or the
+	// expiry a points expiry warning warns of (its timer, and a campaign's
+	// wait after it: delay or quiet hours).
 	ExpiresAt time.Time `dynamodbav:"expires_at,omitempty" json:"expires_at,omitzero"`
 	// Reason is why it waits: "delay", "quiet_hours", "replenishment",
 	// "birthday", ReasonPointsApproval or ReasonPointsExpiry.

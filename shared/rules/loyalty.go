@@ -35,6 +35,9 @@ type Loyalty struct {
 	// Referral is the referral programme (referral.go), nil when the
 	// file has no referral: section.
 	Referral *Referral
+	// Ranks are the member ranks (rank.go), nil when the file has no
+	// ranks: section.
+	Ranks *Ranks
 }
 
 // loyaltySpec is loyalty.yaml as written.
@@ -48,6 +51,7 @@ type loyaltySpec struct {
 		WarnBefore         []string `yaml:"warn_before"`
 	} `yaml:"expiry"`
 	Referral *referralSpec `yaml:"referral"`
+	Ranks    *ranksSpec    `yaml:"ranks"`
 }
 
 // loadLoyalty reads loyalty.yaml; nil when the shop has none or when it
@@ -79,6 +83,7 @@ func (l *loader) loadLoyalty() *Loyalty {
 		slices.SortFunc(out.ExpiryWarnings, func(a, b time.Duration) int { return cmp.Compare(b, a) })
 	}
 	out.Referral = l.referral(doc, spec.Referral)
+	out.Ranks = l.ranks(doc, spec.Ranks)
 	return out
 }
 

@@ -349,6 +349,26 @@ func TestLintProblems(t *testing.T) {
 			want:  []string{`rules/loyalty.yaml:2:55: expiry.warn_before[1] "a week" is not a duration such as 30m, 72h, 3d or 2w`},
 		},
 		{
+			name: "loyalty: ranks out of order, a first threshold above 0, a duplicate id",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nranks:\n  levels:\n    - {id: regular, name: R, threshold: 10}\n" +
+				"    - {id: silver, name: S, threshold: 5000}\n    - {id: silver, name: G, threshold: 5000}\n"},
+			want: []string{
+				`rules/loyalty.yaml:4:41: ranks.levels[0].threshold must be 0 (the first rank is every customer's), got 10`,
+				`rules/loyalty.yaml:6:12: ranks.levels[2].id "silver" is already the id of another rank`,
+				`rules/loyalty.yaml:6:40: ranks.levels[2].threshold must be more than the rank before's 5000, got 5000`,
+			},
+		},
+		{
+			name:  "loyalty: ranks schema mistakes",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nranks:\n  basis: visits\n  window: {months: 0}\n  levels: [{id: Gold, name: G, threshold: 0, multiplier_percent: 50}]\n"},
+			want: []string{
+				`rules/loyalty.yaml:3:10: ranks.basis must be one of spend, approved_points`,
+				`rules/loyalty.yaml:4:20: ranks.window.months must be at least 1, got 0`,
+				`rules/loyalty.yaml:5:17: ranks.levels[0].id must match ^[a-z][a-z0-9_-]{0,31}$`,
+				`rules/loyalty.yaml:5:66: ranks.levels[0].multiplier_percent must be at least 100, got 50`,
+			},
+		},
+		{
 			name:  "loyalty: referral needs both sides",
 			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nreferral:\n  friend: {min_order: 3000}\n  advocate: {}\n"},
 			want: []string{
@@ -615,7 +635,15 @@ func TestLoyalty(t *testing.T) {
 	}{
 		{name: "the shipped sample", content: readShipped(t, LoyaltyFile),
 			want: &Loyalty{AmountPerPoint: 100, ReturnWindow: 14 * 24 * time.Hour, ExpiryMonths: 12, ExpiryWarnings: []time.Duration{30 * 24 * time.Hour, 7 * 24 * time.Hour},
-				Referral: &Referral{Friend: Discount{AmountOff: 500, MinOrder: 3000}, AdvocatePoints: 500, MaxPerWeek: 5}}},
+				Referral: &Referral{Friend: Discount{AmountOff: 500, MinOrder: 3000}, AdvocatePoints: 500, MaxPerWeek: 5},
+				Ranks: &Ranks{Basis: RankBySpend, WindowMonths: 12, Levels: []Rank{
+					{ID: "regular", Name: "レギュラー", MultiplierPercent: 100},
+					{ID: "silver", Name: "シルバー", Threshold: 30000, MultiplierPercent: 120},
+					{ID: "gold", Name: "ゴールド", Threshold: 100000, MultiplierPercent: 150, BirthdayBonus: 500}}}}},
+		{name: "ranks by points, default window", content: "earn: {amount_per_point: 1}\nranks:\n  basis: approved_points\n  levels: [{id: a, name: A, threshold: 0}, {id: b, name: B, threshold: 500, multiplier_percent: 200}]\n",
+			want: &Loyalty{AmountPerPoint: 1, ReturnWindow: DefaultReturnWindow,
+				Ranks: &Ranks{Basis: RankByApprovedPoints, WindowMonths: DefaultRankWindowMonths, Levels: []Rank{
+					{ID: "a", Name: "A", MultiplierPercent: 100}, {ID: "b", Name: "B", Threshold: 500, MultiplierPercent: 200}}}}},
 		{name: "no file, no programme", content: "", want: nil},
 		{name: "defaults: 14 days pending, no expiry", content: "earn: {amount_per_point: 200}\n",
 			want: &Loyalty{AmountPerPoint: 200, ReturnWindow: DefaultReturnWindow}},

@@ -270,6 +270,10 @@ type Profile struct {
 	AsOf  time.Time `dynamodbav:"as_of"`
 	RFM   RFM       `dynamodbav:"rfm"`
 	Stage Stage     `dynamodbav:"stage"`
+	// Rank is the id of the customer's member rank (loyalty.yaml ranks:),
+	// set by the purchase webhook and the nightly job (shared/rank); ""
+	// when the shop has no ranks or the customer was not ranked yet.
+	Rank string `dynamodbav:"rank,omitempty"`
 }
 
 // RecordNPS keeps score, given at at, as the latest NPS answer unless a

@@ -142,3 +142,15 @@ func (s *Set) Ranks() *Ranks {
 	}
 	return s.Loyalty.Ranks
 }
+
+// For returns the highest rank whose threshold measure reaches (the first
+// rank when none above it is reached).
+func (r *Ranks) For(measure int64) Rank {
+	out := r.Levels[0]
+	for _, x := range r.Levels[1:] {
+		if measure >= x.Threshold {
+			out = x
+		}
+	}
+	return out
+}

@@ -91,7 +91,7 @@ func TestLintProblems(t *testing.T) {
 			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\nenabled: yes please\ntrigger: order.paid\npriority: high\nactions: [{type: fax, template: post-purchase-thanks}]\n"},
 			want: []string{
 				`rules/campaigns/post-purchase-thanks.yaml:3:10: enabled must be boolean, got string`,
-				`rules/campaigns/post-purchase-thanks.yaml:4:10: trigger must be one of order.created, order.fulfilled, order.delivered, order.cancelled, thankyou.viewed, lifecycle.birthday, lifecycle.replenishment, loyalty.points_expiring, referral.friend_ordered, referral.reward_approved`,
+				`rules/campaigns/post-purchase-thanks.yaml:4:10: trigger must be one of order.created, order.fulfilled, order.delivered, order.cancelled, thankyou.viewed, lifecycle.birthday, lifecycle.replenishment, loyalty.points_expiring, referral.friend_ordered, referral.reward_approved, loyalty.rank_up, loyalty.rank_down`,
 				`rules/campaigns/post-purchase-thanks.yaml:5:11: priority must be integer, got string`,
 				`rules/campaigns/post-purchase-thanks.yaml:6:18: actions[0].type must be one of email, line, coupon, review_request, survey, points`,
 			},

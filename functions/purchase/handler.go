@@ -19,6 +19,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
+	"github.com/tsunagu-dev/tsunagu/shared/rank"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/recommend"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
@@ -72,6 +73,9 @@ type Watch interface {
 // Points writes what an order delivery does to its customer's points.
 type Points interface {
 	Order(ctx context.Context, d loyalty.OrderDelivery) error
+	// Movements reads a customer's ledger (member ranks by approved
+	// points).
+	Movements(ctx context.Context, customerID string) ([]loyalty.Movement, error)
 }
 
 // Handler turns order webhooks into stored orders, updated customer
@@ -340,6 +344,10 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 	if st.Known() {
 		var learn map[string][]string
 		var counts customer.Counts
+		ledger, err := h.rankLedger(ctx, st.Order.Customer.ID)
+		if err != nil {
+			return err
+		}
 		profile, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
 			before, seen := p.Orders[st.Order.ID]
 			learn = nil
@@ -349,7 +357,9 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 			was := p.Before()
 			changed := p.ApplyDeliveryChange(ev.Order.Customer, st.Order, st.Status, ev.OccurredAt, st.Change, h.Rules.Settings.Thresholds)
 			counts = p.OrderCounts(was, st.Order.ID, h.Rules.Settings.Shop.Currency, len(st.Order.CouponCodes) > 0, ev.OccurredAt, h.Rules.Settings.Location)
-			return changed
+			// The member rank, in the same write.
+			_, _, ranked := rank.Apply(h.Rules.Ranks(), h.Rules.Settings.Shop.Currency, p, ledger, now, h.Rules.Settings.Location, st.Order.ID)
+			return changed || ranked
 		})
 		if err != nil {
 			return err
@@ -366,7 +376,12 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 		// earns its points; a cancellation and refunds take them back.
 		if err := h.Points.Order(ctx, loyalty.OrderDelivery{Event: ev.Type, Order: st.Order, Status: st.Status,
 			BroughtDetails: st.Change.Key != "" && st.Change.From == "" && ev.Order.HasDetails(), Merchandise: ev.Order.Merchandise,
-			Refunds: ev.Refunds, At: ev.OccurredAt, HeardAt: now}); err != nil {
+			Refunds: ev.Refunds, At: ev.OccurredAt, HeardAt: now, Rank: h.rankOf(profile)}); err != nil {
+			return err
+		}
+		ranked, err := h.rankChanged(ctx, profile, st.Order, now)
+		a.Messages = append(a.Messages, ranked...)
+		if err != nil {
 			return err
 		}
 		// A shipped order is watched: not reported delivered some days

@@ -116,3 +116,16 @@ func Recompute(r *rules.Ranks, currency string, p *customer.Profile, ledger []lo
 	}
 	return Change{From: from, To: to, Up: to.Threshold > from.Threshold}, true
 }
+
+// Apply recomputes the profile's rank under r at now, as Recompute does,
+// and records a change on the profile (customer.RankChange, with the
+// order that made it, "" for none) under its key for the day in loc. It
+// reports whether the profile changed, and the change.
+func Apply(r *rules.Ranks, currency string, p *customer.Profile, ledger []loyalty.Movement, now time.Time, loc *time.Location, orderID string) (Change, bool, bool) {
+	before := p.Rank
+	c, changed := Recompute(r, currency, p, ledger, now)
+	if changed {
+		p.RankChange = &customer.RankChange{Trigger: string(c.Trigger()), Key: c.Key(p.ID, now, loc), OrderID: orderID}
+	}
+	return c, changed, p.Rank != before
+}

@@ -108,6 +108,7 @@ func TestTableGrants(t *testing.T) {
 		{"ShopRedactFunction", `[{[Scan]  []} {[GetItem PutItem UpdateItem DeleteItem]  []} {[Query] gsi1 []}]`},
 		{"LineFunction", `[{[GetItem PutItem UpdateItem]  [LINEUSER#* LINKNONCE#* LINEEVENT#* CUSTOMER#* CONSENT#* ORDER#* CONFIG#*]}]`},
 		{"SchedulerFunction", `[{[Query] gsi1 []} {[UpdateItem]  []} {[Query PutItem]  [LEDGER#*]} {[PutItem]  [TIMER#points-expiry#*]} {[GetItem PutItem UpdateItem]  [REFERRAL#* COUPON#* TIMER#referral-reward#*]} {[GetItem]  [ORDER#*]} {[PutItem]  [CASE#*]} {[UpdateItem]  [CUSTOMER#*]}]`},
+		{"SegmentsFunction", `[{[Scan GetItem PutItem]  []} {[Query UpdateItem]  [STATS#CAMPAIGN#*]} {[Query]  [LEDGER#*]}]`},
 		{"RedirectFunction", `[{[PutItem UpdateItem]  [CLICK#* MESSAGE#* STATS#*]} {[UpdateItem]  [REFCODE#*]}]`},
 	}
 	for _, tt := range tests {

@@ -379,11 +379,6 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 			Refunds: ev.Refunds, At: ev.OccurredAt, HeardAt: now, Rank: h.rankOf(profile)}); err != nil {
 			return err
 		}
-		ranked, err := h.rankChanged(ctx, profile, st.Order, now)
-		a.Messages = append(a.Messages, ranked...)
-		if err != nil {
-			return err
-		}
 		// A shipped order is watched: not reported delivered some days
 		// on, it is a support case. Only orders of the generic webhook,
 		// which reports deliveries: Shopify's order topics never do, and
@@ -426,6 +421,13 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 			if err != nil {
 				return err
 			}
+		}
+		// After the order's own campaigns, which come first under the
+		// caps.
+		ranked, err := h.rankChanged(ctx, profile, st.Order, now)
+		a.Messages = append(a.Messages, ranked...)
+		if err != nil {
+			return err
 		}
 		friend, err := h.friendOrdered(ctx, referred, profile, st.Order, now)
 		a.Messages = append(a.Messages, friend...)

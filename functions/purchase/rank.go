@@ -37,6 +37,6 @@ func (h *Handler) rankChanged(ctx context.Context, p customer.Profile, o order.O
 	if c == nil || c.OrderID != o.ID || c.Key == "" {
 		return nil, nil
 	}
-	slog.InfoContext(ctx, "member rank changed", "order_id", o.ID, "trigger", c.Trigger, "rank", p.Rank)
+	slog.InfoContext(ctx, "member rank change campaigns run", "order_id", o.ID, "trigger", c.Trigger, "rank", p.Rank)
 	return h.Campaigns.Run(ctx, campaign.Trigger{Event: rules.Trigger(c.Trigger), Key: c.Key, At: now, Profile: p, Order: o})
 }

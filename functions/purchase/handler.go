@@ -215,7 +215,7 @@ func (h *Handler) process(ctx context.Context, ev order.Event, keys []string, no
 	}
 	var err error
 	if ev.Type == order.Refunded {
-		err = h.refund(ctx, ev, &a)
+		err = h.refund(ctx, ev, now, &a)
 	} else {
 		err = h.orderEvent(ctx, ev, now, &a)
 	}
@@ -257,8 +257,8 @@ func (h *Handler) markDelivered(ctx context.Context, ev order.Event, keys []stri
 // the spend of the profile that counts the order and takes back the
 // points of the merchandise it gave back; a refund of an order
 // not stored yet waits on the order's item and counts when the order
-// arrives. No campaign runs.
-func (h *Handler) refund(ctx context.Context, ev order.Event, a *answer) error {
+// arrives. No campaign runs but those of a rank the refund lowered.
+func (h *Handler) refund(ctx context.Context, ev order.Event, now time.Time, a *answer) error {
 	st, err := h.recordRefunds(ctx, ev)
 	if err != nil {
 		return err
@@ -267,9 +267,21 @@ func (h *Handler) refund(ctx context.Context, ev order.Event, a *answer) error {
 	if !st.Known() {
 		return nil
 	}
-	_, err = h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
-		return p.ApplyDeliveryChange(nil, st.Order, st.Status, ev.OccurredAt, customer.Transition{}, h.Rules.Settings.Thresholds)
+	ledger, err := h.rankLedger(ctx, st.Order.Customer.ID)
+	if err != nil {
+		return err
+	}
+	profile, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
+		changed := p.ApplyDeliveryChange(nil, st.Order, st.Status, ev.OccurredAt, customer.Transition{}, h.Rules.Settings.Thresholds)
+		// A refund may lower the member rank, in the same write.
+		_, _, ranked := rank.Apply(h.Rules.Ranks(), h.Rules.Settings.Shop.Currency, p, ledger, now, h.Rules.Settings.Location, st.Order.ID)
+		return changed || ranked
 	})
+	if err != nil {
+		return err
+	}
+	ranked, err := h.rankChanged(ctx, profile, st.Order, now)
+	a.Messages = append(a.Messages, ranked...)
 	if err != nil {
 		return err
 	}

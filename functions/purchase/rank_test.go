@@ -79,3 +79,27 @@ func TestRankUpOrder(t *testing.T) {
 	golden.Check(t, "rank-up.subject.txt", rankUps[0].Subject)
 	golden.Check(t, "rank-up.txt", rankUps[0].Body.Text)
 }
+
+// TestRankDownOnCancel: the cancellation of the order that raised the
+// rank lowers it again in the same profile write, as a rank down under
+// its own key (no campaign is shipped for loyalty.rank_down).
+func TestRankDownOnCancel(t *testing.T) {
+	e := newEnv(t)
+	to := testenv.UniqueEmail(t, "rankdown")
+	created := []byte(strings.NewReplacer(`"total": 4300`, `"total": 35000`, `"price": 2150`, `"price": 17500`).
+		Replace(string(genericBody("evt-r2", "order.created", "7202", to, true))))
+	cancel := laterEvent("evt-r2-c", "order.cancelled", "7202")
+	for i, body := range [][]byte{created, cancel, cancel} {
+		if status, a := e.do(t, genericRequest(body)); status != http.StatusOK || !a.Accepted {
+			t.Fatalf("delivery %d = %d %+v", i, status, a)
+		}
+	}
+	p, err := e.store.GetProfile(context.Background(), "c-7202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "rank:c-7202:silver->regular:" + fixedNow.In(e.h.Rules.Settings.Location).Format("2006-01-02")
+	if p.Rank != "regular" || p.RankChange == nil || p.RankChange.Key != key || p.RankChange.Trigger != string(rules.TriggerRankDown) {
+		t.Errorf("profile rank = %q %+v, want regular changed under %s", p.Rank, p.RankChange, key)
+	}
+}

@@ -121,5 +121,6 @@ func segmentsCommand(ctx context.Context, args []string) error {
 // the store the command chose.
 func nightlyJob(st *store.Store, set *rules.Set) *segments.Job {
 	return &segments.Job{Store: st, ScanSegments: 4, Thresholds: set.Settings.Thresholds, Location: set.Settings.Location,
-		Segments: set.SegmentsOf, Deciles: set.Deciles}
+		Segments: set.SegmentsOf, Deciles: set.Deciles,
+		Ranker: &segments.Ranker{Store: st, Ranks: set.Ranks(), Currency: set.Settings.Shop.Currency, Location: set.Settings.Location}}
 }

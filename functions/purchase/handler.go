@@ -20,6 +20,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/rank"
 	"github.com/tsunagu-dev/tsunagu/shared/recommend"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/shopify"
@@ -72,6 +73,9 @@ type Watch interface {
 // Points writes what an order delivery does to its customer's points.
 type Points interface {
 	Order(ctx context.Context, d loyalty.OrderDelivery) error
+	// Movements reads a customer's ledger (member ranks by approved
+	// points).
+	Movements(ctx context.Context, customerID string) ([]loyalty.Movement, error)
 }
 
 // Handler turns order webhooks into stored orders, updated customer
@@ -211,7 +215,7 @@ func (h *Handler) process(ctx context.Context, ev order.Event, keys []string, no
 	}
 	var err error
 	if ev.Type == order.Refunded {
-		err = h.refund(ctx, ev, &a)
+		err = h.refund(ctx, ev, now, &a)
 	} else {
 		err = h.orderEvent(ctx, ev, now, &a)
 	}
@@ -253,8 +257,8 @@ func (h *Handler) markDelivered(ctx context.Context, ev order.Event, keys []stri
 // the spend of the profile that counts the order and takes back the
 // points of the merchandise it gave back; a refund of an order
 // not stored yet waits on the order's item and counts when the order
-// arrives. No campaign runs.
-func (h *Handler) refund(ctx context.Context, ev order.Event, a *answer) error {
+// arrives. No campaign runs but those of a rank the refund lowered.
+func (h *Handler) refund(ctx context.Context, ev order.Event, now time.Time, a *answer) error {
 	st, err := h.recordRefunds(ctx, ev)
 	if err != nil {
 		return err
@@ -263,9 +267,21 @@ func (h *Handler) refund(ctx context.Context, ev order.Event, a *answer) error {
 	if !st.Known() {
 		return nil
 	}
-	_, err = h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
-		return p.ApplyDeliveryChange(nil, st.Order, st.Status, ev.OccurredAt, customer.Transition{}, h.Rules.Settings.Thresholds)
+	ledger, err := h.rankLedger(ctx, st.Order.Customer.ID)
+	if err != nil {
+		return err
+	}
+	profile, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
+		changed := p.ApplyDeliveryChange(nil, st.Order, st.Status, ev.OccurredAt, customer.Transition{}, h.Rules.Settings.Thresholds)
+		// A refund may lower the member rank, in the same write.
+		_, _, ranked := rank.Apply(h.Rules.Ranks(), h.Rules.Settings.Shop.Currency, p, ledger, now, h.Rules.Settings.Location, st.Order.ID)
+		return changed || ranked
 	})
+	if err != nil {
+		return err
+	}
+	ranked, err := h.rankChanged(ctx, profile, st.Order, now)
+	a.Messages = append(a.Messages, ranked...)
 	if err != nil {
 		return err
 	}
@@ -340,6 +356,10 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 	if st.Known() {
 		var learn map[string][]string
 		var counts customer.Counts
+		ledger, err := h.rankLedger(ctx, st.Order.Customer.ID)
+		if err != nil {
+			return err
+		}
 		profile, err := h.Store.UpdateProfile(ctx, st.Order.Customer.ID, func(p *customer.Profile) bool {
 			before, seen := p.Orders[st.Order.ID]
 			learn = nil
@@ -349,7 +369,9 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 			was := p.Before()
 			changed := p.ApplyDeliveryChange(ev.Order.Customer, st.Order, st.Status, ev.OccurredAt, st.Change, h.Rules.Settings.Thresholds)
 			counts = p.OrderCounts(was, st.Order.ID, h.Rules.Settings.Shop.Currency, len(st.Order.CouponCodes) > 0, ev.OccurredAt, h.Rules.Settings.Location)
-			return changed
+			// The member rank, in the same write.
+			_, _, ranked := rank.Apply(h.Rules.Ranks(), h.Rules.Settings.Shop.Currency, p, ledger, now, h.Rules.Settings.Location, st.Order.ID)
+			return changed || ranked
 		})
 		if err != nil {
 			return err
@@ -366,7 +388,7 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 		// earns its points; a cancellation and refunds take them back.
 		if err := h.Points.Order(ctx, loyalty.OrderDelivery{Event: ev.Type, Order: st.Order, Status: st.Status,
 			BroughtDetails: st.Change.Key != "" && st.Change.From == "" && ev.Order.HasDetails(), Merchandise: ev.Order.Merchandise,
-			Refunds: ev.Refunds, At: ev.OccurredAt, HeardAt: now}); err != nil {
+			Refunds: ev.Refunds, At: ev.OccurredAt, HeardAt: now, Rank: h.rankOf(profile)}); err != nil {
 			return err
 		}
 		// A shipped order is watched: not reported delivered some days
@@ -411,6 +433,13 @@ func (h *Handler) orderEvent(ctx context.Context, ev order.Event, now time.Time,
 			if err != nil {
 				return err
 			}
+		}
+		// After the order's own campaigns, which come first under the
+		// caps.
+		ranked, err := h.rankChanged(ctx, profile, st.Order, now)
+		a.Messages = append(a.Messages, ranked...)
+		if err != nil {
+			return err
 		}
 		friend, err := h.friendOrdered(ctx, referred, profile, st.Order, now)
 		a.Messages = append(a.Messages, friend...)

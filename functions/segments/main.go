@@ -1,6 +1,7 @@
 // Command segments is the nightly job: deciles and RFM bands over all
-// customers, stored for the rules, the night's snapshot for reports, and
-// the campaign counters of the last days reconciled with the message log.
+// customers, stored for the rules, the night's snapshot for reports,
+// the campaign counters of the last days reconciled with the message log,
+// and the member ranks recomputed as old orders leave their window.
 package main
 
 import (
@@ -37,6 +38,7 @@ func main() {
 	h := &Handler{Job: &segments.Job{Store: b.Store, ScanSegments: 8, Thresholds: set.Settings.Thresholds, Location: set.Settings.Location,
 		Segments: set.SegmentsOf, Deciles: set.Deciles,
 		Recount:   &recount.Reconciler{Store: b.Store, Location: set.Settings.Location, Currency: set.Settings.Shop.Currency, Settle: recount.DefaultSettle},
-		Campaigns: recount.CampaignIDs(set), Measurement: set.Settings.Measurement}}
+		Campaigns: recount.CampaignIDs(set), Measurement: set.Settings.Measurement,
+		Ranker: &segments.Ranker{Store: b.Store, Ranks: set.Ranks(), Currency: set.Settings.Shop.Currency, Location: set.Settings.Location}}}
 	lambda.Start(h.Handle)
 }

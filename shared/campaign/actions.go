@@ -236,7 +236,7 @@ func (r *Runner) messageData(t Trigger, coupon *store.Coupon, reviews []rules.Re
 	}
 	data := rules.MessageData{
 		Shop:            r.Rules.Settings.Shop,
-		Customer:        rules.CustomerData{Name: t.Profile.Name},
+		Customer:        rules.CustomerData{Name: t.Profile.Name, Rank: r.rankName(t.Profile.Rank)},
 		Order:           rules.OrderData{ID: t.Order.ID, PlacedAt: t.Order.PlacedAt, Total: t.Order.Total, Currency: t.Order.Currency},
 		Recommendations: r.Rules.Recommend(t.Profile.CategoryCounts, justBought, r.RecommendationLimit),
 		Reviews:         reviews,
@@ -262,4 +262,11 @@ func (r *Runner) messageData(t Trigger, coupon *store.Coupon, reviews []rules.Re
 			Discount: r.Rules.Discount(coupon.PercentOff, coupon.AmountOff)}
 	}
 	return data
+}
+
+// rankName is the name of the member rank with the given id; "" when the
+// shop has no such rank.
+func (r *Runner) rankName(id string) string {
+	rk, _ := r.Rules.Ranks().Find(id)
+	return rk.Name
 }

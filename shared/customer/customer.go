@@ -270,6 +270,26 @@ type Profile struct {
 	AsOf  time.Time `dynamodbav:"as_of"`
 	RFM   RFM       `dynamodbav:"rfm"`
 	Stage Stage     `dynamodbav:"stage"`
+	// Rank is the id of the customer's member rank (loyalty.yaml ranks:),
+	// set by the purchase webhook and the nightly job (shared/rank); ""
+	// when the shop has no ranks or the customer was not ranked yet.
+	Rank string `dynamodbav:"rank,omitempty"`
+	// RankChange is the latest change of Rank, kept so that a retried
+	// delivery of the order that made it runs its campaigns (once, by
+	// its key) even when the first attempt stopped after writing.
+	RankChange *RankChange `dynamodbav:"rank_change,omitempty"`
+}
+
+// RankChange is a change of a customer's member rank as its campaigns
+// run it.
+type RankChange struct {
+	// Trigger is loyalty.rank_up or loyalty.rank_down; Key the change's
+	// idempotency key (rank:<customer>:<from>-><to>:<day>).
+	Trigger string `dynamodbav:"trigger"`
+	Key     string `dynamodbav:"key"`
+	// OrderID is the order whose delivery made the change; "" for the
+	// nightly job.
+	OrderID string `dynamodbav:"order_id,omitempty"`
 }
 
 // RecordNPS keeps score, given at at, as the latest NPS answer unless a

@@ -57,22 +57,37 @@ type OrderDelivery struct {
 	// received it.
 	At      time.Time
 	HeardAt time.Time
+	// Rank is the customer's member rank once the order counted (the
+	// zero rank without ranks): its multiplier_percent multiplies the
+	// points the order earns.
+	Rank rules.Rank
 }
 
 // Earn returns the movement that earns an order's points for its
 // customer: the merchandise total after discounts divided by the
-// programme's amount per point, rounded down. False when the order earns
-// nothing: no programme, no customer, not in the shop's currency, or less
-// than one point.
-func Earn(p *rules.Loyalty, shopCurrency string, o order.Order, merchandise int64, at time.Time) (Movement, bool) {
+// programme's amount per point, times the multiplier_percent of the
+// customer's member rank over 100 (none without ranks), rounded down.
+// False when the order earns nothing: no programme, no customer, not in
+// the shop's currency, or less than one point.
+func Earn(p *rules.Loyalty, shopCurrency string, o order.Order, merchandise int64, rank rules.Rank, at time.Time) (Movement, bool) {
 	if p == nil || o.Customer == nil || o.Currency != shopCurrency {
 		return Movement{}, false
 	}
 	points := merchandise / p.AmountPerPoint
+	if rank.MultiplierPercent > 0 {
+		// floor(merchandise / amount_per_point × multiplier / 100), in
+		// one division so that the multiplier applies to the fraction too.
+		points = merchandise * rank.MultiplierPercent / (p.AmountPerPoint * 100)
+	}
 	if points <= 0 {
 		return Movement{}, false
 	}
 	return Movement{CustomerID: o.Customer.ID, Kind: Earned, OrderID: o.ID, Reason: "order", Points: points, Merchandise: merchandise, At: at.UTC()}, true
+}
+
+// Movements returns a customer's ledger.
+func (s *Steps) Movements(ctx context.Context, customerID string) ([]Movement, error) {
+	return s.Ledger.Ledger(ctx, customerID)
 }
 
 // Order writes the movements of one order delivery: the pending earned
@@ -92,7 +107,7 @@ func (s *Steps) Order(ctx context.Context, d OrderDelivery) error {
 	case d.Status == order.Cancelled && d.Event == order.Cancelled:
 		moves = append(moves, Movement{CustomerID: o.Customer.ID, Kind: Reversed, OrderID: o.ID, Reason: ReasonCancel, At: d.At.UTC()})
 	case d.Status != order.Cancelled && d.BroughtDetails:
-		if m, ok := Earn(p, s.Rules.Settings.Shop.Currency, o, d.Merchandise, d.At); ok {
+		if m, ok := Earn(p, s.Rules.Settings.Shop.Currency, o, d.Merchandise, d.Rank, d.At); ok {
 			moves = append(moves, m)
 		}
 	}

@@ -50,6 +50,11 @@ const (
 	// TriggerReferralRewarded is run for the advocate once a referred
 	// order passed its return window and the reward was issued.
 	TriggerReferralRewarded Trigger = "referral.reward_approved"
+	// TriggerRankUp and TriggerRankDown are run when a customer's member
+	// rank changes (loyalty.yaml ranks:): by an order, or by the nightly
+	// job when old orders leave the window.
+	TriggerRankUp   Trigger = "loyalty.rank_up"
+	TriggerRankDown Trigger = "loyalty.rank_down"
 )
 
 // ActionType names what an action does.
@@ -442,6 +447,10 @@ func (l *loader) triggerProblem(t Trigger) string {
 	case TriggerFriendOrdered, TriggerReferralRewarded:
 		if l.loyalty == nil || l.loyalty.Referral == nil {
 			return fmt.Sprintf("trigger %s needs a referral: section in %s", t, LoyaltyFile)
+		}
+	case TriggerRankUp, TriggerRankDown:
+		if l.loyalty == nil || l.loyalty.Ranks == nil {
+			return fmt.Sprintf("trigger %s needs a ranks: section in %s", t, LoyaltyFile)
 		}
 	}
 	return ""

@@ -62,6 +62,9 @@ type CustomerFacts struct {
 	// LastNPS is the latest "would you recommend" score (0-10), -1 when the
 	// customer never answered a survey.
 	LastNPS int `expr:"last_nps"`
+	// Rank is the id of the customer's member rank (loyalty.yaml ranks:),
+	// "" when the shop has no ranks or the customer has none yet.
+	Rank string `expr:"rank"`
 }
 
 // OrderFacts is the triggering order as expressions see it.
@@ -90,7 +93,7 @@ func (s *Set) NewEnv(event string, p customer.Profile, o order.Order, deciles [9
 			ID: p.ID, OrderCount: p.OrderCount, TotalSpent: p.TotalSpent, AverageOrder: p.AverageOrder,
 			Stage: string(p.StageAt(th, now)), R: rfm.R, F: rfm.F, M: rfm.M, Decile: decile(p.TotalSpent, deciles),
 			AcceptsMarketing: p.MarketingAllowed(), HasEmail: p.Email != "", HasLine: p.LineUserID != "",
-			Categories: p.CategoryCounts, Brands: p.BrandCounts, LastNPS: p.NPS(),
+			Categories: p.CategoryCounts, Brands: p.BrandCounts, LastNPS: p.NPS(), Rank: p.Rank,
 		},
 		Order:              OrderFacts{ID: o.ID, Total: o.Total, Currency: o.Currency, CouponCodes: o.CouponCodes, SKUs: []string{}, Categories: []string{}, Brands: []string{}},
 		DaysSinceLastOrder: p.DaysSinceLastOrder(now),

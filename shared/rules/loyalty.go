@@ -42,6 +42,9 @@ type Loyalty struct {
 	// earns, whatever its rating (reviews: points); 0 when reviews earn
 	// nothing.
 	ReviewPoints int64
+	// Ranks are the member ranks (rank.go), nil when the file has no
+	// ranks: section.
+	Ranks *Ranks
 }
 
 // loyaltySpec is loyalty.yaml as written.
@@ -59,6 +62,7 @@ type loyaltySpec struct {
 	Reviews  *struct {
 		Points int64 `yaml:"points"`
 	} `yaml:"reviews"`
+	Ranks *ranksSpec `yaml:"ranks"`
 }
 
 // loadLoyalty reads loyalty.yaml; nil when the shop has none or when it
@@ -94,6 +98,7 @@ func (l *loader) loadLoyalty() *Loyalty {
 	if spec.Reviews != nil {
 		out.ReviewPoints = spec.Reviews.Points
 	}
+	out.Ranks = l.ranks(doc, spec.Ranks)
 	return out
 }
 

@@ -91,7 +91,7 @@ func TestLintProblems(t *testing.T) {
 			files: map[string]string{campaignFile: "id: post-purchase-thanks\nname: x\nenabled: yes please\ntrigger: order.paid\npriority: high\nactions: [{type: fax, template: post-purchase-thanks}]\n"},
 			want: []string{
 				`rules/campaigns/post-purchase-thanks.yaml:3:10: enabled must be boolean, got string`,
-				`rules/campaigns/post-purchase-thanks.yaml:4:10: trigger must be one of order.created, order.fulfilled, order.delivered, order.cancelled, thankyou.viewed, lifecycle.birthday, lifecycle.replenishment, loyalty.points_expiring, referral.friend_ordered, referral.reward_approved`,
+				`rules/campaigns/post-purchase-thanks.yaml:4:10: trigger must be one of order.created, order.fulfilled, order.delivered, order.cancelled, thankyou.viewed, lifecycle.birthday, lifecycle.replenishment, loyalty.points_expiring, referral.friend_ordered, referral.reward_approved, loyalty.rank_up, loyalty.rank_down`,
 				`rules/campaigns/post-purchase-thanks.yaml:5:11: priority must be integer, got string`,
 				`rules/campaigns/post-purchase-thanks.yaml:6:18: actions[0].type must be one of email, line, coupon, review_request, survey, points`,
 			},
@@ -366,6 +366,26 @@ func TestLintProblems(t *testing.T) {
 			name:  "loyalty: reward ids are unique",
 			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nrewards:\n  options:\n    - {id: a, name: x, points: 5, amount_off: 5}\n    - {id: a, name: y, points: 9, amount_off: 9}\n"},
 			want:  []string{`rules/loyalty.yaml:5:8: rewards.options: id "a" is used twice`},
+		},
+		{
+			name: "loyalty: ranks out of order, a first threshold above 0, a duplicate id",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nranks:\n  levels:\n    - {id: regular, name: R, threshold: 10}\n" +
+				"    - {id: silver, name: S, threshold: 5000}\n    - {id: silver, name: G, threshold: 5000}\n"},
+			want: []string{
+				`rules/loyalty.yaml:4:41: ranks.levels[0].threshold must be 0 (the first rank is every customer's), got 10`,
+				`rules/loyalty.yaml:6:12: ranks.levels[2].id "silver" is already the id of another rank`,
+				`rules/loyalty.yaml:6:40: ranks.levels[2].threshold must be more than the rank before's 5000, got 5000`,
+			},
+		},
+		{
+			name:  "loyalty: ranks schema mistakes",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nranks:\n  basis: visits\n  window: {months: 0}\n  levels: [{id: Gold, name: G, threshold: 0, multiplier_percent: 50}]\n"},
+			want: []string{
+				`rules/loyalty.yaml:3:10: ranks.basis must be one of spend, approved_points`,
+				`rules/loyalty.yaml:4:20: ranks.window.months must be at least 1, got 0`,
+				`rules/loyalty.yaml:5:17: ranks.levels[0].id must match ^[a-z][a-z0-9_-]{0,31}$`,
+				`rules/loyalty.yaml:5:66: ranks.levels[0].multiplier_percent must be at least 100, got 50`,
+			},
 		},
 		{
 			name:  "loyalty: referral needs both sides",
@@ -688,7 +708,15 @@ func TestLoyalty(t *testing.T) {
 			want: &Loyalty{AmountPerPoint: 100, ReturnWindow: 14 * 24 * time.Hour, ExpiryMonths: 12, ExpiryWarnings: []time.Duration{30 * 24 * time.Hour, 7 * 24 * time.Hour},
 				Referral: &Referral{Friend: Discount{AmountOff: 500, MinOrder: 3000}, AdvocatePoints: 500, MaxPerWeek: 5},
 				Rewards: []Reward{{ID: "yen500", Name: "500円OFFクーポン", Points: 500, AmountOff: 500, ExpiresIn: 90 * 24 * time.Hour},
-					{ID: "yen1000", Name: "1,000円OFFクーポン", Points: 1000, AmountOff: 1000, MinOrder: 3000, ExpiresIn: 90 * 24 * time.Hour}}}},
+					{ID: "yen1000", Name: "1,000円OFFクーポン", Points: 1000, AmountOff: 1000, MinOrder: 3000, ExpiresIn: 90 * 24 * time.Hour}},
+				Ranks: &Ranks{Basis: RankBySpend, WindowMonths: 12, Levels: []Rank{
+					{ID: "regular", Name: "レギュラー", MultiplierPercent: 100},
+					{ID: "silver", Name: "シルバー", Threshold: 30000, MultiplierPercent: 120},
+					{ID: "gold", Name: "ゴールド", Threshold: 100000, MultiplierPercent: 150, BirthdayBonus: 500}}}}},
+		{name: "ranks by points, default window", content: "earn: {amount_per_point: 1}\nranks:\n  basis: approved_points\n  levels: [{id: a, name: A, threshold: 0}, {id: b, name: B, threshold: 500, multiplier_percent: 200}]\n",
+			want: &Loyalty{AmountPerPoint: 1, ReturnWindow: DefaultReturnWindow,
+				Ranks: &Ranks{Basis: RankByApprovedPoints, WindowMonths: DefaultRankWindowMonths, Levels: []Rank{
+					{ID: "a", Name: "A", MultiplierPercent: 100}, {ID: "b", Name: "B", Threshold: 500, MultiplierPercent: 200}}}}},
 		{name: "no file, no programme", content: "", want: nil},
 		{name: "defaults: 14 days pending, no expiry", content: "earn: {amount_per_point: 200}\n",
 			want: &Loyalty{AmountPerPoint: 200, ReturnWindow: DefaultReturnWindow}},

@@ -204,6 +204,9 @@ func StarLinks(link func(rating int) string) []StarLink {
 // CustomerData is the recipient.
 type CustomerData struct {
 	Name string
+	// Rank is the name of the customer's member rank (ゴールド), "" when
+	// the shop has no ranks or the customer has none yet.
+	Rank string
 }
 
 // OrderData is the triggering order, formatted for display.
@@ -569,7 +572,7 @@ func showsReviewPoints(t *Template, sample MessageData) bool {
 func SampleData(s Settings) MessageData {
 	return MessageData{
 		Shop:     s.Shop,
-		Customer: CustomerData{Name: "高橋 美咲"},
+		Customer: CustomerData{Name: "高橋 美咲", Rank: "ゴールド"},
 		Order: OrderData{ID: "1001", PlacedAt: time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC), Total: 4300, Currency: s.Shop.Currency,
 			Items: []ItemData{{Name: "本練羊羹", Quantity: 2, Price: 2150}}},
 		Recommendations: []Recommendation{{Title: "羊羹に合う日本茶", URL: s.Shop.URL + "/collections/tea", SKU: "TEA-SENCHA", Rating: 4.6, RatingCount: 23,

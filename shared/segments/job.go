@@ -2,7 +2,10 @@ package segments
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/tsunagu-dev/tsunagu/shared/customer"
@@ -45,6 +48,9 @@ type Job struct {
 	Recount     *recount.Reconciler
 	Campaigns   []string
 	Measurement rules.Measurement
+	// Ranker recomputes the member ranks of the scanned profiles; nil:
+	// the shop has no ranks.
+	Ranker *Ranker
 }
 
 // Run computes the figures as of now and stores them: the bounds, then
@@ -80,16 +86,20 @@ func (j *Job) Run(ctx context.Context, now time.Time) (store.SegmentStats, store
 			source = pass.Visit
 		}
 	}
-	if err := j.Store.ScanNightly(ctx, j.ScanSegments, now, c.Visit, source); err != nil {
+	visit, ranked := j.visitor(ctx, c, now)
+	if err := j.Store.ScanNightly(ctx, j.ScanSegments, now, visit, source); err != nil {
 		return store.SegmentStats{}, store.Snapshot{}, err
 	}
+	// A failed ranking fails the run once the night's figures are saved:
+	// a rerun ranks the rest.
+	rankErr := ranked()
 	st := c.Stats()
 	if err := j.Store.SaveSegmentStats(ctx, st); err != nil {
 		return st, store.Snapshot{}, err
 	}
 	snap := c.Snapshot(j.Thresholds, j.Location)
 	if err := j.Store.SaveSnapshot(ctx, snap); err != nil || pass == nil {
-		return st, snap, err
+		return st, snap, errors.Join(err, rankErr)
 	}
 	fixed, err := pass.Finish(ctx)
 	applied := 0
@@ -100,5 +110,34 @@ func (j *Job) Run(ctx context.Context, now time.Time) (store.SegmentStats, store
 	}
 	slog.InfoContext(ctx, "counters reconciled", "from", from.Format(time.DateOnly), "to", to.Format(time.DateOnly),
 		"campaigns", len(j.Campaigns), "corrections", len(fixed), "applied", applied)
-	return st, snap, err
+	return st, snap, errors.Join(err, rankErr)
+}
+
+// visitor returns what the scan does with each profile: collect it and,
+// with a Ranker, rank it; and what returns the first ranking error once
+// the scan is over. Ranking errors do not stop the scan. The scan's
+// segments call the visitor in parallel.
+func (j *Job) visitor(ctx context.Context, c *Collector, now time.Time) (func(customer.Profile), func() error) {
+	if j.Ranker == nil || j.Ranker.Ranks == nil {
+		return c.Visit, func() error { return nil }
+	}
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	visit := func(p customer.Profile) {
+		c.Visit(p)
+		if err := j.Ranker.Visit(ctx, p, now); err != nil {
+			mu.Lock()
+			if first == nil {
+				first = fmt.Errorf("rank customers: %w", err)
+			}
+			mu.Unlock()
+		}
+	}
+	return visit, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return first
+	}
 }

@@ -110,6 +110,7 @@ func TestTableGrants(t *testing.T) {
 		{"SchedulerFunction", `[{[Query] gsi1 []} {[UpdateItem]  []} {[Query PutItem]  [LEDGER#*]} {[PutItem]  [TIMER#points-expiry#*]} {[GetItem PutItem UpdateItem]  [REFERRAL#* COUPON#* TIMER#referral-reward#*]} {[GetItem]  [ORDER#*]} {[PutItem]  [CASE#*]} {[UpdateItem]  [CUSTOMER#*]}]`},
 		{"PointsFunction", `[{[Query PutItem]  [LEDGER#*]} {[GetItem PutItem]  [COUPON#*]}]`},
 		{"ReviewsFunction", `[{[GetItem PutItem UpdateItem]  [ORDER#* REVIEWITEM#* PRODUCT#* REVIEW#* CASE#* CUSTOMER#*]} {[PutItem]  [LEDGER#*]}]`},
+		{"SegmentsFunction", `[{[Scan GetItem PutItem]  []} {[Query UpdateItem]  [STATS#CAMPAIGN#*]} {[Query]  [LEDGER#*]}]`},
 		{"RedirectFunction", `[{[PutItem UpdateItem]  [CLICK#* MESSAGE#* STATS#*]} {[UpdateItem]  [REFCODE#*]}]`},
 	}
 	for _, tt := range tests {

@@ -408,3 +408,23 @@ func TestBirthdayEveryYear(t *testing.T) {
 		t.Errorf("next year's birthday timer = %+v, %v", next, err)
 	}
 }
+
+// TestReplenishmentWaitsOutQuietHours: a reminder due at night (the
+// shipped campaign's LINE action keeps quiet hours, 21:00-09:00) waits
+// for the morning and is then sent: the wait keeps the product it is
+// about, so the audience (days_since_bought(replenish_sku)) still sees it.
+func TestReplenishmentWaitsOutQuietHours(t *testing.T) {
+	defer quiet()()
+	w := newWorld(t, testenv.NewTable(t), nil)
+	placed := time.Date(2026, 11, 1, 13, 0, 0, 0, time.UTC) // 22:00 in Tokyo
+	to := testenv.UniqueEmail(t, "night-tea")
+	w.teaBuyer(t, "tea-night", to, "t-night", placed, "")
+	w.tickAndDrain(t, placed.Add(30*24*time.Hour))
+	if n := len(testenv.SentEmails(t, to)); n != 0 {
+		t.Fatalf("%d reminders sent in quiet hours", n)
+	}
+	w.tickAndDrain(t, time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) // 09:00 in Tokyo
+	if mails := testenv.SentEmails(t, to); len(mails) != 1 || !strings.Contains(mails[0].Body.Text, "宇治煎茶") {
+		t.Fatalf("reminders after the quiet hours = %+v", mails)
+	}
+}

@@ -28,9 +28,9 @@ func (r *Runner) carryOut(ctx context.Context, t Trigger, d Decision) ([]Outcome
 		_, err := r.Store.ArmTimer(ctx, store.Timer{
 			Key: TimerKey(c.ID, t.Key, t.Profile.ID, reason), DueAt: d.DueAt, Campaign: c.ID, CustomerID: t.Profile.ID,
 			Trigger: string(t.Event), TriggerKey: t.Key, OrderID: t.Order.ID, Reason: reason,
-			// A points expiry warning's expiry, for its audience and
-			// message when the wait is over.
-			ExpiresAt: t.PointsExpireAt,
+			// A replenishment's product and a points expiry warning's
+			// expiry, for the audience and message when the wait is over.
+			SKU: t.SKU, ExpiresAt: t.PointsExpireAt,
 		})
 		due := d.DueAt
 		base.DueAt = &due

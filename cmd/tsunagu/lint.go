@@ -38,5 +38,8 @@ func lintRules(_ context.Context, args []string) error {
 	if set.Loyalty != nil && set.Loyalty.Referral != nil {
 		fmt.Fprintf(stdout, "%s: %s\n", dir, set.Loyalty.Referral)
 	}
+	if r := set.Ranks(); r != nil {
+		fmt.Fprintf(stdout, "%s: %s\n", dir, r)
+	}
 	return nil
 }

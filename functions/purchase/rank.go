@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/tsunagu-dev/tsunagu/shared/campaign"
@@ -30,11 +31,15 @@ func (h *Handler) rankOf(p customer.Profile) rules.Rank {
 
 // rankChanged runs the loyalty.rank_up or loyalty.rank_down campaigns
 // when the delivery of order o changed the customer's rank. A retried
-// delivery finds the change the first attempt wrote on the profile and
-// runs them again under the same key: each campaign sends once.
+// delivery the same day finds the change the first attempt wrote on the
+// profile and runs them again under the same key: each campaign sends
+// once.
 func (h *Handler) rankChanged(ctx context.Context, p customer.Profile, o order.Order, now time.Time) ([]campaign.Outcome, error) {
 	c := p.RankChange
-	if c == nil || c.OrderID != o.ID || c.Key == "" {
+	today := ":" + now.In(h.Rules.Settings.Location).Format(time.DateOnly)
+	if c == nil || c.OrderID != o.ID || !strings.HasSuffix(c.Key, today) {
+		// No change, another order's, or one of an earlier day whose
+		// campaigns ran then (the order's later events run none).
 		return nil, nil
 	}
 	slog.InfoContext(ctx, "member rank change campaigns run", "order_id", o.ID, "trigger", c.Trigger, "rank", p.Rank)

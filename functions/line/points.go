@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 
@@ -125,7 +127,8 @@ func (d *PointsDesk) Card(customerID string, s loyalty.Summary) *messaging_api.F
 		body = append(body, &messaging_api.FlexText{Text: rules.Number(s.Expiring) + " pt は " + s.ExpiresAt.In(loc).Format("2006年1月2日") + " に失効します（ご注文で延長）", Size: "sm", Color: "#b04a3a", Wrap: true})
 	}
 	var buttons []messaging_api.FlexComponentInterface
-	for _, r := range p.Rewards {
+	offers := p.Offers(s.Approved)
+	for _, r := range offers {
 		if s.Approved < r.Points || len(buttons) == 3 {
 			continue
 		}
@@ -133,8 +136,8 @@ func (d *PointsDesk) Card(customerID string, s loyalty.Summary) *messaging_api.F
 			Action: &messaging_api.PostbackAction{Label: truncate(r.Name, 20), Data: "action=redeem&reward=" + url.QueryEscape(r.ID),
 				DisplayText: r.Name + "に交換（" + rules.Number(r.Points) + " pt）"}})
 	}
-	if len(p.Rewards) > 0 && len(buttons) == 0 {
-		body = append(body, &messaging_api.FlexText{Text: fmt.Sprintf("%s pt からクーポンに交換できます。", rules.Number(p.Rewards[0].Points)), Size: "sm", Wrap: true})
+	if len(offers) > 0 && len(buttons) == 0 {
+		body = append(body, &messaging_api.FlexText{Text: fmt.Sprintf("%s pt からクーポンに交換できます。", rules.Number(slices.MinFunc(offers, func(a, b rules.Reward) int { return cmp.Compare(a.Points, b.Points) }).Points)), Size: "sm", Wrap: true})
 	}
 	if d.Referrals != nil && d.Rules.Referral() != nil {
 		link := d.PublicURL + "/r/ref/" + d.Referrals.Code(customerID)

@@ -168,7 +168,7 @@ func (h *Handler) points(ctx context.Context, customerID string) (pageData, erro
 	if s.Expiring > 0 {
 		d.Expiring = rules.Number(s.Expiring) + " pt は " + s.ExpiresAt.In(h.Rules.Settings.Location).Format("2006年1月2日") + " に失効します（次のご注文で延長）"
 	}
-	for _, r := range p.Rewards {
+	for _, r := range p.Offers(s.Approved) {
 		label := rules.Money(r.AmountOff, h.Rules.Settings.Shop.Currency) + "引き"
 		if r.MinOrder > 0 {
 			label += "（" + rules.Money(r.MinOrder, h.Rules.Settings.Shop.Currency) + "以上のご注文で）"

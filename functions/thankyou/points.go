@@ -51,6 +51,18 @@ type pointsOut struct {
 	Rewards      []rewardOut `json:"rewards"`
 	// RedeemURL takes {"reward": id, "request": id} (pointsRoute).
 	RedeemURL string `json:"redeem_url,omitempty"`
+	// Rank is the spot for the customer's member rank and the next
+	// rank's threshold (member ranks, issue 14, built apart); omitted
+	// while nothing fills it, and the widget shows it when present.
+	Rank *rankOut `json:"rank,omitempty"`
+}
+
+// rankOut is the customer's member rank: its name, and the next rank's
+// name and what it takes (label, e.g. "あと 12,000円"), empty at the top.
+type rankOut struct {
+	Name      string `json:"name"`
+	Next      string `json:"next,omitempty"`
+	NextLabel string `json:"next_label,omitempty"`
 }
 
 // rewardOut is one reward the customer may exchange points for.
@@ -88,11 +100,11 @@ func (h *Handler) pointsView(st store.OrderState, ledger []loyalty.Movement, sig
 	if !sum.ExpiresAt.IsZero() {
 		out.ExpiresLabel = sum.ExpiresAt.In(h.Rules.Settings.Location).Format("2006年1月2日") + "に失効"
 	}
-	for _, r := range p.Rewards {
+	for _, r := range p.Offers(sum.Approved) {
 		out.Rewards = append(out.Rewards, rewardOut{ID: r.ID, Name: r.Name, Points: r.Points, Label: rewardLabel(r, h.Rules.Settings.Shop.Currency),
 			Affordable: sum.Approved >= r.Points})
 	}
-	if len(p.Rewards) > 0 {
+	if p.HasRewards() {
 		out.RedeemURL = h.PublicURL + "/thankyou/" + url.PathEscape(st.Order.ID) + "/points?sig=" + sig
 	}
 	return out
@@ -126,7 +138,7 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{8,64}$`)
 // the opt-in. 400 names a bad field, 409 says the points do not cover
 // the reward; nothing is spent on either.
 func (h *Handler) redeemPoints(ctx context.Context, req events.APIGatewayV2HTTPRequest, st store.OrderState) events.APIGatewayV2HTTPResponse {
-	if h.Rules.Loyalty == nil || len(h.Rules.Loyalty.Rewards) == 0 {
+	if !h.Rules.Loyalty.HasRewards() {
 		return httpapi.Error(http.StatusNotFound, "this shop offers no rewards for points")
 	}
 	if origin := httpapi.Header(req, "Origin"); !httpapi.OriginAllowed(h.Rules.Settings.Thankyou.AllowedOrigins, origin) {

@@ -49,6 +49,7 @@
     points: 'ポイント',
     thisOrder: 'このご注文で獲得予定',
     balance: 'ご利用いただけるポイント',
+    rank: '会員ランク',
     pendingNote: '獲得予定のポイントは、返品期間が過ぎると使えるようになります。',
     exchange: '交換する',
     exchanging: '交換中…',
@@ -306,6 +307,12 @@
     s.appendChild(bal);
     if (str(p.expires_label) && p.expiring > 0) s.appendChild(el('p', 'cond', num(p.expiring) + ' pt ' + p.expires_label));
     if (p.pending > 0) s.appendChild(el('p', 'note', TEXT.pendingNote));
+    // The member rank spot: shown only when the answer carries a rank.
+    if (p.rank && str(p.rank.name)) {
+      var rank = TEXT.rank + ' ' + p.rank.name;
+      if (str(p.rank.next) && str(p.rank.next_label)) rank += ' ・ ' + p.rank.next + 'まで' + p.rank.next_label;
+      s.appendChild(testid(el('p', 'cond', rank), 'points-rank'));
+    }
     var url = safeURL(p.redeem_url);
     var list = el('ul', 'rws');
     (Array.isArray(p.rewards) ? p.rewards : []).forEach(function (r) {

@@ -64,7 +64,7 @@ func (r *Runner) pointsData(ctx context.Context, t Trigger, d Decision, a rules.
 	if !s.ExpiresAt.IsZero() {
 		data.Points.DaysLeft = DaysLeft(t.At, s.ExpiresAt)
 	}
-	if r.PointsLinks != nil && len(r.Rules.Loyalty.Rewards) > 0 {
+	if r.PointsLinks != nil && r.Rules.Loyalty.HasRewards() {
 		data.Points.RedeemURL = r.PointsLinks.URL(t.Profile.ID, t.At)
 	}
 	return nil

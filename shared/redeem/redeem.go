@@ -89,7 +89,7 @@ const maxRaces = 5
 // the request may be retried with the same key.
 func (r *Redeemer) Redeem(ctx context.Context, req Request) (Result, error) {
 	p := r.Rules.Loyalty
-	if p == nil || len(p.Rewards) == 0 {
+	if !p.HasRewards() {
 		return Result{}, ErrNoRewards
 	}
 	reward, ok := p.RewardByID(req.RewardID)

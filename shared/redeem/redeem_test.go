@@ -21,14 +21,16 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 var at = time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
 
 // newRedeemer is a redeemer on a fresh table under the shipped rules
-// (rewards yen500: 500 pt, yen1000: 1,000 pt with a 3,000円 minimum),
-// and the store to seed and check with.
+// (rewards yen500: 500 pt, yen1000: 1,000 pt with a 3,000円 minimum)
+// with a rate added (1 pt = 1円 in steps of 100 pt: pt-<n>), and the
+// store to seed and check with.
 func newRedeemer(t *testing.T) (*Redeemer, *store.Store) {
 	t.Helper()
 	set, err := rules.Load(filepath.Join(testenv.Root(), "rules"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	set.Loyalty.Rate = &rules.RewardRate{ValuePerPoint: 1, Step: 100}
 	st := store.New(testenv.DynamoDB(), testenv.NewTable(t))
 	coder, _ := coupon.NewCoder("dev-secret")
 	return &Redeemer{Store: st, Coupons: coder, Rules: set}, st
@@ -81,6 +83,10 @@ func TestRedeem(t *testing.T) {
 		{name: "over the balance", approved: 999, reward: "yen1000", wantErr: ErrNotEnoughPoints, wantApproved: 999},
 		{name: "no points at all", reward: "yen500", wantErr: ErrNotEnoughPoints},
 		{name: "an unknown reward", approved: 5000, reward: "yen5000", wantErr: ErrUnknownReward, wantApproved: 5000},
+		{name: "at the rate: 300 of 450 approved", approved: 450, reward: "pt-300", wantApproved: 150, wantAmountOff: 300},
+		{name: "at the rate: over the balance", approved: 450, reward: "pt-500", wantErr: ErrNotEnoughPoints, wantApproved: 450},
+		{name: "at the rate: pending points cannot be spent", approved: 100, pending: 900, reward: "pt-200", wantErr: ErrNotEnoughPoints, wantApproved: 100},
+		{name: "at the rate: not a multiple of the step", approved: 450, reward: "pt-250", wantErr: ErrUnknownReward, wantApproved: 450},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,6 +45,11 @@ type Loyalty struct {
 	// Ranks are the member ranks (rank.go), nil when the file has no
 	// ranks: section.
 	Ranks *Ranks
+	// Rate exchanges points in steps for a coupon of their value
+	// (rewards.go); nil without rewards.rate.
+	Rate *RewardRate
+	// RewardValidity is how long a coupon bought with points is valid.
+	RewardValidity time.Duration
 }
 
 // loyaltySpec is loyalty.yaml as written.
@@ -94,7 +99,7 @@ func (l *loader) loadLoyalty() *Loyalty {
 		slices.SortFunc(out.ExpiryWarnings, func(a, b time.Duration) int { return cmp.Compare(b, a) })
 	}
 	out.Referral = l.referral(doc, spec.Referral)
-	out.Rewards = l.rewards(doc, spec.Rewards)
+	l.rewards(doc, spec.Rewards, out)
 	if spec.Reviews != nil {
 		out.ReviewPoints = spec.Reviews.Points
 	}

@@ -363,6 +363,27 @@ func TestLintProblems(t *testing.T) {
 			},
 		},
 		{
+			name:  "loyalty: rewards need options or a rate",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nrewards:\n  expires_in: 30d\n"},
+			want:  []string{`rules/loyalty.yaml:2:1: rewards: needs options, a rate or both`},
+		},
+		{
+			name:  "loyalty: the rate's step is at least 1",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nrewards:\n  rate: {value_per_point: 1, step: 0}\n"},
+			want:  []string{`rules/loyalty.yaml:3:36: rewards.rate.step must be at least 1, got 0`},
+		},
+		{
+			name: "loyalty: the rate's ids are kept",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nrewards:\n  rate: {value_per_point: 1, step: 100}\n" +
+				"  options:\n    - {id: pt-500, name: x, points: 500, amount_off: 500}\n"},
+			want: []string{`rules/loyalty.yaml:5:8: rewards.options: id "pt-500" begins with "pt-", kept for the rate's rewards`},
+		},
+		{
+			name:  "loyalty: the rate's max_points is a multiple of its step",
+			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nrewards:\n  rate: {value_per_point: 1, step: 100, max_points: 250}\n"},
+			want:  []string{`rules/loyalty.yaml:3:53: rewards.rate.max_points 250 is not a multiple of step 100`},
+		},
+		{
 			name:  "loyalty: reward ids are unique",
 			files: map[string]string{LoyaltyFile: "earn: {amount_per_point: 100}\nrewards:\n  options:\n    - {id: a, name: x, points: 5, amount_off: 5}\n    - {id: a, name: y, points: 9, amount_off: 9}\n"},
 			want:  []string{`rules/loyalty.yaml:5:8: rewards.options: id "a" is used twice`},
@@ -709,6 +730,7 @@ func TestLoyalty(t *testing.T) {
 				Referral: &Referral{Friend: Discount{AmountOff: 500, MinOrder: 3000}, AdvocatePoints: 500, MaxPerWeek: 5},
 				Rewards: []Reward{{ID: "yen500", Name: "500円OFFクーポン", Points: 500, AmountOff: 500, ExpiresIn: 90 * 24 * time.Hour},
 					{ID: "yen1000", Name: "1,000円OFFクーポン", Points: 1000, AmountOff: 1000, MinOrder: 3000, ExpiresIn: 90 * 24 * time.Hour}},
+				RewardValidity: 90 * 24 * time.Hour,
 				Ranks: &Ranks{Basis: RankBySpend, WindowMonths: 12, Levels: []Rank{
 					{ID: "regular", Name: "レギュラー", MultiplierPercent: 100},
 					{ID: "silver", Name: "シルバー", Threshold: 30000, MultiplierPercent: 120},
@@ -717,6 +739,9 @@ func TestLoyalty(t *testing.T) {
 			want: &Loyalty{AmountPerPoint: 1, ReturnWindow: DefaultReturnWindow,
 				Ranks: &Ranks{Basis: RankByApprovedPoints, WindowMonths: DefaultRankWindowMonths, Levels: []Rank{
 					{ID: "a", Name: "A", MultiplierPercent: 100}, {ID: "b", Name: "B", Threshold: 500, MultiplierPercent: 200}}}}},
+		{name: "rewards at a rate only", content: "earn: {amount_per_point: 100}\nrewards:\n  expires_in: 30d\n  rate: {value_per_point: 1, step: 100, max_points: 5000, min_order: 2000}\n",
+			want: &Loyalty{AmountPerPoint: 100, ReturnWindow: DefaultReturnWindow, RewardValidity: 30 * 24 * time.Hour,
+				Rate: &RewardRate{ValuePerPoint: 1, Step: 100, MaxPoints: 5000, MinOrder: 2000}}},
 		{name: "no file, no programme", content: "", want: nil},
 		{name: "defaults: 14 days pending, no expiry", content: "earn: {amount_per_point: 200}\n",
 			want: &Loyalty{AmountPerPoint: 200, ReturnWindow: DefaultReturnWindow}},

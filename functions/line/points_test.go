@@ -105,3 +105,34 @@ func TestPointsExchangeInTheChat(t *testing.T) {
 		t.Errorf("%d spends, balance %+v; want one, 200 approved, 43 pending", spends, b)
 	}
 }
+
+// TestPointsAtTheRate: with a rate (1 pt = 1円 in steps of 100 pt) the
+// card offers the largest exchange the balance covers (golden), and its
+// postback (action=redeem&reward=pt-1200) replies the coupon; an amount
+// off the step is refused and nothing more is spent.
+func TestPointsAtTheRate(t *testing.T) {
+	f := setup(t)
+	f.linked(t, "c-1", user, now)
+	f.withPoints(t, 1250, 43)
+	f.h.Points.Rules.Loyalty.Rate = &rules.RewardRate{ValuePerPoint: 1, Step: 100}
+	answer(t, f.deliver(t, pointsPostback("p1", "action=points", user)))
+	answer(t, f.deliver(t, pointsPostback("r1", "action=redeem&reward=pt-1200", user)))
+	answer(t, f.deliver(t, pointsPostback("r2", "action=redeem&reward=pt-50", user)))
+	replies := f.line.Requests(lineapi.ReplyPath)
+	if len(replies) != 3 {
+		t.Fatalf("%d replies, want the card, the coupon and the refusal", len(replies))
+	}
+	golden.Check(t, "reply-points-card-rate.json", indent(t, replies[0].Body))
+	for i, w := range []string{"TSN-", "この交換はいまは受け付けていません"} {
+		if !strings.Contains(string(replies[i+1].Body), w) {
+			t.Errorf("reply %d = %s, want %q", i+1, replies[i+1].Body, w)
+		}
+	}
+	ledger, err := f.st.Ledger(context.Background(), "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := loyalty.BalanceOf(ledger); b.Approved != 50 || b.Pending != 43 {
+		t.Errorf("balance %+v; want 50 approved, 43 pending", b)
+	}
+}

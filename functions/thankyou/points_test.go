@@ -17,6 +17,7 @@ import (
 	"github.com/tsunagu-dev/tsunagu/shared/order"
 	"github.com/tsunagu-dev/tsunagu/shared/redeem"
 	"github.com/tsunagu-dev/tsunagu/shared/referral"
+	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 )
 
@@ -137,5 +138,53 @@ func TestThankyouRedeemsPoints(t *testing.T) {
 	}
 	if c, err := e.store.GetCoupon(context.Background(), code); err != nil || c.Campaign != redeem.CouponCampaign || c.CustomerID != "c-1" {
 		t.Errorf("coupon %s = %+v, %v", code, c, err)
+	}
+}
+
+// TestThankyouPointsAtTheRate: with a rate (1 pt = 1円 in steps of 100
+// pt) the answer offers the largest exchange the balance covers (golden),
+// the widget's POST exchanges it for a coupon of its value, and an amount
+// off the step is a 400 naming the reward, nothing spent.
+func TestThankyouPointsAtTheRate(t *testing.T) {
+	e := newEnv(t, nil, order.ConsentGranted)
+	e.h.Rules.Settings.Thankyou.AllowedOrigins = []string{"https://tsubaki-chaen.example.jp"}
+	e.h.Rules.Loyalty.Rate = &rules.RewardRate{ValuePerPoint: 1, Step: 100}
+	withPoints(t, e, 650)
+	resp, err := e.h.Handle(context.Background(), viewRequest("1001", signed("1001")))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("view = %d %s, %v", resp.StatusCode, resp.Body, err)
+	}
+	var a struct {
+		Points json.RawMessage `json:"points"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &a); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	json.Indent(&out, a.Points, "", "  ")
+	golden.Check(t, "thankyou-points-rate.json", out.String()+"\n")
+	shop := "https://tsubaki-chaen.example.jp"
+	e.h.Now = func() time.Time { return placed.Add(time.Minute) }
+	tests := []struct {
+		body   string
+		status int
+		want   string
+	}{
+		{body: `{"reward": "pt-250", "request": "req-rate-0001"}`, status: 400, want: `"field":"reward"`},
+		{body: `{"reward": "pt-600", "request": "req-rate-0002"}`, status: 200, want: `"balance":50`},
+		{body: `{"reward": "pt-100", "request": "req-rate-0003"}`, status: 409, want: "not enough approved points"},
+	}
+	for _, tt := range tests {
+		resp, err := e.h.Handle(context.Background(), pointsRequest("1001", signed("1001"), shop, tt.body))
+		if err != nil || resp.StatusCode != tt.status || !strings.Contains(resp.Body, tt.want) {
+			t.Fatalf("%s: answer = %d %s, %v; want %d with %s", tt.body, resp.StatusCode, resp.Body, err, tt.status, tt.want)
+		}
+	}
+	ledger, err := e.store.Ledger(context.Background(), "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := loyalty.BalanceOf(ledger); b.Approved != 50 || b.Pending != 43 {
+		t.Errorf("balance %+v; want 50 approved, 43 pending", b)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tsunagu-dev/tsunagu/shared/line"
 	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
+	"github.com/tsunagu-dev/tsunagu/shared/rank"
 	"github.com/tsunagu-dev/tsunagu/shared/redeem"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
@@ -81,7 +82,17 @@ func (h *Handler) points(ctx context.Context, ev event, action string, q url.Val
 	if err != nil {
 		return err
 	}
-	h.reply(ctx, ev, h.Points.Card(l.CustomerID, loyalty.Summarize(h.Points.Rules.Loyalty, ledger)))
+	var standing []rank.Standing
+	if ranks := h.Points.Rules.Loyalty.Ranks; ranks != nil {
+		p, err := h.Store.GetProfile(ctx, l.CustomerID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if st, ok := rank.StandingOf(ranks, h.Points.Rules.Settings.Shop.Currency, &p, ledger, ev.at); ok {
+			standing = append(standing, st)
+		}
+	}
+	h.reply(ctx, ev, h.Points.Card(l.CustomerID, loyalty.Summarize(h.Points.Rules.Loyalty, ledger), standing...))
 	return nil
 }
 
@@ -111,14 +122,21 @@ func (h *Handler) redeem(ctx context.Context, ev event, customerID, rewardID str
 	return nil
 }
 
-// Card is the points card (Flex): the balance, points pending and
-// expiring, a button per reward the balance covers (an exchange
+// Card is the points card (Flex): the balance, the member rank (when
+// given), points pending and expiring, a button per reward the balance covers (an exchange
 // postback), and the customer's referral link.
-func (d *PointsDesk) Card(customerID string, s loyalty.Summary) *messaging_api.FlexMessage {
+func (d *PointsDesk) Card(customerID string, s loyalty.Summary, standing ...rank.Standing) *messaging_api.FlexMessage {
 	p, loc := d.Rules.Loyalty, d.Rules.Settings.Location
 	body := []messaging_api.FlexComponentInterface{
 		&messaging_api.FlexText{Text: "ポイント", Size: "sm", Color: "#777777"},
 		&messaging_api.FlexText{Text: rules.Number(s.Approved) + " pt", Size: "xxl", Weight: messaging_api.FlexTextWEIGHT_BOLD},
+	}
+	for _, st := range standing {
+		text := "会員ランク: " + st.Name
+		if st.Next != "" {
+			text += "（" + st.Next + "まで" + st.NextLabel + "）"
+		}
+		body = append(body, &messaging_api.FlexText{Text: text, Size: "sm", Wrap: true})
 	}
 	if s.Pending > 0 {
 		body = append(body, &messaging_api.FlexText{Text: "確定待ち " + rules.Number(s.Pending) + " pt（返品期間が過ぎると使えます）", Size: "sm", Wrap: true})

@@ -209,7 +209,7 @@ func (h *Handler) view(ctx context.Context, st store.OrderState, sig string) eve
 		}
 	}
 	if h.Points != nil {
-		a.Points = h.pointsView(st, ledger, sig)
+		a.Points = h.pointsView(st, cat.Profile, ledger, sig)
 	}
 	a.Referral = h.referralView(cid)
 	if settings.LineAddFriendURL != "" {

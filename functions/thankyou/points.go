@@ -13,9 +13,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/httpapi"
 	"github.com/tsunagu-dev/tsunagu/shared/loyalty"
 	"github.com/tsunagu-dev/tsunagu/shared/order"
+	"github.com/tsunagu-dev/tsunagu/shared/rank"
 	"github.com/tsunagu-dev/tsunagu/shared/redeem"
 	"github.com/tsunagu-dev/tsunagu/shared/rules"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
@@ -51,9 +53,8 @@ type pointsOut struct {
 	Rewards      []rewardOut `json:"rewards"`
 	// RedeemURL takes {"reward": id, "request": id} (pointsRoute).
 	RedeemURL string `json:"redeem_url,omitempty"`
-	// Rank is the spot for the customer's member rank and the next
-	// rank's threshold (member ranks, issue 14, built apart); omitted
-	// while nothing fills it, and the widget shows it when present.
+	// Rank is the customer's member rank and what the next one takes;
+	// omitted for a shop without ranks.
 	Rank *rankOut `json:"rank,omitempty"`
 }
 
@@ -83,7 +84,7 @@ type referralOut struct {
 
 // pointsView is the points block for the order's customer, from their
 // ledger; nil for a shop without a points programme.
-func (h *Handler) pointsView(st store.OrderState, ledger []loyalty.Movement, sig string) *pointsOut {
+func (h *Handler) pointsView(st store.OrderState, profile *customer.Profile, ledger []loyalty.Movement, sig string) *pointsOut {
 	p := h.Rules.Loyalty
 	if p == nil {
 		return nil
@@ -104,10 +105,24 @@ func (h *Handler) pointsView(st store.OrderState, ledger []loyalty.Movement, sig
 		out.Rewards = append(out.Rewards, rewardOut{ID: r.ID, Name: r.Name, Points: r.Points, Label: rewardLabel(r, h.Rules.Settings.Shop.Currency),
 			Affordable: sum.Approved >= r.Points})
 	}
+	out.Rank = h.rankView(profile, ledger)
 	if p.HasRewards() {
 		out.RedeemURL = h.PublicURL + "/thankyou/" + url.PathEscape(st.Order.ID) + "/points?sig=" + sig
 	}
 	return out
+}
+
+// rankView is the customer's member rank and what the next one takes;
+// nil for a shop without ranks.
+func (h *Handler) rankView(profile *customer.Profile, ledger []loyalty.Movement) *rankOut {
+	if profile == nil {
+		profile = &customer.Profile{}
+	}
+	st, ok := rank.StandingOf(h.Rules.Loyalty.Ranks, h.Rules.Settings.Shop.Currency, profile, ledger, h.Now())
+	if !ok {
+		return nil
+	}
+	return &rankOut{Name: st.Name, Next: st.Next, NextLabel: st.NextLabel}
 }
 
 // rewardLabel says what a reward costs and gives: "500 pt → 500円引き".

@@ -26,15 +26,28 @@ func Of(r *rules.Ranks, currency string, p *customer.Profile, ledger []loyalty.M
 	if r == nil || len(r.Levels) == 0 {
 		return rules.Rank{}, false
 	}
+	return r.For(Measure(r, currency, p, ledger, now)), true
+}
+
+// Measure is what ranks r compare against their thresholds for the
+// customer at now: spend or approved points over the window (Of).
+func Measure(r *rules.Ranks, currency string, p *customer.Profile, ledger []loyalty.Movement, now time.Time) int64 {
 	since := now.AddDate(0, -r.WindowMonths, 0)
-	var measure int64
-	switch r.Basis {
-	case rules.RankByApprovedPoints:
-		measure = ApprovedPoints(ledger, since, now)
-	default:
-		measure = Spend(p, currency, since, now)
+	if r.Basis == rules.RankByApprovedPoints {
+		return ApprovedPoints(ledger, since, now)
 	}
-	return r.For(measure), true
+	return Spend(p, currency, since, now)
+}
+
+// Next is the rank above the one measure reaches and how much more it
+// takes; false at the top.
+func Next(r *rules.Ranks, measure int64) (rules.Rank, int64, bool) {
+	for _, x := range r.Levels {
+		if x.Threshold > measure {
+			return x, x.Threshold - measure, true
+		}
+	}
+	return rules.Rank{}, 0, false
 }
 
 // Spend is what the profile's orders placed from since to now came to in
@@ -128,4 +141,29 @@ func Apply(r *rules.Ranks, currency string, p *customer.Profile, ledger []loyalt
 		p.RankChange = &customer.RankChange{Trigger: string(c.Trigger()), Key: c.Key(p.ID, now, loc), OrderID: orderID}
 	}
 	return c, changed, p.Rank != before
+}
+
+// Standing is a customer's rank as the customer is shown it: its name,
+// and the next rank's with what it takes ("あと 25,700円", "あと 300 pt").
+type Standing struct {
+	Name, Next, NextLabel string
+}
+
+// StandingOf is the customer's standing under ranks r at now (Of, Next);
+// false when the shop has no ranks.
+func StandingOf(r *rules.Ranks, currency string, p *customer.Profile, ledger []loyalty.Movement, now time.Time) (Standing, bool) {
+	if r == nil || len(r.Levels) == 0 {
+		return Standing{}, false
+	}
+	measure := Measure(r, currency, p, ledger, now)
+	s := Standing{Name: r.For(measure).Name}
+	if next, more, ok := Next(r, measure); ok {
+		s.Next = next.Name
+		if r.Basis == rules.RankByApprovedPoints {
+			s.NextLabel = "あと " + rules.Number(more) + " pt"
+		} else {
+			s.NextLabel = "あと " + rules.Money(more, currency)
+		}
+	}
+	return s, true
 }

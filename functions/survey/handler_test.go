@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tsunagu-dev/tsunagu/infra/testkit/testenv"
+	"github.com/tsunagu-dev/tsunagu/shared/customer"
 	"github.com/tsunagu-dev/tsunagu/shared/store"
 	"github.com/tsunagu-dev/tsunagu/shared/support"
 	"github.com/tsunagu-dev/tsunagu/shared/survey"
@@ -189,5 +190,39 @@ func TestRefusedTaps(t *testing.T) {
 	}
 	if a, ok := f.answer(t, "k-csat"); !ok || a.Score != 1 || a.Scale != "csat" {
 		t.Errorf("csat answer %+v", a)
+	}
+}
+
+// TestNPSByStage: an answer counts under the customer's lifecycle stage
+// when they first answered as well as the shop's (the report's NPS by
+// stage), and a changed answer moves within that stage even when the
+// customer's stage moved since.
+func TestNPSByStage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	setStage := func(s customer.Stage) {
+		t.Helper()
+		if _, err := f.st.UpdateProfile(ctx, "c-1", func(p *customer.Profile) bool { p.Stage = s; return true }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	token := f.links.Token(ask("nps"))
+	setStage(customer.StageLoyal)
+	f.call(t, "GET", token, "score=10", "", phone)
+	setStage(customer.StageAtRisk)
+	f.call(t, "GET", token, "score=2", "", phone)
+	days, err := f.st.StatsBetween(ctx, store.ShopStatsPartition, "DAY#", "DAY#~")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := store.Counts{}
+	for _, c := range days {
+		total.Add(c)
+	}
+	want := map[string]int64{"nps_detractors": 1, "nps_promoters": 0, "nps_detractors@loyal": 1, "nps_promoters@loyal": 0, "nps_detractors@at_risk": 0}
+	for name, n := range want {
+		if total[name] != n {
+			t.Errorf("counter %s = %d, want %d (all: %v)", name, total[name], n, total)
+		}
 	}
 }

@@ -152,8 +152,19 @@ func (t Totals) CrossSellRate() float64 {
 // (promoters' share minus detractors', -100 to 100) and how many answers
 // it is of.
 func (t Totals) NPS() (score float64, answers int64) {
-	p, d := t.Counts["nps_promoters"], t.Counts["nps_detractors"]
-	answers = p + t.Counts["nps_passives"] + d
+	return t.NPSOf("")
+}
+
+// NPSOf is the NPS of the answers of customers in a lifecycle stage when
+// they first answered (counters named nps_promoters@<stage>…); "" is
+// every answer's.
+func (t Totals) NPSOf(stage string) (score float64, answers int64) {
+	suffix := ""
+	if stage != "" {
+		suffix = "@" + stage
+	}
+	p, d := t.Counts["nps_promoters"+suffix], t.Counts["nps_detractors"+suffix]
+	answers = p + t.Counts["nps_passives"+suffix] + d
 	return 100 * (Rate(p, answers) - Rate(d, answers)), answers
 }
 

@@ -3,6 +3,8 @@ package report
 import (
 	"math"
 	"testing"
+
+	"github.com/tsunagu-dev/tsunagu/shared/kpi"
 )
 
 func TestFormats(t *testing.T) {
@@ -45,5 +47,27 @@ func TestDisplayWidth(t *testing.T) {
 	}
 	if got := pad("件", 4, true); got != "  件" {
 		t.Errorf("pad = %q", got)
+	}
+}
+
+// TestNPSByStage: the NPS tile's note breaks the score down by the
+// lifecycle stage customers were in when they first answered, in the
+// stages' order, leaving out stages without answers.
+func TestNPSByStage(t *testing.T) {
+	tests := []struct {
+		name   string
+		counts map[string]int64
+		want   string
+	}{
+		{name: "no stages kept", counts: map[string]int64{"nps_promoters": 3}, want: ""},
+		{name: "two stages", counts: map[string]int64{"nps_promoters@loyal": 3, "nps_detractors@loyal": 1, "nps_detractors@new": 1, "nps_passives@new": 1},
+			want: "・新規 -50（2件）・優良 +50（4件）"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := npsByStage(kpi.Totals{Counts: tt.counts}); got != tt.want {
+				t.Errorf("npsByStage = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -36,6 +36,18 @@ type tile struct {
 	Label, Value, Change, Trend, Note string
 }
 
+// npsByStage is the NPS of each lifecycle stage with answers (the
+// customer's stage when they first answered): "・新規 +20（5件）…".
+func npsByStage(t kpi.Totals) string {
+	var out string
+	for _, st := range stageLabels {
+		if nps, answers := t.NPSOf(st.Stage); answers > 0 {
+			out += ja.Sprintf("・%s %+.0f（%d件）", st.Label, nps, answers)
+		}
+	}
+	return out
+}
+
 // stageLabels are the lifecycle stages in Japanese, in the order shown.
 var stageLabels = []struct{ Stage, Label string }{
 	{"new", "新規"}, {"repeat", "リピート"}, {"loyal", "優良"}, {"at_risk", "離反予備"}, {"dormant", "休眠"}, {"none", "購入なし"},
@@ -141,7 +153,7 @@ func tiles(f *kpi.Figures) []tile {
 	}
 	if nps, answers := now.NPS(); answers > 0 {
 		pnps, panswers := prev.NPS()
-		t := tile{Label: "NPS（おすすめ度）", Value: ja.Sprintf("%+.0f", nps), Note: "回答 " + count(answers, "件")}
+		t := tile{Label: "NPS（おすすめ度）", Value: ja.Sprintf("%+.0f", nps), Note: "回答 " + count(answers, "件") + npsByStage(now)}
 		t.Change, t.Trend = change(nps, pnps, panswers > 0, ja.Sprintf("%+.0f", nps-pnps))
 		ts = append(ts, t)
 	}

@@ -47,6 +47,9 @@ type SurveyAnswer struct {
 	OrderID    string `dynamodbav:"order_id,omitempty"`
 	Scale      string `dynamodbav:"scale"`
 	Score      int    `dynamodbav:"score"`
+	// Stage is the customer's lifecycle stage when the survey was first
+	// answered, which the answer counts under (NPS by stage).
+	Stage string `dynamodbav:"stage,omitempty"`
 	// Comment is what the customer wrote, as written; shown escaped.
 	Comment string `dynamodbav:"comment,omitempty"`
 	// FirstAt is when the survey was first answered; At the latest change.
@@ -59,13 +62,18 @@ func surveyPK(messageKey string) string { return "SURVEY#" + messageKey }
 // SaveSurveyAnswer records a's score (and its comment, when it has one)
 // as the answer to its message: one item per survey message, so a second
 // tap changes the score, not the count. It returns the score the answer
-// had before, -1 when this is the message's first answer.
-func (s *Store) SaveSurveyAnswer(ctx context.Context, a SurveyAnswer) (previous int, err error) {
+// had before, -1 when this is the message's first answer, and the stage
+// the answer counts under: the one of its first answer.
+func (s *Store) SaveSurveyAnswer(ctx context.Context, a SurveyAnswer) (previous int, stage string, err error) {
 	update := "SET message_key = :key, campaign_id = :campaign, customer_id = :customer, scale = :scale, score = :score, #at = :at, first_at = if_not_exists(first_at, :at), #ttl = :ttl"
 	values := map[string]types.AttributeValue{
 		":campaign": &types.AttributeValueMemberS{Value: a.CampaignID}, ":customer": &types.AttributeValueMemberS{Value: a.CustomerID},
 		":scale": &types.AttributeValueMemberS{Value: a.Scale}, ":score": &types.AttributeValueMemberN{Value: fmt.Sprint(a.Score)},
 		":at": timeValue(a.At), ":ttl": ttlValue(a.At.Add(SurveyRetention)), ":key": &types.AttributeValueMemberS{Value: a.MessageKey},
+	}
+	if a.Stage != "" {
+		update += ", stage = if_not_exists(stage, :stage)"
+		values[":stage"] = &types.AttributeValueMemberS{Value: a.Stage}
 	}
 	if a.OrderID != "" {
 		update += ", order_id = :order"
@@ -86,15 +94,19 @@ func (s *Store) SaveSurveyAnswer(ctx context.Context, a SurveyAnswer) (previous 
 		ReturnValues:              types.ReturnValueUpdatedOld,
 	})
 	if err != nil {
-		return -1, fmt.Errorf("save survey answer of %s: %w", a.MessageKey, err)
+		return -1, "", fmt.Errorf("save survey answer of %s: %w", a.MessageKey, err)
 	}
 	var old struct {
-		Score *int `dynamodbav:"score"`
+		Score *int   `dynamodbav:"score"`
+		Stage string `dynamodbav:"stage"`
 	}
 	if err := attributevalue.UnmarshalMap(out.Attributes, &old); err != nil || old.Score == nil {
-		return -1, err
+		return -1, a.Stage, err
 	}
-	return *old.Score, nil
+	if old.Stage == "" {
+		old.Stage = a.Stage // an answer from before stages were kept
+	}
+	return *old.Score, old.Stage, nil
 }
 
 // GetSurveyAnswer reads the answer to a survey message; ErrNotFound when

@@ -16,7 +16,7 @@ import (
 
 // Store is what recording an answer needs of the store.
 type Store interface {
-	SaveSurveyAnswer(ctx context.Context, a store.SurveyAnswer) (int, error)
+	SaveSurveyAnswer(ctx context.Context, a store.SurveyAnswer) (int, string, error)
 	UpdateProfile(ctx context.Context, id string, change func(*customer.Profile) bool) (customer.Profile, error)
 	AddCounts(ctx context.Context, pk, sk string, day time.Time, counts store.Counts) error
 }
@@ -39,22 +39,25 @@ type Recorder struct {
 // it), the shop's daily counters, the customer's latest NPS and, for an
 // unhappy score, a support case: with the comment when there is one.
 func (r *Recorder) Record(ctx context.Context, ask Ask, score int, comment string, now time.Time) error {
-	previous, err := r.Store.SaveSurveyAnswer(ctx, store.SurveyAnswer{MessageKey: ask.MessageKey, CampaignID: ask.CampaignID, CustomerID: ask.CustomerID,
-		OrderID: ask.OrderID, Scale: ask.Scale, Score: score, Comment: comment, At: now})
+	// The customer's latest NPS first: its profile write also says the
+	// stage the answer counts under (a CSAT answer only reads it).
+	p, err := r.Store.UpdateProfile(ctx, ask.CustomerID, func(p *customer.Profile) bool {
+		return ask.Scale == rules.ScaleNPS && p.RecordNPS(score, now)
+	})
+	if err != nil {
+		return fmt.Errorf("record survey %s on the profile: %w", ask.MessageKey, err)
+	}
+	previous, stage, err := r.Store.SaveSurveyAnswer(ctx, store.SurveyAnswer{MessageKey: ask.MessageKey, CampaignID: ask.CampaignID, CustomerID: ask.CustomerID,
+		OrderID: ask.OrderID, Scale: ask.Scale, Score: score, Comment: comment, Stage: string(p.Stage), At: now})
 	if err != nil {
 		return err
 	}
-	if change := Change(ask.Scale, previous, score); len(change) > 0 {
+	if change := ChangeByStage(ask.Scale, stage, previous, score); len(change) > 0 {
 		// The shop's day of the answer; a changed answer moves from one
 		// bucket to the other on the day it changes. A failed update never
 		// fails the answer.
 		if err := r.Store.AddCounts(ctx, store.ShopStatsPartition, store.DayKey(now, r.Location), now, change); err != nil {
 			logging.CounterUpdateFailed(ctx, "survey", err)
-		}
-	}
-	if ask.Scale == rules.ScaleNPS {
-		if _, err := r.Store.UpdateProfile(ctx, ask.CustomerID, func(p *customer.Profile) bool { return p.RecordNPS(score, now) }); err != nil {
-			return fmt.Errorf("record nps of survey %s: %w", ask.MessageKey, err)
 		}
 	}
 	if Unhappy(ask.Scale, score) {

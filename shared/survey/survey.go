@@ -144,6 +144,24 @@ func Change(scale string, previous, score int) map[string]int64 {
 	return out
 }
 
+// StageSeparator joins a survey counter's name and the lifecycle stage
+// it counts (nps_promoters@loyal).
+const StageSeparator = "@"
+
+// ChangeByStage is Change, and the same again under the customer's
+// lifecycle stage (counter names with StageSeparator and the stage),
+// for NPS by stage; stage "" counts the shop's only.
+func ChangeByStage(scale, stage string, previous, score int) map[string]int64 {
+	out := Change(scale, previous, score)
+	if stage == "" {
+		return out
+	}
+	for k, v := range Change(scale, previous, score) {
+		out[k+StageSeparator+stage] = v
+	}
+	return out
+}
+
 // PostbackAction is the LINE postback action of a survey's quick-reply
 // score buttons: action=survey&m=<message key>&s=<score>[&o=<order>].
 const PostbackAction = "survey"

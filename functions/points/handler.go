@@ -169,11 +169,7 @@ func (h *Handler) points(ctx context.Context, customerID string) (pageData, erro
 		d.Expiring = rules.Number(s.Expiring) + " pt は " + s.ExpiresAt.In(h.Rules.Settings.Location).Format("2006年1月2日") + " に失効します（次のご注文で延長）"
 	}
 	for _, r := range p.Offers(s.Approved) {
-		label := rules.Money(r.AmountOff, h.Rules.Settings.Shop.Currency) + "引き"
-		if r.MinOrder > 0 {
-			label += "（" + rules.Money(r.MinOrder, h.Rules.Settings.Shop.Currency) + "以上のご注文で）"
-		}
-		d.Rewards = append(d.Rewards, rewardChoice{ID: r.ID, Name: r.Name, Label: label, Points: r.Points, Affordable: s.Approved >= r.Points})
+		d.Rewards = append(d.Rewards, rewardChoice{ID: r.ID, Name: r.Name, Label: r.Label(h.Rules.Settings.Shop.Currency), Points: r.Points, Affordable: s.Approved >= r.Points})
 	}
 	return d, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -134,17 +132,13 @@ func (h *Handler) reward(ctx context.Context, orderID string) (*store.Coupon, in
 	if err != nil || !found {
 		return nil, 0, err
 	}
-	kind, value, _ := strings.Cut(r.Reward, ":")
-	switch kind {
-	case "coupon":
-		c, err := h.Store.GetCoupon(ctx, value)
-		if err != nil {
-			return nil, 0, err
-		}
-		return &c, 0, nil
-	case "points":
-		points, err := strconv.ParseInt(value, 10, 64)
+	code, points, err := r.Issued()
+	if err != nil || code == "" {
 		return nil, points, err
 	}
-	return nil, 0, nil
+	c, err := h.Store.GetCoupon(ctx, code)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &c, 0, nil
 }

@@ -102,7 +102,7 @@ func (h *Handler) pointsView(st store.OrderState, profile *customer.Profile, led
 		out.ExpiresLabel = sum.ExpiresAt.In(h.Rules.Settings.Location).Format("2006年1月2日") + "に失効"
 	}
 	for _, r := range p.Offers(sum.Approved) {
-		out.Rewards = append(out.Rewards, rewardOut{ID: r.ID, Name: r.Name, Points: r.Points, Label: rewardLabel(r, h.Rules.Settings.Shop.Currency),
+		out.Rewards = append(out.Rewards, rewardOut{ID: r.ID, Name: r.Name, Points: r.Points, Label: r.Label(h.Rules.Settings.Shop.Currency),
 			Affordable: sum.Approved >= r.Points})
 	}
 	out.Rank = h.rankView(profile, ledger)
@@ -123,15 +123,6 @@ func (h *Handler) rankView(profile *customer.Profile, ledger []loyalty.Movement)
 		return nil
 	}
 	return &rankOut{Name: st.Name, Next: st.Next, NextLabel: st.NextLabel}
-}
-
-// rewardLabel says what a reward costs and gives: "500 pt → 500円引き".
-func rewardLabel(r rules.Reward, currency string) string {
-	label := rules.Money(r.AmountOff, currency) + "引き"
-	if r.MinOrder > 0 {
-		label += "（" + rules.Money(r.MinOrder, currency) + "以上のご注文で）"
-	}
-	return label
 }
 
 // referralView is the customer's referral link, for a shop with a

@@ -97,7 +97,9 @@ func (a *Approver) Approve(ctx context.Context, orderID string, now time.Time) (
 		return r, fmt.Errorf("reward referral %s: %w", orderID, err)
 	}
 	if issued {
-		slog.InfoContext(ctx, "referral rewarded", "order_id", orderID, "advocate_id", r.AdvocateID, "reward", r.Reward)
+		// The kind only: a coupon's code is redeemable by whoever reads it.
+		kind, _, _ := strings.Cut(r.Reward, ":")
+		slog.InfoContext(ctx, "referral rewarded", "order_id", orderID, "advocate_id", r.AdvocateID, "reward", kind)
 	}
 	if a.Rules.Listens(rules.TriggerReferralRewarded, now) {
 		// The advocate is told by the sender, on the next tick: the
@@ -127,21 +129,36 @@ func (a *Approver) couponCode(r Referral) string {
 // The reward recorded with the referral decides (the rules may have
 // changed since).
 func (a *Approver) issue(ctx context.Context, p *rules.Referral, r Referral) (bool, error) {
-	kind, value, _ := strings.Cut(r.Reward, ":")
+	code, points, err := r.Issued()
 	switch {
-	case kind == "coupon" && p.AdvocateCoupon != nil:
+	case err != nil:
+		return false, err
+	case code != "" && p.AdvocateCoupon != nil:
 		c := p.AdvocateCoupon
-		return a.Store.IssueReferralCoupon(ctx, CouponReward{Code: value, CustomerID: r.AdvocateID, OrderID: r.OrderID, Spec: *c,
+		return a.Store.IssueReferralCoupon(ctx, CouponReward{Code: code, CustomerID: r.AdvocateID, OrderID: r.OrderID, Spec: *c,
 			Currency: a.Rules.Settings.Shop.Currency, IssuedAt: r.At, ExpiresAt: r.At.Add(c.ExpiresIn)})
-	case kind == "points":
-		points, err := strconv.ParseInt(value, 10, 64)
-		if err != nil {
-			return false, fmt.Errorf("recorded reward %q: %w", r.Reward, err)
-		}
+	case points > 0:
 		return a.Store.PutMovement(ctx, loyalty.Movement{CustomerID: r.AdvocateID, Kind: loyalty.Adjusted, OrderID: r.OrderID, Reason: ReasonReferral,
 			Ref: "referral:" + r.OrderID, Points: points, At: r.At})
 	}
 	return false, fmt.Errorf("recorded reward %q: the rules no longer offer it", r.Reward)
+}
+
+// Issued reads the reward recorded with a referral (rewardName): a
+// coupon's code, or points; both empty before it is rewarded.
+func (r Referral) Issued() (couponCode string, points int64, err error) {
+	kind, value, _ := strings.Cut(r.Reward, ":")
+	switch kind {
+	case "coupon":
+		return value, 0, nil
+	case "points":
+		points, err := strconv.ParseInt(value, 10, 64)
+		if err != nil {
+			return "", 0, fmt.Errorf("recorded reward %q: %w", r.Reward, err)
+		}
+		return "", points, nil
+	}
+	return "", 0, nil
 }
 
 // StatusMover moves a referral's status conditionally.

@@ -159,3 +159,26 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
+
+// TestIssued reads the reward recorded with a referral.
+func TestIssued(t *testing.T) {
+	tests := []struct {
+		reward  string
+		code    string
+		points  int64
+		wantErr bool
+	}{
+		{reward: "points:500", points: 500},
+		{reward: "coupon:TSN-AAAA-BBBB-CCCC", code: "TSN-AAAA-BBBB-CCCC"},
+		{reward: ""},
+		{reward: "points:many", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reward, func(t *testing.T) {
+			code, points, err := referral.Referral{Reward: tt.reward}.Issued()
+			if code != tt.code || points != tt.points || (err != nil) != tt.wantErr {
+				t.Errorf("Issued() = %q, %d, %v; want %q, %d, error %v", code, points, err, tt.code, tt.points, tt.wantErr)
+			}
+		})
+	}
+}

@@ -138,3 +138,13 @@ func (y *Loyalty) RewardByID(id string) (Reward, bool) {
 	}
 	return Reward{}, false
 }
+
+// Label says what a reward's coupon gives, in the shop's currency:
+// "500円引き（3,000円以上のご注文で）".
+func (r Reward) Label(currency string) string {
+	label := Money(r.AmountOff, currency) + "引き"
+	if r.MinOrder > 0 {
+		label += "（" + Money(r.MinOrder, currency) + "以上のご注文で）"
+	}
+	return label
+}

@@ -35,7 +35,9 @@ func pointsCommand(ctx context.Context, args []string) error {
 func showPoints(ctx context.Context, args []string) error {
 	var data dataFlags
 	rulesDir := "rules"
-	customerID, err := oneArgument("points show", args, pointsUsage, &data, func(fs *flag.FlagSet) { fs.StringVar(&rulesDir, "rules", "rules", "rule directory (the programme, the shop's zone)") })
+	customerID, err := oneArgument("points show", args, pointsUsage, &data, func(fs *flag.FlagSet) {
+		fs.StringVar(&rulesDir, "rules", "rules", "rule directory (the programme, the shop's zone)")
+	})
 	if err != nil {
 		return err
 	}
